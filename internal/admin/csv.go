@@ -1,0 +1,169 @@
+package admin
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+
+	"schulhof/policy"
+)
+
+// Row is one person from an import file.
+type Row struct {
+	Line  int    // line number in the file (1 = header)
+	ID    string // key of the school administration software, optional
+	First string
+	Last  string
+	Class string // normalized group name, may be empty
+	Role  policy.Role
+}
+
+// maxImportBytes bounds an import file (a large school has a few thousand
+// rows of a few dozen bytes).
+const maxImportBytes = 16 << 20
+
+// columnNames maps accepted header spellings to columns.
+var columnNames = map[string]string{
+	"vorname": "first", "first": "first", "firstname": "first", "first name": "first",
+	"nachname": "last", "last": "last", "lastname": "last", "last name": "last", "name": "last",
+	"klasse": "class", "class": "class", "gruppe": "class",
+	"rolle": "role", "role": "role",
+	"id": "id", "schueler-id": "id", "schüler-id": "id",
+}
+
+// roleNames maps the role column's words (German and English) to roles.
+var roleNames = map[string]policy.Role{
+	"": policy.Student, "s": policy.Student, "student": policy.Student, "schüler": policy.Student,
+	"schülerin": policy.Student, "schueler": policy.Student, "schuelerin": policy.Student,
+	"l": policy.Teacher, "teacher": policy.Teacher, "lehrer": policy.Teacher, "lehrerin": policy.Teacher,
+	"lehrkraft": policy.Teacher,
+	"admin": policy.Admin, "administrator": policy.Admin,
+	"auditor": policy.Auditor,
+}
+
+// decodeText returns the file as UTF-8: a UTF-8 BOM is dropped, valid
+// UTF-8 is taken as is, anything else is read as Windows-1252 (what German
+// Excel writes with "CSV (Trennzeichen-getrennt)").
+func decodeText(data []byte) (string, error) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if utf8.Valid(data) {
+		return string(data), nil
+	}
+	out, err := charmap.Windows1252.NewDecoder().Bytes(data)
+	if err != nil {
+		return "", fmt.Errorf("file is neither UTF-8 nor Windows-1252: %w", err)
+	}
+	return string(out), nil
+}
+
+// ParseUsersCSV reads an import file with a header row and the columns
+// Vorname, Nachname, Klasse, Rolle and optionally ID, separated by ";" or
+// ",". It returns every row it could read and one error per bad line; a
+// caller imports nothing unless errs is empty.
+func ParseUsersCSV(data []byte) (rows []Row, errs []error) {
+	if len(data) > maxImportBytes {
+		return nil, []error{fmt.Errorf("file is larger than %d MiB", maxImportBytes>>20)}
+	}
+	text, err := decodeText(data)
+	if err != nil {
+		return nil, []error{err}
+	}
+	header, _, _ := strings.Cut(text, "\n")
+	r := csv.NewReader(strings.NewReader(text))
+	r.Comma = ';'
+	if strings.Count(header, ",") > strings.Count(header, ";") {
+		r.Comma = ','
+	}
+	r.FieldsPerRecord = -1
+	r.TrimLeadingSpace = true
+
+	rec, err := r.Read()
+	if err != nil {
+		return nil, []error{fmt.Errorf("line 1: cannot read the header row: %v", err)}
+	}
+	hdrLen := len(rec)
+	col := map[string]int{}
+	for i, h := range rec {
+		key, ok := columnNames[strings.ToLower(strings.TrimSpace(h))]
+		if !ok {
+			if strings.TrimSpace(h) == "" {
+				continue
+			}
+			return nil, []error{fmt.Errorf("line 1: unknown column %q (expected Vorname, Nachname, Klasse, Rolle, ID)", h)}
+		}
+		if _, dup := col[key]; dup {
+			return nil, []error{fmt.Errorf("line 1: column %q appears twice", h)}
+		}
+		col[key] = i
+	}
+	for _, need := range []string{"first", "last"} {
+		if _, ok := col[need]; !ok {
+			return nil, []error{fmt.Errorf("line 1: the header has no %s column (Vorname;Nachname;Klasse;Rolle)",
+				map[string]string{"first": "Vorname", "last": "Nachname"}[need])}
+		}
+	}
+	field := func(rec []string, key string) string {
+		if i, ok := col[key]; ok && i < len(rec) {
+			return strings.TrimSpace(rec[i])
+		}
+		return ""
+	}
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		line, _ := r.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				errs = append(errs, fmt.Errorf("line %d: %v", pe.StartLine, pe.Err))
+				continue
+			}
+			errs = append(errs, fmt.Errorf("line %d: %v", line, err))
+			break
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue // blank line
+		}
+		row := Row{Line: line, ID: field(rec, "id"), First: field(rec, "first"), Last: field(rec, "last")}
+		if len(rec) < hdrLen || len(rec) > hdrLen && strings.TrimSpace(strings.Join(rec[hdrLen:], "")) != "" {
+			errs = append(errs, fmt.Errorf("line %d: %d fields, the header has %d", line, len(rec), hdrLen))
+			continue
+		}
+		if row.First == "" || row.Last == "" {
+			errs = append(errs, fmt.Errorf("line %d: Vorname and Nachname are required", line))
+			continue
+		}
+		if _, d := policy.AccountBase(row.First, row.Last); !d.Allow {
+			errs = append(errs, fmt.Errorf("line %d: %s", line, d.Reason))
+			continue
+		}
+		if c := field(rec, "class"); c != "" {
+			n, d := policy.GroupName(c)
+			if !d.Allow {
+				errs = append(errs, fmt.Errorf("line %d: %s", line, d.Reason))
+				continue
+			}
+			row.Class = n
+		}
+		role, ok := roleNames[strings.ToLower(field(rec, "role"))]
+		if !ok {
+			errs = append(errs, fmt.Errorf("line %d: unknown Rolle %q (Schüler, Lehrer, admin, auditor)", line, field(rec, "role")))
+			continue
+		}
+		row.Role = role
+		if len(row.ID) > 64 {
+			errs = append(errs, fmt.Errorf("line %d: ID longer than 64 characters", line))
+			continue
+		}
+		rows = append(rows, row)
+	}
+	return rows, errs
+}

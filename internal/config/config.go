@@ -1,0 +1,169 @@
+// Package config loads Schulhof's one TOML configuration file. Every key has
+// a default, so `schulhof serve` runs without a file; unknown keys are an
+// error naming the key, never silently ignored.
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is the whole configuration. packaging/schulhof.toml documents
+// every key.
+type Config struct {
+	Domain   string `toml:"domain"`
+	DataDir  string `toml:"data_dir"`
+	Language string `toml:"language"` // de or en: user-facing texts
+
+	Listen Listen `toml:"listen"`
+	TLS    TLS    `toml:"tls"`
+	Auth   Auth   `toml:"auth"`
+	Policy Policy `toml:"policy"`
+}
+
+// Listen holds listener addresses; "" disables a listener.
+type Listen struct {
+	Submission  string `toml:"submission"`  // SMTP + STARTTLS
+	Submissions string `toml:"submissions"` // SMTP, implicit TLS
+	IMAP        string `toml:"imap"`        // IMAP + STARTTLS
+	IMAPS       string `toml:"imaps"`       // IMAP, implicit TLS
+	HTTPS       string `toml:"https"`       // WebDAV, chat, login, autoconfig
+}
+
+// TLS names the certificate; empty means a self-signed one generated into
+// the data directory on first start.
+type TLS struct {
+	Cert string `toml:"cert"`
+	Key  string `toml:"key"`
+}
+
+// Auth configures the one authentication path.
+type Auth struct {
+	// Days login-log entries (account tried, protocol, IP, time, result)
+	// are kept before they are purged automatically.
+	LoginLogRetentionDays int `toml:"login_log_retention_days"`
+	// Failed logins allowed per minute per account name and per client
+	// address before further attempts are refused (AUTH-THROTTLE).
+	FailuresPerAccountPerMinute int `toml:"failures_per_account_per_minute"`
+	FailuresPerIPPerMinute      int `toml:"failures_per_ip_per_minute"`
+	// Seconds a successful verification is cached (0 disables the cache).
+	CacheSeconds int `toml:"cache_seconds"`
+}
+
+// Policy holds the configurable parts of the usage rules.
+type Policy struct {
+	// SIZE-20MB: the largest upload or download without an exception.
+	MaxTransferBytes int64 `toml:"max_transfer_bytes"`
+	// Whether new accounts start with consent to e-mail and chat recorded
+	// (the school collects the signed forms before creating accounts).
+	DefaultConsentComms bool `toml:"default_consent_comms"`
+}
+
+// Default returns the configuration used when no file is given. As root
+// the standard ports are used, otherwise high ports.
+func Default() *Config {
+	c := &Config{
+		Domain:   "schule.test",
+		DataDir:  "./schulhof-data",
+		Language: "de",
+		Auth: Auth{
+			LoginLogRetentionDays:       30,
+			FailuresPerAccountPerMinute: 5,
+			FailuresPerIPPerMinute:      30,
+			CacheSeconds:                300,
+		},
+		Policy: Policy{MaxTransferBytes: 20 << 20, DefaultConsentComms: true},
+	}
+	if os.Geteuid() == 0 {
+		c.Listen = Listen{Submission: ":587", Submissions: ":465", IMAP: ":143", IMAPS: ":993", HTTPS: ":443"}
+	} else {
+		c.Listen = Listen{Submission: ":2587", Submissions: ":2465", IMAP: ":2143", IMAPS: ":2993", HTTPS: ":8443"}
+	}
+	return c
+}
+
+// Overrides are the global command-line flags; empty means "not given".
+type Overrides struct {
+	ConfigFile string
+	DataDir    string
+	Domain     string
+}
+
+// Load reads the file named in o (if any) over the defaults, applies the
+// flag overrides and checks the result.
+func Load(o Overrides) (*Config, error) {
+	c := Default()
+	if o.ConfigFile != "" {
+		raw, err := os.ReadFile(o.ConfigFile)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		if err := c.parse(raw); err != nil {
+			return nil, fmt.Errorf("config %s: %w", o.ConfigFile, err)
+		}
+	}
+	if o.DataDir != "" {
+		c.DataDir = o.DataDir
+	}
+	if o.Domain != "" {
+		c.Domain = o.Domain
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Config) parse(raw []byte) error {
+	md, err := toml.NewDecoder(bytes.NewReader(raw)).Decode(c)
+	if err != nil {
+		return err
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return fmt.Errorf("unknown key %s", strings.Join(keys, ", "))
+	}
+	return nil
+}
+
+func (c *Config) validate() error {
+	c.Domain = strings.ToLower(strings.TrimSpace(c.Domain))
+	if c.Domain == "" || strings.ContainsAny(c.Domain, " @/\\") || !strings.Contains(c.Domain, ".") {
+		return fmt.Errorf("config: domain %q is not a domain name", c.Domain)
+	}
+	if c.DataDir == "" {
+		return fmt.Errorf("config: data_dir is empty")
+	}
+	abs, err := filepath.Abs(c.DataDir)
+	if err != nil {
+		return err
+	}
+	c.DataDir = abs
+	if c.Language != "de" && c.Language != "en" {
+		return fmt.Errorf("config: language %q: use \"de\" or \"en\"", c.Language)
+	}
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		return fmt.Errorf("config: tls.cert and tls.key must be given together")
+	}
+	if c.Auth.LoginLogRetentionDays < 1 {
+		return fmt.Errorf("config: auth.login_log_retention_days must be at least 1")
+	}
+	if c.Auth.FailuresPerAccountPerMinute < 1 || c.Auth.FailuresPerIPPerMinute < 1 {
+		return fmt.Errorf("config: auth.failures_per_*_per_minute must be at least 1")
+	}
+	if c.Auth.CacheSeconds < 0 {
+		return fmt.Errorf("config: auth.cache_seconds must not be negative")
+	}
+	if c.Policy.MaxTransferBytes < 1 {
+		return fmt.Errorf("config: policy.max_transfer_bytes must be positive")
+	}
+	return nil
+}

@@ -1,0 +1,78 @@
+package policy
+
+// Role is what an account is in the school.
+type Role string
+
+const (
+	Student Role = "student"
+	Teacher Role = "teacher"
+	Admin   Role = "admin"
+	// Auditor: a person the school leadership names to evaluate logs in
+	// justified cases (Nutzungsordnung, Verhaltensregeln).
+	Auditor Role = "auditor"
+)
+
+// Roles lists the valid roles.
+var Roles = []Role{Student, Teacher, Admin, Auditor}
+
+// ParseRole checks a role name given by an admin.
+func ParseRole(s string) (Role, Decision) {
+	for _, r := range Roles {
+		if string(r) == s {
+			return r, Allowed
+		}
+	}
+	return "", Deny(RoleRequired, "Unbekannte Rolle %q (student, teacher, admin, auditor).", s)
+}
+
+// Service names what a login is for; consent rules differ between them.
+type Service string
+
+const (
+	ServiceMail  Service = "mail"  // SMTP, IMAP
+	ServiceFiles Service = "files" // WebDAV
+	ServiceChat  Service = "chat"
+	ServiceWeb   Service = "web" // login page, password change
+)
+
+// LoginFacts are the facts about an account that decide whether a login
+// with a correct password may proceed.
+type LoginFacts struct {
+	Locked          bool
+	LockReason      string
+	MustChange      bool
+	ConsentPlatform bool // Einwilligung in die Nutzung der Plattform
+	ConsentComms    bool // Einwilligung E-Mail, Chat, Internet
+}
+
+// LoginPurpose says whether the login is the password-change flow itself,
+// which PW-MUST-CHANGE lets through.
+type LoginPurpose int
+
+const (
+	PurposeUse LoginPurpose = iota
+	PurposeChangePassword
+)
+
+// CheckLogin decides whether an account whose password was correct may use
+// a service: ACCOUNT-LOCKED, CONSENT-PLATFORM, CONSENT-COMMS, PW-MUST-CHANGE,
+// in that order (the most fundamental reason first).
+func CheckLogin(f LoginFacts, svc Service, purpose LoginPurpose) Decision {
+	if f.Locked {
+		reason := f.LockReason
+		if reason == "" {
+			reason = "kein Grund angegeben"
+		}
+		return Deny(AccountLocked, "Das Konto ist gesperrt (%s).", reason)
+	}
+	if !f.ConsentPlatform {
+		return Deny(ConsentPlatform, "Ohne Einwilligung in die Nutzung ist keine Anmeldung möglich.")
+	}
+	if (svc == ServiceMail || svc == ServiceChat) && !f.ConsentComms {
+		return Deny(ConsentComms, "Ohne Einwilligung in E-Mail und Chat sind diese Dienste gesperrt.")
+	}
+	if f.MustChange && purpose != PurposeChangePassword {
+		return Deny(PWMustChange, "Das Passwort muss zuerst geändert werden.")
+	}
+	return Allowed
+}

@@ -1,0 +1,75 @@
+package policy
+
+// Rule is the stable ID of one usage rule. It appears in protocol errors, in
+// the log and in the audit log.
+type Rule string
+
+// The rule table. Source: ../shared/reference/nutzungsordnung.txt, section
+// named in the comment.
+const (
+	// Verhaltensregeln: password of at least eight characters with upper and
+	// lower case letters, digits and special characters; not guessable.
+	PWStrength Rule = "PW-STRENGTH"
+	// Verhaltensregeln: up- and downloads over 20 MB are not allowed unless
+	// agreed with the administrators beforehand.
+	Size20MB Rule = "SIZE-20MB"
+	// E-Mail: only for communication inside the school.
+	MailInternal Rule = "MAIL-INTERNAL"
+	// Massen-E-Mails are not allowed.
+	MailMass Rule = "MAIL-MASS"
+	// Verhaltensregeln: no links to blocked sites.
+	LinkBlock Rule = "LINK-BLOCK"
+	// Verstöße: a locked account cannot use the platform at all.
+	AccountLocked Rule = "ACCOUNT-LOCKED"
+	// Administratoren: a password set by an admin must be changed at the
+	// next login; until then only the change is allowed.
+	PWMustChange Rule = "PW-MUST-CHANGE"
+	// Einwilligung: without consent to the platform, no access at all.
+	ConsentPlatform Rule = "CONSENT-PLATFORM"
+	// Einwilligung: without consent to e-mail/chat/internet, those services
+	// are closed.
+	ConsentComms Rule = "CONSENT-COMMS"
+	// Administratoren: chat logs are readable only after a report.
+	ChatReadReported Rule = "CHAT-READ-REPORTED"
+	// Moderatoren: moderators act only in their own forum.
+	ForumModScope Rule = "FORUM-MOD-SCOPE"
+	// E-Mail, Einwilligung: content inspection needs an auditor, a reason,
+	// and the user is told.
+	AuditInspect Rule = "AUDIT-INSPECT"
+	// Verhaltensregeln (password not guessable): repeated failed logins are
+	// slowed down per account and per address.
+	AuthThrottle Rule = "AUTH-THROTTLE"
+	// Wrong account name or password.
+	AuthFailed Rule = "AUTH-FAILED"
+	// Accounts: the name rules (vorname.nachname) and valid group names.
+	Naming Rule = "NAMING"
+	// Administratoren: only roles with the right may act.
+	RoleRequired Rule = "ROLE-REQUIRED"
+)
+
+// RuleInfo describes one rule for documentation and `--help` output.
+type RuleInfo struct {
+	ID     Rule
+	Source string // section of the Nutzungsordnung
+	Where  string // where Schulhof enforces it
+}
+
+// Table lists every rule with its source, in the order of DESIGN.md.
+var Table = []RuleInfo{
+	{PWStrength, "Verhaltensregeln", "every password set"},
+	{Size20MB, "Verhaltensregeln", "SMTP SIZE, IMAP APPENDLIMIT, DAV PUT/GET"},
+	{MailInternal, "E-Mail", "SMTP MAIL/RCPT"},
+	{MailMass, "Massen-E-Mails", "SMTP"},
+	{LinkBlock, "Verhaltensregeln", "mail, chat, forum"},
+	{AccountLocked, "Verstöße", "every login"},
+	{PWMustChange, "Administratoren", "every login"},
+	{ConsentPlatform, "Einwilligung", "every login"},
+	{ConsentComms, "Einwilligung", "mail and chat logins"},
+	{ChatReadReported, "Administratoren", "chat admin views"},
+	{ForumModScope, "Moderatoren", "forum"},
+	{AuditInspect, "E-Mail, Einwilligung", "admin CLI"},
+	{AuthThrottle, "Verhaltensregeln", "every login"},
+	{AuthFailed, "Verhaltensregeln", "every login"},
+	{Naming, "Art der gespeicherten Daten", "account and group creation"},
+	{RoleRequired, "Administratoren", "admin actions"},
+}

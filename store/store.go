@@ -1,0 +1,280 @@
+// Package store owns every byte Schulhof keeps on disk. Nothing else opens
+// the data directory or imports bbolt.
+//
+// On-disk layout under the data directory:
+//
+//	schulhof.db          bbolt: all metadata and small values
+//	blobs/ab/cdef…       immutable content blobs named by their SHA-256 (hex);
+//	                     the first two hex digits name the sub-folder
+//	blobs/tmp/           blobs being written; emptied at every start
+//
+// Buckets and key formats (values are JSON unless said otherwise):
+//
+//	meta        "schema" → uint64 big-endian schema version
+//	accounts    account name → Account
+//	names       account name → NameRecord: every name ever given, never
+//	            reused, so an address can never reach the wrong child
+//	extids      external ID (school administration software) → account name
+//	groups      group name → Group (members and teachers inside)
+//	exceptions  account name 0x00 created-at (8 bytes BE nanos) → Exception
+//	loginlog    time (8 bytes BE unix nanos) seq (8 bytes BE) → LoginRecord
+//	audit       time (8 bytes BE unix nanos) seq (8 bytes BE) → AuditRecord
+//	blobrefs    blob hash (hex) → uint64 big-endian reference count
+//
+// Blob write ordering: a blob is streamed to blobs/tmp, fsynced, renamed to
+// its final name and the folder fsynced **before** the bbolt transaction
+// that references it commits. Reference counts change in the same
+// transaction as the references. A blob whose count drops to zero is
+// removed after that transaction commits; blobs without a count (a crash
+// between write and commit) are removed by the sweep at every start.
+//
+// Every committed change that other sessions must see is published on the
+// change feed (feed.go) in commit order.
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// SchemaVersion is the version this code writes. Open migrates older
+// databases step by step through migrations.
+const SchemaVersion = 1
+
+var (
+	ErrNotFound = errors.New("not found")
+	ErrExists   = errors.New("already exists")
+	// ErrNewerSchema means the database was written by a newer Schulhof.
+	ErrNewerSchema = errors.New("database schema is newer than this program")
+)
+
+var (
+	bucketMeta       = []byte("meta")
+	bucketAccounts   = []byte("accounts")
+	bucketNames      = []byte("names")
+	bucketExtIDs     = []byte("extids")
+	bucketGroups     = []byte("groups")
+	bucketExceptions = []byte("exceptions")
+	bucketLoginLog   = []byte("loginlog")
+	bucketAudit      = []byte("audit")
+	bucketBlobRefs   = []byte("blobrefs")
+)
+
+// buckets are created on every open; domain files append theirs in init.
+var buckets = [][]byte{
+	bucketMeta, bucketAccounts, bucketNames, bucketExtIDs, bucketGroups,
+	bucketExceptions, bucketLoginLog, bucketAudit, bucketBlobRefs,
+}
+
+// migrations[v] upgrades a database from schema v to v+1.
+var migrations = map[uint64]func(tx *bolt.Tx) error{}
+
+// Store is the open data directory. It is safe for concurrent use.
+type Store struct {
+	dir  string
+	db   *bolt.DB
+	feed *Feed
+
+	blobMu      sync.Mutex
+	blobPending map[string]int // blobs written but not yet referenced
+	seq         uint64         // in-process sequence for log keys (under blobMu)
+}
+
+// Options tune Open.
+type Options struct {
+	// Timeout waits this long for another process holding the database.
+	Timeout time.Duration
+	// ReadOnly opens without writing (no migration, no sweep).
+	ReadOnly bool
+}
+
+// Open opens or creates the store in dir.
+func Open(dir string, opt Options) (*Store, error) {
+	if err := os.MkdirAll(filepath.Join(dir, "blobs", "tmp"), 0o700); err != nil {
+		return nil, err
+	}
+	if opt.Timeout == 0 {
+		opt.Timeout = time.Second
+	}
+	db, err := bolt.Open(filepath.Join(dir, "schulhof.db"), 0o600, &bolt.Options{
+		Timeout:      opt.Timeout,
+		ReadOnly:     opt.ReadOnly,
+		FreelistType: bolt.FreelistMapType,
+	})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("open %s: the database is in use by another process", dir)
+		}
+		return nil, fmt.Errorf("open %s: %w", dir, err)
+	}
+	s := &Store{dir: dir, db: db, feed: newFeed(), blobPending: map[string]int{}}
+	if !opt.ReadOnly {
+		if err := s.init(); err != nil {
+			db.Close()
+			return nil, err
+		}
+		if err := s.sweepBlobs(); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("blob sweep: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// init creates buckets and runs migrations up to SchemaVersion.
+func (s *Store) init() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range buckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		v := uint64(0)
+		if raw := meta.Get([]byte("schema")); raw != nil {
+			v = binary.BigEndian.Uint64(raw)
+		} else {
+			v = SchemaVersion // a new database starts at the current version
+		}
+		if v > SchemaVersion {
+			return fmt.Errorf("%w (%d > %d)", ErrNewerSchema, v, SchemaVersion)
+		}
+		for ; v < SchemaVersion; v++ {
+			m, ok := migrations[v]
+			if !ok {
+				return fmt.Errorf("no migration from schema %d", v)
+			}
+			if err := m(tx); err != nil {
+				return fmt.Errorf("migration %d→%d: %w", v, v+1, err)
+			}
+		}
+		return meta.Put([]byte("schema"), u64(SchemaVersion))
+	})
+}
+
+// Schema returns the schema version stored in the database.
+func (s *Store) Schema() (uint64, error) {
+	var v uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if raw := tx.Bucket(bucketMeta).Get([]byte("schema")); raw != nil {
+			v = binary.BigEndian.Uint64(raw)
+		}
+		return nil
+	})
+	return v, err
+}
+
+// Dir is the data directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Feed is the in-process change feed.
+func (s *Store) Feed() *Feed { return s.feed }
+
+// Close closes the database; the feed's subscribers are closed too.
+func (s *Store) Close() error {
+	s.feed.close()
+	return s.db.Close()
+}
+
+// Check runs bbolt's consistency check and returns every problem found.
+func (s *Store) Check() []error {
+	var errs []error
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			errs = append(errs, err)
+		}
+		return nil
+	})
+	return errs
+}
+
+// Tx is one store transaction. Domain code in this package works on it so
+// that several changes (and their feed events and blob references) commit
+// together.
+type Tx struct {
+	s      *Store
+	btx    *bolt.Tx
+	events []Event
+	unref  []string // blobs whose count reached zero in this tx
+}
+
+// publish queues an event; it reaches subscribers only if the tx commits.
+func (t *Tx) publish(e Event) { t.events = append(t.events, e) }
+
+func (t *Tx) bucket(name []byte) *bolt.Bucket { return t.btx.Bucket(name) }
+
+// Update runs fn in one write transaction: everything it changes commits
+// together or not at all.
+func (s *Store) Update(fn func(*Tx) error) error { return s.update(fn) }
+
+// View runs fn in a read-only transaction (a consistent snapshot).
+func (s *Store) View(fn func(*Tx) error) error { return s.view(fn) }
+
+// view runs fn in a read-only transaction.
+func (s *Store) view(fn func(*Tx) error) error {
+	return s.db.View(func(btx *bolt.Tx) error { return fn(&Tx{s: s, btx: btx}) })
+}
+
+// update runs fn in its own write transaction.
+func (s *Store) update(fn func(*Tx) error) error { return s.write(s.db.Update, fn) }
+
+// batch runs fn in a write transaction that may be shared with other
+// concurrent callers (bbolt's Batch), so they share one fsync. fn may run
+// more than once and must not have side effects outside the Tx.
+func (s *Store) batch(fn func(*Tx) error) error { return s.write(s.db.Batch, fn) }
+
+// write wraps a bbolt writer so that feed events are queued in commit order
+// (while the writer lock is held) and released only when bbolt commits, and
+// blobs left without references are removed after the commit.
+func (s *Store) write(run func(func(*bolt.Tx) error) error, fn func(*Tx) error) error {
+	var tickets []*ticket
+	var committed *Tx
+	err := run(func(btx *bolt.Tx) error {
+		t := &Tx{s: s, btx: btx}
+		if err := fn(t); err != nil {
+			return err
+		}
+		tk := s.feed.reserve(t.events)
+		tickets = append(tickets, tk)
+		btx.OnCommit(func() {
+			committed = t
+			s.feed.commit(tk)
+		})
+		return nil
+	})
+	for _, tk := range tickets {
+		s.feed.cancel(tk) // no-op for the committed one
+	}
+	if err != nil {
+		return err
+	}
+	if committed != nil {
+		s.removeUnreferenced(committed.unref)
+	}
+	return nil
+}
+
+func u64(v uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}
+
+// logKey is a time-ordered unique key for log buckets.
+func (s *Store) logKey(t time.Time) []byte {
+	s.blobMu.Lock()
+	s.seq++
+	seq := s.seq
+	s.blobMu.Unlock()
+	k := make([]byte, 16)
+	binary.BigEndian.PutUint64(k, uint64(t.UnixNano()))
+	binary.BigEndian.PutUint64(k[8:], seq)
+	return k
+}
