@@ -43,7 +43,7 @@ var roleNames = map[string]policy.Role{
 	"schülerin": policy.Student, "schueler": policy.Student, "schuelerin": policy.Student,
 	"l": policy.Teacher, "teacher": policy.Teacher, "lehrer": policy.Teacher, "lehrerin": policy.Teacher,
 	"lehrkraft": policy.Teacher,
-	"admin": policy.Admin, "administrator": policy.Admin,
+	"admin":     policy.Admin, "administrator": policy.Admin,
 	"auditor": policy.Auditor,
 }
 
