@@ -20,6 +20,8 @@
 //	loginlog    time (8 bytes BE unix nanos) seq (8 bytes BE) → LoginRecord
 //	audit       time (8 bytes BE unix nanos) seq (8 bytes BE) → AuditRecord
 //	blobrefs    blob hash (hex) → uint64 big-endian reference count
+//	mailboxes, mailboxnames, mailmsgs, mailexpunged, mailmeta, mailstate:
+//	            mail (mailboxes, messages, tombstones); key formats in mail.go
 //
 // Blob write ordering: a blob is streamed to blobs/tmp, fsynced, renamed to
 // its final name and the folder fsynced **before** the bbolt transaction

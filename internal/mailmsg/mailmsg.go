@@ -1,0 +1,276 @@
+// Package mailmsg reads, once, what the mail daemons need to know about a
+// message: the IMAP envelope, the MIME body structure and the header size.
+// smtpd and imapd call Parse before a message is stored; the result is kept
+// in the store next to the message so FETCH never parses a body again.
+//
+// Parsing is forgiving: malformed MIME gives a plain text/plain structure,
+// never an error, because a message that was accepted must stay fetchable.
+package mailmsg
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"strings"
+	"time"
+
+	gomessage "github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
+)
+
+// maxDepth bounds nested multiparts and message/rfc822 parts so a hostile
+// message cannot exhaust the stack.
+const maxDepth = 32
+
+// Address is one address of an envelope.
+type Address struct {
+	Name    string `json:"n,omitempty"`
+	Mailbox string `json:"m,omitempty"`
+	Host    string `json:"h,omitempty"`
+}
+
+// Envelope is the IMAP ENVELOPE of a message (RFC 3501 7.4.2).
+type Envelope struct {
+	Date      time.Time `json:"date,omitzero"`
+	Subject   string    `json:"subject,omitempty"`
+	From      []Address `json:"from,omitempty"`
+	Sender    []Address `json:"sender,omitempty"`
+	ReplyTo   []Address `json:"reply_to,omitempty"`
+	To        []Address `json:"to,omitempty"`
+	Cc        []Address `json:"cc,omitempty"`
+	Bcc       []Address `json:"bcc,omitempty"`
+	InReplyTo []string  `json:"in_reply_to,omitempty"`
+	MessageID string    `json:"message_id,omitempty"`
+}
+
+// Part is one node of the MIME tree (IMAP BODYSTRUCTURE).
+type Part struct {
+	Type        string            `json:"type"`
+	Subtype     string            `json:"subtype"`
+	Params      map[string]string `json:"params,omitempty"`
+	ID          string            `json:"id,omitempty"`
+	Description string            `json:"desc,omitempty"`
+	Encoding    string            `json:"enc,omitempty"`
+	Size        int64             `json:"size"`  // body octets
+	Lines       int64             `json:"lines"` // body lines
+	Disposition string            `json:"disp,omitempty"`
+	DispParams  map[string]string `json:"disp_params,omitempty"`
+	Language    []string          `json:"lang,omitempty"`
+	Location    string            `json:"loc,omitempty"`
+	Children    []*Part           `json:"children,omitempty"` // multipart/*
+	// message/rfc822 only: the enclosed message.
+	Envelope *Envelope `json:"envelope,omitempty"`
+	Message  *Part     `json:"message,omitempty"`
+}
+
+// Multipart reports whether the part is a multipart container.
+func (p *Part) Multipart() bool { return p.Type == "multipart" }
+
+// Summary is everything computed once per message.
+type Summary struct {
+	Envelope   Envelope `json:"envelope"`
+	Body       *Part    `json:"body"`
+	HeaderSize int64    `json:"header_size"`
+	Size       int64    `json:"size"`
+}
+
+// Parse reads a whole message and summarises it. It fails only when r
+// fails; malformed content is summarised as well as it can be.
+func Parse(r io.Reader) (*Summary, error) {
+	cr := &countReader{r: r}
+	br := bufio.NewReader(cr)
+	hc := &countReader{r: br}
+	hbr := bufio.NewReaderSize(hc, 4096)
+	h, herr := textproto.ReadHeader(hbr)
+	headerSize := hc.n - int64(hbr.Buffered())
+	s := &Summary{HeaderSize: headerSize}
+	if herr != nil {
+		// No parseable header: everything is body text.
+		h = textproto.Header{}
+		s.HeaderSize = 0
+		s.Body = &Part{Type: "text", Subtype: "plain", Params: map[string]string{"charset": "us-ascii"}}
+		s.Envelope = Envelope{}
+		n, lines, err := countBody(hbr)
+		if err != nil {
+			return nil, err
+		}
+		s.Body.Size, s.Body.Lines = n+headerSize, lines
+		s.Size = n + headerSize
+		return s, nil
+	}
+	s.Envelope = ExtractEnvelope(h)
+	body, err := parsePart(h, hbr, 0)
+	if err != nil {
+		return nil, err
+	}
+	s.Body = body
+	if _, err := io.Copy(io.Discard, hbr); err != nil {
+		return nil, err
+	}
+	s.Size = cr.n
+	return s, nil
+}
+
+// ExtractEnvelope builds the envelope from a header.
+func ExtractEnvelope(h textproto.Header) Envelope {
+	mh := mail.Header{Header: gomessage.Header{Header: h}}
+	date, _ := mh.Date()
+	subject, err := mh.Subject()
+	if err != nil {
+		subject = h.Get("Subject")
+	}
+	inReplyTo, _ := mh.MsgIDList("In-Reply-To")
+	messageID, _ := mh.MessageID()
+	return Envelope{
+		Date:      date,
+		Subject:   subject,
+		From:      addressList(mh, "From"),
+		Sender:    addressList(mh, "Sender"),
+		ReplyTo:   addressList(mh, "Reply-To"),
+		To:        addressList(mh, "To"),
+		Cc:        addressList(mh, "Cc"),
+		Bcc:       addressList(mh, "Bcc"),
+		InReplyTo: inReplyTo,
+		MessageID: messageID,
+	}
+}
+
+func addressList(mh mail.Header, key string) []Address {
+	addrs, err := mh.AddressList(key)
+	if err != nil {
+		return nil
+	}
+	var out []Address
+	for _, a := range addrs {
+		mbox, host, ok := strings.Cut(a.Address, "@")
+		if !ok {
+			continue
+		}
+		out = append(out, Address{Name: a.Name, Mailbox: mbox, Host: host})
+	}
+	return out
+}
+
+// parsePart reads one part's body from r (its header already read) and
+// returns its structure. It consumes r up to the part's end.
+func parsePart(raw textproto.Header, r io.Reader, depth int) (*Part, error) {
+	h := gomessage.Header{Header: raw}
+	mediaType, params, err := h.ContentType()
+	if err != nil || mediaType == "" || !strings.Contains(mediaType, "/") {
+		mediaType, params = "text/plain", map[string]string{"charset": "us-ascii"}
+	}
+	typ, sub, _ := strings.Cut(strings.ToLower(mediaType), "/")
+	p := &Part{
+		Type: typ, Subtype: sub, Params: params,
+		ID:          raw.Get("Content-Id"),
+		Description: raw.Get("Content-Description"),
+		Encoding:    strings.ToLower(strings.TrimSpace(raw.Get("Content-Transfer-Encoding"))),
+		Location:    raw.Get("Content-Location"),
+	}
+	if disp, dp, err := h.ContentDisposition(); err == nil && disp != "" {
+		p.Disposition, p.DispParams = disp, dp
+	}
+	if lang := raw.Get("Content-Language"); lang != "" {
+		for _, l := range strings.Split(lang, ",") {
+			if l = strings.TrimSpace(l); l != "" {
+				p.Language = append(p.Language, l)
+			}
+		}
+	}
+	if typ == "multipart" && params["boundary"] != "" && depth < maxDepth {
+		cr := &countReader{r: r}
+		mr := textproto.NewMultipartReader(cr, params["boundary"])
+		for {
+			part, err := mr.NextPart()
+			if err != nil {
+				break // io.EOF or malformed: keep what was found
+			}
+			child, err := parsePart(part.Header, part, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			p.Children = append(p.Children, child)
+		}
+		if _, err := io.Copy(io.Discard, cr); err != nil {
+			return nil, err
+		}
+		p.Size = cr.n
+		if len(p.Children) == 0 {
+			// A multipart without parts is not representable in IMAP.
+			p.Type, p.Subtype, p.Params = "text", "plain", map[string]string{"charset": "us-ascii"}
+		}
+		return p, nil
+	}
+	if typ == "multipart" {
+		p.Type, p.Subtype, p.Params = "text", "plain", map[string]string{"charset": "us-ascii"}
+	}
+	if typ == "message" && (sub == "rfc822" || sub == "global") && depth < maxDepth {
+		lc := &lineCounter{}
+		tee := io.TeeReader(r, lc)
+		br := bufio.NewReader(tee)
+		ch, err := textproto.ReadHeader(br)
+		if err == nil {
+			env := ExtractEnvelope(ch)
+			p.Envelope = &env
+			inner, err := parsePart(ch, br, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			p.Message = inner
+		}
+		if _, err := io.Copy(io.Discard, br); err != nil {
+			return nil, err
+		}
+		p.Size, p.Lines = lc.n, lc.lines
+		if p.Message == nil {
+			p.Type, p.Subtype = "application", "octet-stream"
+		}
+		return p, nil
+	}
+	n, lines, err := countBody(r)
+	if err != nil {
+		return nil, err
+	}
+	p.Size, p.Lines = n, lines
+	return p, nil
+}
+
+// isReadErr tells I/O failures of the source from MIME errors: only the
+// former are returned by Parse. The multipart reader wraps both, so a
+// failing source shows up as a short count instead; the blob being read is
+// a local file written moments before, so that is acceptable.
+func countBody(r io.Reader) (int64, int64, error) {
+	lc := &lineCounter{}
+	_, err := io.Copy(lc, r)
+	if err != nil && !isMIMEError(err) {
+		return lc.n, lc.lines, err
+	}
+	return lc.n, lc.lines, nil
+}
+
+// isMIMEError reports errors raised by go-message's readers for broken
+// content (not by the underlying source).
+func isMIMEError(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "multipart") || strings.Contains(s, "textproto")
+}
+
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+type lineCounter struct{ n, lines int64 }
+
+func (l *lineCounter) Write(p []byte) (int, error) {
+	l.n += int64(len(p))
+	l.lines += int64(bytes.Count(p, []byte{'\n'}))
+	return len(p), nil
+}
