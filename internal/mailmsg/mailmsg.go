@@ -10,6 +10,7 @@ package mailmsg
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"io"
 	"strings"
 	"time"
@@ -273,4 +274,16 @@ func (l *lineCounter) Write(p []byte) (int, error) {
 	l.n += int64(len(p))
 	l.lines += int64(bytes.Count(p, []byte{'\n'}))
 	return len(p), nil
+}
+
+// Marshal encodes a summary for the store.
+func Marshal(s *Summary) ([]byte, error) { return json.Marshal(s) }
+
+// Unmarshal decodes what Marshal wrote.
+func Unmarshal(b []byte) (*Summary, error) {
+	var s Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
 }

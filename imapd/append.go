@@ -1,0 +1,75 @@
+package imapd
+
+import (
+	"errors"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"schulhof/internal/mailmsg"
+	"schulhof/policy"
+	"schulhof/store"
+)
+
+// APPEND. The literal is streamed into a blob (never held in memory),
+// summarised, then stored.
+func (s *session) Append(name string, r imap.LiteralReader, opts *imap.AppendOptions) (*imap.AppendData, error) {
+	name = mailboxName(name)
+	if _, err := s.st().MailboxByName(s.account, name); err != nil {
+		e := storeErr(err)
+		if ie, ok := e.(*imap.Error); ok && ie.Code == imap.ResponseCodeNonExistent {
+			ie.Code = imap.ResponseCodeTryCreate
+		}
+		return nil, e
+	}
+	limit := s.limit()
+	if d := s.srv.opt.Policy.CheckTransfer(r.Size(), exceptionsOf(s), time.Now()); !d.Allow {
+		return nil, refusal(d)
+	}
+	pb, err := s.st().WriteBlob(r, limit)
+	if errors.Is(err, store.ErrTooLarge) {
+		return nil, refusal(s.srv.opt.Policy.CheckTransfer(limit+1, exceptionsOf(s), time.Now()))
+	} else if err != nil {
+		return nil, err
+	}
+	defer pb.Release()
+	meta, err := summarize(s.st(), pb.Hash)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.st().Append(s.account, name, store.NewMessage{
+		Blob: pb, Meta: meta, Flags: storeFlags(opts.Flags), Internal: opts.Time,
+	}, s.tracker)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	if s.view != nil && s.view.id == d.Mailbox {
+		s.syncView()
+	}
+	return &imap.AppendData{UID: imap.UID(d.UID), UIDValidity: d.UIDValidity}, nil
+}
+
+func exceptionsOf(s *session) []policy.SizeException {
+	var ex []policy.SizeException
+	if xs, err := s.st().Exceptions(s.account); err == nil {
+		for _, x := range xs {
+			ex = append(ex, policy.SizeException{Bytes: x.Bytes, Until: x.Until})
+		}
+	}
+	return ex
+}
+
+// summarize parses a stored blob once and returns the bytes the store
+// keeps with it.
+func summarize(st *store.Store, hash string) ([]byte, error) {
+	f, err := st.OpenBlob(hash)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sum, err := mailmsg.Parse(f)
+	if err != nil {
+		return nil, err
+	}
+	return mailmsg.Marshal(sum)
+}

@@ -1,0 +1,25 @@
+package imapd
+
+import (
+	"github.com/emersion/go-imap/v2"
+
+	"schulhof/policy"
+)
+
+// refusal is the one place where a policy decision becomes an IMAP
+// response: the text starts with the rule ID, the response code says what
+// kind of refusal it is.
+func refusal(d policy.Decision) *imap.Error {
+	code := imap.ResponseCodeAuthorizationFailed
+	switch d.Rule {
+	case policy.AuthFailed:
+		code = imap.ResponseCodeAuthenticationFailed
+	case policy.AuthThrottle:
+		code = imap.ResponseCodeUnavailable
+	case policy.PWMustChange:
+		code = imap.ResponseCodeExpired
+	case policy.Size20MB:
+		code = imap.ResponseCodeTooBig
+	}
+	return &imap.Error{Type: imap.StatusResponseTypeNo, Code: code, Text: d.String()}
+}

@@ -1,0 +1,170 @@
+package imapd
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+
+	"schulhof/internal/mailmsg"
+	"schulhof/store"
+)
+
+// loaded is one message read for FETCH or SEARCH.
+type loaded struct {
+	item
+	msg  store.Message
+	meta *mailmsg.Summary
+}
+
+// load reads the records of items in one snapshot. Messages expunged
+// meanwhile by another session are left out.
+func (s *session) load(items []item, withMeta bool) ([]loaded, error) {
+	out := make([]loaded, 0, len(items))
+	err := s.st().View(func(t *store.Tx) error {
+		for _, it := range items {
+			m, err := t.Message(s.view.id, it.uid)
+			if err != nil {
+				continue
+			}
+			l := loaded{item: it, msg: *m}
+			if withMeta {
+				l.meta = decodeMeta(t.MessageMeta(m.Blob))
+			}
+			out = append(out, l)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func decodeMeta(raw []byte) *mailmsg.Summary {
+	var sum mailmsg.Summary
+	if raw == nil || json.Unmarshal(raw, &sum) != nil || sum.Body == nil {
+		return &mailmsg.Summary{Body: &mailmsg.Part{Type: "text", Subtype: "plain"}}
+	}
+	return &sum
+}
+
+func needsMeta(o *imap.FetchOptions) bool { return o.Envelope || o.BodyStructure != nil }
+
+// FETCH. Sections other than the whole message are cut from the blob by
+// the library's section extractor; BODY[] streams the blob.
+func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, opts *imap.FetchOptions) error {
+	items := s.resolve(numSet)
+	markSeen := false
+	if !s.readOnly {
+		for _, bs := range opts.BodySection {
+			if !bs.Peek {
+				markSeen = true
+			}
+		}
+		for _, bs := range opts.BinarySection {
+			if !bs.Peek {
+				markSeen = true
+			}
+		}
+	}
+	if markSeen {
+		// Other sessions hear of it through the feed; this one answers
+		// with FLAGS in the FETCH response below (RFC 3501 6.4.5).
+		if _, err := s.st().StoreFlags(s.view.id, uidsOf(items), store.FlagsAdd,
+			[]string{string(imap.FlagSeen)}, s.tracker); err != nil {
+			return err
+		}
+	}
+	msgs, err := s.load(items, needsMeta(opts))
+	if err != nil {
+		return err
+	}
+	for i := range msgs {
+		if msgs[i].seq == 0 {
+			continue // not announced to this client yet
+		}
+		if err := s.fetchOne(w, &msgs[i], opts, markSeen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *session) fetchOne(w *imapserver.FetchWriter, l *loaded, opts *imap.FetchOptions, withFlags bool) error {
+	rw := w.CreateMessage(l.seq)
+	if opts.UID {
+		rw.WriteUID(imap.UID(l.msg.UID))
+	}
+	if opts.Flags || withFlags {
+		rw.WriteFlags(imapFlags(l.msg.Flags))
+	}
+	if opts.RFC822Size {
+		rw.WriteRFC822Size(l.msg.Size)
+	}
+	if opts.InternalDate {
+		rw.WriteInternalDate(l.msg.Internal)
+	}
+	if opts.Envelope {
+		rw.WriteEnvelope(toEnvelope(&l.meta.Envelope))
+	}
+	if opts.BodyStructure != nil {
+		rw.WriteBodyStructure(toBodyStructure(l.meta.Body))
+	}
+	if len(opts.BodySection) > 0 || len(opts.BinarySection) > 0 || len(opts.BinarySectionSize) > 0 {
+		f, err := s.st().OpenBlob(l.msg.Blob)
+		if err != nil {
+			rw.Close()
+			return err
+		}
+		defer f.Close()
+		for _, sec := range opts.BodySection {
+			if err := writeSection(rw, f, l.msg.Size, sec); err != nil {
+				rw.Close()
+				return err
+			}
+		}
+		for _, sec := range opts.BinarySection {
+			f.Seek(0, io.SeekStart)
+			b := imapserver.ExtractBinarySection(f, sec)
+			wc := rw.WriteBinarySection(sec, int64(len(b)))
+			wc.Write(b)
+			if err := wc.Close(); err != nil {
+				rw.Close()
+				return err
+			}
+		}
+		for _, sec := range opts.BinarySectionSize {
+			f.Seek(0, io.SeekStart)
+			rw.WriteBinarySectionSize(sec, imapserver.ExtractBinarySectionSize(f, sec))
+		}
+	}
+	return rw.Close()
+}
+
+// writeSection writes one BODY[section]<partial>. The whole message is
+// streamed from the blob; parts go through the library's extractor.
+func writeSection(rw *imapserver.FetchResponseWriter, f *os.File, size int64, sec *imap.FetchItemBodySection) error {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if sec.Specifier == imap.PartSpecifierNone && len(sec.Part) == 0 {
+		off, n := int64(0), size
+		if p := sec.Partial; p != nil {
+			off = min(p.Offset, size)
+			n = min(p.Size, size-off)
+		}
+		wc := rw.WriteBodySection(sec, n)
+		if _, err := io.Copy(wc, io.NewSectionReader(f, off, n)); err != nil {
+			wc.Close()
+			return err
+		}
+		return wc.Close()
+	}
+	b := imapserver.ExtractBodySection(f, sec)
+	wc := rw.WriteBodySection(sec, int64(len(b)))
+	if _, err := wc.Write(b); err != nil {
+		wc.Close()
+		return err
+	}
+	return wc.Close()
+}

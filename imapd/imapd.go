@@ -1,0 +1,159 @@
+// Package imapd serves IMAP (go-imap/v2 imapserver) on the store: one
+// session per connection, one shared view per open mailbox.
+//
+// Ordering: every change to a mailbox (SMTP delivery, another session's
+// STORE, EXPUNGE, APPEND, MOVE) reaches the mailbox's MailboxTracker only
+// through the store's change feed, which delivers in commit order, so
+// sequence numbers never go out of step with the library's bookkeeping.
+// A session that changed a mailbox itself waits until the feed has caught
+// up with its own commit before answering, so its untagged EXPUNGE/EXISTS
+// responses come with the command that caused them.
+package imapd
+
+import (
+	"crypto/tls"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+
+	"schulhof/internal/auth"
+	"schulhof/policy"
+	"schulhof/store"
+)
+
+// Options configure a Server.
+type Options struct {
+	Store  *store.Store
+	Auth   *auth.Verifier
+	Policy *policy.Engine
+	// TLSConfig enables STARTTLS. Implicit TLS listeners are wrapped by the
+	// caller (tls.NewListener) and passed to Serve.
+	TLSConfig *tls.Config
+	Logger    *slog.Logger
+	// Debug receives the raw protocol (tests only: it contains passwords).
+	Debug interface{ Write([]byte) (int, error) }
+}
+
+// Server is an IMAP server. Serve may be called for several listeners.
+type Server struct {
+	opt Options
+	srv *imapserver.Server
+	reg *registry
+	log *slog.Logger
+
+	mu       sync.Mutex
+	sessions map[string]map[*session]struct{} // account → open sessions
+	closed   bool
+}
+
+// New creates a server and starts following the store's change feed.
+func New(opt Options) *Server {
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if opt.Policy == nil {
+		opt.Policy = policy.NewEngine()
+	}
+	s := &Server{opt: opt, log: opt.Logger, sessions: map[string]map[*session]struct{}{}}
+	s.reg = newRegistry(opt.Store, opt.Logger, s.accountChanged)
+	iopt := &imapserver.Options{
+		NewSession: s.newSession,
+		Caps: imap.CapSet{
+			imap.CapIMAP4rev1:        {},
+			imap.CapNamespace:        {},
+			imap.CapUIDPlus:          {},
+			imap.CapMove:             {},
+			imap.CapSpecialUse:       {},
+			imap.CapCreateSpecialUse: {},
+			imap.CapListExtended:     {},
+			imap.CapListStatus:       {},
+			imap.CapStatusSize:       {},
+			imap.CapChildren:         {},
+			imap.CapESearch:          {},
+			imap.CapLiteralPlus:      {},
+		},
+		Logger:    slogPrintf{opt.Logger},
+		TLSConfig: opt.TLSConfig,
+		// Authentication over plain text is checked per connection in
+		// Login (TLS or loopback), like Dovecot; the library only knows
+		// "always" or "never".
+		InsecureAuth: true,
+	}
+	if opt.Debug != nil {
+		iopt.DebugWriter = opt.Debug
+	}
+	s.srv = imapserver.New(iopt)
+	return s
+}
+
+// Serve accepts connections on ln until Close.
+func (s *Server) Serve(ln net.Listener) error { return s.srv.Serve(ln) }
+
+// Close stops listening and ends every session.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	err := s.srv.Close()
+	s.reg.close()
+	return err
+}
+
+func (s *Server) newSession(c *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+	return &session{srv: s, conn: c}, nil, nil
+}
+
+func (s *Server) addSession(ss *session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.sessions[ss.account]
+	if m == nil {
+		m = map[*session]struct{}{}
+		s.sessions[ss.account] = m
+	}
+	m[ss] = struct{}{}
+}
+
+func (s *Server) removeSession(ss *session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.sessions[ss.account]; m != nil {
+		delete(m, ss)
+		if len(m) == 0 {
+			delete(s.sessions, ss.account)
+		}
+	}
+}
+
+// accountChanged ends the sessions of a locked or deleted account.
+func (s *Server) accountChanged(e store.Event) {
+	if e.Kind == store.AccountChanged {
+		if a, ok := e.Data.(store.Account); !ok || !a.Locked {
+			return
+		}
+	}
+	s.mu.Lock()
+	var victims []*session
+	for ss := range s.sessions[e.Account] {
+		victims = append(victims, ss)
+	}
+	s.mu.Unlock()
+	for _, ss := range victims {
+		s.log.Info("imap session closed", "account", e.Account, "reason", e.Kind)
+		ss.kill("[ACCOUNT-LOCKED] Das Konto ist gesperrt.")
+	}
+}
+
+type slogPrintf struct{ l *slog.Logger }
+
+func (p slogPrintf) Printf(format string, args ...any) {
+	p.l.Warn("imapserver", "msg", sprintf(format, args...))
+}
+
+// killTimeout bounds how long a session being ended may take to flush its
+// BYE before the connection is cut.
+const killTimeout = 200 * time.Millisecond

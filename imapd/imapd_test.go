@@ -1,0 +1,340 @@
+package imapd
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"schulhof/internal/admin"
+	"schulhof/internal/auth"
+	"schulhof/internal/mailmsg"
+	"schulhof/policy"
+	"schulhof/store"
+)
+
+const pw = "Str0ng!Passw0rd"
+
+type env struct {
+	st   *store.Store
+	addr string
+	svc  *admin.Service
+}
+
+func newEnv(t *testing.T, users ...string) *env {
+	t.Helper()
+	st, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &admin.Service{Store: st, Policy: policy.NewEngine(), Domain: "schule.test", DefaultConsentComms: true}
+	for _, u := range users {
+		first, last, _ := strings.Cut(u, " ")
+		c, err := svc.AddUser("test", admin.NewUser{First: first, Last: last, Role: policy.Student, Password: pw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.UpdateAccount(c.Account.Name, func(a *store.Account) error { a.MustChange = false; return nil })
+	}
+	v := auth.New(st, auth.Options{Domain: "schule.test", CacheTTL: time.Minute})
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := New(Options{Store: st, Auth: v, Policy: policy.NewEngine(), Logger: log})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close(); st.Close() })
+	return &env{st: st, addr: ln.Addr().String(), svc: svc}
+}
+
+func (e *env) deliver(t *testing.T, msg string, to ...string) {
+	t.Helper()
+	pb, err := e.st.WriteBlob(strings.NewReader(msg), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pb.Release()
+	meta, err := summarize(e.st, pb.Hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.Deliver(store.Delivery{NewMessage: store.NewMessage{Blob: pb, Meta: meta}, Recipients: to}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *env) login(t *testing.T, user string, h *imapclient.UnilateralDataHandler) *imapclient.Client {
+	t.Helper()
+	c, err := imapclient.DialInsecure(e.addr, &imapclient.Options{UnilateralDataHandler: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.Login(user, pw).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+const sample = "From: Max Müller <max.mueller@schule.test>\r\n" +
+	"To: Erika Muster <erika.muster@schule.test>\r\n" +
+	"Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\n" +
+	"Date: Mon, 02 Nov 2026 10:00:00 +0100\r\n" +
+	"Message-ID: <abc@schule.test>\r\n" +
+	"MIME-Version: 1.0\r\n" +
+	"Content-Type: multipart/alternative; boundary=XX\r\n\r\n" +
+	"--XX\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nHausaufgaben f=C3=BCr Mathe\r\n" +
+	"--XX\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Hausaufgaben</p>\r\n--XX--\r\n"
+
+func TestIMAPFetchSearchStore(t *testing.T) {
+	e := newEnv(t, "Erika Muster")
+	e.deliver(t, sample, "erika.muster")
+	c := e.login(t, "erika.muster@schule.test", nil)
+
+	boxes, err := c.List("", "*", &imap.ListOptions{ReturnSpecialUse: true}).Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	special := map[string]imap.MailboxAttr{}
+	for _, b := range boxes {
+		for _, a := range b.Attrs {
+			if a == imap.MailboxAttrSent || a == imap.MailboxAttrTrash || a == imap.MailboxAttrJunk ||
+				a == imap.MailboxAttrDrafts || a == imap.MailboxAttrArchive {
+				special[b.Mailbox] = a
+			}
+		}
+	}
+	if len(boxes) != 6 || special["Sent"] != imap.MailboxAttrSent || special["Archive"] != imap.MailboxAttrArchive {
+		t.Fatalf("LIST: %+v", boxes)
+	}
+
+	sel, err := c.Select("INBOX", nil).Wait()
+	if err != nil || sel.NumMessages != 1 {
+		t.Fatal(sel, err)
+	}
+	msgs, err := c.Fetch(imap.SeqSetNum(1), &imap.FetchOptions{
+		Envelope: true, BodyStructure: &imap.FetchItemBodyStructure{Extended: true}, Flags: true,
+		RFC822Size: true, InternalDate: true, UID: true,
+		BodySection: []*imap.FetchItemBodySection{{Part: []int{1}}, {Peek: true, Partial: &imap.SectionPartial{Offset: 0, Size: 4}}},
+	}).Collect()
+	if err != nil || len(msgs) != 1 {
+		t.Fatal(msgs, err)
+	}
+	m := msgs[0]
+	if m.Envelope.Subject != "Grüße" || m.Envelope.From[0].Mailbox != "max.mueller" || m.Envelope.MessageID != "abc@schule.test" {
+		t.Fatalf("envelope %+v", m.Envelope)
+	}
+	mp, ok := m.BodyStructure.(*imap.BodyStructureMultiPart)
+	if !ok || len(mp.Children) != 2 || mp.Subtype != "alternative" {
+		t.Fatalf("bodystructure %#v", m.BodyStructure)
+	}
+	if m.RFC822Size != int64(len(sample)) {
+		t.Fatalf("size %d", m.RFC822Size)
+	}
+	for _, sb := range m.BodySection {
+		sec, b := sb.Section, sb.Bytes
+		if len(sec.Part) == 1 && !strings.Contains(string(b), "Hausaufgaben f=C3=BCr") {
+			t.Fatalf("part 1: %q", b)
+		}
+		if sec.Partial != nil && string(b) != "From" {
+			t.Fatalf("partial: %q", b)
+		}
+	}
+	// BODY[1] without PEEK set \Seen
+	fl, _ := c.Fetch(imap.SeqSetNum(1), &imap.FetchOptions{Flags: true}).Collect()
+	if len(fl) != 1 || len(fl[0].Flags) != 1 || fl[0].Flags[0] != imap.FlagSeen {
+		t.Fatalf("flags after fetch: %+v", fl)
+	}
+
+	for _, tc := range []struct {
+		crit imap.SearchCriteria
+		want int
+	}{
+		{imap.SearchCriteria{Body: []string{"hausaufgaben für"}}, 1},
+		{imap.SearchCriteria{Text: []string{"Grüße"}}, 1},
+		{imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Subject", Value: "grüße"}}}, 1},
+		{imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "From", Value: "nobody"}}}, 0},
+		{imap.SearchCriteria{NotFlag: []imap.Flag{imap.FlagSeen}}, 0},
+		{imap.SearchCriteria{Flag: []imap.Flag{"\\SEEN"}}, 1},
+	} {
+		res, err := c.UIDSearch(&tc.crit, nil).Wait()
+		if err != nil || len(res.AllUIDs()) != tc.want {
+			t.Fatalf("search %+v: %v %v", tc.crit, res, err)
+		}
+	}
+
+	if err := c.Store(imap.SeqSetNum(1), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{"\\flagged", "$Label1"}, Silent: true}, nil).Close(); err != nil {
+		t.Fatal(err)
+	}
+	fl, _ = c.Fetch(imap.SeqSetNum(1), &imap.FetchOptions{Flags: true}).Collect()
+	got := map[imap.Flag]bool{}
+	for _, f := range fl[0].Flags {
+		got[f] = true
+	}
+	if !got[imap.FlagFlagged] || !got["$Label1"] || !got[imap.FlagSeen] {
+		t.Fatalf("flags %v", fl[0].Flags)
+	}
+}
+
+func TestIMAPIdleSeesDeliveryAndOtherSessionsFlags(t *testing.T) {
+	e := newEnv(t, "Erika Muster")
+	e.deliver(t, sample, "erika.muster")
+	exists := make(chan uint32, 10)
+	fetches := make(chan *imapclient.FetchMessageData, 10)
+	expunges := make(chan uint32, 10)
+	a := e.login(t, "erika.muster", &imapclient.UnilateralDataHandler{
+		Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+			if d.NumMessages != nil {
+				exists <- *d.NumMessages
+			}
+		},
+		Fetch:   func(m *imapclient.FetchMessageData) { fetches <- m },
+		Expunge: func(seq uint32) { expunges <- seq },
+	})
+	if _, err := a.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	idle, err := a.Idle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.deliver(t, sample, "erika.muster")
+	select {
+	case n := <-exists:
+		if n != 2 {
+			t.Fatalf("EXISTS %d", n)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("IDLE did not report the delivery")
+	}
+
+	b := e.login(t, "erika.muster", nil)
+	if _, err := b.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Store(imap.SeqSetNum(1), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}, Silent: true}, nil).Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-fetches:
+	case <-time.After(10 * time.Second):
+		t.Fatal("IDLE did not report the flag change")
+	}
+	if err := b.Expunge().Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case seq := <-expunges:
+		if seq != 1 {
+			t.Fatalf("EXPUNGE %d", seq)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("IDLE did not report the expunge")
+	}
+	if err := idle.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := idle.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	// pipelined right after DONE, like iOS Mail
+	msgs, err := a.Fetch(imap.SeqSetNum(1), &imap.FetchOptions{UID: true}).Collect()
+	if err != nil || len(msgs) != 1 || msgs[0].UID != 2 {
+		t.Fatalf("after idle: %+v %v", msgs, err)
+	}
+}
+
+func TestIMAPMoveExamineAppend(t *testing.T) {
+	e := newEnv(t, "Erika Muster")
+	e.deliver(t, sample, "erika.muster")
+	e.deliver(t, sample, "erika.muster")
+	var expunged []uint32
+	c := e.login(t, "erika.muster", &imapclient.UnilateralDataHandler{Expunge: func(seq uint32) { expunged = append(expunged, seq) }})
+
+	if _, err := c.Select("INBOX", &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Store(imap.SeqSetNum(1), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagSeen}}, nil).Close(); err == nil {
+		t.Fatal("STORE allowed after EXAMINE")
+	}
+	c.Fetch(imap.SeqSetNum(1), &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{{}}}).Collect()
+	fl, _ := c.Fetch(imap.SeqSetNum(1), &imap.FetchOptions{Flags: true}).Collect()
+	if len(fl[0].Flags) != 0 {
+		t.Fatalf("EXAMINE set flags: %v", fl[0].Flags)
+	}
+
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := c.Move(imap.SeqSetNum(1), "Archive").Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data.UIDValidity == 0 || len(expunged) != 1 || expunged[0] != 1 {
+		t.Fatalf("move: %+v expunged %v", data, expunged)
+	}
+	st, err := c.Status("Archive", &imap.StatusOptions{NumMessages: true, UIDNext: true}).Wait()
+	if err != nil || *st.NumMessages != 1 || st.UIDNext != 2 {
+		t.Fatal(st, err)
+	}
+
+	msg := "Subject: draft\r\n\r\nhello\r\n"
+	ap := c.Append("Drafts", int64(len(msg)), &imap.AppendOptions{Flags: []imap.Flag{imap.FlagDraft}})
+	ap.Write([]byte(msg))
+	ap.Close()
+	ad, err := ap.Wait()
+	if err != nil || ad.UID != 1 {
+		t.Fatal(ad, err)
+	}
+	if err := c.Create("Projekte/Bio", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rename("Projekte/Bio", "Bio", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Delete("Bio").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Delete("INBOX").Wait(); err == nil {
+		t.Fatal("INBOX deleted")
+	}
+}
+
+func TestIMAPAppendLimit(t *testing.T) {
+	e := newEnv(t, "Erika Muster")
+	c := e.login(t, "erika.muster", nil)
+	big := policy.DefaultMaxTransferBytes + 1
+	ap := c.Append("INBOX", big, nil)
+	// The server refuses before the literal is sent.
+	_, err := ap.Wait()
+	if err == nil || !strings.Contains(err.Error(), "TOOBIG") {
+		t.Fatalf("append over limit: %v", err)
+	}
+	if c.Caps().Has("APPENDLIMIT=20971520") == false {
+		t.Logf("caps %v", c.Caps())
+	}
+}
+
+func TestIMAPLockClosesSessions(t *testing.T) {
+	e := newEnv(t, "Erika Muster")
+	c := e.login(t, "erika.muster", nil)
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Lock("test", "erika.muster", "Test"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.Closed():
+	case <-time.After(time.Second):
+		t.Fatal("session still open one second after the lock")
+	}
+}
+
+var _ = mailmsg.Parse

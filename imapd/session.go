@@ -1,0 +1,212 @@
+package imapd
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+
+	"schulhof/internal/auth"
+	"schulhof/policy"
+	"schulhof/store"
+)
+
+var sprintf = fmt.Sprintf
+
+// session is one IMAP connection.
+type session struct {
+	srv  *Server
+	conn *imapserver.Conn
+
+	account     string
+	appendLimit int64
+
+	// selected state
+	mbox     *store.Mailbox
+	view     *mailboxView
+	tracker  *imapserver.SessionTracker
+	readOnly bool
+
+	killOnce sync.Once
+}
+
+var (
+	_ imapserver.SessionIMAP4rev2   = (*session)(nil)
+	_ imapserver.SessionAppendLimit = (*session)(nil)
+)
+
+func (s *session) st() *store.Store { return s.srv.opt.Store }
+
+// Close is called by the library when the connection ends.
+func (s *session) Close() error {
+	s.unselect()
+	if s.account != "" {
+		s.srv.removeSession(s)
+	}
+	return nil
+}
+
+// kill ends the session from outside (account locked).
+func (s *session) kill(text string) {
+	s.killOnce.Do(func() {
+		nc := s.conn.NetConn()
+		nc.SetWriteDeadline(time.Now().Add(killTimeout))
+		s.conn.Bye(text)
+		nc.Close()
+	})
+}
+
+// secure reports whether passwords may be sent: TLS or loopback.
+func (s *session) secure() bool {
+	nc := s.conn.NetConn()
+	if _, ok := nc.(*tls.Conn); ok {
+		return true
+	}
+	if a, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		return a.IP.IsLoopback()
+	}
+	return false
+}
+
+func (s *session) remoteIP() string {
+	if a, ok := s.conn.NetConn().RemoteAddr().(*net.TCPAddr); ok {
+		return a.IP.String()
+	}
+	return ""
+}
+
+// Login checks the password through the one authentication path.
+// AUTHENTICATE PLAIN ends here too (the library's default).
+func (s *session) Login(username, password string) error {
+	if !s.secure() {
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodePrivacyRequired,
+			Text: "Anmeldung nur über TLS (STARTTLS oder Port 993)."}
+	}
+	a, d := s.srv.opt.Auth.Verify(context.Background(), auth.Attempt{
+		Name: username, Password: password, Protocol: "imap", IP: s.remoteIP(),
+		Service: policy.ServiceMail, Purpose: policy.PurposeUse,
+	})
+	if !d.Allow {
+		return refusal(d)
+	}
+	if err := s.st().EnsureMailboxes(a.Name); err != nil {
+		return err
+	}
+	s.account = a.Name
+	s.appendLimit = s.limit()
+	s.srv.addSession(s)
+	// A lock committed between Verify and addSession would be missed.
+	if cur, err := s.st().Account(a.Name); err != nil || cur.Locked {
+		s.srv.removeSession(s)
+		s.account = ""
+		return refusal(policy.Deny(policy.AccountLocked, "Das Konto ist gesperrt."))
+	}
+	return nil
+}
+
+// limit is the account's SIZE-20MB limit now (exceptions included).
+func (s *session) limit() int64 {
+	var ex []policy.SizeException
+	if xs, err := s.st().Exceptions(s.account); err == nil {
+		for _, x := range xs {
+			ex = append(ex, policy.SizeException{Bytes: x.Bytes, Until: x.Until})
+		}
+	}
+	return s.srv.opt.Policy.TransferLimit(ex, time.Now())
+}
+
+// AppendLimit is advertised as APPENDLIMIT and enforced by the library
+// before the literal is accepted.
+func (s *session) AppendLimit() uint32 {
+	l := s.appendLimit
+	if l == 0 {
+		l = s.srv.opt.Policy.MaxTransferBytes
+	}
+	if l > 0xffffffff {
+		l = 0xffffffff
+	}
+	return uint32(l)
+}
+
+func (s *session) Namespace() (*imap.NamespaceData, error) {
+	return &imap.NamespaceData{Personal: []imap.NamespaceDescriptor{{Prefix: "", Delim: store.MailboxDelim}}}, nil
+}
+
+func (s *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
+	if s.tracker == nil {
+		return nil
+	}
+	return s.tracker.Poll(w, allowExpunge)
+}
+
+func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
+	if s.tracker == nil {
+		<-stop
+		return nil
+	}
+	return s.tracker.Idle(w, stop)
+}
+
+// syncView waits until the selected mailbox's view has caught up with
+// everything committed so far (after this session's own writes).
+func (s *session) syncView() {
+	if s.view == nil {
+		return
+	}
+	var modseq uint64
+	err := s.st().View(func(t *store.Tx) error {
+		m, err := t.Mailbox(s.view.id)
+		if err == nil {
+			modseq = m.HighestModSeq
+		}
+		return err
+	})
+	if err == nil {
+		s.view.waitFor(modseq)
+	}
+}
+
+// mailboxName maps what the client sent to the stored name: INBOX is
+// case-insensitive, a trailing delimiter is dropped.
+func mailboxName(name string) string {
+	name = strings.TrimSuffix(name, string(store.MailboxDelim))
+	if strings.EqualFold(name, store.Inbox) {
+		return store.Inbox
+	}
+	if len(name) > 6 && strings.EqualFold(name[:6], store.Inbox+string(store.MailboxDelim)) {
+		return store.Inbox + name[5:]
+	}
+	return name
+}
+
+// storeErr turns store errors into IMAP responses.
+func storeErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrMailboxNotFound):
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeNonExistent, Text: "Ordner nicht gefunden."}
+	case errors.Is(err, store.ErrMailboxExists):
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeAlreadyExists, Text: "Ordner existiert bereits."}
+	case errors.Is(err, store.ErrInboxProtected):
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeCannot, Text: "INBOX kann nicht gelöscht oder umbenannt werden."}
+	case errors.Is(err, store.ErrBadMailboxName):
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeCannot, Text: "Ungültiger Ordnername."}
+	}
+	return err
+}
+
+func (s *session) checkWritable() error {
+	if s.readOnly {
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: "READ-ONLY",
+			Text: "Ordner ist schreibgeschützt geöffnet (EXAMINE)."}
+	}
+	return nil
+}
