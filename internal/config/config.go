@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"schulhof/policy"
 )
 
 // Config is the whole configuration. packaging/schulhof.toml documents
@@ -24,6 +26,45 @@ type Config struct {
 	TLS    TLS    `toml:"tls"`
 	Auth   Auth   `toml:"auth"`
 	Policy Policy `toml:"policy"`
+	Mail   Mail   `toml:"mail"`
+	Limits Limits `toml:"limits"`
+}
+
+// Mail configures smtpd and imapd.
+type Mail struct {
+	// MaxMessageBytes is the hard cap of one SMTP message (advertised as
+	// SIZE); 0 means policy.max_transfer_bytes. Raise it only when size
+	// exceptions above that must work for mail.
+	MaxMessageBytes int64 `toml:"max_message_bytes"`
+}
+
+// Limits holds MAIL-MASS per role ([limits.student], [limits.teacher],
+// [limits.admin]); auditors get the student limits.
+type Limits struct {
+	Student RoleLimits `toml:"student"`
+	Teacher RoleLimits `toml:"teacher"`
+	Admin   RoleLimits `toml:"admin"`
+}
+
+// RoleLimits are one role's mail limits; 0 means unlimited.
+type RoleLimits struct {
+	RecipientsPerMessage int `toml:"recipients_per_message"`
+	MessagesPerHour      int `toml:"messages_per_hour"`
+	// Group addresses the role may write to besides the groups it
+	// teaches: "none", "member" (own groups) or "all".
+	GroupAddresses string `toml:"group_addresses"`
+}
+
+// MailLimits converts the section for policy.
+func (l Limits) MailLimits() map[policy.Role]policy.MailLimits {
+	conv := func(r RoleLimits) policy.MailLimits {
+		return policy.MailLimits{RecipientsPerMessage: r.RecipientsPerMessage,
+			MessagesPerHour: r.MessagesPerHour, GroupAddresses: r.GroupAddresses}
+	}
+	return map[policy.Role]policy.MailLimits{
+		policy.Student: conv(l.Student), policy.Teacher: conv(l.Teacher),
+		policy.Admin: conv(l.Admin), policy.Auditor: conv(l.Student),
+	}
 }
 
 // Listen holds listener addresses; "" disables a listener.
@@ -79,6 +120,12 @@ func Default() *Config {
 		},
 		Policy: Policy{MaxTransferBytes: 20 << 20, DefaultConsentComms: true},
 	}
+	def := policy.DefaultMailLimits()
+	conv := func(l policy.MailLimits) RoleLimits {
+		return RoleLimits{RecipientsPerMessage: l.RecipientsPerMessage,
+			MessagesPerHour: l.MessagesPerHour, GroupAddresses: l.GroupAddresses}
+	}
+	c.Limits = Limits{Student: conv(def[policy.Student]), Teacher: conv(def[policy.Teacher]), Admin: conv(def[policy.Admin])}
 	if os.Geteuid() == 0 {
 		c.Listen = Listen{Submission: ":587", Submissions: ":465", IMAP: ":143", IMAPS: ":993", HTTPS: ":443"}
 	} else {
@@ -161,6 +208,17 @@ func (c *Config) validate() error {
 	}
 	if c.Auth.CacheSeconds < 0 {
 		return fmt.Errorf("config: auth.cache_seconds must not be negative")
+	}
+	if c.Mail.MaxMessageBytes < 0 {
+		return fmt.Errorf("config: mail.max_message_bytes must not be negative")
+	}
+	for name, l := range map[string]RoleLimits{"student": c.Limits.Student, "teacher": c.Limits.Teacher, "admin": c.Limits.Admin} {
+		if l.RecipientsPerMessage < 0 || l.MessagesPerHour < 0 {
+			return fmt.Errorf("config: limits.%s: limits must not be negative (0 = unlimited)", name)
+		}
+		if err := policy.ValidGroupAddresses(l.GroupAddresses); err != nil {
+			return fmt.Errorf("config: limits.%s.%w", name, err)
+		}
 	}
 	if c.Policy.MaxTransferBytes < 1 {
 		return fmt.Errorf("config: policy.max_transfer_bytes must be positive")

@@ -1,0 +1,158 @@
+package smtpd
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-message/textproto"
+	"github.com/emersion/go-smtp"
+
+	"schulhof/internal/mailmsg"
+	"schulhof/store"
+)
+
+// maxHeaderBytes bounds the header read into memory; the body is
+// streamed into its blob.
+const maxHeaderBytes = 1 << 20
+
+// DATA: the message is streamed into one blob (fsynced) with a Received
+// header and, if missing, Message-ID and Date; it is summarised for IMAP
+// and delivered to every recipient in one transaction. 250 is sent only
+// after that transaction committed.
+func (s *session) Data(r io.Reader) error {
+	if s.account == nil {
+		return errNeedAuth
+	}
+	if len(s.rcptAddrs) == 0 {
+		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "RCPT TO zuerst."}
+	}
+	limit := s.sizeLimit()
+	head, rest, err := s.rewriteHeader(r)
+	if err != nil {
+		return s.readErr(err, limit)
+	}
+	// The limit counts what the client sent, not the headers added here.
+	pb, err := s.srv.opt.Store.WriteBlob(io.MultiReader(bytes.NewReader(head.added), head.raw, rest), limit+int64(len(head.added)))
+	if err != nil {
+		return s.readErr(err, limit)
+	}
+	defer pb.Release()
+	f, err := s.srv.opt.Store.OpenBlob(pb.Hash)
+	if err != nil {
+		return errTemp
+	}
+	sum, err := mailmsg.Parse(f)
+	f.Close()
+	if err != nil {
+		return errTemp
+	}
+	meta, err := mailmsg.Marshal(sum)
+	if err != nil {
+		return errTemp
+	}
+	recips := make([]string, 0, len(s.recipients))
+	for n := range s.recipients {
+		recips = append(recips, n)
+	}
+	slices.Sort(recips)
+	if _, err := s.srv.opt.Store.Deliver(store.Delivery{
+		NewMessage: store.NewMessage{Blob: pb, Meta: meta, Internal: s.srv.opt.Now()},
+		Recipients: recips,
+	}); err != nil {
+		s.srv.log.Error("smtp delivery", "account", s.account.Name, "err", err)
+		return errTemp
+	}
+	s.srv.rate.add(s.account.Name, s.srv.opt.Now())
+	s.srv.log.Info("smtp delivered", "from", s.account.Name, "recipients", len(recips), "bytes", pb.Size)
+	return nil
+}
+
+// readErr maps a failure while reading DATA: too large is SIZE-20MB,
+// anything else (the client went away) keeps nothing.
+func (s *session) readErr(err error, limit int64) error {
+	if errors.Is(err, store.ErrTooLarge) || errors.Is(err, smtp.ErrDataTooLarge) {
+		return refusal(s.srv.opt.Policy.CheckTransfer(limit+1, s.exceptions(), s.srv.opt.Now()))
+	}
+	var se *smtp.SMTPError
+	if errors.As(err, &se) {
+		return se
+	}
+	return errTemp
+}
+
+// header is the start of a message as it will be stored: added holds the
+// new header fields, raw the client's bytes read so far.
+type header struct {
+	added []byte
+	raw   io.Reader
+}
+
+// rewriteHeader reads the client's header (at most maxHeaderBytes) and
+// prepares the fields to add. A message without a parseable header is
+// kept as it came, after the added fields.
+func (s *session) rewriteHeader(r io.Reader) (*header, io.Reader, error) {
+	var consumed bytes.Buffer
+	br := bufio.NewReader(io.TeeReader(io.LimitReader(r, maxHeaderBytes), &consumed))
+	h, herr := textproto.ReadHeader(br)
+	now := s.srv.opt.Now()
+	var add textproto.Header
+	if herr == nil && h.Get("Date") == "" {
+		add.Add("Date", now.Format("Mon, 02 Jan 2006 15:04:05 -0700"))
+	}
+	if herr == nil && h.Get("Message-Id") == "" {
+		add.Add("Message-Id", "<"+randomID()+"@"+s.srv.opt.Domain+">")
+	}
+	add.Add("Received", s.received(now))
+	var buf bytes.Buffer
+	if err := textproto.WriteHeader(&buf, add); err != nil {
+		return nil, nil, err
+	}
+	added := bytes.TrimSuffix(buf.Bytes(), []byte("\r\n")) // keep the client's blank line
+	// Whatever the header reader buffered but did not use is still in br;
+	// consumed holds every byte taken from r so far, in order.
+	raw := consumed.Bytes()
+	if herr != nil {
+		// no header: put an empty line between ours and the content
+		added = append(added, '\r', '\n')
+	}
+	// Reassemble: consumed bytes (header and read-ahead) then the rest.
+	return &header{added: added, raw: bytes.NewReader(raw)}, r, nil
+}
+
+// received is the Received field: who submitted, when. No "for" clause,
+// so Bcc recipients stay hidden.
+func (s *session) received(now time.Time) string {
+	helo := s.conn.Hostname()
+	if helo == "" {
+		helo = "unknown"
+	}
+	with := "ESMTPA"
+	if _, ok := s.conn.TLSConnectionState(); ok {
+		with = "ESMTPSA"
+	}
+	return "from " + sanitize(helo) + " ([" + s.remoteIP() + "]) by " + s.srv.opt.Hostname +
+		" (Schulhof) with " + with + " id " + randomID()[:16] + " (authenticated as " + s.account.Name + "); " +
+		now.Format("Mon, 02 Jan 2006 15:04:05 -0700")
+}
+
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x21 || r > 0x7e || r == '(' || r == ')' || r == ';' {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+func randomID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

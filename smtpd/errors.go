@@ -1,0 +1,45 @@
+package smtpd
+
+import (
+	"fmt"
+
+	"github.com/emersion/go-smtp"
+
+	"schulhof/policy"
+)
+
+var (
+	sprintf = fmt.Sprintf
+	sprint  = fmt.Sprint
+)
+
+// refusal is the one place where a policy decision becomes an SMTP reply.
+// Every refusal is permanent (5xx): go-smtp turns plain errors into 451
+// and clients would retry a refusal forever.
+func refusal(d policy.Decision) *smtp.SMTPError {
+	code, enh := 550, smtp.EnhancedCode{5, 7, 1}
+	switch d.Rule {
+	case policy.Size20MB:
+		code, enh = 552, smtp.EnhancedCode{5, 3, 4}
+	case policy.MailMass:
+		code, enh = 550, smtp.EnhancedCode{5, 7, 1}
+	case policy.AuthFailed, policy.AuthThrottle, policy.AccountLocked, policy.PWMustChange,
+		policy.ConsentPlatform, policy.ConsentComms:
+		code, enh = 535, smtp.EnhancedCode{5, 7, 8}
+	}
+	return &smtp.SMTPError{Code: code, EnhancedCode: enh, Message: d.String()}
+}
+
+var (
+	errNeedAuth = &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0},
+		Message: "Bitte zuerst anmelden (AUTH); ohne Anmeldung wird keine E-Mail angenommen."}
+	errNeedTLS = &smtp.SMTPError{Code: 538, EnhancedCode: smtp.EnhancedCode{5, 7, 11},
+		Message: "Anmeldung nur über TLS (STARTTLS oder Port 465)."}
+	errTemp = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
+		Message: "Vorübergehender Fehler beim Speichern; bitte erneut senden."}
+)
+
+func unknownRecipient(addr string) *smtp.SMTPError {
+	return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1},
+		Message: sprintf("Empfänger %s unbekannt.", addr)}
+}

@@ -1,0 +1,84 @@
+package smtpd
+
+import (
+	"crypto/tls"
+	"net"
+
+	"github.com/emersion/go-smtp"
+
+	"schulhof/policy"
+	"schulhof/store"
+)
+
+// session is one SMTP connection. The envelope (from, recipients) is
+// reset after every message.
+type session struct {
+	srv     *Server
+	conn    *smtp.Conn
+	account *store.Account
+
+	from       string
+	rcptCount  int            // addresses accepted (a group counts once)
+	recipients map[string]bool // expanded account names
+	rcptAddrs  []string
+}
+
+func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
+	ss := &session{srv: s, conn: c}
+	s.mu.Lock()
+	s.conns[c] = ss
+	s.mu.Unlock()
+	return ss, nil
+}
+
+func (s *session) Reset() {
+	s.from, s.rcptCount, s.recipients, s.rcptAddrs = "", 0, nil, nil
+}
+
+func (s *session) Logout() error {
+	s.srv.mu.Lock()
+	delete(s.srv.conns, s.conn)
+	s.srv.mu.Unlock()
+	return nil
+}
+
+func (s *session) secure() bool {
+	nc := s.conn.Conn()
+	if _, ok := nc.(*tls.Conn); ok {
+		return true
+	}
+	if a, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		return a.IP.IsLoopback()
+	}
+	return false
+}
+
+func (s *session) remoteIP() string {
+	if a, ok := s.conn.Conn().RemoteAddr().(*net.TCPAddr); ok {
+		return a.IP.String()
+	}
+	return ""
+}
+
+// limits are the MAIL-MASS limits of the session's account.
+func (s *session) limits() policy.MailLimits {
+	if l, ok := s.srv.opt.Limits[policy.Role(s.account.Role)]; ok {
+		return l
+	}
+	return s.srv.opt.Limits[policy.Student]
+}
+
+// sizeLimit is the account's SIZE-20MB limit now.
+func (s *session) sizeLimit() int64 {
+	return s.srv.opt.Policy.TransferLimit(s.exceptions(), s.srv.opt.Now())
+}
+
+func (s *session) exceptions() []policy.SizeException {
+	var ex []policy.SizeException
+	if xs, err := s.srv.opt.Store.Exceptions(s.account.Name); err == nil {
+		for _, x := range xs {
+			ex = append(ex, policy.SizeException{Bytes: x.Bytes, Until: x.Until})
+		}
+	}
+	return ex
+}

@@ -1,0 +1,134 @@
+// Package smtpd is Schulhof's SMTP submission server (go-smtp backend).
+// It accepts mail only from authenticated accounts, only for the school's
+// own addresses (MAIL-INTERNAL), within the size (SIZE-20MB) and mass-mail
+// (MAIL-MASS) limits, and delivers it into the store before it answers
+// 250. Nothing is ever relayed.
+package smtpd
+
+import (
+	"crypto/tls"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"schulhof/internal/auth"
+	"schulhof/policy"
+	"schulhof/store"
+)
+
+// Options configure a Server.
+type Options struct {
+	Store  *store.Store
+	Auth   *auth.Verifier
+	Policy *policy.Engine
+	Domain string // the school's mail domain
+	// Hostname is shown in the greeting and Received headers (default:
+	// the machine's host name).
+	Hostname string
+	// Limits are MAIL-MASS per role (default policy.DefaultMailLimits).
+	Limits map[policy.Role]policy.MailLimits
+	// MaxMessageBytes is the hard cap advertised as SIZE; 0 means the
+	// policy's transfer limit. Per-account limits (exceptions) apply below
+	// it.
+	MaxMessageBytes int64
+	// TLSConfig enables STARTTLS. Implicit TLS listeners are wrapped by
+	// the caller.
+	TLSConfig *tls.Config
+	Logger    *slog.Logger
+	Now       func() time.Time // tests
+}
+
+// Server is one SMTP submission service; Serve may run on several
+// listeners (587 with STARTTLS, 465 with implicit TLS).
+type Server struct {
+	opt  Options
+	log  *slog.Logger
+	smtp *smtp.Server
+	rate *rateLog
+
+	mu    sync.Mutex
+	conns map[*smtp.Conn]*session // for closing sessions of locked accounts
+	sub   *store.Subscription
+	done  chan struct{}
+}
+
+// New creates a server.
+func New(opt Options) *Server {
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if opt.Policy == nil {
+		opt.Policy = policy.NewEngine()
+	}
+	if opt.Limits == nil {
+		opt.Limits = policy.DefaultMailLimits()
+	}
+	if opt.Hostname == "" {
+		opt.Hostname, _ = os.Hostname()
+	}
+	if opt.MaxMessageBytes == 0 {
+		opt.MaxMessageBytes = opt.Policy.MaxTransferBytes
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	s := &Server{opt: opt, log: opt.Logger, rate: newRateLog(), conns: map[*smtp.Conn]*session{}, done: make(chan struct{})}
+	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
+	srv.Domain = opt.Hostname
+	srv.MaxMessageBytes = opt.MaxMessageBytes
+	srv.MaxLineLength = 4000 // RFC 5321 says 1000; real clients exceed it
+	// Plain-text AUTH is checked per connection (TLS or loopback) in
+	// AuthMechanisms/Auth; the library only knows "always" or "never".
+	srv.AllowInsecureAuth = true
+	srv.TLSConfig = opt.TLSConfig
+	srv.ReadTimeout = 5 * time.Minute
+	srv.WriteTimeout = time.Minute
+	srv.EnableSMTPUTF8 = true
+	srv.ErrorLog = slogPrintf{opt.Logger}
+	s.smtp = srv
+	s.sub = opt.Store.Feed().Subscribe(1024, func(e store.Event) bool {
+		return e.Kind == store.AccountChanged || e.Kind == store.AccountDeleted
+	})
+	go s.watchAccounts()
+	return s
+}
+
+// Serve accepts connections on ln until Close.
+func (s *Server) Serve(ln net.Listener) error { return s.smtp.Serve(ln) }
+
+// Close stops the listeners and ends open sessions.
+func (s *Server) Close() error {
+	err := s.smtp.Close()
+	s.sub.Close()
+	<-s.done
+	return err
+}
+
+// watchAccounts ends the sessions of locked or deleted accounts.
+func (s *Server) watchAccounts() {
+	defer close(s.done)
+	for e := range s.sub.C {
+		if a, ok := e.Data.(store.Account); e.Kind == store.AccountChanged && (!ok || !a.Locked) {
+			continue
+		}
+		s.mu.Lock()
+		for c, ss := range s.conns {
+			if ss.account != nil && ss.account.Name == e.Account {
+				c.Conn().Close()
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+type slogPrintf struct{ l *slog.Logger }
+
+func (p slogPrintf) Printf(format string, args ...any) {
+	p.l.Warn("smtp", "msg", sprintf(format, args...))
+}
+
+func (p slogPrintf) Println(args ...any) { p.l.Warn("smtp", "msg", sprint(args...)) }
