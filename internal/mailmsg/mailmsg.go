@@ -92,22 +92,19 @@ func Parse(r io.Reader) (*Summary, error) {
 		s.HeaderSize = 0
 		s.Body = &Part{Type: "text", Subtype: "plain", Params: map[string]string{"charset": "us-ascii"}}
 		s.Envelope = Envelope{}
-		n, lines, err := countBody(hbr)
-		if err != nil {
-			return nil, err
+		n, lines := countBody(hbr)
+		if cr.err != nil {
+			return nil, cr.err
 		}
 		s.Body.Size, s.Body.Lines = n+headerSize, lines
 		s.Size = n + headerSize
 		return s, nil
 	}
 	s.Envelope = ExtractEnvelope(h)
-	body, err := parsePart(h, hbr, 0)
-	if err != nil {
-		return nil, err
-	}
-	s.Body = body
-	if _, err := io.Copy(io.Discard, hbr); err != nil {
-		return nil, err
+	s.Body = parsePart(h, hbr, 0)
+	io.Copy(io.Discard, hbr)
+	if cr.err != nil {
+		return nil, cr.err // the source failed: the summary would be wrong
 	}
 	s.Size = cr.n
 	return s, nil
@@ -154,8 +151,9 @@ func addressList(mh mail.Header, key string) []Address {
 }
 
 // parsePart reads one part's body from r (its header already read) and
-// returns its structure. It consumes r up to the part's end.
-func parsePart(raw textproto.Header, r io.Reader, depth int) (*Part, error) {
+// returns its structure. It consumes r up to the part's end; broken MIME
+// ends the part where the reader gives up.
+func parsePart(raw textproto.Header, r io.Reader, depth int) *Part {
 	h := gomessage.Header{Header: raw}
 	mediaType, params, err := h.ContentType()
 	if err != nil || mediaType == "" || !strings.Contains(mediaType, "/") {
@@ -187,21 +185,15 @@ func parsePart(raw textproto.Header, r io.Reader, depth int) (*Part, error) {
 			if err != nil {
 				break // io.EOF or malformed: keep what was found
 			}
-			child, err := parsePart(part.Header, part, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			p.Children = append(p.Children, child)
+			p.Children = append(p.Children, parsePart(part.Header, part, depth+1))
 		}
-		if _, err := io.Copy(io.Discard, cr); err != nil {
-			return nil, err
-		}
+		io.Copy(io.Discard, cr)
 		p.Size = cr.n
 		if len(p.Children) == 0 {
 			// A multipart without parts is not representable in IMAP.
 			p.Type, p.Subtype, p.Params = "text", "plain", map[string]string{"charset": "us-ascii"}
 		}
-		return p, nil
+		return p
 	}
 	if typ == "multipart" {
 		p.Type, p.Subtype, p.Params = "text", "plain", map[string]string{"charset": "us-ascii"}
@@ -214,57 +206,39 @@ func parsePart(raw textproto.Header, r io.Reader, depth int) (*Part, error) {
 		if err == nil {
 			env := ExtractEnvelope(ch)
 			p.Envelope = &env
-			inner, err := parsePart(ch, br, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			p.Message = inner
+			p.Message = parsePart(ch, br, depth+1)
 		}
-		if _, err := io.Copy(io.Discard, br); err != nil {
-			return nil, err
-		}
+		io.Copy(io.Discard, br)
 		p.Size, p.Lines = lc.n, lc.lines
 		if p.Message == nil {
 			p.Type, p.Subtype = "application", "octet-stream"
 		}
-		return p, nil
+		return p
 	}
-	n, lines, err := countBody(r)
-	if err != nil {
-		return nil, err
-	}
-	p.Size, p.Lines = n, lines
-	return p, nil
+	p.Size, p.Lines = countBody(r)
+	return p
 }
 
-// isReadErr tells I/O failures of the source from MIME errors: only the
-// former are returned by Parse. The multipart reader wraps both, so a
-// failing source shows up as a short count instead; the blob being read is
-// a local file written moments before, so that is acceptable.
-func countBody(r io.Reader) (int64, int64, error) {
+// countBody counts a body's bytes and lines up to its end or the first
+// error (broken MIME).
+func countBody(r io.Reader) (int64, int64) {
 	lc := &lineCounter{}
-	_, err := io.Copy(lc, r)
-	if err != nil && !isMIMEError(err) {
-		return lc.n, lc.lines, err
-	}
-	return lc.n, lc.lines, nil
-}
-
-// isMIMEError reports errors raised by go-message's readers for broken
-// content (not by the underlying source).
-func isMIMEError(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "multipart") || strings.Contains(s, "textproto")
+	io.Copy(lc, r)
+	return lc.n, lc.lines
 }
 
 type countReader struct {
-	r io.Reader
-	n int64
+	r   io.Reader
+	n   int64
+	err error // the first error other than io.EOF
 }
 
 func (c *countReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if err != nil && err != io.EOF && c.err == nil {
+		c.err = err
+	}
 	return n, err
 }
 
