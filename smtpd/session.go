@@ -18,7 +18,7 @@ type session struct {
 	account *store.Account
 
 	from       string
-	rcptCount  int            // addresses accepted (a group counts once)
+	rcptCount  int             // addresses accepted (a group counts once)
 	recipients map[string]bool // expanded account names
 	rcptAddrs  []string
 }
