@@ -20,11 +20,12 @@ type NewUser struct {
 
 // Created reports a new account.
 type Created struct {
-	Account  store.Account `json:"account"`
-	Address  string        `json:"address"`
-	Password string        `json:"password,omitempty"` // generated one-time password
-	Warning  string        `json:"warning,omitempty"`
-	Groups   []string      `json:"new_groups,omitempty"` // groups created on the way
+	Account   store.Account `json:"account"`
+	Address   string        `json:"address"`
+	Password  string        `json:"password,omitempty"` // generated one-time password
+	Warning   string        `json:"warning,omitempty"`
+	Joined    []string      `json:"groups,omitempty"`     // groups joined (or taught)
+	NewGroups []string      `json:"new_groups,omitempty"` // groups created on the way
 }
 
 // prepared is a NewUser checked and hashed, ready for a transaction.
@@ -85,8 +86,9 @@ func (s *Service) create(t *store.Tx, actor string, p prepared) (Created, error)
 			return c, err
 		}
 		if made {
-			c.Groups = append(c.Groups, g)
+			c.NewGroups = append(c.NewGroups, g)
 		}
+		c.Joined = append(c.Joined, g)
 		role := store.AsMember
 		if p.Role == policy.Teacher {
 			role = store.AsTeacher
