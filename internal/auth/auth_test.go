@@ -221,3 +221,36 @@ func BenchmarkVerifyOneTimeHash(b *testing.B) {
 		CheckPassword("Kp7w-Rm4z-Xa9d", h)
 	}
 }
+
+func TestChangePassword(t *testing.T) {
+	v, st, _ := setup(t)
+	st.UpdateAccount("max.mueller", func(a *store.Account) error { a.MustChange = true; return nil })
+	at := Attempt{Name: "max.mueller", Password: "Str0ng!Passw0rd", Protocol: "web", IP: "10.0.0.1", Service: policy.ServiceWeb}
+	if d := v.ChangePassword(context.Background(), at, "schwach"); d.Rule != policy.PWStrength {
+		t.Fatalf("weak new password: %s", d)
+	}
+	if d := v.ChangePassword(context.Background(), at, "Str0ng!Passw0rd"); d.Allow {
+		t.Fatal("same password accepted")
+	}
+	if d := v.ChangePassword(context.Background(), at, "mueller#Max99"); d.Allow {
+		t.Fatal("password with own name accepted")
+	}
+	wrong := at
+	wrong.Password = "falsch"
+	if d := v.ChangePassword(context.Background(), wrong, "Blume#Wiese77"); d.Rule != policy.AuthFailed {
+		t.Fatalf("wrong current password: %s", d)
+	}
+	if d := v.ChangePassword(context.Background(), at, "Blume#Wiese77"); !d.Allow {
+		t.Fatalf("change: %s", d)
+	}
+	a, _ := st.Account("max.mueller")
+	if a.MustChange {
+		t.Fatal("must-change not cleared")
+	}
+	if d := try(v, "max.mueller", "Blume#Wiese77", "10.0.0.1"); !d.Allow {
+		t.Fatalf("new password: %s", d)
+	}
+	if d := try(v, "max.mueller", "Str0ng!Passw0rd", "10.0.0.1"); d.Allow {
+		t.Fatal("old password still works")
+	}
+}
