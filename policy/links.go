@@ -35,8 +35,10 @@ func NormalizeDomain(s string) (string, bool) {
 	if s == "" || len(s) > 4*maxDomainLength || !utf8.ValidString(s) {
 		return "", false
 	}
-	if ip, ok := normalizeIP(s); ok {
-		return ip, true
+	if maybeIP(s) {
+		if ip, ok := normalizeIP(s); ok {
+			return ip, true
+		}
 	}
 	if i := strings.IndexByte(s, ':'); i >= 0 { // port
 		s = s[:i]
@@ -65,6 +67,12 @@ func NormalizeDomain(s string) (string, bool) {
 		return "", false
 	}
 	return s, true
+}
+
+// maybeIP is a cheap pre-check before parsing an address.
+func maybeIP(s string) bool {
+	last := s[len(s)-1]
+	return s[0] == '[' || strings.IndexByte(s, ':') >= 0 || last >= '0' && last <= '9'
 }
 
 // normalizeIP accepts "1.2.3.4", "[2001:db8::1]" (with an optional port)

@@ -54,28 +54,37 @@ func Hosts(msg io.Reader) ([]string, error) { return DefaultLimits.Hosts(msg) }
 func (l Limits) Hosts(msg io.Reader) ([]string, error) {
 	in := &errReader{r: msg}
 	set := newHostSet(l.MaxHosts)
-	raw := newRawScanner(l.MaxHosts)
-	tee := io.TeeReader(in, raw)
 	w := &walker{limits: l, add: set.add, budget: l.MaxTextBytes}
 
+	// The raw scan needs the message a second time: a seekable reader (a
+	// blob file, a bytes.Reader) is read again, any other is scanned as it
+	// is read.
+	src := io.Reader(in)
+	var raw *rawScanner
+	seeker, seekable := msg.(io.ReadSeeker)
+	var start int64
+	if seekable {
+		var err error
+		if start, err = seeker.Seek(0, io.SeekCurrent); err != nil {
+			seekable = false
+		}
+	}
+	if !seekable {
+		raw = newRawScanner(l.MaxHosts)
+		src = io.TeeReader(in, raw)
+	}
+
 	var err error
-	e, perr := message.ReadWithOptions(bufio.NewReader(tee), &message.ReadOptions{MaxHeaderBytes: 1 << 20})
+	e, _ := message.ReadWithOptions(bufio.NewReader(src), &message.ReadOptions{MaxHeaderBytes: 1 << 20})
+	// (Unknown charsets and encodings are not errors here: such a body is
+	// scanned as it is.)
 	if e == nil {
-		raw.headerBroken = true
-		w.malformed = true
+		w.malformed, w.headerBroken = true, true
 	} else {
 		err = w.entity(e, 0)
 	}
-	_ = perr // unknown charsets and encodings: the body is scanned as it is
-	if err == nil && w.malformed {
-		// Read the rest so the raw scan sees everything.
-		if _, cerr := io.Copy(io.Discard, tee); cerr != nil && in.err == nil {
-			err = cerr
-		}
-		raw.flush()
-		for _, h := range raw.hosts() {
-			set.add(h)
-		}
+	if err == nil && w.malformed && in.err == nil {
+		err = w.rawScan(seeker, start, src, raw)
 	}
 	if in.err != nil {
 		return set.list, in.err
@@ -86,13 +95,41 @@ func (l Limits) Hosts(msg io.Reader) ([]string, error) {
 	return set.list, err
 }
 
+// rawScan scans the undecoded message for links, for a message whose
+// structure is broken: from a seekable reader read again from start, or
+// the rest of src that tees into raw.
+func (w *walker) rawScan(seeker io.ReadSeeker, start int64, src io.Reader, raw *rawScanner) error {
+	if raw == nil {
+		if _, err := seeker.Seek(start, io.SeekStart); err != nil {
+			return err
+		}
+		raw = newRawScanner(w.limits.MaxHosts)
+		src = io.TeeReader(seeker, raw)
+	}
+	if _, err := io.Copy(io.Discard, src); err != nil {
+		return err
+	}
+	raw.flush()
+	hosts := raw.body.list
+	if w.headerBroken {
+		hosts = append(raw.header.list, hosts...)
+	}
+	for _, h := range hosts {
+		w.add(h)
+	}
+	return nil
+}
+
 // walker visits the parts of one message.
 type walker struct {
 	limits    Limits
 	add       func(string)
 	parts     int
 	budget    int64 // decoded text bytes still allowed
-	malformed bool
+	malformed bool  // the structure is broken: scan the raw message too
+	// headerBroken: the message header did not parse, so the raw scan
+	// counts links in it too.
+	headerBroken bool
 }
 
 func (w *walker) entity(e *message.Entity, depth int) error {
@@ -221,10 +258,3 @@ func (r *rawScanner) Write(p []byte) (int, error) {
 }
 
 func (r *rawScanner) flush() { r.hs.flush(); r.bs.flush() }
-
-func (r *rawScanner) hosts() []string {
-	if r.headerBroken {
-		return append(append([]string(nil), r.header.list...), r.body.list...)
-	}
-	return r.body.list
-}

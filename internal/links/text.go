@@ -2,6 +2,7 @@ package links
 
 import (
 	"bytes"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -18,18 +19,32 @@ func HostsInText(s string) []string {
 	return set.list
 }
 
-// hostSet collects distinct hosts in order, up to max.
+// hostSet collects distinct normalized hosts in order, up to max. add
+// takes a candidate as found in the text and normalizes it (remembering
+// the result: the same link tends to appear many times).
 type hostSet struct {
 	seen map[string]bool
+	norm map[string]string // candidate → normalized ("" for no host)
 	list []string
 	max  int
 	full bool // a host was dropped because max was reached
 }
 
-func newHostSet(max int) *hostSet { return &hostSet{seen: map[string]bool{}, max: max} }
+func newHostSet(max int) *hostSet {
+	return &hostSet{seen: map[string]bool{}, norm: map[string]string{}, max: max}
+}
 
-func (h *hostSet) add(host string) {
-	if h.seen[host] {
+const maxNormMemo = 4096
+
+func (h *hostSet) add(candidate string) {
+	host, known := h.norm[candidate]
+	if !known {
+		host, _ = policy.NormalizeDomain(candidate)
+		if len(h.norm) < maxNormMemo {
+			h.norm[candidate] = host
+		}
+	}
+	if host == "" || h.seen[host] {
 		return
 	}
 	if len(h.list) >= h.max {
@@ -154,9 +169,21 @@ func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 func isSchemeChar(c byte) bool {
 	return isLetter(c) || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'
 }
+
+// asciiClass tells, for ASCII bytes, whether they end a URL authority and
+// whether they belong to a host name.
+var asciiAuthorityEnd, asciiHost [utf8.RuneSelf]bool
+
+func init() {
+	for c := range utf8.RuneSelf {
+		asciiAuthorityEnd[c] = c <= ' ' || c == 0x7f || strings.IndexByte("/\\?#<>\"'`", byte(c)) >= 0
+		asciiHost[c] = isLetter(byte(c)) || c >= '0' && c <= '9' || strings.IndexByte("-._%", byte(c)) >= 0
+	}
+}
+
 func isAuthorityEnd(r rune) bool {
 	if r < utf8.RuneSelf {
-		return r <= ' ' || r == 0x7f || bytes.IndexByte([]byte("/\\?#<>\"'`"), byte(r)) >= 0
+		return asciiAuthorityEnd[r]
 	}
 	return r == utf8.RuneError || unicode.IsSpace(r) || unicode.IsControl(r)
 }
@@ -175,6 +202,13 @@ func authority(buf []byte, a int, final bool) (start, end int, ok bool) {
 // authorityLen is the length of the authority at the start of b.
 func authorityLen(b []byte) int {
 	for i := 0; i < len(b); {
+		if c := b[i]; c < utf8.RuneSelf {
+			if asciiAuthorityEnd[c] {
+				return i
+			}
+			i++
+			continue
+		}
 		r, n := utf8.DecodeRune(b[i:])
 		if isAuthorityEnd(r) {
 			return i
@@ -184,7 +218,7 @@ func authorityLen(b []byte) int {
 	return len(b)
 }
 
-// addAuthority reports the host of a URL authority ("user:pw@host:port").
+// addAuthority reports the host candidate of a URL authority ("user:pw@host:port").
 // With user info it also reports the part before "@" as a host, because a
 // reader (and some clients) take "https://school.de@evil.example" for
 // school.de while the browser goes to evil.example: checking both is safe.
@@ -197,9 +231,7 @@ func addAuthority(auth []byte, add func(string)) {
 	}
 	if len(auth) > 0 && auth[0] == '[' { // IPv6 literal
 		if end := bytes.IndexByte(auth, ']'); end > 0 {
-			if h, ok := policy.NormalizeDomain(string(auth[:end+1])); ok {
-				add(h)
-			}
+			add(string(auth[:end+1]))
 		}
 		return
 	}
@@ -214,7 +246,7 @@ func hostRun(b []byte) int {
 	for i < len(b) {
 		c := b[i]
 		if c < utf8.RuneSelf {
-			if !(isLetter(c) || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '%') {
+			if !asciiHost[c] {
 				return i
 			}
 			i++
@@ -230,8 +262,7 @@ func hostRun(b []byte) int {
 	return i
 }
 
-// addHost normalizes a host candidate and reports it if it is a host name.
-// Trailing punctuation ("www.example.com." at the end of a sentence) is
+// addHost reports a host candidate. Trailing punctuation ("www.example.com." at the end of a sentence) is
 // not part of it.
 func addHost(h []byte, add func(string)) {
 	if bytes.IndexByte(h, '%') >= 0 {
@@ -242,9 +273,7 @@ func addHost(h []byte, add func(string)) {
 	if len(h) == 0 {
 		return
 	}
-	if n, ok := policy.NormalizeDomain(string(h)); ok {
-		add(n)
-	}
+	add(string(h)) // normalized by hostSet.add
 }
 
 // wordStart reports whether a "www." at i begins a word (not "awww.",
