@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-func openTest(t *testing.T, dir string) *Store {
+func openMailTest(t *testing.T, dir string) *Store {
 	t.Helper()
 	s, err := Open(dir, Options{})
 	if err != nil {
@@ -40,7 +40,7 @@ func deliver(t *testing.T, s *Store, body string, to ...string) []Delivered {
 
 func TestMailDeliverSharedBlobAndReopen(t *testing.T) {
 	dir := t.TempDir()
-	s := openTest(t, dir)
+	s := openMailTest(t, dir)
 	mkAccount(t, s, "anna")
 	mkAccount(t, s, "ben")
 	sub := s.Feed().Subscribe(16, func(e Event) bool { return e.Kind == MailChanged })
@@ -65,7 +65,7 @@ func TestMailDeliverSharedBlobAndReopen(t *testing.T) {
 	deliver(t, s, "Subject: two\r\n\r\nsecond\r\n", "anna")
 	s.Close()
 
-	s = openTest(t, dir)
+	s = openMailTest(t, dir)
 	defer s.Close()
 	boxes, err := s.Mailboxes("anna")
 	if err != nil || len(boxes) != len(DefaultMailboxes) {
@@ -88,7 +88,7 @@ func TestMailDeliverSharedBlobAndReopen(t *testing.T) {
 }
 
 func TestMailFlagsExpungeUIDsNeverReused(t *testing.T) {
-	s := openTest(t, t.TempDir())
+	s := openMailTest(t, t.TempDir())
 	defer s.Close()
 	mkAccount(t, s, "anna")
 	deliver(t, s, "a\r\n\r\n1", "anna")
@@ -133,7 +133,7 @@ func TestMailFlagsExpungeUIDsNeverReused(t *testing.T) {
 }
 
 func TestMailboxLifecycle(t *testing.T) {
-	s := openTest(t, t.TempDir())
+	s := openMailTest(t, t.TempDir())
 	defer s.Close()
 	mkAccount(t, s, "anna")
 	m1, err := s.CreateMailbox("anna", "Projekte", "")
@@ -182,7 +182,7 @@ func TestMailboxLifecycle(t *testing.T) {
 }
 
 func TestMailConcurrentDeliveries(t *testing.T) {
-	s := openTest(t, t.TempDir())
+	s := openMailTest(t, t.TempDir())
 	defer s.Close()
 	mkAccount(t, s, "anna")
 	var wg sync.WaitGroup
@@ -209,7 +209,7 @@ func TestMailConcurrentDeliveries(t *testing.T) {
 }
 
 func TestMailCopyMove(t *testing.T) {
-	s := openTest(t, t.TempDir())
+	s := openMailTest(t, t.TempDir())
 	defer s.Close()
 	mkAccount(t, s, "anna")
 	deliver(t, s, "a\r\n\r\n1", "anna")

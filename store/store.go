@@ -17,6 +17,8 @@
 //	extids      external ID (school administration software) → account name
 //	groups      group name → Group (members and teachers inside)
 //	exceptions  account name 0x00 created-at (8 bytes BE nanos) → Exception
+//	blocklist   blocked domain (lower case, IDN in "xn--" form) → BlockedDomain
+//	            (LINK-BLOCK; cached in memory between changes)
 //	loginlog    time (8 bytes BE unix nanos) seq (8 bytes BE) → LoginRecord
 //	audit       time (8 bytes BE unix nanos) seq (8 bytes BE) → AuditRecord
 //	blobrefs    blob hash (hex) → uint64 big-endian reference count

@@ -82,6 +82,9 @@ func prepareFileArg(c *command, req adminsock.Request, fs *flag.FlagSet, pos []s
 	if err != nil {
 		return req, err
 	}
+	if fs.Lookup("passwords") == nil { // an import without password letters (blocklist import)
+		return req, nil
+	}
 	out := str(fs, "passwords")
 	if out == "" {
 		if file == "-" {

@@ -1,0 +1,260 @@
+// Package links finds the hosts that the links in a mail message (or a
+// piece of chat text) point to, for the LINK-BLOCK rule. It owns no policy:
+// policy.CheckLinks decides; this package only extracts, normalized with
+// policy.NormalizeDomain so both sides compare the same form.
+//
+// Messages are hostile input: the work and memory spent are bounded by
+// Limits (MIME depth, number of parts, decoded text bytes, hosts). When a
+// limit is hit, Hosts returns ErrLimit together with what it found; the
+// caller should refuse such a message rather than pass it unchecked.
+package links
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"strings"
+
+	"github.com/emersion/go-message"
+	_ "github.com/emersion/go-message/charset" // decode every charset x/text knows
+)
+
+// ErrLimit means a message was too large or too deeply nested to be
+// checked completely.
+var ErrLimit = errors.New("links: message too complex to check completely")
+
+// Limits bound the work Hosts does on one message.
+type Limits struct {
+	MaxDepth     int   // nesting of multiparts and attached messages
+	MaxParts     int   // MIME parts in total
+	MaxTextBytes int64 // decoded text/plain and text/html bytes scanned
+	MaxHosts     int   // distinct hosts returned
+}
+
+// DefaultLimits are generous for real mail (a 20 MB message with an
+// exception on top) and small enough that a hostile one costs little.
+var DefaultLimits = Limits{MaxDepth: 20, MaxParts: 1000, MaxTextBytes: 64 << 20, MaxHosts: 10000}
+
+// Hosts returns the lower-cased, normalized host names of every link in
+// the text/plain and text/html parts of a MIME message, each once, in order
+// of appearance. See Limits.Hosts.
+func Hosts(msg io.Reader) ([]string, error) { return DefaultLimits.Hosts(msg) }
+
+// Hosts reads msg to the end and returns the hosts of its links. Transfer
+// encodings (quoted-printable, base64) and charsets are decoded, multiparts
+// and attached messages (message/rfc822) are followed. Parts other than
+// text/plain and text/html (attachments) are not scanned.
+//
+// A message whose MIME structure is broken (a multipart that never ends, a
+// header that does not parse) is scanned once more as raw text, so that a
+// link cannot hide behind a structure the parser gives up on but a lenient
+// mail client still shows.
+//
+// The error is ErrLimit (see Limits) or an error reading msg.
+func (l Limits) Hosts(msg io.Reader) ([]string, error) {
+	in := &errReader{r: msg}
+	set := newHostSet(l.MaxHosts)
+	w := &walker{limits: l, add: set.add, budget: l.MaxTextBytes}
+
+	// The raw scan needs the message a second time: a seekable reader (a
+	// blob file, a bytes.Reader) is read again, any other is scanned as it
+	// is read.
+	src := io.Reader(in)
+	var raw *rawScanner
+	seeker, seekable := msg.(io.ReadSeeker)
+	var start int64
+	if seekable {
+		var err error
+		if start, err = seeker.Seek(0, io.SeekCurrent); err != nil {
+			seekable = false
+		}
+	}
+	if !seekable {
+		raw = newRawScanner(l.MaxHosts)
+		src = io.TeeReader(in, raw)
+	}
+
+	var err error
+	e, _ := message.ReadWithOptions(bufio.NewReader(src), &message.ReadOptions{MaxHeaderBytes: 1 << 20})
+	// (Unknown charsets and encodings are not errors here: such a body is
+	// scanned as it is.)
+	if e == nil {
+		w.malformed, w.headerBroken = true, true
+	} else {
+		err = w.entity(e, 0)
+	}
+	if err == nil && w.malformed && in.err == nil {
+		err = w.rawScan(seeker, start, src, raw)
+	}
+	if in.err != nil {
+		return set.list, in.err
+	}
+	if err == nil && set.full {
+		err = ErrLimit
+	}
+	return set.list, err
+}
+
+// rawScan scans the undecoded message for links, for a message whose
+// structure is broken: from a seekable reader read again from start, or
+// the rest of src that tees into raw.
+func (w *walker) rawScan(seeker io.ReadSeeker, start int64, src io.Reader, raw *rawScanner) error {
+	if raw == nil {
+		if _, err := seeker.Seek(start, io.SeekStart); err != nil {
+			return err
+		}
+		raw = newRawScanner(w.limits.MaxHosts)
+		src = io.TeeReader(seeker, raw)
+	}
+	if _, err := io.Copy(io.Discard, src); err != nil {
+		return err
+	}
+	raw.flush()
+	hosts := raw.body.list
+	if w.headerBroken {
+		hosts = append(raw.header.list, hosts...)
+	}
+	for _, h := range hosts {
+		w.add(h)
+	}
+	return nil
+}
+
+// walker visits the parts of one message.
+type walker struct {
+	limits    Limits
+	add       func(string)
+	parts     int
+	budget    int64 // decoded text bytes still allowed
+	malformed bool  // the structure is broken: scan the raw message too
+	// headerBroken: the message header did not parse, so the raw scan
+	// counts links in it too.
+	headerBroken bool
+}
+
+func (w *walker) entity(e *message.Entity, depth int) error {
+	w.parts++
+	if depth > w.limits.MaxDepth || w.parts > w.limits.MaxParts {
+		return ErrLimit
+	}
+	if mr := e.MultipartReader(); mr != nil {
+		for {
+			p, err := mr.NextPart()
+			if err == io.EOF {
+				return nil
+			}
+			if p == nil { // a broken boundary: fall back to the raw scan
+				w.malformed = true
+				return nil
+			}
+			if err := w.entity(p, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	switch mediaType(e) {
+	case "text/plain":
+		return w.text(e.Body, func(r io.Reader) error {
+			s := newScanner(w.add)
+			_, err := io.Copy(s, r)
+			s.flush()
+			return err
+		})
+	case "text/html":
+		return w.text(e.Body, func(r io.Reader) error { return scanHTML(r, w.add) })
+	case "message/rfc822", "message/global":
+		inner, _ := message.Read(e.Body)
+		if inner == nil {
+			w.malformed = true
+			return nil
+		}
+		return w.entity(inner, depth+1)
+	}
+	return nil
+}
+
+// mediaType is the part's media type. A Content-Type whose parameters do
+// not parse still names its type; one that names none means text/plain
+// (RFC 2045 section 5.2).
+func mediaType(e *message.Entity) string {
+	mt, _, err := e.Header.ContentType()
+	if err == nil {
+		return mt
+	}
+	mt, _, _ = strings.Cut(mt, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	if !strings.Contains(mt, "/") {
+		return "text/plain"
+	}
+	return mt
+}
+
+// text runs scan over a decoded text body within the byte budget.
+func (w *walker) text(body io.Reader, scan func(io.Reader) error) error {
+	lr := &io.LimitedReader{R: body, N: w.budget + 1}
+	err := scan(lr)
+	w.budget -= (w.budget + 1) - lr.N
+	if w.budget < 0 {
+		return ErrLimit
+	}
+	if err != nil { // bad base64, a cut-off part: what was read is scanned
+		w.malformed = true
+	}
+	return nil
+}
+
+// errReader remembers the first error of the underlying reader, so that
+// Hosts can tell a failing reader from a malformed message.
+type errReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF && e.err == nil {
+		e.err = err
+	}
+	return n, err
+}
+
+// rawScanner scans the undecoded message as it is read, for the fallback:
+// the header (up to the first empty line) and the body separately, since
+// a header's hosts only count when the header itself could not be parsed.
+type rawScanner struct {
+	header, body *hostSet
+	hs, bs       *scanner
+	inBody       bool
+	last         [3]byte
+	headerBroken bool
+}
+
+func newRawScanner(max int) *rawScanner {
+	r := &rawScanner{header: newHostSet(max), body: newHostSet(max)}
+	r.hs, r.bs = newScanner(r.header.add), newScanner(r.body.add)
+	return r
+}
+
+func (r *rawScanner) Write(p []byte) (int, error) {
+	n := len(p)
+	if !r.inBody {
+		for i, c := range p {
+			r.last[0], r.last[1], r.last[2] = r.last[1], r.last[2], c
+			if c == '\n' && (r.last[1] == '\n' || r.last[1] == '\r' && r.last[0] == '\n') {
+				r.hs.Write(p[:i+1])
+				r.hs.flush()
+				r.inBody = true
+				p = p[i+1:]
+				break
+			}
+		}
+		if !r.inBody {
+			r.hs.Write(p)
+			return n, nil
+		}
+	}
+	r.bs.Write(p)
+	return n, nil
+}
+
+func (r *rawScanner) flush() { r.hs.flush(); r.bs.flush() }
