@@ -14,7 +14,9 @@ import (
 	"github.com/emersion/go-message/textproto"
 	"github.com/emersion/go-smtp"
 
+	"schulhof/internal/links"
 	"schulhof/internal/mailmsg"
+	"schulhof/policy"
 	"schulhof/store"
 )
 
@@ -44,6 +46,9 @@ func (s *session) Data(r io.Reader) error {
 		return s.readErr(err, limit)
 	}
 	defer pb.Release()
+	if err := s.checkLinks(pb.Hash); err != nil {
+		return err
+	}
 	f, err := s.srv.opt.Store.OpenBlob(pb.Hash)
 	if err != nil {
 		return errTemp
@@ -71,6 +76,34 @@ func (s *session) Data(r io.Reader) error {
 	}
 	s.srv.rate.add(s.account.Name, s.srv.opt.Now())
 	s.srv.log.Info("smtp delivered", "from", s.account.Name, "recipients", len(recips), "bytes", pb.Size)
+	return nil
+}
+
+// checkLinks applies LINK-BLOCK to the links in the message's text and
+// HTML parts. A refused message is not kept (its blob is released).
+func (s *session) checkLinks(hash string) error {
+	blocked, err := s.srv.opt.Store.Blocklist()
+	if err != nil {
+		return errTemp
+	}
+	if len(blocked) == 0 {
+		return nil
+	}
+	f, err := s.srv.opt.Store.OpenBlob(hash)
+	if err != nil {
+		return errTemp
+	}
+	defer f.Close()
+	hosts, err := links.Hosts(f)
+	if errors.Is(err, links.ErrLimit) {
+		return refusal(policy.Deny(policy.LinkBlock, "Die Links dieser Nachricht lassen sich nicht prüfen (zu viele Teile oder Links)."))
+	} else if err != nil {
+		return errTemp
+	}
+	if d := policy.CheckLinks(hosts, blocked); !d.Allow {
+		s.srv.log.Info("smtp refused", "account", s.account.Name, "rule", d.Rule, "reason", d.Reason)
+		return refusal(d)
+	}
 	return nil
 }
 

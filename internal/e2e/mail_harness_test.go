@@ -133,3 +133,5 @@ func port(hostport string) string {
 func msg(from, to, subject, body string) string {
 	return "From: " + from + "\r\nTo: " + to + "\r\nSubject: " + subject + "\r\n\r\n" + strings.ReplaceAll(body, "\n", "\r\n") + "\r\n"
 }
+
+func writeFile(p, s string) error { return os.WriteFile(p, []byte(s), 0o600) }
