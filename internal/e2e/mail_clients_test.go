@@ -77,7 +77,7 @@ func TestSwaks(t *testing.T) {
 		{"other class", withAuth("--to", "5b@"+domain), "550 5.7.1 [MAIL-MASS]"},
 		{"too many recipients", withAuth("--to", addr(ben)+","+addr(anna)+",cem.yilmaz@"+domain), "550 5.7.1 [MAIL-MASS]"},
 		{"blocked link", withAuth("--to", addr(ben), "--body", "https://casino.example/x"), "550 5.7.1 [LINK-BLOCK]"},
-		{"too large", withAuth("--to", addr(ben), "--attach-type", "text/plain", "--attach", "@" + bigFile(t)), "552 5.3.4 [SIZE-20MB]"},
+		{"too large", withAuth("--to", addr(ben), "--attach-type", "text/plain", "--attach", "@"+bigFile(t)), "552 5.3.4 [SIZE-20MB]"},
 	}
 	for _, c := range cases {
 		out, err := run(c.args...)
