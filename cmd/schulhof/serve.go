@@ -47,6 +47,7 @@ type daemon struct {
 // daemons lists the listeners of every daemon package: add yours here.
 func (s *server) daemons() []daemon {
 	var list []daemon
+	list = append(list, s.mailDaemons()...)
 	return list
 }
 

@@ -101,3 +101,23 @@ func TestPackagingExampleIsComplete(t *testing.T) {
 		}
 	}
 }
+
+func TestMailLimitsConfig(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "schulhof.toml")
+	os.WriteFile(p, []byte("[limits.student]\nrecipients_per_message = 0\nmessages_per_hour = 5\ngroup_addresses = \"none\"\n"), 0o600)
+	c, err := Load(Overrides{ConfigFile: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := c.Limits.MailLimits()
+	if s := l["student"]; s.RecipientsPerMessage != 0 || s.MessagesPerHour != 5 || s.GroupAddresses != "none" {
+		t.Fatalf("%+v", s)
+	}
+	if l["teacher"].RecipientsPerMessage != 300 || l["teacher"].MessagesPerHour != 600 {
+		t.Fatalf("teacher defaults lost: %+v", l["teacher"])
+	}
+	os.WriteFile(p, []byte("[limits.student]\ngroup_addresses = \"everyone\"\n"), 0o600)
+	if _, err := Load(Overrides{ConfigFile: p}); err == nil {
+		t.Fatal("bad group_addresses accepted")
+	}
+}

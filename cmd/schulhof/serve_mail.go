@@ -1,0 +1,26 @@
+package main
+
+import (
+	"schulhof/imapd"
+	"schulhof/smtpd"
+)
+
+// mailDaemons are SMTP submission (587 STARTTLS, 465 implicit TLS) and
+// IMAP (143 STARTTLS, 993 implicit TLS); one server each serves both of
+// its listeners.
+func (s *server) mailDaemons() []daemon {
+	sm := smtpd.New(smtpd.Options{
+		Store: s.st, Auth: s.auth, Policy: s.policy, Domain: s.cfg.Domain,
+		Limits: s.cfg.Limits.MailLimits(), MaxMessageBytes: s.cfg.Mail.MaxMessageBytes,
+		TLSConfig: s.tls, Logger: s.log.With("daemon", "smtp"),
+	})
+	im := imapd.New(imapd.Options{
+		Store: s.st, Auth: s.auth, Policy: s.policy, TLSConfig: s.tls, Logger: s.log.With("daemon", "imap"),
+	})
+	return []daemon{
+		{name: "submission", addr: s.cfg.Listen.Submission, serve: sm.Serve, close: sm.Close},
+		{name: "submissions", addr: s.cfg.Listen.Submissions, tls: true, serve: sm.Serve, close: sm.Close},
+		{name: "imap", addr: s.cfg.Listen.IMAP, serve: im.Serve, close: im.Close},
+		{name: "imaps", addr: s.cfg.Listen.IMAPS, tls: true, serve: im.Serve, close: im.Close},
+	}
+}
