@@ -144,7 +144,7 @@ func (s *Server) accountChanged(e store.Event) {
 	s.mu.Unlock()
 	for _, ss := range victims {
 		s.log.Info("imap session closed", "account", e.Account, "reason", e.Kind)
-		ss.kill("[ACCOUNT-LOCKED] Das Konto ist gesperrt.")
+		go ss.kill("[ACCOUNT-LOCKED] Das Konto ist gesperrt.") // never block the feed on a slow client
 	}
 }
 

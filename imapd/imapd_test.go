@@ -1,6 +1,8 @@
 package imapd
 
 import (
+	"bufio"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -338,3 +340,44 @@ func TestIMAPLockClosesSessions(t *testing.T) {
 }
 
 var _ = mailmsg.Parse
+
+// iOS Mail sends its next command in the same packet as IDLE's DONE.
+func TestIMAPPipelinedAfterIdleDone(t *testing.T) {
+	e := newEnv(t, "Erika Muster")
+	e.deliver(t, sample, "erika.muster")
+	conn, err := net.Dial("tcp", e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	r := bufio.NewReader(conn)
+	expect := func(prefix string) string {
+		t.Helper()
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatalf("waiting for %q: %v", prefix, err)
+			}
+			if strings.HasPrefix(line, prefix) {
+				return line
+			}
+		}
+	}
+	expect("* OK")
+	fmt.Fprintf(conn, "a1 LOGIN erika.muster %s\r\n", pw)
+	expect("a1 OK")
+	fmt.Fprintf(conn, "a2 SELECT INBOX\r\n")
+	expect("a2 OK")
+	fmt.Fprintf(conn, "a3 IDLE\r\n")
+	expect("+ ")
+	e.deliver(t, sample, "erika.muster")
+	expect("* 2 EXISTS")
+	fmt.Fprintf(conn, "DONE\r\na4 UID FETCH 1:* (FLAGS)\r\na5 NOOP\r\n")
+	expect("a3 OK")
+	if l := expect("* 2 FETCH"); !strings.Contains(l, "UID 2") {
+		t.Fatalf("fetch after DONE: %q", l)
+	}
+	expect("a4 OK")
+	expect("a5 OK")
+}

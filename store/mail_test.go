@@ -2,6 +2,8 @@ package store
 
 import (
 	"errors"
+	"fmt"
+	"sync/atomic"
 	"strings"
 	"sync"
 	"testing"
@@ -230,5 +232,35 @@ func TestMailCopyMove(t *testing.T) {
 			t.Fatal(m, err)
 		}
 		return nil
+	})
+}
+
+// BenchmarkDeliverParallel: concurrent durable deliveries sharing fsyncs
+// through db.Batch (each includes its own fsynced blob).
+func BenchmarkDeliverParallel(b *testing.B) {
+	s, err := Open(b.TempDir(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.CreateAccount(Account{First: "a", Last: "b"}, func(int) string { return "anna" }); err != nil {
+		b.Fatal(err)
+	}
+	var n atomic.Int64
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			body := fmt.Sprintf("Subject: %d\r\n\r\n%s", n.Add(1), strings.Repeat("x", 4000))
+			blob, err := s.WriteBlob(strings.NewReader(body), -1)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if _, err := s.Deliver(Delivery{NewMessage: NewMessage{Blob: blob}, Recipients: []string{"anna"}}); err != nil {
+				b.Error(err)
+			}
+			blob.Release()
+		}
 	})
 }

@@ -38,7 +38,10 @@ type mailOpts struct {
 	limits map[policy.Role]policy.MailLimits
 }
 
-func startMail(t *testing.T, o mailOpts) *mailEnv {
+func startMail(t *testing.T, o mailOpts) *mailEnv { return startMailB(t, o) }
+
+// startMailB is startMail for tests and benchmarks.
+func startMailB(t testing.TB, o mailOpts) *mailEnv {
 	t.Helper()
 	st, err := store.Open(t.TempDir(), store.Options{})
 	if err != nil {
@@ -75,7 +78,7 @@ func startMail(t *testing.T, o mailOpts) *mailEnv {
 }
 
 // user creates an account ready to log in and returns its name.
-func (e *mailEnv) user(t *testing.T, first, last string, role policy.Role, groups ...string) string {
+func (e *mailEnv) user(t testing.TB, first, last string, role policy.Role, groups ...string) string {
 	t.Helper()
 	c, err := e.svc.AddUser("test", admin.NewUser{First: first, Last: last, Role: role, Groups: groups, Password: pw})
 	if err != nil {

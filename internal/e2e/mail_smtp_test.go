@@ -290,3 +290,25 @@ func TestSMTPBadInput(t *testing.T) {
 		t.Errorf("8-bit subject: %q", s)
 	}
 }
+
+// BenchmarkSMTPSubmit: authenticated submissions over loopback, each
+// durably delivered before its 250 (parallel clients, one message per
+// connection as mail clients do).
+func BenchmarkSMTPSubmit(b *testing.B) {
+	lim := policy.DefaultMailLimits()
+	lim[policy.Student] = policy.MailLimits{GroupAddresses: policy.GroupsMember}
+	e := startMailB(b, mailOpts{limits: lim})
+	e.user(b, "Anna", "Schmidt", policy.Student)
+	body := []byte(msg("anna.schmidt@"+domain, "anna.schmidt@"+domain, "bench", strings.Repeat("Zeile mit Text\n", 200)))
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := smtp.SendMail(e.smtpAddr, smtp.PlainAuth("", "anna.schmidt", pw, "127.0.0.1"),
+				"anna.schmidt@"+domain, []string{"anna.schmidt@" + domain}, body); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
