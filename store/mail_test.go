@@ -3,9 +3,9 @@ package store
 import (
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
