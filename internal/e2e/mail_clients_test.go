@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/smtp"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +130,60 @@ func TestCurlFetchesDeliveredMail(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "Subject: Von curl gelesen") || !strings.Contains(string(out), "Inhalt für curl") {
 		t.Fatalf("curl got:\n%s", out)
+	}
+}
+
+// mbsync (isync) synchronises the INBOX into a Maildir.
+func TestMbsyncFetchesDeliveredMail(t *testing.T) {
+	mbsync := tool(t, "mbsync")
+	e := startMail(t, mailOpts{})
+	anna := e.user(t, "Anna", "Schmidt", policy.Student)
+	ben := e.user(t, "Ben", "Meyer", policy.Student)
+	body := msg(addr(anna), addr(ben), "Von mbsync gelesen", "Inhalt für mbsync")
+	if err := smtp.SendMail(e.smtpAddr, smtp.PlainAuth("", anna, pw, "127.0.0.1"), addr(anna), []string{addr(ben)}, []byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.MkdirAll(dir+"/mail", 0o700)
+	rc := fmt.Sprintf(`IMAPAccount school
+Host 127.0.0.1
+Port %s
+User %s
+Pass %s
+SSLType None
+AuthMechs LOGIN
+
+IMAPStore school-remote
+Account school
+
+MaildirStore school-local
+Path %s/mail/
+Inbox %s/mail/INBOX
+
+Channel school
+Far :school-remote:
+Near :school-local:
+Patterns INBOX
+Create Near
+SyncState *
+`, port(e.imapAddr), ben, pw, dir, dir)
+	if err := writeFile(dir+"/mbsyncrc", rc); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, mbsync, "-c", dir+"/mbsyncrc", "-a").CombinedOutput()
+	if err != nil {
+		t.Fatalf("mbsync: %v\n%s", err, out)
+	}
+	files, _ := filepath.Glob(dir + "/mail/INBOX/new/*")
+	cur, _ := filepath.Glob(dir + "/mail/INBOX/cur/*")
+	files = append(files, cur...)
+	if len(files) != 1 {
+		t.Fatalf("maildir has %d messages:\n%s", len(files), out)
+	}
+	b, _ := os.ReadFile(files[0])
+	if !strings.Contains(string(b), "Subject: Von mbsync gelesen") {
+		t.Fatalf("synced message:\n%s", b)
 	}
 }
