@@ -1,7 +1,7 @@
 package imapd
 
 import (
-	"strings"
+	"errors"
 
 	"github.com/emersion/go-imap/v2"
 
@@ -40,7 +40,7 @@ func (s *session) Subscribe(name string) error {
 
 func (s *session) Unsubscribe(name string) error {
 	err := s.st().SetSubscribed(s.account, mailboxName(name), false)
-	if err != nil && strings.Contains(err.Error(), store.ErrMailboxNotFound.Error()) {
+	if errors.Is(err, store.ErrMailboxNotFound) {
 		return nil // unsubscribing from a deleted mailbox is fine
 	}
 	return storeErr(err)

@@ -792,6 +792,9 @@ func (s *Store) CopyMessages(src uint64, uids []uint32, account, dest string, mo
 			return err
 		}
 		res = &CopyResult{UIDValidity: dm.UIDValidity}
+		if dm.ID == src && move {
+			return nil // moving into the same mailbox changes nothing
+		}
 		var msgs []NewMessage
 		for _, uid := range uids {
 			msg, err := t.Message(src, uid)
@@ -806,9 +809,6 @@ func (s *Store) CopyMessages(src uint64, uids []uint32, account, dest string, mo
 		}
 		if len(msgs) == 0 {
 			return nil
-		}
-		if dm.ID == src && move {
-			return nil // moving into the same mailbox changes nothing
 		}
 		res.Dest, err = t.appendMessages(dm, msgs, origin)
 		if err != nil {
