@@ -381,3 +381,117 @@ func TestIMAPPipelinedAfterIdleDone(t *testing.T) {
 	expect("a4 OK")
 	expect("a5 OK")
 }
+
+func TestIMAPMailboxCommands(t *testing.T) {
+	e := newEnv(t, "Erika Muster")
+	e.deliver(t, sample, "erika.muster")
+	e.deliver(t, sample, "erika.muster")
+	c := e.login(t, "erika.muster", nil)
+
+	ns, err := c.Namespace().Wait()
+	if err != nil || len(ns.Personal) != 1 || ns.Personal[0].Delim != '/' {
+		t.Fatal(ns, err)
+	}
+	if err := c.Create("Projekt", &imap.CreateOptions{SpecialUse: []imap.MailboxAttr{imap.MailboxAttrFlagged}}).Wait(); err == nil {
+		t.Fatal("unknown special-use accepted")
+	}
+	if err := c.Create("Projekt", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := c.Status("Projekt", &imap.StatusOptions{UIDValidity: true}).Wait()
+	if err := c.Unsubscribe("Projekt").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	subs, _ := c.List("", "*", &imap.ListOptions{SelectSubscribed: true}).Collect()
+	for _, s := range subs {
+		if s.Mailbox == "Projekt" {
+			t.Fatal("unsubscribed mailbox listed as subscribed")
+		}
+	}
+	c.Delete("Projekt").Wait()
+	c.Create("Projekt", nil).Wait()
+	again, _ := c.Status("Projekt", &imap.StatusOptions{UIDValidity: true}).Wait()
+	if again.UIDValidity == first.UIDValidity {
+		t.Fatal("UIDVALIDITY reused for a re-created name")
+	}
+
+	if _, err := c.Select("inbox", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	cd, err := c.Copy(imap.SeqSetNum(1, 2), "Projekt").Wait()
+	if err != nil || len(cd.DestUIDs) == 0 {
+		t.Fatal(cd, err)
+	}
+	if _, err := c.Copy(imap.SeqSetNum(1), "Gibtsnicht").Wait(); err == nil || !strings.Contains(err.Error(), "TRYCREATE") {
+		t.Fatalf("copy to missing mailbox: %v", err)
+	}
+	c.Store(imap.SeqSetNum(1, 2), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}, Silent: true}, nil).Close()
+	// UID EXPUNGE removes only the named message
+	if err := c.UIDExpunge(imap.UIDSetNum(2)).Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Status("INBOX", &imap.StatusOptions{NumMessages: true, NumUnseen: true, UIDNext: true}).Wait()
+	if err != nil || *st.NumMessages != 1 || *st.NumUnseen != 1 || st.UIDNext != 3 {
+		t.Fatalf("status %+v %v", st, err)
+	}
+	boxes, err := c.List("", "%", &imap.ListOptions{ReturnStatus: &imap.StatusOptions{NumMessages: true}}).Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range boxes {
+		if b.Mailbox == "Projekt" && (b.Status == nil || *b.Status.NumMessages != 2) {
+			t.Fatalf("LIST-STATUS %+v", b)
+		}
+	}
+}
+
+// Concurrent deliveries, flag changes and expunges from several sessions
+// never confuse sequence numbers (the library panics when they go out of
+// order) and every session ends with the same view.
+func TestIMAPConcurrentWriters(t *testing.T) {
+	e := newEnv(t, "Erika Muster")
+	var clients []*imapclient.Client
+	for i := 0; i < 3; i++ {
+		c := e.login(t, "erika.muster", nil)
+		if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, c)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 60; i++ {
+			e.deliver(t, sample, "erika.muster")
+		}
+	}()
+	for i := 0; i < 20; i++ {
+		c := clients[i%3]
+		c.Store(imap.SeqSetNum(1), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}, Silent: true}, nil).Close()
+		c.Expunge().Close()
+		c.Noop().Wait()
+	}
+	<-done
+	var want []imap.UID
+	for i, c := range clients {
+		c.Noop().Wait()
+		res, err := c.UIDSearch(&imap.SearchCriteria{}, nil).Wait()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := res.AllUIDs()
+		seq, err := c.Search(&imap.SearchCriteria{}, nil).Wait()
+		if err != nil || len(seq.AllSeqNums()) != len(got) {
+			t.Fatalf("client %d: %d seqs for %d uids (%v)", i, len(seq.AllSeqNums()), len(got), err)
+		}
+		if i == 0 {
+			want = got
+		} else if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("client %d sees %v, client 0 %v", i, got, want)
+		}
+	}
+	m, _ := e.st.MailboxByName("erika.muster", store.Inbox)
+	if int(m.Messages) != len(want) {
+		t.Fatalf("store has %d, sessions see %d", m.Messages, len(want))
+	}
+}
