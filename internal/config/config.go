@@ -24,6 +24,8 @@ type Config struct {
 	TLS    TLS    `toml:"tls"`
 	Auth   Auth   `toml:"auth"`
 	Policy Policy `toml:"policy"`
+
+	Autoconfig Autoconfig `toml:"autoconfig"` // mail client onboarding (autoconfig.go)
 }
 
 // Listen holds listener addresses; "" disables a listener.
@@ -164,6 +166,9 @@ func (c *Config) validate() error {
 	}
 	if c.Policy.MaxTransferBytes < 1 {
 		return fmt.Errorf("config: policy.max_transfer_bytes must be positive")
+	}
+	if err := c.Autoconfig.validate(); err != nil {
+		return err
 	}
 	return nil
 }
