@@ -43,10 +43,11 @@ var DefaultLimits = Limits{MaxDepth: 20, MaxParts: 1000, MaxTextBytes: 64 << 20,
 // of appearance. See Limits.Hosts.
 func Hosts(msg io.Reader) ([]string, error) { return DefaultLimits.Hosts(msg) }
 
-// Hosts reads msg to the end and returns the hosts of its links. Transfer
-// encodings (quoted-printable, base64) and charsets are decoded, multiparts
-// and attached messages (message/rfc822) are followed. Parts other than
-// text/plain and text/html (attachments) are not scanned.
+// Hosts reads msg and returns the hosts of its links. Transfer encodings
+// (quoted-printable, base64) and charsets are decoded, multiparts and
+// attached messages (message/rfc822) are followed. Every text/plain and
+// text/html part counts, also one marked as attachment (a client shows it
+// inline); other parts (PDFs, images) are skipped unread.
 //
 // A message whose MIME structure is broken (a multipart that never ends, a
 // header that does not parse) is scanned once more as raw text, so that a
