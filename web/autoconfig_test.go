@@ -192,11 +192,11 @@ func TestMobileconfig(t *testing.T) {
 		!strings.Contains(w.Header().Get("Content-Disposition"), "max.mueller.mobileconfig") {
 		t.Fatalf("%d %v %s", w.Code, w.Header(), w.Body)
 	}
-	plist := parsePlist(t, w.Body.String())
+	plist := autoconfigParsePlist(t, w.Body.String())
 	if plist["PayloadType"] != "Configuration" || plist["PayloadVersion"] != "1" {
 		t.Errorf("profile: %v", plist)
 	}
-	acc := parsePlist(t, w.Body.String()[strings.Index(w.Body.String(), "<array>")+len("<array>"):])
+	acc := autoconfigParsePlist(t, w.Body.String()[strings.Index(w.Body.String(), "<array>")+len("<array>"):])
 	want := map[string]string{
 		"PayloadType": "com.apple.mail.managed", "EmailAccountType": "EmailTypeIMAP", "EmailAddress": "max.mueller@schule.test",
 		"IncomingMailServerHostName": "mail.schule.test", "IncomingMailServerPortNumber": "993", "IncomingMailServerUseSSL": "true",
@@ -220,7 +220,7 @@ func TestMobileconfig(t *testing.T) {
 		t.Error("profile differs between downloads")
 	}
 	other := autoconfigDo(t, h, "GET", "/mobileconfig?address=eva.lang@schule.test", "", "")
-	if parsePlist(t, other.Body.String())["PayloadUUID"] == plist["PayloadUUID"] {
+	if autoconfigParsePlist(t, other.Body.String())["PayloadUUID"] == plist["PayloadUUID"] {
 		t.Error("two accounts share a profile UUID")
 	}
 	for _, q := range []string{"", "?address=", "?address=max@evil.example", "?address=%3Cscript%3E@schule.test", "?address=a\"b@schule.test",
@@ -231,9 +231,9 @@ func TestMobileconfig(t *testing.T) {
 	}
 }
 
-// parsePlist reads the top-level <key>/<value> pairs of the first dict in
+// autoconfigParsePlist reads the top-level <key>/<value> pairs of the first dict in
 // s (nested dicts and arrays are skipped).
-func parsePlist(t *testing.T, s string) map[string]string {
+func autoconfigParsePlist(t *testing.T, s string) map[string]string {
 	t.Helper()
 	d := xml.NewDecoder(strings.NewReader(s))
 	d.Strict = false
