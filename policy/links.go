@@ -4,8 +4,10 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -43,16 +45,24 @@ func NormalizeDomain(s string) (string, bool) {
 	if i := strings.IndexByte(s, ':'); i >= 0 { // port
 		s = s[:i]
 	}
+	if !isASCII(s) {
+		s = idnDots.Replace(s)
+	}
 	s = strings.TrimPrefix(s, "*.")
 	s = strings.TrimPrefix(s, ".")
 	s = strings.TrimSuffix(s, ".")
 	if !isASCII(s) {
-		s = idnDots.Replace(norm.NFKC.String(s))
-		s = idnDots.Replace(norm.NFC.String(strings.ToLower(s)))
+		if strings.ContainsAny(s, "\ue000\ue001") {
+			return "", false
+		}
+		s = idnDots.Replace(idnaMap(s))
 		labels := strings.Split(s, ".")
 		for i, l := range labels {
 			if isASCII(l) {
 				continue
+			}
+			if utf8.RuneCountInString(l) > 63 { // cannot fit; and bounds punycode's quadratic work
+				return "", false
 			}
 			enc, ok := punycodeEncode(l)
 			if !ok {
@@ -92,6 +102,39 @@ func normalizeIP(s string) (string, bool) {
 		return "", false
 	}
 	return ip.Unmap().String(), true
+}
+
+// Deviations: IDNA2008 (and browsers) keep ß and ς, which case folding
+// would turn into ss and σ. They hide in private-use code points meanwhile.
+var (
+	keepDeviations    = strings.NewReplacer("ß", "\ue000", "ς", "\ue001")
+	restoreDeviations = strings.NewReplacer("\ue000", "ß", "\ue001", "ς")
+)
+
+// idnaMap approximates the UTS #46 mapping browsers apply to host names:
+// NFKC_Casefold (compatibility forms, full case folding, default-ignorable
+// code points removed) with the deviations ß and ς kept.
+func idnaMap(s string) string {
+	s = norm.NFKC.String(strings.Map(dropIgnorable, s))
+	s = restoreDeviations.Replace(cases.Fold().String(keepDeviations.Replace(s)))
+	return norm.NFKC.String(s)
+}
+
+// dropIgnorable removes what IDNA mapping ignores (soft hyphen, zero-width
+// space, joiners, variation selectors, BOM): "evil\u00ad.example" is
+// evil.example to a browser, so it must be to the block list too.
+func dropIgnorable(r rune) rune {
+	if IsIgnorable(r) {
+		return -1
+	}
+	return r
+}
+
+// IsIgnorable reports whether r is a default-ignorable code point: invisible,
+// and dropped from host names.
+func IsIgnorable(r rune) bool {
+	return r >= 0x80 && (unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r) ||
+		unicode.Is(unicode.Variation_Selector, r))
 }
 
 func isIP(s string) bool {

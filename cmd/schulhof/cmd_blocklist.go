@@ -4,6 +4,8 @@ import (
 	"flag"
 	"strings"
 
+	"golang.org/x/net/idna"
+
 	"schulhof/internal/admin"
 )
 
@@ -46,6 +48,10 @@ func init() {
 				return e.printJSON(list)
 			}
 			for _, d := range list {
+				if u, err := idna.ToUnicode(d); err == nil && u != d {
+					e.printf("%s  (%s)\n", d, u) // xn--bcher-kva.de  (bücher.de)
+					continue
+				}
 				e.printf("%s\n", d)
 			}
 			return nil

@@ -28,6 +28,8 @@ type Config struct {
 	Policy Policy `toml:"policy"`
 	Mail   Mail   `toml:"mail"`
 	Limits Limits `toml:"limits"`
+
+	Autoconfig Autoconfig `toml:"autoconfig"` // mail client onboarding (autoconfig.go)
 }
 
 // Mail configures smtpd and imapd.
@@ -222,6 +224,9 @@ func (c *Config) validate() error {
 	}
 	if c.Policy.MaxTransferBytes < 1 {
 		return fmt.Errorf("config: policy.max_transfer_bytes must be positive")
+	}
+	if err := c.Autoconfig.validate(); err != nil {
+		return err
 	}
 	return nil
 }

@@ -2,6 +2,8 @@ package links
 
 import (
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -40,3 +42,20 @@ func BenchmarkHostsSmall(b *testing.B) { benchHosts(b, benchMessage(0)) }
 
 // BenchmarkHostsAttachment: the same with a 15 MB attachment (not scanned).
 func BenchmarkHostsAttachment(b *testing.B) { benchHosts(b, benchMessage(15<<20)) }
+
+// BenchmarkHostsHostile: 20 MB of distinct, long Unicode link candidates,
+// the most expensive text to normalize; ends at MaxCandidateBytes.
+func BenchmarkHostsHostile(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("Subject: x\r\n\r\n")
+	for i := 0; sb.Len() < 20<<20; i++ {
+		fmt.Fprintf(&sb, "https://%s%d.example/\r\n", strings.Repeat("语", 60), i)
+	}
+	msg := sb.String()
+	b.SetBytes(int64(len(msg)))
+	for b.Loop() {
+		if _, err := Hosts(strings.NewReader(msg)); !errors.Is(err, ErrLimit) {
+			b.Fatal(err)
+		}
+	}
+}

@@ -29,21 +29,25 @@ type Limits struct {
 	MaxParts     int   // MIME parts in total
 	MaxTextBytes int64 // decoded text/plain and text/html bytes scanned
 	MaxHosts     int   // distinct hosts returned
+	// MaxCandidateBytes bounds the bytes of distinct host candidates
+	// normalized (Unicode mapping costs up to ~0.3 µs a byte).
+	MaxCandidateBytes int
 }
 
 // DefaultLimits are generous for real mail (a 20 MB message with an
 // exception on top) and small enough that a hostile one costs little.
-var DefaultLimits = Limits{MaxDepth: 20, MaxParts: 1000, MaxTextBytes: 64 << 20, MaxHosts: 10000}
+var DefaultLimits = Limits{MaxDepth: 20, MaxParts: 1000, MaxTextBytes: 64 << 20, MaxHosts: 10000, MaxCandidateBytes: 1 << 20}
 
 // Hosts returns the lower-cased, normalized host names of every link in
 // the text/plain and text/html parts of a MIME message, each once, in order
 // of appearance. See Limits.Hosts.
 func Hosts(msg io.Reader) ([]string, error) { return DefaultLimits.Hosts(msg) }
 
-// Hosts reads msg to the end and returns the hosts of its links. Transfer
-// encodings (quoted-printable, base64) and charsets are decoded, multiparts
-// and attached messages (message/rfc822) are followed. Parts other than
-// text/plain and text/html (attachments) are not scanned.
+// Hosts reads msg and returns the hosts of its links. Transfer encodings
+// (quoted-printable, base64) and charsets are decoded, multiparts and
+// attached messages (message/rfc822) are followed. Every text/plain and
+// text/html part counts, also one marked as attachment (a client shows it
+// inline); other parts (PDFs, images) are skipped unread.
 //
 // A message whose MIME structure is broken (a multipart that never ends, a
 // header that does not parse) is scanned once more as raw text, so that a
@@ -53,8 +57,8 @@ func Hosts(msg io.Reader) ([]string, error) { return DefaultLimits.Hosts(msg) }
 // The error is ErrLimit (see Limits) or an error reading msg.
 func (l Limits) Hosts(msg io.Reader) ([]string, error) {
 	in := &errReader{r: msg}
-	set := newHostSet(l.MaxHosts)
-	w := &walker{limits: l, add: set.add, budget: l.MaxTextBytes}
+	set := newHostSet(l)
+	w := &walker{limits: l, add: set.add, full: func() bool { return set.full }, budget: l.MaxTextBytes}
 
 	// The raw scan needs the message a second time: a seekable reader (a
 	// blob file, a bytes.Reader) is read again, any other is scanned as it
@@ -70,7 +74,7 @@ func (l Limits) Hosts(msg io.Reader) ([]string, error) {
 		}
 	}
 	if !seekable {
-		raw = newRawScanner(l.MaxHosts)
+		raw = newRawScanner(l)
 		src = io.TeeReader(in, raw)
 	}
 
@@ -89,7 +93,7 @@ func (l Limits) Hosts(msg io.Reader) ([]string, error) {
 	if in.err != nil {
 		return set.list, in.err
 	}
-	if err == nil && set.full {
+	if err == nil && (set.full || w.rawFull) {
 		err = ErrLimit
 	}
 	return set.list, err
@@ -103,13 +107,14 @@ func (w *walker) rawScan(seeker io.ReadSeeker, start int64, src io.Reader, raw *
 		if _, err := seeker.Seek(start, io.SeekStart); err != nil {
 			return err
 		}
-		raw = newRawScanner(w.limits.MaxHosts)
+		raw = newRawScanner(w.limits)
 		src = io.TeeReader(seeker, raw)
 	}
 	if _, err := io.Copy(io.Discard, src); err != nil {
 		return err
 	}
 	raw.flush()
+	w.rawFull = raw.body.full || w.headerBroken && raw.header.full
 	hosts := raw.body.list
 	if w.headerBroken {
 		hosts = append(raw.header.list, hosts...)
@@ -124,12 +129,14 @@ func (w *walker) rawScan(seeker io.ReadSeeker, start int64, src io.Reader, raw *
 type walker struct {
 	limits    Limits
 	add       func(string)
+	full      func() bool // a limit on hosts was hit: stop reading
 	parts     int
 	budget    int64 // decoded text bytes still allowed
 	malformed bool  // the structure is broken: scan the raw message too
 	// headerBroken: the message header did not parse, so the raw scan
 	// counts links in it too.
 	headerBroken bool
+	rawFull      bool // the raw scan hit a limit
 }
 
 func (w *walker) entity(e *message.Entity, depth int) error {
@@ -192,15 +199,28 @@ func mediaType(e *message.Entity) string {
 // text runs scan over a decoded text body within the byte budget.
 func (w *walker) text(body io.Reader, scan func(io.Reader) error) error {
 	lr := &io.LimitedReader{R: body, N: w.budget + 1}
-	err := scan(lr)
+	err := scan(&stopReader{r: lr, stop: w.full})
 	w.budget -= (w.budget + 1) - lr.N
-	if w.budget < 0 {
+	if w.budget < 0 || w.full() {
 		return ErrLimit
 	}
 	if err != nil { // bad base64, a cut-off part: what was read is scanned
 		w.malformed = true
 	}
 	return nil
+}
+
+// stopReader ends a part's scan early once stop reports true.
+type stopReader struct {
+	r    io.Reader
+	stop func() bool
+}
+
+func (s *stopReader) Read(p []byte) (int, error) {
+	if s.stop() {
+		return 0, io.EOF
+	}
+	return s.r.Read(p)
 }
 
 // errReader remembers the first error of the underlying reader, so that
@@ -227,10 +247,11 @@ type rawScanner struct {
 	inBody       bool
 	last         [3]byte
 	headerBroken bool
+	rawFull      bool // the raw scan hit a limit
 }
 
-func newRawScanner(max int) *rawScanner {
-	r := &rawScanner{header: newHostSet(max), body: newHostSet(max)}
+func newRawScanner(l Limits) *rawScanner {
+	r := &rawScanner{header: newHostSet(l), body: newHostSet(l)}
 	r.hs, r.bs = newScanner(r.header.add), newScanner(r.body.add)
 	return r
 }

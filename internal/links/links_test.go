@@ -51,6 +51,9 @@ func TestHostsInText(t *testing.T) {
 		{"http://", nil},
 		{"http://-", nil},
 		{"mailto:max@example.com", nil},
+		{"https://evil\u00ad.example/", []string{"evil", "evil.example"}},
+		{"https://ev\u200bil.example/", []string{"ev", "evil.example"}},
+		{"www.evil.example\u200bmehr", []string{"www.evil.example", "www.evil.examplemehr"}},
 	}
 	for _, tt := range tests {
 		if got := HostsInText(tt.in); !slices.Equal(got, tt.want) {
@@ -80,7 +83,7 @@ func TestScannerPieces(t *testing.T) {
 		t.Fatalf("HostsInText: got %d hosts, want %d", len(got), len(want))
 	}
 	for _, step := range []int{1, 3, 4096, scanChunk + 1} {
-		set := newHostSet(1000)
+		set := newHostSet(DefaultLimits)
 		s := newScanner(set.add)
 		for p := text; len(p) > 0; {
 			n := min(step, len(p))
@@ -127,6 +130,7 @@ func TestHosts(t *testing.T) {
 <!-- https://comment.example is not shown -->
 </body></html>`), []string{"a.example", "b.example", "c.example", "d.example", "e.example", "f.example", "g.example",
 			"h.example", "i.example", "j.example", "k.example", "www.l.example", "m.example"}},
+		{"html soft hyphen in host", mail("Content-Type: text/html\n", "<a href=\"https://evil&shy;.example/\">x</a>"), []string{"evil", "evil.example"}},
 		{"html tab inside scheme", mail("Content-Type: text/html\n", "<a href=\"ht\ttps://n.example/\">x</a>"), []string{"n.example"}},
 		{"multipart alternative", mail("MIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=b1\n", `--b1
 Content-Type: text/plain; charset=utf-8
@@ -232,6 +236,16 @@ func TestHostsLimits(t *testing.T) {
 	if _, err := l.Hosts(strings.NewReader(mail("", strings.Repeat("x", 900)))); err != nil {
 		t.Errorf("within budget: err = %v", err)
 	}
+	// Normalization work: distinct long Unicode candidates.
+	var hostile strings.Builder
+	for i := 0; hostile.Len() < 1<<20; i++ {
+		fmt.Fprintf(&hostile, "https://%s%d.example/\n", strings.Repeat("ü", 200), i)
+	}
+	l = DefaultLimits
+	l.MaxCandidateBytes = 64 << 10
+	if _, err := l.Hosts(strings.NewReader(mail("", hostile.String()))); !errors.Is(err, ErrLimit) {
+		t.Errorf("candidate bytes: err = %v, want ErrLimit", err)
+	}
 	// Hosts.
 	l = DefaultLimits
 	l.MaxHosts = 3
@@ -252,7 +266,8 @@ func TestHostsReadError(t *testing.T) {
 // TestNormalizeMatchesIDNA checks policy's own punycode against x/net/idna
 // for the hosts links produce.
 func TestNormalizeMatchesIDNA(t *testing.T) {
-	for _, h := range []string{"bücher.de", "straße.de", "ελλάδα.gr", "россия.рф", "日本語.jp", "Ünïcödé.example", "xn--bcher-kva.de"} {
+	for _, h := range []string{"bücher.de", "straße.de", "ελλάδα.gr", "россия.рф", "日本語.jp", "Ünïcödé.example", "xn--bcher-kva.de",
+		"evil\u00ad.example", "evil\u200b.example", "evil\ufeff.example", "ev\u034fil.example", "EVİL.example", "ＥＶＩＬ.example", "e\u0301vil.example"} {
 		got, ok := policy.NormalizeDomain(h)
 		want, err := idna.Lookup.ToASCII(h)
 		if err != nil {
@@ -276,7 +291,7 @@ func FuzzHostsInText(f *testing.F) {
 		hosts := HostsInText(s)
 		checkHosts(t, hosts)
 		// Streaming in small pieces must not find fewer hosts.
-		set := newHostSet(DefaultLimits.MaxHosts)
+		set := newHostSet(DefaultLimits)
 		sc := newScanner(set.add)
 		for p := []byte(s); len(p) > 0; p = p[min(3, len(p)):] {
 			sc.Write(p[:min(3, len(p))])

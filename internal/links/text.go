@@ -14,7 +14,7 @@ import (
 // ("https://…", also inside other URLs and percent-encoded in query strings)
 // and bare "www." links. Each host appears once, in order of appearance.
 func HostsInText(s string) []string {
-	set := newHostSet(DefaultLimits.MaxHosts)
+	set := newHostSet(DefaultLimits)
 	scanText([]byte(s), true, set.add)
 	return set.list
 }
@@ -27,11 +27,13 @@ type hostSet struct {
 	norm map[string]string // candidate → normalized ("" for no host)
 	list []string
 	max  int
-	full bool // a host was dropped because max was reached
+	full bool // a host was dropped because a limit was reached
+	// budget is what is left of Limits.MaxCandidateBytes.
+	budget int
 }
 
-func newHostSet(max int) *hostSet {
-	return &hostSet{seen: map[string]bool{}, norm: map[string]string{}, max: max}
+func newHostSet(l Limits) *hostSet {
+	return &hostSet{seen: map[string]bool{}, norm: map[string]string{}, max: l.MaxHosts, budget: l.MaxCandidateBytes}
 }
 
 const maxNormMemo = 4096
@@ -39,6 +41,11 @@ const maxNormMemo = 4096
 func (h *hostSet) add(candidate string) {
 	host, known := h.norm[candidate]
 	if !known {
+		if h.budget < len(candidate) {
+			h.full = true
+			return
+		}
+		h.budget -= len(candidate)
 		host, _ = policy.NormalizeDomain(candidate)
 		if len(h.norm) < maxNormMemo {
 			h.norm[candidate] = host
@@ -139,12 +146,12 @@ func scanText(buf []byte, final bool, add func(string)) (keep int) {
 			}
 			addAuthority(percentDecode(buf[a:end]), add)
 		case c|0x20 == 'w' && i+4 <= len(buf) && bytes.EqualFold(buf[i:i+4], []byte("www.")) && wordStart(buf, i):
-			end := i + hostRun(buf[i:])
+			end := i + hostRun(buf[i:], true)
 			if end == len(buf) && !final {
 				return min(keep, i)
 			}
-			if end > i+4 {
-				addHost(buf[i:end], add)
+			if end > i+4 { // more than "www."
+				addHostRun(buf[i:end], add)
 			}
 		}
 	}
@@ -226,7 +233,7 @@ func addAuthority(auth []byte, add func(string)) {
 	auth = bytes.TrimLeft(auth, "/\\")
 	auth = auth[:authorityLen(auth)]
 	if at := bytes.LastIndexByte(auth, '@'); at >= 0 {
-		addHost(auth[:hostRun(auth)], add)
+		addHostRun(auth, add)
 		auth = auth[at+1:]
 	}
 	if len(auth) > 0 && auth[0] == '[' { // IPv6 literal
@@ -235,13 +242,14 @@ func addAuthority(auth []byte, add func(string)) {
 		}
 		return
 	}
-	addHost(auth[:hostRun(auth)], add)
+	addHostRun(auth, add)
 }
 
 // hostRun returns the length of the host-name characters at the start of
 // b: letters and digits of any script, "-", ".", "_", "%" and the IDNA full
-// stops.
-func hostRun(b []byte) int {
+// stops. With ignorables, invisible characters that IDNA drops (soft
+// hyphen, zero-width space) do not end the name.
+func hostRun(b []byte, ignorables bool) int {
 	i := 0
 	for i < len(b) {
 		c := b[i]
@@ -254,7 +262,7 @@ func hostRun(b []byte) int {
 		}
 		r, n := utf8.DecodeRune(b[i:])
 		if r == utf8.RuneError || !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) ||
-			r == '\u3002' || r == '\uff0e' || r == '\uff61') {
+			r == '\u3002' || r == '\uff0e' || r == '\uff61' || ignorables && policy.IsIgnorable(r)) {
 			return i
 		}
 		i += n
@@ -262,12 +270,25 @@ func hostRun(b []byte) int {
 	return i
 }
 
+// addHostRun reports the host name at the start of b. An invisible
+// character inside may end the name (to a reader, a mail client's
+// linkifier) or vanish (to a browser following the link): both hosts are
+// reported.
+func addHostRun(b []byte, add func(string)) (n int) {
+	strict, lenient := hostRun(b, false), hostRun(b, true)
+	addHost(b[:strict], add)
+	if lenient != strict {
+		addHost(b[:lenient], add)
+	}
+	return lenient
+}
+
 // addHost reports a host candidate. Trailing punctuation ("www.example.com." at the end of a sentence) is
 // not part of it.
 func addHost(h []byte, add func(string)) {
 	if bytes.IndexByte(h, '%') >= 0 {
 		h = percentDecode(h)
-		h = h[:hostRun(h)]
+		h = h[:hostRun(h, true)]
 	}
 	h = bytes.TrimRight(h, ".-_%")
 	if len(h) == 0 {
