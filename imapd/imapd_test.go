@@ -51,7 +51,7 @@ func newEnv(t *testing.T, users ...string) *env {
 		t.Fatal(err)
 	}
 	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close(); st.Close() })
+	t.Cleanup(func() { srv.Close(); v.Close(); st.Close() })
 	return &env{st: st, addr: ln.Addr().String(), svc: svc}
 }
 
@@ -472,17 +472,28 @@ func TestIMAPConcurrentWriters(t *testing.T) {
 		c.Noop().Wait()
 	}
 	<-done
+	m, _ := e.st.MailboxByName("erika.muster", store.Inbox)
 	var want []imap.UID
 	for i, c := range clients {
-		c.Noop().Wait()
-		res, err := c.UIDSearch(&imap.SearchCriteria{}, nil).Wait()
-		if err != nil {
-			t.Fatal(err)
+		// The feed reaches the sessions shortly after the last commit:
+		// NOOP until this client has been told everything.
+		var got []imap.UID
+		for try := 0; try < 200; try++ {
+			c.Noop().Wait()
+			res, err := c.UIDSearch(&imap.SearchCriteria{}, nil).Wait()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = res.AllUIDs()
+			if mb := c.Mailbox(); len(got) == int(m.Messages) && mb != nil && mb.NumMessages == m.Messages {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		got := res.AllUIDs()
+		res, _ := c.UIDSearch(&imap.SearchCriteria{}, nil).Wait()
 		seq, err := c.Search(&imap.SearchCriteria{}, nil).Wait()
 		if err != nil || len(seq.AllSeqNums()) != len(got) {
-			t.Fatalf("client %d: %d seqs for %d uids (%v)", i, len(seq.AllSeqNums()), len(got), err)
+			t.Fatalf("client %d: %d seqs for %d uids (%v): %v / %v", i, len(seq.AllSeqNums()), len(got), err, seq.All, res.All)
 		}
 		if i == 0 {
 			want = got
@@ -490,8 +501,56 @@ func TestIMAPConcurrentWriters(t *testing.T) {
 			t.Fatalf("client %d sees %v, client 0 %v", i, got, want)
 		}
 	}
-	m, _ := e.st.MailboxByName("erika.muster", store.Inbox)
 	if int(m.Messages) != len(want) {
 		t.Fatalf("store has %d, sessions see %d", m.Messages, len(want))
 	}
+}
+
+// IMAP4rev2 clients (ENABLE) get ESEARCH; SEARCHRES "$" reuses a result.
+func TestIMAP4rev2SearchRes(t *testing.T) {
+	e := newEnv(t, "Erika Muster")
+	e.deliver(t, sample, "erika.muster")
+	e.deliver(t, "Subject: anders\r\n\r\nnichts\r\n", "erika.muster")
+	conn, err := net.Dial("tcp", e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	r := bufio.NewReader(conn)
+	expect := func(prefix string) string {
+		t.Helper()
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatalf("waiting for %q: %v", prefix, err)
+			}
+			if strings.HasPrefix(line, prefix) {
+				return line
+			}
+		}
+	}
+	expect("* OK")
+	fmt.Fprintf(conn, "a1 LOGIN erika.muster %s\r\n", pw)
+	expect("a1 OK")
+	fmt.Fprintf(conn, "a2 ENABLE IMAP4rev2\r\n")
+	expect("a2 OK")
+	fmt.Fprintf(conn, "a3 SELECT INBOX\r\n")
+	expect("a3 OK")
+	fmt.Fprintf(conn, "a4 UID SEARCH RETURN (SAVE) SUBJECT anders\r\n")
+	expect("a4 OK")
+	fmt.Fprintf(conn, "a5 FETCH $ (UID)\r\n")
+	if l := expect("* "); !strings.Contains(l, "UID 2") {
+		t.Fatalf("FETCH $: %q", l)
+	}
+	expect("a5 OK")
+	fmt.Fprintf(conn, "a6 SEARCH RETURN (COUNT) ALL\r\n")
+	if l := expect("* ESEARCH"); !strings.Contains(l, "COUNT 2") {
+		t.Fatalf("ESEARCH: %q", l)
+	}
+	expect("a6 OK")
+	fmt.Fprintf(conn, "a7 UNAUTHENTICATE\r\n")
+	expect("a7 OK")
+	fmt.Fprintf(conn, "a8 SELECT INBOX\r\n")
+	expect("a8 BAD")
 }

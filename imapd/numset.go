@@ -17,6 +17,9 @@ type item struct {
 // the session tracker: the client may not have seen the latest EXPUNGEs
 // and EXISTS yet.
 func (s *session) resolve(numSet imap.NumSet) []item {
+	if imap.IsSearchRes(numSet) { // "$": the saved SEARCH result
+		numSet = s.savedSearch()
+	}
 	v := s.view
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -51,6 +54,14 @@ func (s *session) resolve(numSet imap.NumSet) []item {
 		}
 	}
 	return out
+}
+
+// savedSearch is the SEARCHRES result ("$"); empty when none was saved.
+func (s *session) savedSearch() imap.UIDSet {
+	if s.searchRes == nil {
+		return imap.UIDSet{}
+	}
+	return s.searchRes
 }
 
 // seqOfUID is the client's sequence number of a UID (0 if unknown).

@@ -13,7 +13,7 @@ import (
 
 // SEARCH and UID SEARCH, including HEADER, BODY and TEXT (decoded text of
 // the message, case-insensitive substring as RFC 3501 asks).
-func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, _ *imap.SearchOptions) (*imap.SearchData, error) {
+func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, opts *imap.SearchOptions) (*imap.SearchData, error) {
 	all := s.resolve(imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}})
 	msgs, err := s.load(all, true)
 	if err != nil {
@@ -32,9 +32,9 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 			continue
 		}
 		num := m.seq
+		uids.AddNum(imap.UID(m.msg.UID)) // also kept for SEARCHRES
 		if kind == imapserver.NumKindUID {
 			num = m.msg.UID
-			uids.AddNum(imap.UID(num))
 		} else {
 			seqs.AddNum(num)
 		}
@@ -48,6 +48,9 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 		data.All = uids
 	} else {
 		data.All = seqs
+	}
+	if opts != nil && opts.ReturnSave {
+		s.searchRes = uids
 	}
 	return data, nil
 }
@@ -101,6 +104,9 @@ func (m *searchMsg) match(c *imap.SearchCriteria, maxSeq, maxUID uint32) bool {
 		}
 	}
 	for _, set := range c.UID {
+		if imap.IsSearchRes(set) {
+			set = m.s.savedSearch()
+		}
 		if !staticUIDSet(set, maxUID).Contains(imap.UID(m.msg.UID)) {
 			return false
 		}

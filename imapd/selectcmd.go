@@ -83,5 +83,5 @@ func (s *session) unselect() {
 		s.tracker.Close()
 		s.srv.reg.release(s.view)
 	}
-	s.mbox, s.view, s.tracker, s.readOnly = nil, nil, nil, false
+	s.mbox, s.view, s.tracker, s.readOnly, s.searchRes = nil, nil, nil, false, nil
 }

@@ -33,6 +33,8 @@ type session struct {
 	view     *mailboxView
 	tracker  *imapserver.SessionTracker
 	readOnly bool
+	// searchRes is the last SEARCH result saved with RETURN (SAVE).
+	searchRes imap.UIDSet
 
 	killOnce sync.Once
 }
@@ -50,6 +52,16 @@ func (s *session) Close() error {
 	if s.account != "" {
 		s.srv.removeSession(s)
 	}
+	return nil
+}
+
+// Unauthenticate (UNAUTHENTICATE) returns to the not-authenticated state.
+func (s *session) Unauthenticate() error {
+	s.unselect()
+	if s.account != "" {
+		s.srv.removeSession(s)
+	}
+	s.account, s.appendLimit = "", 0
 	return nil
 }
 

@@ -68,6 +68,7 @@ func startMailB(t testing.TB, o mailOpts) *mailEnv {
 	t.Cleanup(func() {
 		sm.Close()
 		im.Close()
+		v.Close() // flushes the login log
 		if errs := st.Check(); len(errs) > 0 {
 			t.Errorf("bbolt check: %v", errs)
 		}
