@@ -5,8 +5,6 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
-
-	"schulhof/store"
 )
 
 // EXPUNGE, UID EXPUNGE and the silent expunge of CLOSE. The EXPUNGE
@@ -54,5 +52,3 @@ func isCloseWriter(w *imapserver.ExpungeWriter) bool {
 	f := reflect.ValueOf(w).Elem().FieldByName("conn")
 	return f.IsValid() && f.IsNil()
 }
-
-var _ = store.FlagsAdd

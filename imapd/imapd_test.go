@@ -15,7 +15,6 @@ import (
 
 	"schulhof/internal/admin"
 	"schulhof/internal/auth"
-	"schulhof/internal/mailmsg"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -338,8 +337,6 @@ func TestIMAPLockClosesSessions(t *testing.T) {
 		t.Fatal("session still open one second after the lock")
 	}
 }
-
-var _ = mailmsg.Parse
 
 // iOS Mail sends its next command in the same packet as IDLE's DONE.
 func TestIMAPPipelinedAfterIdleDone(t *testing.T) {

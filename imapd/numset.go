@@ -2,7 +2,6 @@ package imapd
 
 import (
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 )
 
 // item is one message as the client sees it: its sequence number in the
@@ -117,7 +116,5 @@ func staticRange(start, stop *uint32, max uint32) {
 		*start, *stop = *stop, *start
 	}
 }
-
-var _ = imapserver.NumKindSeq
 
 func seqContains(set imap.SeqSet, n uint32) bool { return set.Contains(n) }

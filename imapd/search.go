@@ -15,7 +15,7 @@ import (
 // the message, case-insensitive substring as RFC 3501 asks).
 func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, opts *imap.SearchOptions) (*imap.SearchData, error) {
 	all := s.resolve(imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}})
-	msgs, err := s.load(all, true)
+	msgs, err := s.load(all, needsEnvelope(criteria))
 	if err != nil {
 		return nil, err
 	}
@@ -53,6 +53,25 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 		s.searchRes = uids
 	}
 	return data, nil
+}
+
+// needsEnvelope reports whether the criteria look at the sent date, the
+// only thing SEARCH takes from the stored summary.
+func needsEnvelope(c *imap.SearchCriteria) bool {
+	if !c.SentSince.IsZero() || !c.SentBefore.IsZero() {
+		return true
+	}
+	for i := range c.Not {
+		if needsEnvelope(&c.Not[i]) {
+			return true
+		}
+	}
+	for i := range c.Or {
+		if needsEnvelope(&c.Or[i][0]) || needsEnvelope(&c.Or[i][1]) {
+			return true
+		}
+	}
+	return false
 }
 
 // searchMsg reads header and text lazily, once.

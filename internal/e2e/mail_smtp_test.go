@@ -312,3 +312,26 @@ func BenchmarkSMTPSubmit(b *testing.B) {
 		}
 	})
 }
+
+func TestSMTPLockEndsSession(t *testing.T) {
+	e := startMail(t, mailOpts{})
+	anna := e.user(t, "Anna", "Schmidt", policy.Student)
+	c := e.smtpClient(t, anna)
+	if err := e.svc.Lock("test", anna, "Test"); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	for i := 0; i < 50 && err == nil; i++ {
+		time.Sleep(20 * time.Millisecond)
+		err = c.Noop()
+	}
+	if err == nil {
+		t.Fatal("SMTP session of a locked account still open")
+	}
+	c2, _ := smtp.Dial(e.smtpAddr)
+	defer c2.Close()
+	c2.Hello("x")
+	if err := c2.Auth(smtp.PlainAuth("", anna, pw, "127.0.0.1")); !strings.Contains(code(err), "[ACCOUNT-LOCKED]") {
+		t.Fatalf("login of a locked account: %v", code(err))
+	}
+}
