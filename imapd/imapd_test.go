@@ -270,6 +270,13 @@ func TestIMAPMoveExamineAppend(t *testing.T) {
 		t.Fatalf("EXAMINE set flags: %v", fl[0].Flags)
 	}
 
+	if err := c.Expunge().Close(); err == nil {
+		t.Fatal("EXPUNGE allowed after EXAMINE")
+	}
+	if err := c.UnselectAndExpunge().Wait(); err != nil { // CLOSE: silently nothing
+		t.Fatal(err)
+	}
+
 	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
 		t.Fatal(err)
 	}
