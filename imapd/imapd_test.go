@@ -553,6 +553,11 @@ func TestIMAP4rev2SearchRes(t *testing.T) {
 		t.Fatalf("ESEARCH: %q", l)
 	}
 	expect("a6 OK")
+	fmt.Fprintf(conn, "c1 CAPABILITY\r\n")
+	if l := expect("* CAPABILITY"); !strings.Contains(l, "APPENDLIMIT=20971520") || !strings.Contains(l, "MOVE") {
+		t.Fatalf("capabilities: %q", l)
+	}
+	expect("c1 OK")
 	fmt.Fprintf(conn, "a7 UNAUTHENTICATE\r\n")
 	expect("a7 OK")
 	fmt.Fprintf(conn, "a8 SELECT INBOX\r\n")
