@@ -15,6 +15,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"schulhof/policy"
+	"schulhof/store"
 )
 
 // smtpClient logs in over plain loopback (secure like Dovecot's rule).
@@ -333,5 +334,24 @@ func TestSMTPLockEndsSession(t *testing.T) {
 	c2.Hello("x")
 	if err := c2.Auth(smtp.PlainAuth("", anna, pw, "127.0.0.1")); !strings.Contains(code(err), "[ACCOUNT-LOCKED]") {
 		t.Fatalf("login of a locked account: %v", code(err))
+	}
+}
+
+// An admin's size exception lets one account send more than 20 MiB (when
+// the hard cap allows it); others stay at the limit.
+func TestSMTPSizeException(t *testing.T) {
+	e := startMail(t, mailOpts{maxBytes: 30 << 20})
+	anna := e.user(t, "Anna", "Schmidt", policy.Student)
+	ben := e.user(t, "Ben", "Meyer", policy.Student)
+	if err := e.st.AddException(store.Exception{Account: anna, Bytes: 25 << 20, Until: time.Now().Add(time.Hour), Reason: "Projekt"}); err != nil {
+		t.Fatal(err)
+	}
+	big := []byte("Subject: gross\r\n\r\n" + strings.Repeat(strings.Repeat("z", 98)+"\r\n", 22<<20/100))
+	if err := smtp.SendMail(e.smtpAddr, smtp.PlainAuth("", anna, pw, "127.0.0.1"), addr(anna), []string{addr(anna)}, big); err != nil {
+		t.Fatalf("with exception: %v", code(err))
+	}
+	err := smtp.SendMail(e.smtpAddr, smtp.PlainAuth("", ben, pw, "127.0.0.1"), addr(ben), []string{addr(ben)}, big)
+	if !strings.HasPrefix(code(err), "552 5.3.4 [SIZE-20MB]") {
+		t.Fatalf("without exception: %v", code(err))
 	}
 }
