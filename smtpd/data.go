@@ -120,6 +120,23 @@ func (s *session) readErr(err error, limit int64) error {
 	return errTemp
 }
 
+// rewriteHeader prepares the fields this server adds: Received always,
+// Date and Message-Id when the client's header lacks them.
+func (s *session) rewriteHeader(r io.Reader) (*header, io.Reader, error) {
+	now := s.srv.opt.Now()
+	return prependHeader(r, func(h textproto.Header, parsed bool) textproto.Header {
+		var add textproto.Header
+		if parsed && h.Get("Date") == "" {
+			add.Add("Date", now.Format("Mon, 02 Jan 2006 15:04:05 -0700"))
+		}
+		if parsed && h.Get("Message-Id") == "" {
+			add.Add("Message-Id", "<"+randomID()+"@"+s.srv.opt.Domain+">")
+		}
+		add.Add("Received", s.received(now))
+		return add
+	})
+}
+
 // header is the start of a message as it will be stored: added holds the
 // new header fields, raw the client's bytes read so far.
 type header struct {
@@ -127,36 +144,26 @@ type header struct {
 	raw   io.Reader
 }
 
-// rewriteHeader reads the client's header (at most maxHeaderBytes) and
-// prepares the fields to add. A message without a parseable header is
-// kept as it came, after the added fields.
-func (s *session) rewriteHeader(r io.Reader) (*header, io.Reader, error) {
+// prependHeader reads the client's header (at most maxHeaderBytes) from r
+// and asks fields what to put in front of it (parsed is false when no
+// header could be read). The message to store is added, then raw, then
+// the rest of r: every byte the client sent is kept, in order. A message
+// without a parseable header gets an empty line after the added fields.
+func prependHeader(r io.Reader, fields func(h textproto.Header, parsed bool) textproto.Header) (*header, io.Reader, error) {
 	var consumed bytes.Buffer
 	br := bufio.NewReader(io.TeeReader(io.LimitReader(r, maxHeaderBytes), &consumed))
 	h, herr := textproto.ReadHeader(br)
-	now := s.srv.opt.Now()
-	var add textproto.Header
-	if herr == nil && h.Get("Date") == "" {
-		add.Add("Date", now.Format("Mon, 02 Jan 2006 15:04:05 -0700"))
-	}
-	if herr == nil && h.Get("Message-Id") == "" {
-		add.Add("Message-Id", "<"+randomID()+"@"+s.srv.opt.Domain+">")
-	}
-	add.Add("Received", s.received(now))
 	var buf bytes.Buffer
-	if err := textproto.WriteHeader(&buf, add); err != nil {
+	if err := textproto.WriteHeader(&buf, fields(h, herr == nil)); err != nil {
 		return nil, nil, err
 	}
 	added := bytes.TrimSuffix(buf.Bytes(), []byte("\r\n")) // keep the client's blank line
-	// Whatever the header reader buffered but did not use is still in br;
-	// consumed holds every byte taken from r so far, in order.
-	raw := consumed.Bytes()
 	if herr != nil {
-		// no header: put an empty line between ours and the content
 		added = append(added, '\r', '\n')
 	}
-	// Reassemble: consumed bytes (header and read-ahead) then the rest.
-	return &header{added: added, raw: bytes.NewReader(raw)}, r, nil
+	// consumed holds every byte taken from r so far (the header and the
+	// reader's read-ahead), in order; r continues after them.
+	return &header{added: added, raw: bytes.NewReader(consumed.Bytes())}, r, nil
 }
 
 // received is the Received field: who submitted, when. No "for" clause,
