@@ -33,7 +33,7 @@ func (s *session) Append(name string, r imap.LiteralReader, opts *imap.AppendOpt
 		return nil, err
 	}
 	defer pb.Release()
-	meta, err := summarize(s.st(), pb.Hash)
+	meta, err := Summarize(s.st(), pb.Hash)
 	if err != nil {
 		return nil, err
 	}
@@ -59,9 +59,9 @@ func exceptionsOf(s *session) []policy.SizeException {
 	return ex
 }
 
-// summarize parses a stored blob once and returns the bytes the store
-// keeps with it.
-func summarize(st *store.Store, hash string) ([]byte, error) {
+// Summarize parses a stored blob once and returns the bytes the store
+// keeps with it (for tools that store messages themselves).
+func Summarize(st *store.Store, hash string) ([]byte, error) {
 	f, err := st.OpenBlob(hash)
 	if err != nil {
 		return nil, err

@@ -44,6 +44,8 @@ type Server struct {
 	srv *imapserver.Server
 	reg *registry
 	log *slog.Logger
+	// texts caches decoded message text for SEARCH BODY/TEXT.
+	texts *textCache
 
 	mu       sync.Mutex
 	sessions map[string]map[*session]struct{} // account → open sessions
@@ -58,7 +60,8 @@ func New(opt Options) *Server {
 	if opt.Policy == nil {
 		opt.Policy = policy.NewEngine()
 	}
-	s := &Server{opt: opt, log: opt.Logger, sessions: map[string]map[*session]struct{}{}}
+	s := &Server{opt: opt, log: opt.Logger, sessions: map[string]map[*session]struct{}{},
+		texts: newTextCache(64 << 20)}
 	s.reg = newRegistry(opt.Store, opt.Logger, s.accountChanged)
 	iopt := &imapserver.Options{
 		NewSession: s.newSession,

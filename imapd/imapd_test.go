@@ -61,7 +61,7 @@ func (e *env) deliver(t *testing.T, msg string, to ...string) {
 		t.Fatal(err)
 	}
 	defer pb.Release()
-	meta, err := summarize(e.st, pb.Hash)
+	meta, err := Summarize(e.st, pb.Hash)
 	if err != nil {
 		t.Fatal(err)
 	}

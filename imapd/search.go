@@ -97,10 +97,14 @@ func (m *searchMsg) headers() []string {
 
 func (m *searchMsg) body() string {
 	if m.text == nil {
-		t := ""
-		if f, err := m.s.st().OpenBlob(m.msg.Blob); err == nil {
-			t = strings.ToLower(mailmsg.BodyText(f))
-			f.Close()
+		cache := m.s.srv.texts
+		t, ok := cache.get(m.msg.Blob)
+		if !ok {
+			if f, err := m.s.st().OpenBlob(m.msg.Blob); err == nil {
+				t = strings.ToLower(mailmsg.BodyText(f))
+				f.Close()
+				cache.put(m.msg.Blob, t)
+			}
 		}
 		m.text = &t
 	}
