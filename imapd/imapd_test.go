@@ -540,6 +540,13 @@ func TestIMAP4rev2SearchRes(t *testing.T) {
 	fmt.Fprintf(conn, "a2 ENABLE IMAP4rev2\r\n")
 	expect("a2 OK")
 	fmt.Fprintf(conn, "a3 SELECT INBOX\r\n")
+	// every flag a client may set, not only those in use
+	if l := expect("* FLAGS"); !strings.Contains(l, `\Draft`) || !strings.Contains(l, `\Answered`) {
+		t.Fatalf("FLAGS: %q", l)
+	}
+	if l := expect("* OK [PERMANENTFLAGS"); !strings.Contains(l, `\*`) || !strings.Contains(l, `\Deleted`) {
+		t.Fatalf("PERMANENTFLAGS: %q", l)
+	}
 	expect("a3 OK")
 	fmt.Fprintf(conn, "a4 UID SEARCH RETURN (SAVE) SUBJECT anders\r\n")
 	expect("a4 OK")
