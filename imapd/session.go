@@ -208,7 +208,7 @@ func storeErr(err error) error {
 	case errors.Is(err, store.ErrMailboxExists):
 		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeAlreadyExists, Text: "Ordner existiert bereits."}
 	case errors.Is(err, store.ErrInboxProtected):
-		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeCannot, Text: "INBOX kann nicht gelöscht oder umbenannt werden."}
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeCannot, Text: "INBOX kann nicht gelöscht oder ersetzt werden."}
 	case errors.Is(err, store.ErrBadMailboxName):
 		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeCannot, Text: "Ungültiger Ordnername."}
 	}

@@ -79,7 +79,7 @@ var DefaultMailboxes = []struct{ Name, SpecialUse string }{
 var (
 	ErrMailboxNotFound = errors.New("no such mailbox")
 	ErrMailboxExists   = errors.New("mailbox already exists")
-	ErrInboxProtected  = errors.New("INBOX cannot be deleted or renamed")
+	ErrInboxProtected  = errors.New("INBOX cannot be deleted or replaced")
 	ErrBadMailboxName  = errors.New("invalid mailbox name")
 )
 
@@ -437,11 +437,14 @@ func (t *Tx) deleteMailbox(m *Mailbox) error {
 // UIDVALIDITY and messages.
 func (s *Store) RenameMailbox(account, oldName, newName string) error {
 	return s.update(func(t *Tx) error {
-		if strings.EqualFold(oldName, Inbox) || strings.EqualFold(newName, Inbox) {
+		if strings.EqualFold(newName, Inbox) {
 			return ErrInboxProtected
 		}
 		if err := CheckMailboxName(newName); err != nil {
 			return err
+		}
+		if strings.EqualFold(oldName, Inbox) {
+			return t.renameInbox(account, newName)
 		}
 		if _, err := t.MailboxByName(account, oldName); err != nil {
 			return err
@@ -481,6 +484,35 @@ func (s *Store) RenameMailbox(account, oldName, newName string) error {
 		}
 		return nil
 	})
+}
+
+// renameInbox does what RFC 3501 asks of RENAME INBOX: its messages move
+// to a new mailbox of that name and INBOX stays, empty.
+func (t *Tx) renameInbox(account, newName string) error {
+	inbox, err := t.MailboxByName(account, Inbox)
+	if err != nil {
+		return err
+	}
+	dest, err := t.CreateMailbox(account, newName, "")
+	if err != nil {
+		return err
+	}
+	var uids []uint32
+	var msgs []NewMessage
+	err = t.ForEachMessage(inbox.ID, func(m *Message) error {
+		uids = append(uids, m.UID)
+		msgs = append(msgs, NewMessage{Blob: &PendingBlob{Blob: Blob{Hash: m.Blob, Size: m.Size}},
+			Flags: m.Flags, Internal: m.Internal})
+		return nil
+	})
+	if err != nil || len(msgs) == 0 {
+		return err
+	}
+	if _, err := t.appendMessages(dest, msgs, nil); err != nil {
+		return err
+	}
+	_, err = t.Expunge(inbox.ID, uids, nil)
+	return err
 }
 
 // SetSubscribed records a SUBSCRIBE or UNSUBSCRIBE.

@@ -168,6 +168,16 @@ func TestMailboxLifecycle(t *testing.T) {
 	if err := s.DeleteMailbox("anna", "inbox"); !errors.Is(err, ErrInboxProtected) {
 		t.Fatal(err)
 	}
+	// RENAME INBOX moves its messages and leaves it empty
+	deliver(t, s, "x\r\n\r\ny", "anna")
+	if err := s.RenameMailbox("anna", "INBOX", "Alt"); err != nil {
+		t.Fatal(err)
+	}
+	inbox, _ := s.MailboxByName("anna", Inbox)
+	alt, err := s.MailboxByName("anna", "Alt")
+	if err != nil || alt.Messages != 1 || inbox.Messages != 0 {
+		t.Fatalf("rename INBOX: %+v %+v %v", inbox, alt, err)
+	}
 	deliver(t, s, "x\r\n\r\ny", "anna")
 	if err := s.DeleteAccount("anna"); err != nil {
 		t.Fatal(err)
