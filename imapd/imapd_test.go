@@ -561,7 +561,7 @@ func TestIMAP4rev2SearchRes(t *testing.T) {
 	}
 	expect("a6 OK")
 	fmt.Fprintf(conn, "c1 CAPABILITY\r\n")
-	if l := expect("* CAPABILITY"); !strings.Contains(l, "APPENDLIMIT=20971520") || !strings.Contains(l, "MOVE") {
+	if l := expect("* CAPABILITY"); !strings.Contains(l, "APPENDLIMIT=20971520") || !strings.Contains(l, "MOVE") || !strings.Contains(l, "IMAP4rev2") || !strings.Contains(l, "SEARCHRES") {
 		t.Fatalf("capabilities: %q", l)
 	}
 	expect("c1 OK")
