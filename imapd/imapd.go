@@ -41,15 +41,17 @@ type Options struct {
 // Server is an IMAP server. Serve may be called for several listeners.
 type Server struct {
 	opt Options
-	srv *imapserver.Server
+	srv *imapserver.Server // loopback connections: plain LOGIN allowed
+	tls *imapserver.Server // all others: LOGINDISABLED until TLS
 	reg *registry
 	log *slog.Logger
 	// texts caches decoded message text for SEARCH BODY/TEXT.
 	texts *textCache
 
-	mu       sync.Mutex
-	sessions map[string]map[*session]struct{} // account → open sessions
-	closed   bool
+	mu        sync.Mutex
+	sessions  map[string]map[*session]struct{} // account → open sessions
+	listeners []net.Listener
+	closed    bool
 }
 
 // New creates a server and starts following the store's change feed.
@@ -83,29 +85,64 @@ func New(opt Options) *Server {
 			imap.CapBinary:           {},
 			imap.CapUnauthenticate:   {},
 		},
-		Logger:    slogPrintf{opt.Logger},
-		TLSConfig: opt.TLSConfig,
-		// Authentication over plain text is checked per connection in
-		// Login (TLS or loopback), like Dovecot; the library only knows
-		// "always" or "never".
+		Logger:       slogPrintf{opt.Logger},
+		TLSConfig:    opt.TLSConfig,
 		InsecureAuth: true,
 	}
 	if opt.Debug != nil {
 		iopt.DebugWriter = opt.Debug
 	}
 	s.srv = imapserver.New(iopt)
+	secure := *iopt
+	secure.InsecureAuth = false
+	s.tls = imapserver.New(&secure)
 	return s
 }
 
-// Serve accepts connections on ln until Close.
-func (s *Server) Serve(ln net.Listener) error { return s.srv.Serve(ln) }
+// Serve accepts connections on ln until Close. Loopback connections may
+// log in without TLS; others must use TLS (implicit or STARTTLS) first.
+func (s *Server) Serve(ln net.Listener) error {
+	local, remote := newChanListener(ln.Addr()), newChanListener(ln.Addr())
+	go s.srv.Serve(local)
+	go s.tls.Serve(remote)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ln.Close()
+		return net.ErrClosed
+	}
+	s.listeners = append(s.listeners, ln, local, remote)
+	s.mu.Unlock()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			local.Close()
+			remote.Close()
+			return err
+		}
+		target := remote
+		if isLoopback(c) {
+			target = local
+		}
+		if !target.offer(c) {
+			c.Close()
+			return net.ErrClosed
+		}
+	}
+}
 
 // Close stops listening and ends every session.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
+	lns := s.listeners
+	s.listeners = nil
 	s.mu.Unlock()
+	for _, ln := range lns {
+		ln.Close()
+	}
 	err := s.srv.Close()
+	s.tls.Close()
 	s.reg.close()
 	return err
 }
