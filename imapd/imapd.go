@@ -43,8 +43,11 @@ type Server struct {
 	opt Options
 	srv *imapserver.Server // loopback connections: plain LOGIN allowed
 	tls *imapserver.Server // all others: LOGINDISABLED until TLS
-	reg *registry
-	log *slog.Logger
+	// Serve hands accepted connections to the two servers through these.
+	local, remote *chanListener
+	serving       sync.WaitGroup
+	reg           *registry
+	log           *slog.Logger
 	// texts caches decoded message text for SEARCH BODY/TEXT.
 	texts *textCache
 
@@ -96,33 +99,32 @@ func New(opt Options) *Server {
 	secure := *iopt
 	secure.InsecureAuth = false
 	s.tls = imapserver.New(&secure)
+	s.local, s.remote = newChanListener(), newChanListener()
+	s.serving.Add(2)
+	go func() { defer s.serving.Done(); s.srv.Serve(s.local) }()
+	go func() { defer s.serving.Done(); s.tls.Serve(s.remote) }()
 	return s
 }
 
 // Serve accepts connections on ln until Close. Loopback connections may
 // log in without TLS; others must use TLS (implicit or STARTTLS) first.
 func (s *Server) Serve(ln net.Listener) error {
-	local, remote := newChanListener(ln.Addr()), newChanListener(ln.Addr())
-	go s.srv.Serve(local)
-	go s.tls.Serve(remote)
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		ln.Close()
 		return net.ErrClosed
 	}
-	s.listeners = append(s.listeners, ln, local, remote)
+	s.listeners = append(s.listeners, ln)
 	s.mu.Unlock()
 	for {
 		c, err := ln.Accept()
 		if err != nil {
-			local.Close()
-			remote.Close()
 			return err
 		}
-		target := remote
+		target := s.remote
 		if isLoopback(c) {
-			target = local
+			target = s.local
 		}
 		if !target.offer(c) {
 			c.Close()
@@ -141,7 +143,11 @@ func (s *Server) Close() error {
 	for _, ln := range lns {
 		ln.Close()
 	}
-	err := s.srv.Close()
+	// The library's Serve must have returned before its Close runs.
+	s.local.Close()
+	s.remote.Close()
+	s.serving.Wait()
+	err := s.srv.Close() // ends the open connections
 	s.tls.Close()
 	s.reg.close()
 	return err
