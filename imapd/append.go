@@ -24,11 +24,11 @@ func (s *session) Append(name string, r imap.LiteralReader, opts *imap.AppendOpt
 	}
 	limit := s.limit()
 	if d := s.srv.opt.Policy.CheckTransfer(r.Size(), exceptionsOf(s), time.Now()); !d.Allow {
-		return nil, refusal(d)
+		return nil, s.refuse(d)
 	}
 	pb, err := s.st().WriteBlob(r, limit)
 	if errors.Is(err, store.ErrTooLarge) {
-		return nil, refusal(s.srv.opt.Policy.CheckTransfer(limit+1, exceptionsOf(s), time.Now()))
+		return nil, s.refuse(s.srv.opt.Policy.CheckTransfer(limit+1, exceptionsOf(s), time.Now()))
 	} else if err != nil {
 		return nil, err
 	}

@@ -23,3 +23,10 @@ func refusal(d policy.Decision) *imap.Error {
 	}
 	return &imap.Error{Type: imap.StatusResponseTypeNo, Code: code, Text: d.String()}
 }
+
+// refuse logs a refusal of the session's account and turns it into the
+// response.
+func (s *session) refuse(d policy.Decision) *imap.Error {
+	s.srv.log.Info("imap refused", "account", s.account, "ip", s.remoteIP(), "rule", d.Rule, "reason", d.Reason)
+	return refusal(d)
+}

@@ -96,13 +96,12 @@ func (s *session) checkLinks(hash string) error {
 	defer f.Close()
 	hosts, err := links.Hosts(f)
 	if errors.Is(err, links.ErrLimit) {
-		return refusal(policy.Deny(policy.LinkBlock, "Die Links dieser Nachricht lassen sich nicht prüfen (zu viele Teile oder Links)."))
+		return s.refuse(policy.Deny(policy.LinkBlock, "Die Links dieser Nachricht lassen sich nicht prüfen (zu viele Teile oder Links)."))
 	} else if err != nil {
 		return errTemp
 	}
 	if d := policy.CheckLinks(hosts, blocked); !d.Allow {
-		s.srv.log.Info("smtp refused", "account", s.account.Name, "rule", d.Rule, "reason", d.Reason)
-		return refusal(d)
+		return s.refuse(d)
 	}
 	return nil
 }
@@ -111,7 +110,7 @@ func (s *session) checkLinks(hash string) error {
 // anything else (the client went away) keeps nothing.
 func (s *session) readErr(err error, limit int64) error {
 	if errors.Is(err, store.ErrTooLarge) || errors.Is(err, smtp.ErrDataTooLarge) {
-		return refusal(s.srv.opt.Policy.CheckTransfer(limit+1, s.exceptions(), s.srv.opt.Now()))
+		return s.refuse(s.srv.opt.Policy.CheckTransfer(limit+1, s.exceptions(), s.srv.opt.Now()))
 	}
 	var se *smtp.SMTPError
 	if errors.As(err, &se) {

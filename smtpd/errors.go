@@ -30,6 +30,17 @@ func refusal(d policy.Decision) *smtp.SMTPError {
 	return &smtp.SMTPError{Code: code, EnhancedCode: enh, Message: d.String()}
 }
 
+// refuse logs a refusal of the session's account and turns it into the
+// reply.
+func (s *session) refuse(d policy.Decision) *smtp.SMTPError {
+	name := ""
+	if s.account != nil {
+		name = s.account.Name
+	}
+	s.srv.log.Info("smtp refused", "account", name, "ip", s.remoteIP(), "rule", d.Rule, "reason", d.Reason)
+	return refusal(d)
+}
+
 var (
 	errNeedAuth = &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0},
 		Message: "Bitte zuerst anmelden (AUTH); ohne Anmeldung wird keine E-Mail angenommen."}

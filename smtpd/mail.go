@@ -11,15 +11,15 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		return errNeedAuth
 	}
 	if d := policyCheckSender(s, from); !d.Allow {
-		return refusal(d)
+		return s.refuse(d)
 	}
 	if opts != nil && opts.Size > 0 {
 		if d := s.srv.opt.Policy.CheckTransfer(opts.Size, s.exceptions(), s.srv.opt.Now()); !d.Allow {
-			return refusal(d)
+			return s.refuse(d)
 		}
 	}
 	if d := s.limits().CheckRate(s.srv.rate.count(s.account.Name, s.srv.opt.Now())); !d.Allow {
-		return refusal(d)
+		return s.refuse(d)
 	}
 	s.from = from
 	return nil

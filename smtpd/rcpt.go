@@ -24,11 +24,11 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	}
 	local, d := policy.CheckRecipientDomain(s.srv.opt.Domain, to)
 	if !d.Allow {
-		return refusal(d)
+		return s.refuse(d)
 	}
 	lim := s.limits()
 	if d := lim.CheckRecipientCount(s.rcptCount + 1); !d.Allow {
-		return refusal(d)
+		return s.refuse(d)
 	}
 	st := s.srv.opt.Store
 	var names []string
@@ -38,7 +38,7 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		return errTemp
 	} else if g, err := st.Group(local); err == nil {
 		if d := lim.CheckGroupAddress(g.Name, g.IsTeacher(s.account.Name), g.HasMember(s.account.Name)); !d.Allow {
-			return refusal(d)
+			return s.refuse(d)
 		}
 		names = append(append(names, g.Members...), g.Teachers...)
 	} else if errors.Is(err, store.ErrNotFound) {
