@@ -8,6 +8,12 @@
 // A session that changed a mailbox itself waits until the feed has caught
 // up with its own commit before answering, so its untagged EXPUNGE/EXISTS
 // responses come with the command that caused them.
+//
+// Unlike the library's imapmemserver: MOVE sends each EXPUNGE once (through
+// the tracker, never also through MoveWriter); EXAMINE is truly read-only
+// (no STORE, EXPUNGE, MOVE, no implicit \Seen); system flags keep their
+// RFC spelling and keywords the client's; FLAGS and PERMANENTFLAGS list
+// every settable flag, not only those in use.
 package imapd
 
 import (

@@ -125,13 +125,7 @@ func (s *session) Login(username, password string) error {
 
 // limit is the account's SIZE-20MB limit now (exceptions included).
 func (s *session) limit() int64 {
-	var ex []policy.SizeException
-	if xs, err := s.st().Exceptions(s.account); err == nil {
-		for _, x := range xs {
-			ex = append(ex, policy.SizeException{Bytes: x.Bytes, Until: x.Until})
-		}
-	}
-	return s.srv.opt.Policy.TransferLimit(ex, time.Now())
+	return s.srv.opt.Policy.TransferLimit(exceptionsOf(s), time.Now())
 }
 
 // AppendLimit is advertised as APPENDLIMIT and enforced by the library
