@@ -25,6 +25,18 @@ type env struct {
 	st   *store.Store
 	addr string
 	svc  *admin.Service
+	srv  *Server
+}
+
+// srvView is the server's shared view of a selected mailbox.
+func (e *env) srvView(t *testing.T, id uint64) *mailboxView {
+	e.srv.reg.mu.Lock()
+	defer e.srv.reg.mu.Unlock()
+	b := e.srv.reg.boxes[id]
+	if b == nil {
+		t.Fatal("mailbox not open")
+	}
+	return b
 }
 
 func newEnv(t *testing.T, users ...string) *env {
@@ -51,7 +63,7 @@ func newEnv(t *testing.T, users ...string) *env {
 	}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close(); v.Close(); st.Close() })
-	return &env{st: st, addr: ln.Addr().String(), svc: svc}
+	return &env{st: st, addr: ln.Addr().String(), svc: svc, srv: srv}
 }
 
 func (e *env) deliver(t *testing.T, msg string, to ...string) {
@@ -569,4 +581,44 @@ func TestIMAP4rev2SearchRes(t *testing.T) {
 	expect("a7 OK")
 	fmt.Fprintf(conn, "a8 SELECT INBOX\r\n")
 	expect("a8 BAD")
+}
+
+// When the dispatcher falls behind the feed, it resubscribes and brings
+// the open views up to date from the store; sessions carry on.
+func TestIMAPFeedOverflowResync(t *testing.T) {
+	old := feedBuffer
+	feedBuffer = 2
+	defer func() { feedBuffer = old }()
+	e := newEnv(t, "Erika Muster")
+	e.deliver(t, sample, "erika.muster")
+	c := e.login(t, "erika.muster", nil)
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := e.st.MailboxByName("erika.muster", store.Inbox)
+	// Stall the dispatcher on the view while changes pile up.
+	e.srvView(t, m.ID).mu.Lock()
+	e.deliver(t, sample, "erika.muster")
+	e.st.Expunge(m.ID, []uint32{1}, nil)
+	for i := 0; i < 10; i++ {
+		e.deliver(t, sample, "erika.muster")
+	}
+	e.srvView(t, m.ID).mu.Unlock()
+	want := uint32(11)
+	var got uint32
+	for try := 0; try < 200; try++ {
+		c.Noop().Wait()
+		if mb := c.Mailbox(); mb != nil {
+			got = mb.NumMessages
+		}
+		res, _ := c.UIDSearch(&imap.SearchCriteria{}, nil).Wait()
+		if got == want && res != nil && len(res.AllUIDs()) == int(want) {
+			if e.srv.reg.resyncs.Load() == 0 {
+				t.Fatal("the feed never overflowed: the test did not test the resync")
+			}
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("after resync the client sees %d messages, want %d", got, want)
 }

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -24,11 +25,13 @@ type registry struct {
 	boxes map[uint64]*mailboxView
 	sub   *store.Subscription
 	done  chan struct{}
+	// resyncs counts overflows (tests, logs).
+	resyncs atomic.Int64
 }
 
 // feedBuffer is how many events the dispatcher may lag behind before it
 // has to resynchronise from the store.
-const feedBuffer = 1 << 16
+var feedBuffer = 1 << 16 // a variable for the overflow test
 
 func feedFilter(e store.Event) bool {
 	switch e.Kind {
@@ -84,6 +87,7 @@ func (r *registry) run() {
 		// We lagged too far: subscribe again, then bring every open view
 		// up to date from a fresh snapshot.
 		r.log.Warn("imap: change feed overflowed; resynchronising open mailboxes")
+		r.resyncs.Add(1)
 		r.mu.Lock()
 		if r.sub == nil {
 			r.mu.Unlock()
