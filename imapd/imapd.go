@@ -18,6 +18,7 @@ package imapd
 
 import (
 	"crypto/tls"
+	"errors"
 	"log/slog"
 	"net"
 	"sync"
@@ -73,7 +74,7 @@ func New(opt Options) *Server {
 	}
 	s := &Server{opt: opt, log: opt.Logger, sessions: map[string]map[*session]struct{}{},
 		texts: newTextCache(64 << 20)}
-	s.reg = newRegistry(opt.Store, opt.Logger, s.accountChanged)
+	s.reg = newRegistry(opt.Store, opt.Logger, s.accountChanged, s.recheckAccounts)
 	iopt := &imapserver.Options{
 		NewSession: s.newSession,
 		Caps: imap.CapSet{
@@ -201,6 +202,26 @@ func (s *Server) accountChanged(e store.Event) {
 	for _, ss := range victims {
 		s.log.Info("imap session closed", "account", e.Account, "reason", e.Kind)
 		go ss.kill("[ACCOUNT-LOCKED] Das Konto ist gesperrt.") // never block the feed on a slow client
+	}
+}
+
+// recheckAccounts ends the sessions of accounts locked or deleted while
+// the feed's events were lost (overflow).
+func (s *Server) recheckAccounts() {
+	s.mu.Lock()
+	var names []string
+	for name := range s.sessions {
+		names = append(names, name)
+	}
+	s.mu.Unlock()
+	for _, name := range names {
+		a, err := s.opt.Store.Account(name)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			s.accountChanged(store.Event{Kind: store.AccountDeleted, Account: name})
+		case err == nil && a.Locked:
+			s.accountChanged(store.Event{Kind: store.AccountChanged, Account: name, Data: *a})
+		}
 	}
 }
 

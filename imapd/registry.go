@@ -20,6 +20,7 @@ type registry struct {
 	st      *store.Store
 	log     *slog.Logger
 	account func(store.Event)
+	recheck func()
 
 	mu    sync.Mutex
 	boxes map[uint64]*mailboxView
@@ -41,8 +42,8 @@ func feedFilter(e store.Event) bool {
 	return false
 }
 
-func newRegistry(st *store.Store, log *slog.Logger, account func(store.Event)) *registry {
-	r := &registry{st: st, log: log, account: account, boxes: map[uint64]*mailboxView{}, done: make(chan struct{})}
+func newRegistry(st *store.Store, log *slog.Logger, account func(store.Event), recheck func()) *registry {
+	r := &registry{st: st, log: log, account: account, recheck: recheck, boxes: map[uint64]*mailboxView{}, done: make(chan struct{})}
 	r.sub = st.Feed().Subscribe(feedBuffer, feedFilter)
 	go r.run()
 	return r
@@ -102,6 +103,7 @@ func (r *registry) run() {
 		for _, b := range boxes {
 			b.resync(r.st)
 		}
+		r.recheck() // a lock among the lost events must still end sessions
 	}
 }
 
