@@ -7,6 +7,7 @@ package smtpd
 
 import (
 	"crypto/tls"
+	"errors"
 	"log/slog"
 	"net"
 	"os"
@@ -50,10 +51,11 @@ type Server struct {
 	smtp *smtp.Server
 	rate *rateLog
 
-	mu    sync.Mutex
-	conns map[*smtp.Conn]*session // for closing sessions of locked accounts
-	sub   *store.Subscription
-	done  chan struct{}
+	mu      sync.Mutex
+	conns   map[*smtp.Conn]*session // for closing sessions of locked accounts
+	sub     *store.Subscription
+	closing bool
+	done    chan struct{}
 }
 
 // New creates a server.
@@ -90,9 +92,7 @@ func New(opt Options) *Server {
 	srv.EnableSMTPUTF8 = true
 	srv.ErrorLog = slogPrintf{opt.Logger}
 	s.smtp = srv
-	s.sub = opt.Store.Feed().Subscribe(1024, func(e store.Event) bool {
-		return e.Kind == store.AccountChanged || e.Kind == store.AccountDeleted
-	})
+	s.sub = s.subscribe()
 	go s.watchAccounts()
 	return s
 }
@@ -103,25 +103,66 @@ func (s *Server) Serve(ln net.Listener) error { return s.smtp.Serve(ln) }
 // Close stops the listeners and ends open sessions.
 func (s *Server) Close() error {
 	err := s.smtp.Close()
-	s.sub.Close()
+	s.mu.Lock()
+	s.closing = true
+	sub := s.sub
+	s.mu.Unlock()
+	sub.Close()
 	<-s.done
 	return err
 }
 
-// watchAccounts ends the sessions of locked or deleted accounts.
+// watchAccounts ends the sessions of locked or deleted accounts. If it
+// ever falls behind the feed, it subscribes again and checks every open
+// session's account in the store.
 func (s *Server) watchAccounts() {
 	defer close(s.done)
-	for e := range s.sub.C {
-		if a, ok := e.Data.(store.Account); e.Kind == store.AccountChanged && (!ok || !a.Locked) {
-			continue
+	for {
+		s.mu.Lock()
+		sub := s.sub
+		s.mu.Unlock()
+		for e := range sub.C {
+			if a, ok := e.Data.(store.Account); e.Kind == store.AccountChanged && (!ok || !a.Locked) {
+				continue
+			}
+			s.closeSessions(func(name string) bool { return name == e.Account })
+		}
+		if !sub.Overflowed() {
+			return // Close
 		}
 		s.mu.Lock()
-		for c, ss := range s.conns {
-			if ss.account != nil && ss.account.Name == e.Account {
-				c.Conn().Close()
-			}
+		if s.closing {
+			s.mu.Unlock()
+			return
 		}
+		s.sub = s.subscribe()
 		s.mu.Unlock()
+		s.closeSessions(func(name string) bool {
+			a, err := s.opt.Store.Account(name)
+			return errors.Is(err, store.ErrNotFound) || err == nil && a.Locked
+		})
+	}
+}
+
+func (s *Server) subscribe() *store.Subscription {
+	return s.opt.Store.Feed().Subscribe(1024, func(e store.Event) bool {
+		return e.Kind == store.AccountChanged || e.Kind == store.AccountDeleted
+	})
+}
+
+// closeSessions cuts the connections of authenticated sessions whose
+// account matches.
+func (s *Server) closeSessions(match func(account string) bool) {
+	s.mu.Lock()
+	var victims []*smtp.Conn
+	for c, ss := range s.conns {
+		if ss.account != nil && match(ss.account.Name) {
+			victims = append(victims, c)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range victims {
+		c.Conn().Close()
 	}
 }
 
