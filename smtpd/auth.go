@@ -47,7 +47,9 @@ func (s *session) login(user, pass string) error {
 	if !d.Allow {
 		return refusal(d)
 	}
+	s.srv.mu.Lock() // closeSessions reads it from the lock watcher
 	s.account = a
+	s.srv.mu.Unlock()
 	return nil
 }
 
