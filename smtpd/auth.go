@@ -50,6 +50,14 @@ func (s *session) login(user, pass string) error {
 	s.srv.mu.Lock() // closeSessions reads it from the lock watcher
 	s.account = a
 	s.srv.mu.Unlock()
+	// A lock committed between Verify and the line above was missed by
+	// the watcher.
+	if cur, err := s.srv.opt.Store.Account(a.Name); err != nil || cur.Locked {
+		s.srv.mu.Lock()
+		s.account = nil
+		s.srv.mu.Unlock()
+		return refusal(policy.Deny(policy.AccountLocked, "Das Konto ist gesperrt."))
+	}
 	return nil
 }
 
