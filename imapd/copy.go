@@ -20,8 +20,10 @@ func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string
 	if err != nil {
 		return err
 	}
-	if err := w.WriteCopyData(data); err != nil {
-		return err
+	if data != nil {
+		if err := w.WriteCopyData(data); err != nil {
+			return err
+		}
 	}
 	s.syncView()
 	return nil
@@ -36,6 +38,9 @@ func (s *session) copy(numSet imap.NumSet, dest string, move bool) (*imap.CopyDa
 			ie.Code = imap.ResponseCodeTryCreate
 		}
 		return nil, e
+	}
+	if len(res.Dest) == 0 {
+		return nil, nil // nothing copied: no COPYUID (an empty set is not valid)
 	}
 	data := &imap.CopyData{UIDValidity: res.UIDValidity}
 	for i := range res.Source {

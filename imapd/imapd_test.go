@@ -622,3 +622,28 @@ func TestIMAPFeedOverflowResync(t *testing.T) {
 	}
 	t.Fatalf("after resync the client sees %d messages, want %d", got, want)
 }
+
+func TestIMAPCopyMoveEdgeCases(t *testing.T) {
+	e := newEnv(t, "Erika Muster")
+	e.deliver(t, sample, "erika.muster")
+	c := e.login(t, "erika.muster", nil)
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	// MOVE into the selected mailbox changes nothing
+	if _, err := c.Move(imap.SeqSetNum(1), "INBOX").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	// COPY of UIDs that do not exist copies nothing
+	if _, err := c.Copy(imap.UIDSetNum(99), "Archive").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := c.Status("Archive", &imap.StatusOptions{NumMessages: true}).Wait()
+	sel, _ := c.Status("INBOX", &imap.StatusOptions{NumMessages: true}).Wait()
+	if *st.NumMessages != 0 || *sel.NumMessages != 1 {
+		t.Fatalf("archive %d inbox %d", *st.NumMessages, *sel.NumMessages)
+	}
+	if err := c.Noop().Wait(); err != nil {
+		t.Fatal(err)
+	}
+}
