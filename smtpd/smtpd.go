@@ -32,9 +32,11 @@ type Options struct {
 	Hostname string
 	// Limits are MAIL-MASS per role (default policy.DefaultMailLimits).
 	Limits map[policy.Role]policy.MailLimits
-	// MaxMessageBytes is the hard cap advertised as SIZE; 0 means the
-	// policy's transfer limit. Per-account limits (exceptions) apply below
-	// it.
+	// MaxMessageBytes, if set, is a hard cap advertised as "SIZE n" and
+	// enforced by go-smtp itself (whose refusal does not name the rule).
+	// 0: "SIZE" without a number, and every message is checked against its
+	// account's own SIZE-20MB limit (exceptions included) with a refusal
+	// naming the rule, at MAIL (SIZE=) or while the data arrives.
 	MaxMessageBytes int64
 	// TLSConfig enables STARTTLS. Implicit TLS listeners are wrapped by
 	// the caller.
@@ -72,16 +74,13 @@ func New(opt Options) *Server {
 	if opt.Hostname == "" {
 		opt.Hostname, _ = os.Hostname()
 	}
-	if opt.MaxMessageBytes == 0 {
-		opt.MaxMessageBytes = opt.Policy.MaxTransferBytes
-	}
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
 	s := &Server{opt: opt, log: opt.Logger, rate: newRateLog(), conns: map[*smtp.Conn]*session{}, done: make(chan struct{})}
 	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
 	srv.Domain = opt.Hostname
-	srv.MaxMessageBytes = opt.MaxMessageBytes
+	srv.MaxMessageBytes = opt.MaxMessageBytes // 0: no library limit, see Options
 	srv.MaxLineLength = 4000 // RFC 5321 says 1000; real clients exceed it
 	// Plain-text AUTH is checked per connection (TLS or loopback) in
 	// AuthMechanisms/Auth; the library only knows "always" or "never".

@@ -34,9 +34,9 @@ type Config struct {
 
 // Mail configures smtpd and imapd.
 type Mail struct {
-	// MaxMessageBytes is the hard cap of one SMTP message (advertised as
-	// SIZE); 0 means policy.max_transfer_bytes. Raise it only when size
-	// exceptions above that must work for mail.
+	// MaxMessageBytes, if not 0, is a hard cap of one SMTP message,
+	// advertised as "SIZE n". 0: "SIZE" without a number and each message
+	// is held to its account's SIZE-20MB limit (exceptions included).
 	MaxMessageBytes int64 `toml:"max_message_bytes"`
 }
 

@@ -129,6 +129,9 @@ func TestSMTPRefusals(t *testing.T) {
 	}
 
 	c = e.smtpClient(t, addr(anna))
+	if ok, _ := c.Extension("SIZE"); !ok {
+		t.Error("SIZE not advertised")
+	}
 	if err := c.Mail("cem.yilmaz@" + domain); !strings.HasPrefix(code(err), "550 5.7.1 [MAIL-INTERNAL]") {
 		t.Errorf("foreign sender: %v", code(err))
 	}
@@ -163,7 +166,7 @@ func TestSMTPRefusals(t *testing.T) {
 	if err := c.Text.PrintfLine("MAIL FROM:<%s> SIZE=%d", addr(anna), policy.DefaultMaxTransferBytes+1); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := c.Text.ReadResponse(250); !strings.HasPrefix(code(err), "552 5.3.4") {
+	if _, _, err := c.Text.ReadResponse(250); !strings.HasPrefix(code(err), "552 5.3.4 [SIZE-20MB]") {
 		t.Errorf("SIZE=: %v", code(err))
 	}
 	c.Reset()
@@ -340,7 +343,7 @@ func TestSMTPLockEndsSession(t *testing.T) {
 // An admin's size exception lets one account send more than 20 MiB (when
 // the hard cap allows it); others stay at the limit.
 func TestSMTPSizeException(t *testing.T) {
-	e := startMail(t, mailOpts{maxBytes: 30 << 20})
+	e := startMail(t, mailOpts{})
 	anna := e.user(t, "Anna", "Schmidt", policy.Student)
 	ben := e.user(t, "Ben", "Meyer", policy.Student)
 	if err := e.st.AddException(store.Exception{Account: anna, Bytes: 25 << 20, Until: time.Now().Add(time.Hour), Reason: "Projekt"}); err != nil {
