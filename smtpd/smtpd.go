@@ -81,7 +81,7 @@ func New(opt Options) *Server {
 	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
 	srv.Domain = opt.Hostname
 	srv.MaxMessageBytes = opt.MaxMessageBytes // 0: no library limit, see Options
-	srv.MaxLineLength = 4000 // RFC 5321 says 1000; real clients exceed it
+	srv.MaxLineLength = 4000                  // RFC 5321 says 1000; real clients exceed it
 	// Plain-text AUTH is checked per connection (TLS or loopback) in
 	// AuthMechanisms/Auth; the library only knows "always" or "never".
 	srv.AllowInsecureAuth = true
