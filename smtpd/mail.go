@@ -2,6 +2,8 @@ package smtpd
 
 import (
 	"github.com/emersion/go-smtp"
+
+	"schulhof/policy"
 )
 
 // MAIL FROM: authenticated, own address (MAIL-INTERNAL), announced size
@@ -10,7 +12,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if s.account == nil {
 		return errNeedAuth
 	}
-	if d := policyCheckSender(s, from); !d.Allow {
+	if d := policy.CheckSender(s.account.Name, s.srv.opt.Domain, from); !d.Allow {
 		return s.refuse(d)
 	}
 	if opts != nil && opts.Size > 0 {

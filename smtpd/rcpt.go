@@ -9,10 +9,6 @@ import (
 	"schulhof/store"
 )
 
-func policyCheckSender(s *session, from string) policy.Decision {
-	return policy.CheckSender(s.account.Name, s.srv.opt.Domain, from)
-}
-
 // RCPT TO: an internal account or a group address the sender may use
 // (MAIL-INTERNAL, MAIL-MASS); anything else is refused permanently.
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
