@@ -20,6 +20,9 @@
 //	loginlog    time (8 bytes BE unix nanos) seq (8 bytes BE) → LoginRecord
 //	audit       time (8 bytes BE unix nanos) seq (8 bytes BE) → AuditRecord
 //	blobrefs    blob hash (hex) → uint64 big-endian reference count
+//	files       tree 0x00 parent-id (8 bytes BE) name → FileEntry (files.go;
+//	            tree is "h:<account>" or "g:<group>")
+//	filetrees   tree → bytes used, uint64 big-endian (quota counter)
 //
 // Blob write ordering: a blob is streamed to blobs/tmp, fsynced, renamed to
 // its final name and the folder fsynced **before** the bbolt transaction
