@@ -496,9 +496,16 @@ func (t *Tx) entryByID(tr Tree, id uint64) (*FileEntry, error) {
 	return nil, ErrNotFound
 }
 
-// FilePatchProps sets and removes dead properties of the entry at p (keys
-// as PropKey) in one transaction.
-func (s *Store) FilePatchProps(tr Tree, p string, set []DeadProp, remove []string) error {
+// PropOp is one PROPPATCH instruction: set Prop, or remove it.
+type PropOp struct {
+	Remove bool
+	Prop   DeadProp
+}
+
+// FilePatchProps applies dead property changes to the entry at p in
+// order (a set then a remove of one name leaves it removed), in one
+// transaction.
+func (s *Store) FilePatchProps(tr Tree, p string, ops []PropOp) error {
 	return s.update(func(t *Tx) error {
 		dir, name, err := t.resolveParent(tr, p)
 		if err != nil {
@@ -511,11 +518,13 @@ func (s *Store) FilePatchProps(tr Tree, p string, set []DeadProp, remove []strin
 		if e.Props == nil {
 			e.Props = map[string]DeadProp{}
 		}
-		for _, k := range remove {
-			delete(e.Props, k)
-		}
-		for _, dp := range set {
-			e.Props[PropKey(dp.Space, dp.Local)] = dp
+		for _, op := range ops {
+			k := PropKey(op.Prop.Space, op.Prop.Local)
+			if op.Remove {
+				delete(e.Props, k)
+			} else {
+				e.Props[k] = op.Prop
+			}
 		}
 		if len(e.Props) == 0 {
 			e.Props = nil

@@ -50,7 +50,7 @@ func TestFilesTreeReopen(t *testing.T) {
 	if err := putString(t, s, home, "/big", "0123456789", 25); !errors.Is(err, ErrQuota) {
 		t.Fatalf("over quota: %v", err)
 	}
-	if err := s.FilePatchProps(home, "/docs/a.txt", []DeadProp{{Space: "urn:x", Local: "p", Inner: []byte("v")}}, nil); err != nil {
+	if err := s.FilePatchProps(home, "/docs/a.txt", []PropOp{{Prop: DeadProp{Space: "urn:x", Local: "p", Inner: []byte("v")}}}); err != nil {
 		t.Fatal(err)
 	}
 	// Same content twice: one blob, two references.

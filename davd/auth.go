@@ -1,0 +1,129 @@
+package davd
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"schulhof/internal/auth"
+	"schulhof/policy"
+	"schulhof/store"
+)
+
+// authenticate checks the request's Basic credentials. A file manager sends
+// them with every request (hundreds per folder listing), so a successful
+// login is reused for SessionTTL: the password goes through auth.Verify
+// (argon2, lock, consent, throttling, the login log) once per session, not
+// once per request. A change of the account (lock, password, role) or its
+// deletion drops the session at once through the store's change feed.
+func (h *Handler) authenticate(r *http.Request) (*store.Account, policy.Decision) {
+	name, pw, ok := r.BasicAuth()
+	if !ok {
+		return nil, policy.Deny(policy.AuthFailed, "Anmeldung erforderlich.")
+	}
+	if a := h.sessions.get(name, pw); a != nil {
+		return a, policy.Allowed
+	}
+	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+	a, d := h.opt.Auth.Verify(r.Context(), auth.Attempt{
+		Name: name, Password: pw, Protocol: "dav", IP: ip,
+		Service: policy.ServiceFiles, Purpose: policy.PurposeUse,
+	})
+	if !d.Allow {
+		return nil, d
+	}
+	h.sessions.put(name, pw, a)
+	return a, d
+}
+
+type session struct {
+	acct    *store.Account
+	expires time.Time
+}
+
+// sessions remembers successful logins by a keyed hash of name and
+// password (never the password itself).
+type sessions struct {
+	mu     sync.Mutex
+	secret [32]byte
+	byKey  map[[32]byte]session
+	ttl    time.Duration
+	now    func() time.Time
+}
+
+func newSessions(st *store.Store, ttl time.Duration, now func() time.Time) *sessions {
+	s := &sessions{byKey: map[[32]byte]session{}, ttl: ttl, now: now}
+	rand.Read(s.secret[:])
+	go s.follow(st)
+	return s
+}
+
+func (s *sessions) key(name, pw string) [32]byte {
+	h := sha256.New()
+	h.Write(s.secret[:])
+	h.Write([]byte(name))
+	h.Write([]byte{0})
+	h.Write([]byte(pw))
+	var k [32]byte
+	copy(k[:], h.Sum(nil))
+	return k
+}
+
+func (s *sessions) get(name, pw string) *store.Account {
+	k := s.key(name, pw)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.byKey[k]
+	if !ok || s.now().After(e.expires) {
+		delete(s.byKey, k)
+		return nil
+	}
+	return e.acct
+}
+
+func (s *sessions) put(name, pw string, a *store.Account) {
+	k := s.key(name, pw)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.byKey) > 10000 {
+		now := s.now()
+		for k, e := range s.byKey {
+			if now.After(e.expires) {
+				delete(s.byKey, k)
+			}
+		}
+	}
+	s.byKey[k] = session{acct: a, expires: s.now().Add(s.ttl)}
+}
+
+// drop ends every session of an account ("" ends all).
+func (s *sessions) drop(account string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, e := range s.byKey {
+		if account == "" || e.acct.Name == account {
+			delete(s.byKey, k)
+		}
+	}
+}
+
+// follow ends sessions when their account changes. If the subscription
+// overflows, every session ends (nothing is missed) and it resubscribes;
+// it returns when the store closes.
+func (s *sessions) follow(st *store.Store) {
+	for {
+		sub := st.Feed().Subscribe(1024, func(e store.Event) bool {
+			return e.Kind == store.AccountChanged || e.Kind == store.AccountDeleted
+		})
+		for e := range sub.C {
+			s.drop(e.Account)
+		}
+		if !sub.Overflowed() {
+			return
+		}
+		s.drop("")
+	}
+}
