@@ -101,7 +101,7 @@ func (f *readFile) Seek(off int64, whence int) (int64, error) {
 	return f.blob.Seek(off, whence)
 }
 
-func (f *readFile) Write([]byte) (int, error) { return 0, fs.ErrPermission }
+func (f *readFile) Write([]byte) (int, error)  { return 0, fs.ErrPermission }
 func (f *readFile) Stat() (os.FileInfo, error) { return f.fi, nil }
 
 func (f *readFile) Close() error {
@@ -328,8 +328,8 @@ func (f *writeFile) ReadFrom(r io.Reader) (int64, error) {
 	return io.Copy(struct{ io.Writer }{f}, r)
 }
 
-func (f *writeFile) Read([]byte) (int, error)            { return 0, fs.ErrPermission }
-func (f *writeFile) Seek(int64, int) (int64, error)      { return 0, fs.ErrPermission }
+func (f *writeFile) Read([]byte) (int, error)           { return 0, fs.ErrPermission }
+func (f *writeFile) Seek(int64, int) (int64, error)     { return 0, fs.ErrPermission }
 func (f *writeFile) Readdir(int) ([]os.FileInfo, error) { return nil, fs.ErrInvalid }
 
 // Stat finishes the write: the library asks for the new file's info
