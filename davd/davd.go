@@ -117,10 +117,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // unsafePath refuses "." and ".." segments outright instead of cleaning
-// them: a request that needs them is not from a file manager.
+// them: a request that needs them is not from a file manager. Backslashes
+// and control characters are refused too: no client can show such names,
+// and on Windows "..\x" reads as a path.
 func unsafePath(p string) bool {
 	for _, s := range strings.Split(p, "/") {
-		if s == "." || s == ".." || strings.ContainsRune(s, 0) {
+		if s == "." || s == ".." || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
 			return true
 		}
 	}
