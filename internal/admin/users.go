@@ -20,11 +20,12 @@ type NewUser struct {
 
 // Created reports a new account.
 type Created struct {
-	Account  store.Account `json:"account"`
-	Address  string        `json:"address"`
-	Password string        `json:"password,omitempty"` // generated one-time password
-	Warning  string        `json:"warning,omitempty"`
-	Groups   []string      `json:"new_groups,omitempty"` // groups created on the way
+	Account   store.Account `json:"account"`
+	Address   string        `json:"address"`
+	Password  string        `json:"password,omitempty"` // generated one-time password
+	Warning   string        `json:"warning,omitempty"`
+	Joined    []string      `json:"groups,omitempty"`     // groups joined (or taught)
+	NewGroups []string      `json:"new_groups,omitempty"` // groups created on the way
 }
 
 // prepared is a NewUser checked and hashed, ready for a transaction.
@@ -78,6 +79,7 @@ func (s *Service) create(t *store.Tx, actor string, p prepared) (Created, error)
 	if err != nil {
 		return Created{}, err
 	}
+	a.PasswordHash = "" // never leaves the store through admin output
 	c := Created{Account: a, Address: s.Address(a.Name), Password: p.oneTime, Warning: policy.AccountNameWarning(a.Name)}
 	for _, g := range p.Groups {
 		made, err := s.ensureGroup(t, actor, g, "class")
@@ -85,8 +87,9 @@ func (s *Service) create(t *store.Tx, actor string, p prepared) (Created, error)
 			return c, err
 		}
 		if made {
-			c.Groups = append(c.Groups, g)
+			c.NewGroups = append(c.NewGroups, g)
 		}
+		c.Joined = append(c.Joined, g)
 		role := store.AsMember
 		if p.Role == policy.Teacher {
 			role = store.AsTeacher
@@ -137,6 +140,7 @@ func (s *Service) ShowUser(name string) (UserInfo, error) {
 	if err != nil {
 		return UserInfo{}, notFound(err, "user", name)
 	}
+	a.PasswordHash = "" // never shown
 	info := UserInfo{Account: *a, Address: s.Address(a.Name), Groups: []string{}, Teaches: []string{}}
 	groups, err := s.Store.GroupsOf(name)
 	if err != nil {
@@ -178,6 +182,7 @@ func (s *Service) ListUsers(group, role string) ([]store.Account, error) {
 	out := []store.Account{}
 	for _, a := range all {
 		if (in == nil || in.HasMember(a.Name)) && (role == "" || a.Role == role) {
+			a.PasswordHash = "" // never shown
 			out = append(out, a)
 		}
 	}

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"schulhof/internal/admin"
+	"schulhof/internal/adminsock"
+	"schulhof/internal/auth"
+	"schulhof/internal/config"
+	"schulhof/internal/tlsutil"
+	"schulhof/policy"
+	"schulhof/store"
+)
+
+// server is everything `serve` wires together around one store.
+type server struct {
+	cfg    *config.Config
+	st     *store.Store
+	auth   *auth.Verifier
+	policy *policy.Engine
+	admin  *admin.Service
+	tls    *tls.Config
+	log    *slog.Logger
+}
+
+// daemon is one network listener of the server.
+type daemon struct {
+	name  string // shown in the start-up lines, e.g. "imaps"
+	addr  string // from [listen]; "" disables it
+	tls   bool   // implicit TLS: the listener is wrapped before serve
+	serve func(net.Listener) error
+	close func() error
+}
+
+// daemons lists the listeners of every daemon package: add yours here.
+func (s *server) daemons() []daemon {
+	var list []daemon
+	return list
+}
+
+func serve(cfg *config.Config, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		if args[0] == "--help" || args[0] == "-h" {
+			fmt.Fprint(stdout, "usage: schulhof serve [--config FILE] [--data DIR] [--domain DOMAIN]\n\nRuns every daemon in one process until SIGINT or SIGTERM.\n")
+			return 0
+		}
+		fmt.Fprintf(stderr, "schulhof: serve takes no arguments (got %q)\n", args[0])
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if err := runServer(cfg, stdout, log); err != nil {
+		log.Error("serve", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return err
+	}
+	st, err := store.Open(cfg.DataDir, store.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tlsCfg, generated, err := tlsutil.Load(cfg.TLS.Cert, cfg.TLS.Key, cfg.DataDir, cfg.Domain)
+	if err != nil {
+		return fmt.Errorf("tls: %w", err)
+	}
+	if generated {
+		fmt.Fprintf(stdout, "Generated a self-signed certificate in %s (set [tls] cert/key for a real one).\n", filepath.Join(cfg.DataDir, "tls"))
+	}
+	v := auth.New(st, auth.Options{
+		Domain:             cfg.Domain,
+		FailuresPerAccount: cfg.Auth.FailuresPerAccountPerMinute,
+		FailuresPerIP:      cfg.Auth.FailuresPerIPPerMinute,
+		CacheTTL:           time.Duration(cfg.Auth.CacheSeconds) * time.Second,
+		Logger:             log,
+	})
+	defer v.Close() // flushes the login log before the store closes
+	s := &server{cfg: cfg, st: st, auth: v, admin: newService(cfg, st, v), tls: tlsCfg, log: log}
+	s.policy = s.admin.Policy
+	if err := s.firstAdmin(stdout); err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	sockPath := socketPath(cfg)
+	sock, err := adminsock.Listen(sockPath)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(sockPath)
+	defer sock.Close()
+	go adminsock.Serve(sock, func(req adminsock.Request) adminsock.Response { return execute(s.admin, req) }, log)
+	fmt.Fprintf(stdout, "admin socket   %s\n", sockPath)
+
+	go v.PurgeLoop(ctx, time.Duration(cfg.Auth.LoginLogRetentionDays)*24*time.Hour, time.Hour)
+
+	running, err := s.start(stdout)
+	defer s.stop(running)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Schulhof for %s is running (data in %s). Stop with Ctrl-C.\n", cfg.Domain, cfg.DataDir)
+	log.Info("started", "domain", cfg.Domain, "data", cfg.DataDir)
+	<-ctx.Done()
+	log.Info("shutting down")
+	return nil
+}
+
+// start opens every enabled listener and serves it in the background.
+func (s *server) start(stdout io.Writer) ([]daemon, error) {
+	var running []daemon
+	for _, d := range s.daemons() {
+		if d.addr == "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", d.addr)
+		if err != nil {
+			return running, fmt.Errorf("%s: %w", d.name, err)
+		}
+		if d.tls {
+			ln = tls.NewListener(ln, s.tls)
+		}
+		fmt.Fprintf(stdout, "%-14s %s\n", d.name, ln.Addr())
+		running = append(running, d)
+		go func() {
+			if err := d.serve(ln); err != nil && !errors.Is(err, net.ErrClosed) {
+				s.log.Error("daemon stopped", "daemon", d.name, "err", err)
+			}
+		}()
+	}
+	return running, nil
+}
+
+// stop closes the daemons in parallel, each given a few seconds.
+func (s *server) stop(running []daemon) {
+	var wg sync.WaitGroup
+	for _, d := range running {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			done := make(chan struct{})
+			go func() { d.close(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				s.log.Warn("daemon did not stop in time", "daemon", d.name)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// firstAdmin creates an admin account on the first start and prints its
+// one-time password, once.
+func (s *server) firstAdmin(stdout io.Writer) error {
+	accounts, err := s.st.Accounts()
+	if err != nil {
+		return err
+	}
+	for _, a := range accounts {
+		if a.Role == string(policy.Admin) {
+			return nil
+		}
+	}
+	c, err := s.admin.AddUser("schulhof serve", admin.NewUser{First: "Admin", Last: "Schulhof", Role: policy.Admin})
+	if err != nil {
+		return fmt.Errorf("first admin: %w", err)
+	}
+	fmt.Fprintf(stdout, "First start: created the admin account\n  account:  %s\n  address:  %s\n  password: %s   (one-time: shown only now; change it at the first login)\n",
+		c.Account.Name, c.Address, c.Password)
+	return nil
+}
