@@ -55,6 +55,7 @@ func newEnv(t testing.TB) *env {
 	e.svc = &admin.Service{Store: st, Policy: policy.NewEngine(), Domain: "schule.test", DefaultConsentComms: true}
 	v := auth.New(st, auth.Options{Domain: "schule.test", CacheTTL: time.Minute, Logger: logger,
 		FailuresPerAccount: 1000, FailuresPerIP: 1000})
+	t.Cleanup(func() { v.Close() }) // before the store closes: flushes the login log
 	e.h = New(Options{Store: st, Auth: v, Policy: policy.NewEngine(), Logger: logger, Now: e.clock})
 	mux := http.NewServeMux()
 	mux.Handle("/dav/", e.h)

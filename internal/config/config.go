@@ -24,6 +24,7 @@ type Config struct {
 	TLS    TLS    `toml:"tls"`
 	Auth   Auth   `toml:"auth"`
 	Policy Policy `toml:"policy"`
+	Files  Files  `toml:"files"`
 }
 
 // Listen holds listener addresses; "" disables a listener.
@@ -78,6 +79,7 @@ func Default() *Config {
 			CacheSeconds:                300,
 		},
 		Policy: Policy{MaxTransferBytes: 20 << 20, DefaultConsentComms: true},
+		Files:  defaultFiles(),
 	}
 	if os.Geteuid() == 0 {
 		c.Listen = Listen{Submission: ":587", Submissions: ":465", IMAP: ":143", IMAPS: ":993", HTTPS: ":443"}
@@ -164,6 +166,9 @@ func (c *Config) validate() error {
 	}
 	if c.Policy.MaxTransferBytes < 1 {
 		return fmt.Errorf("config: policy.max_transfer_bytes must be positive")
+	}
+	if err := c.Files.validate(); err != nil {
+		return err
 	}
 	return nil
 }
