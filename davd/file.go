@@ -65,6 +65,7 @@ func contentType(e *store.FileEntry, name string) string {
 // is opened on the first Read or Seek.
 type readFile struct {
 	u    *userFS
+	name string
 	p    place
 	fi   *fileInfo
 	blob *os.File
@@ -120,6 +121,11 @@ func (f *readFile) Readdir(count int) ([]os.FileInfo, error) {
 		l, err := f.u.listing(f.p)
 		if err != nil {
 			return nil, err
+		}
+		for _, fi := range l {
+			if fi, ok := fi.(*fileInfo); ok && f.p.virtual == "" {
+				f.u.remember(path.Join(f.name, fi.name), fi)
+			}
 		}
 		f.list = l
 	}
@@ -213,6 +219,7 @@ func (f *readFile) Patch(patches []webdav.Proppatch) ([]webdav.Propstat, error) 
 				Space: prop.XMLName.Space, Local: prop.XMLName.Local, Lang: prop.Lang, Inner: prop.InnerXML}})
 		}
 	}
+	f.u.changed()
 	if err := f.u.h.opt.Store.FilePatchProps(f.p.tree, f.p.path, ops); err != nil {
 		return nil, f.u.storeErr(err, f.p)
 	}
@@ -421,6 +428,7 @@ func (f *writeFile) put(in store.PutFile) error {
 		return f.u.storeErr(err, f.p)
 	}
 	f.u.state.created = created
+	f.u.changed()
 	f.fi = &fileInfo{name: baseName(f.name), e: e}
 	return nil
 }

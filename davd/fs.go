@@ -21,7 +21,23 @@ type userFS struct {
 
 	member map[string]bool // group → may use its folder
 	usage  map[store.Tree]int64
+	// seen caches entries by DAV name for the rest of the request: a
+	// PROPFIND opens every listed entry again (for each property group),
+	// and the listing already read them. Every write clears it.
+	seen map[string]*fileInfo
 }
+
+func cacheKey(name string) string { return "/" + strings.Trim(name, "/") }
+
+func (u *userFS) remember(name string, fi *fileInfo) {
+	if u.seen == nil {
+		u.seen = map[string]*fileInfo{}
+	}
+	u.seen[cacheKey(name)] = fi
+}
+
+// changed forgets cached entries and usage after a write.
+func (u *userFS) changed() { u.seen, u.usage = nil, nil }
 
 // place is where a DAV name points: a virtual folder (root, /groups) or a
 // path inside a tree.
@@ -144,6 +160,7 @@ func (u *userFS) Mkdir(ctx context.Context, name string, perm os.FileMode) error
 	if p.virtual != "" || p.isTreeRoot() {
 		return fs.ErrExist
 	}
+	u.changed()
 	return u.storeErr(u.h.opt.Store.FileMkdir(p.tree, p.path, u.h.opt.Now()), p)
 }
 
@@ -156,6 +173,7 @@ func (u *userFS) RemoveAll(ctx context.Context, name string) error {
 	if p.virtual != "" || p.isTreeRoot() {
 		return fs.ErrPermission
 	}
+	u.changed()
 	return u.storeErr(u.h.opt.Store.FileRemove(p.tree, p.path), p)
 }
 
@@ -173,6 +191,7 @@ func (u *userFS) Rename(ctx context.Context, oldName, newName string) error {
 	if src.virtual != "" || src.isTreeRoot() || dst.virtual != "" || dst.isTreeRoot() {
 		return fs.ErrPermission
 	}
+	u.changed()
 	err = u.h.opt.Store.FileMove(src.tree, src.path, dst.tree, dst.path, u.quota(dst))
 	return u.storeErr(err, dst)
 }
@@ -187,6 +206,9 @@ func (u *userFS) Stat(ctx context.Context, name string) (os.FileInfo, error) {
 }
 
 func (u *userFS) stat(p place, name string) (*fileInfo, error) {
+	if fi, ok := u.seen[cacheKey(name)]; ok {
+		return fi, nil
+	}
 	if p.virtual != "" {
 		return &fileInfo{name: baseName(name), e: virtualEntry()}, nil
 	}
@@ -194,7 +216,9 @@ func (u *userFS) stat(p place, name string) (*fileInfo, error) {
 	if err != nil {
 		return nil, u.storeErr(err, p)
 	}
-	return &fileInfo{name: baseName(name), e: e}, nil
+	fi := &fileInfo{name: baseName(name), e: e}
+	u.remember(name, fi)
+	return fi, nil
 }
 
 // OpenFile implements webdav.FileSystem. Reading opens the blob lazily
@@ -234,13 +258,14 @@ func (u *userFS) OpenFile(ctx context.Context, name string, flag int, perm os.Fi
 				return nil, fs.ErrNotExist
 			}
 		}
+		u.changed()
 		return newWriteFile(u, p, name), nil
 	}
 	fi, err := u.stat(p, name)
 	if err != nil {
 		return nil, err
 	}
-	return &readFile{u: u, p: p, fi: fi}, nil
+	return &readFile{u: u, p: p, fi: fi, name: name}, nil
 }
 
 func baseName(name string) string {
