@@ -17,15 +17,19 @@ import (
 // them with every request (hundreds per folder listing), so a successful
 // login is reused for SessionTTL: the password goes through auth.Verify
 // (argon2, lock, consent, throttling, the login log) once per session, not
-// once per request. A change of the account (lock, password, role) or its
-// deletion drops the session at once through the store's change feed.
+// once per request. Every request still reads the account: a lock, a new
+// password, a role or consent change or the deletion ends the session at
+// once.
 func (h *Handler) authenticate(r *http.Request) (*store.Account, policy.Decision) {
 	name, pw, ok := r.BasicAuth()
 	if !ok {
 		return nil, policy.Deny(policy.AuthFailed, "Anmeldung erforderlich.")
 	}
 	if a := h.sessions.get(name, pw); a != nil {
-		return a, policy.Allowed
+		if now, err := h.opt.Store.Account(a.Name); err == nil && sameLoginState(a, now) {
+			return now, policy.Allowed
+		}
+		h.sessions.drop(a.Name)
 	}
 	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
 	a, d := h.opt.Auth.Verify(r.Context(), auth.Attempt{
@@ -37,6 +41,12 @@ func (h *Handler) authenticate(r *http.Request) (*store.Account, policy.Decision
 	}
 	h.sessions.put(name, pw, a)
 	return a, d
+}
+
+// sameLoginState: nothing changed that Verify decides on.
+func sameLoginState(a, b *store.Account) bool {
+	return a.PasswordHash == b.PasswordHash && a.Locked == b.Locked && a.MustChange == b.MustChange &&
+		a.ConsentPlatform == b.ConsentPlatform && a.ConsentComms == b.ConsentComms && a.Role == b.Role
 }
 
 type session struct {
@@ -54,10 +64,9 @@ type sessions struct {
 	now    func() time.Time
 }
 
-func newSessions(st *store.Store, ttl time.Duration, now func() time.Time) *sessions {
+func newSessions(ttl time.Duration, now func() time.Time) *sessions {
 	s := &sessions{byKey: map[[32]byte]session{}, ttl: ttl, now: now}
 	rand.Read(s.secret[:])
-	go s.follow(st)
 	return s
 }
 
@@ -99,31 +108,14 @@ func (s *sessions) put(name, pw string, a *store.Account) {
 	s.byKey[k] = session{acct: a, expires: s.now().Add(s.ttl)}
 }
 
-// drop ends every session of an account ("" ends all).
+// drop ends every session of an account.
 func (s *sessions) drop(account string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for k, e := range s.byKey {
-		if account == "" || e.acct.Name == account {
+		if e.acct.Name == account {
 			delete(s.byKey, k)
 		}
 	}
 }
 
-// follow ends sessions when their account changes. If the subscription
-// overflows, every session ends (nothing is missed) and it resubscribes;
-// it returns when the store closes.
-func (s *sessions) follow(st *store.Store) {
-	for {
-		sub := st.Feed().Subscribe(1024, func(e store.Event) bool {
-			return e.Kind == store.AccountChanged || e.Kind == store.AccountDeleted
-		})
-		for e := range sub.C {
-			s.drop(e.Account)
-		}
-		if !sub.Overflowed() {
-			return
-		}
-		s.drop("")
-	}
-}

@@ -81,7 +81,7 @@ func New(opt Options) *Handler {
 		prefix: strings.TrimSuffix(opt.Prefix, "/"),
 		locks:  newLockSystem(),
 	}
-	h.sessions = newSessions(opt.Store, opt.SessionTTL, opt.Now)
+	h.sessions = newSessions(opt.SessionTTL, opt.Now)
 	return h
 }
 
