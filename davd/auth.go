@@ -118,4 +118,3 @@ func (s *sessions) drop(account string) {
 		}
 	}
 }
-
