@@ -181,3 +181,31 @@ func TestGroupFolderShared(t *testing.T) {
 		t.Fatalf("home usage = %d", u)
 	}
 }
+
+// TestGroupRoles: the group's teacher uses its folder; an admin who is
+// not in the group does not see it (admins reach it only through the CLI).
+func TestGroupRoles(t *testing.T) {
+	e := newEnv(t)
+	s := e.user(t, "Schü", "Ler", policy.Student, "9d")
+	teacher := e.user(t, "Leh", "Rerin", policy.Teacher, "9d")
+	adm := e.user(t, "Ad", "Min", policy.Admin)
+	if r, _ := e.do(t, s, "PUT", "/dav/groups/9d/aufgabe.txt", strings.NewReader("x")); r.StatusCode != 201 {
+		t.Fatalf("student PUT: %d", r.StatusCode)
+	}
+	if r, b := e.do(t, teacher, "GET", "/dav/groups/9d/aufgabe.txt", nil); r.StatusCode != 200 || b != "x" {
+		t.Fatalf("teacher GET: %d", r.StatusCode)
+	}
+	if r, _ := e.do(t, adm, "GET", "/dav/groups/9d/aufgabe.txt", nil); r.StatusCode != 404 {
+		t.Fatalf("admin GET: %d", r.StatusCode)
+	}
+	if r, b := e.do(t, adm, "PROPFIND", "/dav/groups/", nil, "Depth", "1"); r.StatusCode != 207 || strings.Contains(b, "9d") {
+		t.Fatalf("admin PROPFIND: %d %s", r.StatusCode, b)
+	}
+	// Removed from the group: the folder is gone for her at once.
+	if _, err := e.st.RemoveFromGroup("9d", store.AsMember, s); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := e.do(t, s, "GET", "/dav/groups/9d/aufgabe.txt", nil); r.StatusCode != 404 {
+		t.Fatalf("GET after removal from group: %d", r.StatusCode)
+	}
+}

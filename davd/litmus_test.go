@@ -17,21 +17,25 @@ import (
 func TestLitmus(t *testing.T) {
 	bin := tool(t, "litmus")
 	e := newEnv(t)
-	u := e.user(t, "Lit", "Mus", policy.Student)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "-k", e.srv.URL+"/dav/home/", u, testPassword)
-	cmd.Env = append(os.Environ(), "TESTS=basic copymove props locks http")
-	cmd.Dir = t.TempDir()
-	out, _ := cmd.CombinedOutput()
-	t.Logf("%s", out)
-	for _, m := range regexp.MustCompile(`([a-z][a-z_0-9]+)\.+\s*FAIL`).FindAllSubmatch(out, -1) {
-		if !litmusKnown[string(m[1])] {
-			t.Errorf("litmus test %s failed", m[1])
-		}
-	}
-	if !bytes.Contains(out, []byte("<- summary for `http'")) {
-		t.Errorf("litmus did not finish all suites")
+	u := e.user(t, "Lit", "Mus", policy.Student, "litmus-gruppe")
+	for _, dir := range []string{"/dav/home/", "/dav/groups/litmus-gruppe/"} {
+		t.Run(dir, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, "-k", e.srv.URL+dir, u, testPassword)
+			cmd.Env = append(os.Environ(), "TESTS=basic copymove props locks http")
+			cmd.Dir = t.TempDir()
+			out, _ := cmd.CombinedOutput()
+			t.Logf("%s", out)
+			for _, m := range regexp.MustCompile(`([a-z][a-z_0-9]+)\.+\s*FAIL`).FindAllSubmatch(out, -1) {
+				if !litmusKnown[string(m[1])] {
+					t.Errorf("litmus test %s failed", m[1])
+				}
+			}
+			if !bytes.Contains(out, []byte("<- summary for `http'")) {
+				t.Errorf("litmus did not finish all suites")
+			}
+		})
 	}
 }
 
