@@ -15,7 +15,7 @@
 // authentication, SIZE-20MB, quotas, PUT preconditions and the fixes for
 // the library's known gaps, and implements its FileSystem (fs.go, file.go)
 // and LockSystem (locks.go). Locks are kept in memory: they survive
-// requests, not a restart.
+// requests, not a restart; PROPFIND reports them in lockdiscovery.
 package davd
 
 import (

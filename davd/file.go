@@ -174,15 +174,29 @@ func (u *userFS) listing(p place) ([]os.FileInfo, error) {
 // no hook for extra live properties, so they are served as dead properties
 // that PROPPATCH cannot change.
 var (
-	propQuotaAvail = xml.Name{Space: "DAV:", Local: "quota-available-bytes"}
-	propQuotaUsed  = xml.Name{Space: "DAV:", Local: "quota-used-bytes"}
+	propQuotaAvail   = xml.Name{Space: "DAV:", Local: "quota-available-bytes"}
+	propQuotaUsed    = xml.Name{Space: "DAV:", Local: "quota-used-bytes"}
+	propLockDiscover = xml.Name{Space: "DAV:", Local: "lockdiscovery"}
 )
 
-func isQuotaProp(n xml.Name) bool { return n == propQuotaAvail || n == propQuotaUsed }
+// isQuotaProp names the computed properties served as dead ones (quota,
+// lock discovery): PROPPATCH cannot set them and COPY does not take them.
+func isQuotaProp(n xml.Name) bool {
+	return n == propQuotaAvail || n == propQuotaUsed || n == propLockDiscover
+}
 
 // DeadProps implements webdav.DeadPropsHolder.
 func (f *readFile) DeadProps() (map[xml.Name]webdav.Property, error) {
-	return f.u.deadProps(f.p, f.fi.e), nil
+	m := f.u.deadProps(f.p, f.fi.e)
+	if f.p.virtual == "" {
+		ul := &userLocks{l: f.u.h.locks, u: f.u}
+		now := f.u.h.opt.Now()
+		if locks := ul.discover(now, f.name); len(locks) > 0 {
+			m[propLockDiscover] = webdav.Property{XMLName: propLockDiscover,
+				InnerXML: ul.lockDiscoveryXML(now, f.u.h.prefix, locks)}
+		}
+	}
+	return m, nil
 }
 
 func (u *userFS) deadProps(p place, e *store.FileEntry) map[xml.Name]webdav.Property {

@@ -131,3 +131,26 @@ func TestLockEndsSession(t *testing.T) {
 		t.Fatalf("after lock: %d %s", r.StatusCode, body)
 	}
 }
+
+func TestLockDiscovery(t *testing.T) {
+	e := newEnv(t)
+	u := e.user(t, "Lock", "Disco", policy.Student)
+	e.do(t, u, "PUT", "/dav/home/doc.odt", strings.NewReader("x"))
+	r, _ := e.do(t, u, "LOCK", "/dav/home/doc.odt", strings.NewReader(`<?xml version="1.0"?>
+<D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>Lock Disco</D:owner></D:lockinfo>`), "Timeout", "Second-600")
+	tok := strings.Trim(r.Header.Get("Lock-Token"), "<>")
+	if r.StatusCode != 200 || tok == "" {
+		t.Fatalf("LOCK: %d", r.StatusCode)
+	}
+	r, body := e.do(t, u, "PROPFIND", "/dav/home/doc.odt", strings.NewReader(`<?xml version="1.0"?>
+<D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/></D:prop></D:propfind>`), "Depth", "0")
+	if r.StatusCode != 207 || !strings.Contains(body, "<D:href>"+tok+"</D:href>") || !strings.Contains(body, "/dav/home/doc.odt") || !strings.Contains(body, "Lock Disco") {
+		t.Fatalf("lockdiscovery: %d %s", r.StatusCode, body)
+	}
+	e.do(t, u, "UNLOCK", "/dav/home/doc.odt", nil, "Lock-Token", "<"+tok+">")
+	_, body = e.do(t, u, "PROPFIND", "/dav/home/doc.odt", strings.NewReader(`<?xml version="1.0"?>
+<D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/></D:prop></D:propfind>`), "Depth", "0")
+	if strings.Contains(body, tok) {
+		t.Fatalf("lockdiscovery after UNLOCK: %s", body)
+	}
+}

@@ -1,6 +1,8 @@
 package davd
 
 import (
+	"encoding/xml"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -31,10 +33,12 @@ type lockSystem struct {
 type lockRoot struct {
 	root    string
 	expires time.Time // zero: no expiry
+	details webdav.LockDetails
 }
 
 // remember records a token's root; expired entries go when the map grows.
-func (l *lockSystem) remember(now time.Time, token, root string, d time.Duration) {
+func (l *lockSystem) remember(now time.Time, token string, ld webdav.LockDetails) {
+	root, d := ld.Root, ld.Duration
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.roots) > 10000 {
@@ -48,7 +52,7 @@ func (l *lockSystem) remember(now time.Time, token, root string, d time.Duration
 	if d > 0 {
 		exp = now.Add(d)
 	}
-	l.roots[token] = lockRoot{root, exp}
+	l.roots[token] = lockRoot{root, exp, ld}
 }
 
 func newLockSystem() *lockSystem {
@@ -134,7 +138,7 @@ func (ul *userLocks) Create(now time.Time, details webdav.LockDetails) (string, 
 	}
 	tok, err := ul.l.ls.Create(now, details)
 	if err == nil {
-		ul.l.remember(now, tok, details.Root, details.Duration)
+		ul.l.remember(now, tok, details)
 	}
 	return tok, err
 }
@@ -152,7 +156,7 @@ func (ul *userLocks) Refresh(now time.Time, token string, duration time.Duration
 	}
 	ld, err := ul.l.ls.Refresh(now, token, duration)
 	if err == nil {
-		ul.l.remember(now, token, ld.Root, duration)
+		ul.l.remember(now, token, ld)
 	}
 	ld.Root = ul.outer(ld.Root)
 	return ld, err
@@ -176,4 +180,55 @@ func (ul *userLocks) Unlock(now time.Time, token string) error {
 		ul.l.mu.Unlock()
 	}
 	return err
+}
+
+// discover lists the locks that cover a DAV name, for the lockdiscovery
+// property (x/net/webdav leaves it empty): a lock on the name itself or a
+// depth-infinity lock on a folder above it.
+func (ul *userLocks) discover(now time.Time, name string) []lockRoot {
+	inner := ul.inner(name)
+	ul.l.mu.Lock()
+	defer ul.l.mu.Unlock()
+	var out []lockRoot
+	for tok, r := range ul.l.roots {
+		if !r.expires.IsZero() && now.After(r.expires) {
+			continue
+		}
+		if r.root == inner || (!r.details.ZeroDepth && strings.HasPrefix(inner, r.root+"/")) {
+			r.details.Root = tok // the token rides along in Root
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// lockDiscoveryXML renders active locks as the inner XML of
+// DAV:lockdiscovery (RFC 4918 15.8).
+func (ul *userLocks) lockDiscoveryXML(now time.Time, prefix string, locks []lockRoot) []byte {
+	var b strings.Builder
+	for _, l := range locks {
+		depth := "infinity"
+		if l.details.ZeroDepth {
+			depth = "0"
+		}
+		timeout := "Infinite"
+		if !l.expires.IsZero() {
+			timeout = fmt.Sprintf("Second-%d", max(int64(l.expires.Sub(now)/time.Second), 0))
+		}
+		fmt.Fprintf(&b, `<D:activelock xmlns:D="DAV:"><D:locktype><D:write/></D:locktype>`+
+			`<D:lockscope><D:exclusive/></D:lockscope><D:depth>%s</D:depth>`, depth)
+		if l.details.OwnerXML != "" {
+			fmt.Fprintf(&b, `<D:owner>%s</D:owner>`, l.details.OwnerXML)
+		}
+		fmt.Fprintf(&b, `<D:timeout>%s</D:timeout><D:locktoken><D:href>%s</D:href></D:locktoken>`+
+			`<D:lockroot><D:href>%s</D:href></D:lockroot></D:activelock>`,
+			timeout, xmlEscape(l.details.Root), xmlEscape(prefix+ul.outer(l.root)))
+	}
+	return []byte(b.String())
+}
+
+func xmlEscape(s string) string {
+	var b strings.Builder
+	xml.EscapeText(&b, []byte(s))
+	return b.String()
 }
