@@ -283,6 +283,7 @@ type writeFile struct {
 	pw      *io.PipeWriter
 	result  chan blobResult
 	copyOf  *store.FileEntry // COPY: reference the source's blob
+	direct  *blobResult      // PUT body written by ReadFrom
 	props   map[string]store.DeadProp
 	written bool
 
@@ -306,10 +307,7 @@ var errAborted = errors.New("upload aborted")
 func (f *writeFile) start() {
 	pr, pw := io.Pipe()
 	f.pw, f.result = pw, make(chan blobResult, 1)
-	limit := f.u.state.limit
-	if limit <= 0 {
-		limit = -1
-	}
+	limit := f.blobLimit()
 	go func() {
 		pb, err := f.u.h.opt.Store.WriteBlob(pr, limit)
 		if err == nil {
@@ -333,8 +331,7 @@ func (f *writeFile) Write(b []byte) (int, error) {
 	f.written = true
 	n, err := f.pw.Write(b)
 	if errors.Is(err, store.ErrTooLarge) {
-		d := f.u.h.opt.Policy.CheckTransfer(f.u.state.limit+1, nil, time.Time{})
-		f.u.state.fail(d.Err())
+		f.u.state.fail(f.tooLarge())
 	}
 	return n, err
 }
@@ -346,7 +343,32 @@ func (f *writeFile) ReadFrom(r io.Reader) (int64, error) {
 		f.copyOf = src.fi.e
 		return src.fi.e.Size, nil
 	}
+	if !f.written && f.copyOf == nil {
+		// PUT: the body streams straight into the blob in this goroutine,
+		// without the pipe.
+		f.written = true
+		pb, err := f.u.h.opt.Store.WriteBlob(r, f.blobLimit())
+		f.direct = &blobResult{pb, err}
+		if err != nil {
+			if errors.Is(err, store.ErrTooLarge) {
+				f.u.state.fail(f.tooLarge())
+			}
+			return 0, err
+		}
+		return pb.Size, nil
+	}
 	return io.Copy(struct{ io.Writer }{f}, r)
+}
+
+func (f *writeFile) blobLimit() int64 {
+	if f.u.state.limit <= 0 {
+		return -1
+	}
+	return f.u.state.limit
+}
+
+func (f *writeFile) tooLarge() error {
+	return f.u.h.opt.Policy.CheckTransfer(f.u.state.limit+1, nil, time.Time{}).Err()
 }
 
 func (f *writeFile) Read([]byte) (int, error)           { return 0, fs.ErrPermission }
@@ -415,20 +437,27 @@ func (f *writeFile) commit() error {
 		in.ContentType = f.copyOf.ContentType
 		return f.put(in)
 	}
-	if f.pw == nil {
-		f.start() // an empty file
-	}
-	if f.u.state.method == http.MethodPut && !f.u.state.bodyDone {
-		f.pw.CloseWithError(errAborted)
+	var res blobResult
+	if f.direct != nil {
+		res = *f.direct
 	} else {
-		f.pw.Close()
+		if f.pw == nil {
+			f.start() // an empty file
+		}
+		if f.u.state.method == http.MethodPut && !f.u.state.bodyDone {
+			f.pw.CloseWithError(errAborted)
+		} else {
+			f.pw.Close()
+		}
+		res = <-f.result
 	}
-	res := <-f.result
 	defer res.pb.Release()
+	if res.err == nil && f.u.state.method == http.MethodPut && !f.u.state.bodyDone {
+		return errAborted
+	}
 	if res.err != nil {
 		if errors.Is(res.err, store.ErrTooLarge) {
-			d := f.u.h.opt.Policy.CheckTransfer(f.u.state.limit+1, nil, time.Time{})
-			return f.u.state.fail(d.Err())
+			return f.u.state.fail(f.tooLarge())
 		}
 		return res.err
 	}
