@@ -173,6 +173,9 @@ func (u *userFS) RemoveAll(ctx context.Context, name string) error {
 	if p.virtual != "" || p.isTreeRoot() {
 		return fs.ErrPermission
 	}
+	if u.deferOverwrite(name) {
+		return nil
+	}
 	u.changed()
 	return u.storeErr(u.h.opt.Store.FileRemove(p.tree, p.path), p)
 }
@@ -192,7 +195,7 @@ func (u *userFS) Rename(ctx context.Context, oldName, newName string) error {
 		return fs.ErrPermission
 	}
 	u.changed()
-	err = u.h.opt.Store.FileMove(src.tree, src.path, dst.tree, dst.path, u.quota(dst))
+	err = u.h.opt.Store.FileMove(src.tree, src.path, dst.tree, dst.path, u.quota(dst), u.state.replaceDst)
 	return u.storeErr(err, dst)
 }
 
@@ -274,4 +277,26 @@ func baseName(name string) string {
 		return name[i+1:]
 	}
 	return name
+}
+
+// deferOverwrite: x/net/webdav overwrites by DELETE first, then MOVE or
+// COPY; if the second step failed (quota, a vanished source) the old
+// destination would be lost. When a file replaces a file, the DELETE is
+// skipped here and the replacement happens in the store's one
+// transaction (FileMove with replace, FilePut).
+func (u *userFS) deferOverwrite(name string) bool {
+	st := u.state
+	if (st.method != "MOVE" && st.method != "COPY") || cacheKey(name) != cacheKey(st.dst) {
+		return false
+	}
+	src, err := u.Stat(context.Background(), st.src)
+	if err != nil || src.IsDir() {
+		return false
+	}
+	dst, err := u.Stat(context.Background(), name)
+	if err != nil || dst.IsDir() {
+		return false
+	}
+	st.replaceDst = true
+	return true
 }

@@ -154,3 +154,33 @@ func TestLockDiscovery(t *testing.T) {
 		t.Fatalf("lockdiscovery after UNLOCK: %s", body)
 	}
 }
+
+// TestMoveOverwriteKeepsOldOnFailure: a MOVE that replaces a file and then
+// fails (group folder full) leaves the old destination in place.
+func TestMoveOverwriteKeepsOldOnFailure(t *testing.T) {
+	e := newEnv(t)
+	q := policy.Quotas{Student: -1, Group: 10}
+	e.h.opt.Quotas = &q
+	u := e.user(t, "Ueber", "Schreiben", policy.Student, "6e")
+	e.do(t, u, "PUT", "/dav/groups/6e/plan.txt", strings.NewReader("old plan"))
+	e.do(t, u, "PUT", "/dav/home/plan.txt", strings.NewReader("a much longer new plan"))
+	if r, _ := e.do(t, u, "MOVE", "/dav/home/plan.txt", nil, "Destination", "/dav/groups/6e/plan.txt"); r.StatusCode != 507 {
+		t.Fatalf("MOVE over quota: %d", r.StatusCode)
+	}
+	if _, b := e.do(t, u, "GET", "/dav/groups/6e/plan.txt", nil); b != "old plan" {
+		t.Fatalf("destination after failed MOVE: %q", b)
+	}
+	if r, _ := e.do(t, u, "GET", "/dav/home/plan.txt", nil); r.StatusCode != 200 {
+		t.Fatalf("source after failed MOVE: %d", r.StatusCode)
+	}
+	e.do(t, u, "PUT", "/dav/home/plan.txt", strings.NewReader("new plan"))
+	if r, _ := e.do(t, u, "MOVE", "/dav/home/plan.txt", nil, "Destination", "/dav/groups/6e/plan.txt"); r.StatusCode != 204 {
+		t.Fatalf("MOVE replacing: %d", r.StatusCode)
+	}
+	if _, b := e.do(t, u, "GET", "/dav/groups/6e/plan.txt", nil); b != "new plan" {
+		t.Fatalf("destination after MOVE: %q", b)
+	}
+	if n, _ := e.st.TreeUsage(store.GroupTree("6e")); n != 8 {
+		t.Fatalf("group usage %d", n)
+	}
+}

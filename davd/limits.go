@@ -42,9 +42,14 @@ func (h *Handler) preflight(w *responseMapper, r *http.Request, u *userFS) bool 
 		if r.Header.Get("Overwrite") == "" {
 			r.Header.Set("Overwrite", "T")
 		}
-		if dst, err := url.Parse(r.Header.Get("Destination")); err == nil && unsafePath(dst.Path) {
+		dst, err := url.Parse(r.Header.Get("Destination"))
+		if err == nil && unsafePath(dst.Path) {
 			http.Error(w, "invalid destination", http.StatusBadRequest)
 			return false
+		}
+		if err == nil {
+			u.state.src = strings.TrimPrefix(r.URL.Path, h.prefix)
+			u.state.dst = strings.TrimPrefix(dst.Path, h.prefix)
 		}
 	}
 	return true

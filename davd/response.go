@@ -56,6 +56,9 @@ type reqState struct {
 	limit    int64 // SIZE-20MB limit of this account now
 
 	preconditionFailed bool
+
+	src, dst   string // MOVE/COPY: DAV names of source and destination
+	replaceDst bool   // the destination file is replaced in one step
 }
 
 // fail records err if it is a refusal and returns it unchanged.

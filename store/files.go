@@ -405,11 +405,13 @@ func (t *Tx) walk(tr Tree, e *FileEntry, fn func(*FileEntry) error) error {
 }
 
 // FileMove renames or moves the entry at src to dst, possibly into another
-// tree (home → group folder). dst must not exist (ErrExists) and its parent
-// must (ErrNotFound). Within a tree only one entry changes; across trees
-// the subtree is re-keyed and its bytes move from one counter to the other,
-// checked against dstQuota. No content is copied.
-func (s *Store) FileMove(srcTree Tree, src string, dstTree Tree, dst string, dstQuota int64) error {
+// tree (home → group folder). dst's parent must exist (ErrNotFound); dst
+// must not (ErrExists), unless replace is set and both are files: then the
+// old dst goes in the same transaction, so a failed move loses nothing.
+// Within a tree only one entry changes; across trees the subtree is
+// re-keyed and its bytes move from one counter to the other, checked
+// against dstQuota. No content is copied.
+func (s *Store) FileMove(srcTree Tree, src string, dstTree Tree, dst string, dstQuota int64, replace bool) error {
 	return s.update(func(t *Tx) error {
 		sdir, sname, err := t.resolveParent(srcTree, src)
 		if err != nil {
@@ -423,8 +425,13 @@ func (s *Store) FileMove(srcTree Tree, src string, dstTree Tree, dst string, dst
 		if err != nil {
 			return err
 		}
-		if _, err := t.getEntry(dstTree, ddir.ID, dname); err == nil {
-			return ErrExists
+		if old, err := t.getEntry(dstTree, ddir.ID, dname); err == nil {
+			if !replace || old.Dir || e.Dir || old.ID == e.ID {
+				return ErrExists
+			}
+			if err := t.removeSubtree(dstTree, old); err != nil {
+				return err
+			}
 		}
 		b := t.bucket(bucketFiles)
 		t.publish(srcTree.event(src))

@@ -61,20 +61,20 @@ func TestFilesTreeReopen(t *testing.T) {
 		t.Fatalf("usage = %d, want 22", u)
 	}
 	// Within the tree: rename a folder.
-	if err := s.FileMove(home, "/docs", home, "/papers", -1); err != nil {
+	if err := s.FileMove(home, "/docs", home, "/papers", -1, false); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.FileMkdir(home, "/papers/sub", now); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.FileMove(home, "/papers", home, "/papers/sub/x", -1); !errors.Is(err, ErrBadPath) {
+	if err := s.FileMove(home, "/papers", home, "/papers/sub/x", -1, false); !errors.Is(err, ErrBadPath) {
 		t.Fatalf("move into itself: %v", err)
 	}
 	// Across trees: the group counter checks its quota.
-	if err := s.FileMove(home, "/papers", grp, "/p", 10); !errors.Is(err, ErrQuota) {
+	if err := s.FileMove(home, "/papers", grp, "/p", 10, false); !errors.Is(err, ErrQuota) {
 		t.Fatalf("move over group quota: %v", err)
 	}
-	if err := s.FileMove(home, "/papers", grp, "/p", -1); err != nil {
+	if err := s.FileMove(home, "/papers", grp, "/p", -1, false); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
