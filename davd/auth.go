@@ -31,16 +31,46 @@ func (h *Handler) authenticate(r *http.Request) (*store.Account, policy.Decision
 		}
 		h.sessions.drop(a.Name)
 	}
-	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
-	a, d := h.opt.Auth.Verify(r.Context(), auth.Attempt{
-		Name: name, Password: pw, Protocol: "dav", IP: ip,
-		Service: policy.ServiceFiles, Purpose: policy.PurposeUse,
+	// A client opening several connections at once logs in once: the
+	// others wait for that verification (argon2 costs ~19 MiB each).
+	return h.sessions.once(name, pw, func() (*store.Account, policy.Decision) {
+		ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+		a, d := h.opt.Auth.Verify(r.Context(), auth.Attempt{
+			Name: name, Password: pw, Protocol: "dav", IP: ip,
+			Service: policy.ServiceFiles, Purpose: policy.PurposeUse,
+		})
+		if d.Allow {
+			h.sessions.put(name, pw, a)
+		}
+		return a, d
 	})
-	if !d.Allow {
-		return nil, d
+}
+
+type flight struct {
+	done chan struct{}
+	acct *store.Account
+	d    policy.Decision
+}
+
+// once runs verify for a name and password unless the same verification is
+// running already; then it waits for that one's answer.
+func (s *sessions) once(name, pw string, verify func() (*store.Account, policy.Decision)) (*store.Account, policy.Decision) {
+	k := s.key(name, pw)
+	s.mu.Lock()
+	if f, ok := s.flights[k]; ok {
+		s.mu.Unlock()
+		<-f.done
+		return f.acct, f.d
 	}
-	h.sessions.put(name, pw, a)
-	return a, d
+	f := &flight{done: make(chan struct{})}
+	s.flights[k] = f
+	s.mu.Unlock()
+	f.acct, f.d = verify()
+	s.mu.Lock()
+	delete(s.flights, k)
+	s.mu.Unlock()
+	close(f.done)
+	return f.acct, f.d
 }
 
 // sameLoginState: nothing changed that Verify decides on.
@@ -60,12 +90,14 @@ type sessions struct {
 	mu     sync.Mutex
 	secret [32]byte
 	byKey  map[[32]byte]session
-	ttl    time.Duration
-	now    func() time.Time
+	// flights are verifications running now, by key.
+	flights map[[32]byte]*flight
+	ttl     time.Duration
+	now     func() time.Time
 }
 
 func newSessions(ttl time.Duration, now func() time.Time) *sessions {
-	s := &sessions{byKey: map[[32]byte]session{}, ttl: ttl, now: now}
+	s := &sessions{byKey: map[[32]byte]session{}, flights: map[[32]byte]*flight{}, ttl: ttl, now: now}
 	rand.Read(s.secret[:])
 	return s
 }
