@@ -42,10 +42,14 @@ func New(opt Options) *Server {
 		opt.Logger = slog.Default()
 	}
 	s := &Server{opt: opt, mux: http.NewServeMux()}
-	s.mux.Handle("/dav/", davd.New(davd.Options{
+	dav := davd.New(davd.Options{
 		Store: opt.Store, Auth: opt.Auth, Policy: opt.Policy, Logger: opt.Logger,
 		Prefix: "/dav/", Quotas: opt.Quotas,
-	}))
+	})
+	s.mux.Handle("/dav/", dav)
+	// Without the slash too: the mux would answer PROPFIND /dav with a
+	// redirect that WebDAV clients do not follow.
+	s.mux.Handle("/dav", dav)
 	// Windows' WebDAV client asks the server root what it speaks before it
 	// maps https://<server>/dav/ as a drive.
 	s.mux.HandleFunc("OPTIONS /{$}", func(w http.ResponseWriter, r *http.Request) {

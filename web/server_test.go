@@ -51,6 +51,18 @@ func TestServerMountsDAV(t *testing.T) {
 		t.Fatalf("PUT through web: %v %v", err, resp)
 	}
 	resp.Body.Close()
+	req, _ = http.NewRequest("PROPFIND", base+"/dav", nil)
+	req.SetBasicAuth("max.mueller", "An0ther!Passw0rd")
+	req.Header.Set("Depth", "1")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 207 {
+		t.Fatalf("PROPFIND /dav: %v %v", err, resp)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), "/dav/home/") || !strings.Contains(string(b), "/dav/groups/") {
+		t.Fatalf("PROPFIND /dav: %s", b)
+	}
 	resp, err = http.Get(base + "/hello")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("mounted handler: %v %v", err, resp)
