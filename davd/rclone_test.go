@@ -68,9 +68,11 @@ func TestRclone(t *testing.T) {
 		t.Helper()
 		cmd := exec.CommandContext(ctx, bin, append(args, "--transfers", "8", "--checkers", "8", "--retries", "1", "--low-level-retries", "1")...)
 		cmd.Env = env
+		start := time.Now()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("rclone %v: %v\n%s", args, err, out)
 		}
+		t.Logf("rclone %s: %v", args[0], time.Since(start).Round(time.Millisecond))
 	}
 	run("copy", src, "sch:home/tree")
 	run("copy", "sch:home/tree", "sch:groups/8b/tree") // server-side COPY
