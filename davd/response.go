@@ -116,7 +116,7 @@ func (m *responseMapper) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection.
 func (m *responseMapper) Unwrap() http.ResponseWriter { return m.ResponseWriter }
 
-// quotaRefusal is the refusal for store.ErrQuota.
+// quotaErr turns store.ErrQuota into the QUOTA refusal.
 func quotaErr(err error, used, quota int64) error {
 	if errors.Is(err, store.ErrQuota) {
 		return policy.CheckQuota(used, quota+1, quota).Err()
