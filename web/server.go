@@ -1,3 +1,6 @@
+// Package web owns the one HTTPS listener of Schulhof: its ServeMux, TLS
+// and timeouts. It mounts the WebDAV folders (davd) at /dav/; other pages
+// (password change, chat, client configuration) are mounted with Mount.
 package web
 
 import (
