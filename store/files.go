@@ -152,6 +152,16 @@ func (t *Tx) putEntry(tr Tree, e *FileEntry) error {
 	return t.bucket(bucketFiles).Put(fileKey(tr, e.Parent, e.Name), v)
 }
 
+// touch sets a folder's modification time after its listing changed, so
+// clients that cache listings see the change (the root has no entry).
+func (t *Tx) touch(tr Tree, dir *FileEntry, now time.Time) error {
+	if dir.ID == 0 {
+		return nil
+	}
+	dir.ModTime = now.UTC()
+	return t.putEntry(tr, dir)
+}
+
 func rootEntry() *FileEntry { return &FileEntry{Dir: true, ModTime: time.Unix(0, 0).UTC()} }
 
 // resolve finds the entry at p; the root is a synthetic folder with id 0.
@@ -275,6 +285,9 @@ func (s *Store) FileMkdir(tr Tree, p string, now time.Time) error {
 			return err
 		}
 		t.publish(tr.event(p))
+		if err := t.touch(tr, dir, now); err != nil {
+			return err
+		}
 		return t.putEntry(tr, &FileEntry{ID: id, Parent: dir.ID, Name: name, Dir: true, ModTime: now.UTC()})
 	})
 }
@@ -342,6 +355,11 @@ func (s *Store) FilePut(tr Tree, p string, in PutFile) (e *FileEntry, created bo
 			return err
 		}
 		e, created = ne, old == nil
+		if created {
+			if err := t.touch(tr, dir, in.ModTime); err != nil {
+				return err
+			}
+		}
 		t.publish(tr.event(p))
 		return t.putEntry(tr, ne)
 	})
@@ -360,6 +378,9 @@ func (s *Store) FileRemove(tr Tree, p string) error {
 			return err
 		}
 		t.publish(tr.event(p))
+		if err := t.touch(tr, dir, time.Now()); err != nil {
+			return err
+		}
 		return t.removeSubtree(tr, e)
 	})
 }
@@ -436,6 +457,15 @@ func (s *Store) FileMove(srcTree Tree, src string, dstTree Tree, dst string, dst
 		b := t.bucket(bucketFiles)
 		t.publish(srcTree.event(src))
 		t.publish(dstTree.event(dst))
+		now := time.Now()
+		if err := t.touch(srcTree, sdir, now); err != nil {
+			return err
+		}
+		if srcTree != dstTree || ddir.ID != sdir.ID {
+			if err := t.touch(dstTree, ddir, now); err != nil {
+				return err
+			}
+		}
 		if srcTree == dstTree {
 			if e.Dir && t.isAncestor(srcTree, e.ID, ddir) {
 				return ErrBadPath // a folder into itself
