@@ -29,7 +29,7 @@ func (h *Handler) preflight(w *responseMapper, r *http.Request, u *userFS) bool 
 	case "PROPFIND":
 		// Missing Depth means infinity (RFC 4918 9.1): one request would
 		// walk a whole tree. Refused with the RFC's precondition.
-		if d := r.Header.Get("Depth"); d != "0" && d != "1" {
+		if d := strings.TrimSpace(r.Header.Get("Depth")); d != "0" && d != "1" {
 			w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 			w.WriteHeader(http.StatusForbidden)
 			io.WriteString(w, `<?xml version="1.0" encoding="utf-8"?>`+"\n"+
