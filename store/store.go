@@ -24,6 +24,9 @@
 //	blobrefs    blob hash (hex) → uint64 big-endian reference count
 //	mailboxes, mailboxnames, mailmsgs, mailexpunged, mailmeta, mailstate:
 //	            mail (mailboxes, messages, tombstones); key formats in mail.go
+//	files       tree 0x00 parent-id (8 bytes BE) name → FileEntry (files.go;
+//	            tree is "h:<account>" or "g:<group>")
+//	filetrees   tree → bytes used, uint64 big-endian (quota counter)
 //
 // Blob write ordering: a blob is streamed to blobs/tmp, fsynced, renamed to
 // its final name and the folder fsynced **before** the bbolt transaction

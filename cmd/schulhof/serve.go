@@ -22,6 +22,7 @@ import (
 	"schulhof/internal/tlsutil"
 	"schulhof/policy"
 	"schulhof/store"
+	"schulhof/web"
 )
 
 // server is everything `serve` wires together around one store.
@@ -48,7 +49,23 @@ type daemon struct {
 func (s *server) daemons() []daemon {
 	var list []daemon
 	list = append(list, s.mailDaemons()...)
+	list = append(list, s.webDaemon())
 	return list
+}
+
+// webDaemon is the HTTPS listener (WebDAV at /dav/; mount more with
+// w.Mount before it starts). It does its own TLS (HTTP/2 for browsers).
+func (s *server) webDaemon() daemon {
+	f := s.cfg.Files
+	q := policy.Quotas{Student: f.StudentQuotaBytes, Teacher: f.TeacherQuotaBytes, Admin: f.AdminQuotaBytes,
+		Auditor: f.AuditorQuotaBytes, Group: f.GroupQuotaBytes}
+	w := web.New(web.Options{Store: s.st, Auth: s.auth, Policy: s.policy, Logger: s.log, TLS: s.tls, Quotas: &q,
+		Autoconfig: web.AutoconfigHandler(autoconfigOptions(s.cfg))})
+	return daemon{name: "https", addr: s.cfg.Listen.HTTPS, serve: w.Serve, close: func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+		defer cancel()
+		return w.Shutdown(ctx)
+	}}
 }
 
 func serve(cfg *config.Config, args []string, stdout, stderr io.Writer) int {

@@ -30,6 +30,7 @@ type Config struct {
 	Limits Limits `toml:"limits"`
 
 	Autoconfig Autoconfig `toml:"autoconfig"` // mail client onboarding (autoconfig.go)
+	Files      Files      `toml:"files"`      // WebDAV quotas (files.go)
 }
 
 // Mail configures smtpd and imapd.
@@ -121,6 +122,7 @@ func Default() *Config {
 			CacheSeconds:                300,
 		},
 		Policy: Policy{MaxTransferBytes: 20 << 20, DefaultConsentComms: true},
+		Files:  defaultFiles(),
 	}
 	def := policy.DefaultMailLimits()
 	conv := func(l policy.MailLimits) RoleLimits {
@@ -226,6 +228,9 @@ func (c *Config) validate() error {
 		return fmt.Errorf("config: policy.max_transfer_bytes must be positive")
 	}
 	if err := c.Autoconfig.validate(); err != nil {
+		return err
+	}
+	if err := c.Files.validate(); err != nil {
 		return err
 	}
 	return nil

@@ -1,0 +1,223 @@
+package davd
+
+// Benchmarks of the WebDAV server. By default they run against an
+// in-process server on a random loopback port (plain HTTP). With
+// DAV_BENCH_URL set they run the same load against another server, e.g.
+// Apache mod_dav from /work/shared/peers:
+//
+//	go test ./davd -run '^$' -bench . -benchtime 20x
+//	DAV_BENCH_URL=http://127.0.0.1:10080/dav/ DAV_BENCH_USER=testuser DAV_BENCH_PASS=pass \
+//	DAV_BENCH_PROC=apache2 go test ./davd -run '^$' -bench . -benchtime 20x
+//
+// DAV_BENCH_PROC names the server's processes whose resident memory is
+// sampled for the peak-memory benchmark (default: this test process).
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"schulhof/policy"
+)
+
+type benchTarget struct {
+	base, user, pass string
+	client           *http.Client
+}
+
+func newBenchTarget(b *testing.B) *benchTarget {
+	b.Helper()
+	tr := &http.Transport{MaxIdleConnsPerHost: 32, DisableCompression: true}
+	t := &benchTarget{client: &http.Client{Transport: tr}}
+	if u := os.Getenv("DAV_BENCH_URL"); u != "" {
+		t.base, t.user, t.pass = strings.TrimSuffix(u, "/")+"/", os.Getenv("DAV_BENCH_USER"), os.Getenv("DAV_BENCH_PASS")
+	} else {
+		e := newEnv(b)
+		t.user, t.pass = e.user(b, "Bench", "Mark", policy.Teacher), testPassword
+		t.base = e.srv.URL + "/dav/home/"
+	}
+	dir := fmt.Sprintf("bench-%d/", time.Now().UnixNano())
+	t.base += dir
+	if code := t.do(b, "MKCOL", "", nil, -1); code != 201 {
+		b.Fatalf("MKCOL %s: %d", t.base, code)
+	}
+	b.Cleanup(func() { t.do(b, "DELETE", "", nil, -1) })
+	return t
+}
+
+// do sends a request and drains the answer; n is the Content-Length of
+// body (-1: none or chunked).
+func (t *benchTarget) do(b *testing.B, method, name string, body io.Reader, n int64, hdr ...string) int {
+	req, err := http.NewRequest(method, t.base+name, body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if body != nil {
+		req.ContentLength = n
+	}
+	req.SetBasicAuth(t.user, t.pass)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := t.client.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func (t *benchTarget) put(b *testing.B, name string, n int64) {
+	if code := t.do(b, "PUT", name, io.NopCloser(&pattern{n: n}), n); code/100 != 2 {
+		b.Fatalf("PUT %s: %d", name, code)
+	}
+}
+
+const tenMB = 10 << 20
+
+func BenchmarkPut10MB(b *testing.B) {
+	t := newBenchTarget(b)
+	b.SetBytes(tenMB)
+	b.ResetTimer()
+	for i := range b.N {
+		t.put(b, "f"+strconv.Itoa(i%4)+".bin", tenMB)
+	}
+}
+
+func BenchmarkGet10MB(b *testing.B) {
+	t := newBenchTarget(b)
+	t.put(b, "f.bin", tenMB)
+	b.SetBytes(tenMB)
+	b.ResetTimer()
+	for range b.N {
+		if code := t.do(b, "GET", "f.bin", nil, -1); code != 200 {
+			b.Fatalf("GET: %d", code)
+		}
+	}
+}
+
+func reportOps(b *testing.B) {
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+}
+
+func BenchmarkPutSmall(b *testing.B) {
+	t := newBenchTarget(b)
+	b.ResetTimer()
+	for i := range b.N {
+		t.put(b, "s"+strconv.Itoa(i)+".txt", 4096)
+	}
+	reportOps(b)
+}
+
+const propfindBody = `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`
+
+// BenchmarkPropfind100 lists a folder of 100 small files (Depth 1).
+func BenchmarkPropfind100(b *testing.B) {
+	t := newBenchTarget(b)
+	for i := range 100 {
+		t.put(b, "p"+strconv.Itoa(i)+".txt", 1024)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if code := t.do(b, "PROPFIND", "", strings.NewReader(propfindBody), int64(len(propfindBody)), "Depth", "1"); code != 207 {
+			b.Fatalf("PROPFIND: %d", code)
+		}
+	}
+	reportOps(b)
+}
+
+// BenchmarkPropfindFile asks for one small file's properties (Depth 0).
+func BenchmarkPropfindFile(b *testing.B) {
+	t := newBenchTarget(b)
+	t.put(b, "one.txt", 1024)
+	b.ResetTimer()
+	for range b.N {
+		if code := t.do(b, "PROPFIND", "one.txt", strings.NewReader(propfindBody), int64(len(propfindBody)), "Depth", "0"); code != 207 {
+			b.Fatalf("PROPFIND: %d", code)
+		}
+	}
+	reportOps(b)
+}
+
+// BenchmarkTenConcurrent20MB uploads ten 20 MiB files at once and reports
+// the server's peak resident memory above its level before the uploads.
+func BenchmarkTenConcurrent20MB(b *testing.B) {
+	t := newBenchTarget(b)
+	proc := os.Getenv("DAV_BENCH_PROC")
+	base := rss(proc)
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	var sampler sync.WaitGroup
+	sampler.Add(1)
+	go func() {
+		defer sampler.Done()
+		for {
+			if r := rss(proc); r > peak.Load() {
+				peak.Store(r)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	b.SetBytes(10 * limit20)
+	b.ResetTimer()
+	for range b.N {
+		var wg sync.WaitGroup
+		for j := range 10 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				t.put(b, "c"+strconv.Itoa(j)+".bin", limit20)
+			}()
+		}
+		wg.Wait()
+	}
+	b.StopTimer()
+	close(stop)
+	sampler.Wait()
+	b.ReportMetric(float64(peak.Load()-base)/(1<<20), "peak-rss-MB")
+}
+
+// rss sums the resident memory (bytes) of the processes named proc, or of
+// this process when proc is empty.
+func rss(proc string) int64 {
+	if proc == "" {
+		return vmRSS("/proc/self/status")
+	}
+	var sum int64
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		comm, err := os.ReadFile(filepath.Join(d, "comm"))
+		if err != nil || strings.TrimSpace(string(comm)) != proc {
+			continue
+		}
+		sum += vmRSS(filepath.Join(d, "status"))
+	}
+	return sum
+}
+
+func vmRSS(status string) int64 {
+	raw, err := os.ReadFile(status)
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}

@@ -1,0 +1,130 @@
+// Package davd serves the WebDAV home and group folders. It owns the
+// mapping of the DAV namespace onto the store's virtual file trees:
+//
+//	/dav/                   lists "home" and "groups"
+//	/dav/home/…             the logged-in account's home tree
+//	/dav/groups/            one folder per group she is a member or teacher of
+//	/dav/groups/<g>/…       the group's tree
+//
+// Nothing else is reachable: the namespace is built per request from the
+// authenticated account, so no path or header can name another account's
+// home, and no request path ever becomes a host path.
+//
+// golang.org/x/net/webdav does the protocol; this package wraps it the
+// net/http way (auth.go, limits.go, response.go) to add Basic
+// authentication, SIZE-20MB, quotas, PUT preconditions and the fixes for
+// the library's known gaps, and implements its FileSystem (fs.go, file.go)
+// and LockSystem (locks.go). Locks are kept in memory: they survive
+// requests, not a restart; PROPFIND reports them in lockdiscovery.
+package davd
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/net/webdav"
+
+	"schulhof/internal/auth"
+	"schulhof/policy"
+	"schulhof/store"
+)
+
+// Options configure the handler.
+type Options struct {
+	Store  *store.Store
+	Auth   *auth.Verifier
+	Policy *policy.Engine
+	Logger *slog.Logger
+	// Prefix is where the handler is mounted, "/dav/" by default.
+	Prefix string
+	// Quotas by role and for group folders; zero value: policy.DefaultQuotas.
+	Quotas *policy.Quotas
+	// SessionTTL is how long one Basic-auth login is reused before the
+	// password goes through auth.Verify (and the login log) again; 0: 5 min.
+	SessionTTL time.Duration
+	Now        func() time.Time // tests
+}
+
+// Handler serves WebDAV; it is safe for concurrent use.
+type Handler struct {
+	opt      Options
+	prefix   string // without the trailing slash, as webdav.Handler wants it
+	locks    *lockSystem
+	sessions *sessions
+}
+
+// New returns the WebDAV handler.
+func New(opt Options) *Handler {
+	if opt.Prefix == "" {
+		opt.Prefix = "/dav/"
+	}
+	if opt.Policy == nil {
+		opt.Policy = policy.NewEngine()
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if opt.Quotas == nil {
+		q := policy.DefaultQuotas()
+		opt.Quotas = &q
+	}
+	if opt.SessionTTL == 0 {
+		opt.SessionTTL = 5 * time.Minute
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	h := &Handler{
+		opt:    opt,
+		prefix: strings.TrimSuffix(opt.Prefix, "/"),
+		locks:  newLockSystem(),
+	}
+	h.sessions = newSessions(opt.SessionTTL, opt.Now)
+	return h
+}
+
+// ServeHTTP authenticates, applies the limits, and hands the request to
+// x/net/webdav over the account's own namespace.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if bad := unsafePath(r.URL.Path); bad {
+		http.Error(w, "invalid path", http.StatusBadRequest)
+		return
+	}
+	acct, d := h.authenticate(r)
+	if !d.Allow {
+		h.refuse(w, r, d)
+		return
+	}
+	st := &reqState{method: r.Method}
+	fs := &userFS{h: h, acct: acct, state: st}
+	rw := &responseMapper{ResponseWriter: w, h: h, r: r, state: st}
+	if !h.preflight(rw, r, fs) {
+		return
+	}
+	dav := &webdav.Handler{
+		Prefix:     h.prefix,
+		FileSystem: fs,
+		LockSystem: h.locks.forUser(fs),
+		Logger: func(r *http.Request, err error) {
+			if err != nil {
+				h.opt.Logger.Debug("dav", "method", r.Method, "path", r.URL.Path, "account", acct.Name, "err", err)
+			}
+		},
+	}
+	dav.ServeHTTP(rw, r)
+}
+
+// unsafePath refuses "." and ".." segments outright instead of cleaning
+// them: a request that needs them is not from a file manager. Backslashes
+// and control characters are refused too: no client can show such names,
+// and on Windows "..\x" reads as a path.
+func unsafePath(p string) bool {
+	for _, s := range strings.Split(p, "/") {
+		if s == "." || s == ".." || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
+			return true
+		}
+	}
+	return false
+}

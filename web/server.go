@@ -1,0 +1,126 @@
+// Package web owns the one HTTPS listener of Schulhof: its ServeMux, TLS
+// and timeouts. It mounts the WebDAV folders (davd) at /dav/; other pages
+// (password change, chat, client configuration) are mounted with Mount.
+package web
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"schulhof/davd"
+	"schulhof/internal/auth"
+	"schulhof/policy"
+	"schulhof/store"
+)
+
+// Options configure the HTTPS listener.
+type Options struct {
+	Store  *store.Store
+	Auth   *auth.Verifier
+	Policy *policy.Engine
+	Logger *slog.Logger
+	// TLS serves HTTPS (with HTTP/2); nil serves plain HTTP, for tests on
+	// loopback only.
+	TLS *tls.Config
+	// Quotas of the WebDAV folders; nil: policy.DefaultQuotas.
+	Quotas *policy.Quotas
+	// Autoconfig, if set, answers mail-client configuration requests
+	// (matched by AutoconfigMatch, case-insensitively, on every host name).
+	Autoconfig http.Handler
+}
+
+// Server is the one HTTPS listener: WebDAV at /dav/, and whatever else is
+// mounted (login, password change, chat, client configuration).
+type Server struct {
+	opt Options
+	mux *http.ServeMux
+	srv *http.Server
+}
+
+// New builds the server with WebDAV mounted at /dav/.
+func New(opt Options) *Server {
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	s := &Server{opt: opt, mux: http.NewServeMux()}
+	dav := davd.New(davd.Options{
+		Store: opt.Store, Auth: opt.Auth, Policy: opt.Policy, Logger: opt.Logger,
+		Prefix: "/dav/", Quotas: opt.Quotas,
+	})
+	s.mux.Handle("/dav/", dav)
+	// Without the slash too: the mux would answer PROPFIND /dav with a
+	// redirect that WebDAV clients do not follow.
+	s.mux.Handle("/dav", dav)
+	// Windows' WebDAV client asks the server root what it speaks before it
+	// maps https://<server>/dav/ as a drive.
+	s.mux.HandleFunc("OPTIONS /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("DAV", "1, 2")
+		w.Header().Set("MS-Author-Via", "DAV")
+		w.Header().Set("Allow", "OPTIONS, GET, HEAD")
+		w.WriteHeader(http.StatusOK)
+	})
+	// The user's own password change: the way out of PW-MUST-CHANGE.
+	pw := PasswordHandler(opt.Auth)
+	s.mux.Handle("/passwort", pw)
+	s.mux.Handle("/password", pw)
+	var root http.Handler = s.mux
+	if ac := opt.Autoconfig; ac != nil {
+		root = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if AutoconfigMatch(r) {
+				ac.ServeHTTP(w, r)
+				return
+			}
+			s.mux.ServeHTTP(w, r)
+		})
+	}
+	s.srv = &http.Server{
+		Handler:           root,
+		ReadHeaderTimeout: 20 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(opt.Logger.Handler(), slog.LevelDebug),
+		// No ReadTimeout/WriteTimeout: a 20 MB upload on a school's
+		// uplink may take minutes; idle and header timeouts bound the rest.
+	}
+	if opt.TLS != nil {
+		s.srv.TLSConfig = opt.TLS.Clone()
+	}
+	return s
+}
+
+// Mount adds a handler to the listener's ServeMux (pattern as in
+// http.ServeMux.Handle). Call it before Serve.
+func (s *Server) Mount(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// Handler is the whole handler, for tests and for wrapping.
+func (s *Server) Handler() http.Handler { return s.srv.Handler }
+
+// Serve accepts connections on ln until Shutdown; it returns nil after
+// a shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	var err error
+	if s.opt.TLS != nil {
+		err = s.srv.ServeTLS(ln, "", "")
+	} else {
+		err = s.srv.Serve(ln)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting, waits for running requests until ctx ends,
+// then closes what is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.srv.Shutdown(ctx)
+	if err != nil {
+		s.srv.Close()
+	}
+	return err
+}
