@@ -146,17 +146,20 @@ func dialIMAP(addr string, mode TLSMode, insecure bool, o *imapclient.Options) (
 // Prepare fills the INBOX of every user the clients will use up to
 // opts.Prepare messages. It appends only what is missing, so running it
 // twice changes nothing.
-func Prepare(ctx context.Context, opts IMAPOptions) error {
+// It returns the smallest and largest INBOX size it left behind.
+func Prepare(ctx context.Context, opts IMAPOptions) (minMsgs, maxMsgs int, err error) {
 	if err := opts.defaults(); err != nil {
-		return err
+		return 0, 0, err
 	}
+	var mu sync.Mutex
+	minMsgs = -1
 	n := min(opts.Clients, len(opts.Users))
 	p := &poller{}
 	users := make([]*pollUser, n)
 	for i := range users {
 		users[i] = &pollUser{cred: opts.Users[i]}
 	}
-	return p.each(ctx, users, func(u *pollUser) error {
+	err = p.each(ctx, users, func(u *pollUser) error {
 		c, err := dialIMAP(opts.Addr, opts.TLS, opts.InsecureSkipVerify, nil)
 		if err != nil {
 			return err
@@ -178,9 +181,17 @@ func Prepare(ctx context.Context, opts IMAPOptions) error {
 				return fmt.Errorf("append for %s: %w", u.cred.User, err)
 			}
 		}
+		mu.Lock()
+		n := max(int(have), opts.Prepare)
+		if minMsgs < 0 || n < minMsgs {
+			minMsgs = n
+		}
+		maxMsgs = max(maxMsgs, n)
+		mu.Unlock()
 		c.Logout().Wait()
 		return ctx.Err()
 	})
+	return minMsgs, maxMsgs, err
 }
 
 func appendMsg(c *imapclient.Client, msg []byte) (*imap.AppendData, error) {
@@ -201,8 +212,10 @@ func RunIMAP(ctx context.Context, opts IMAPOptions) (*Result, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
+	var inboxMin, inboxMax int
 	if opts.Prepare > 0 {
-		if err := Prepare(ctx, opts); err != nil {
+		var err error
+		if inboxMin, inboxMax, err = Prepare(ctx, opts); err != nil {
 			return nil, fmt.Errorf("bench: prepare: %w", err)
 		}
 	}
@@ -245,7 +258,8 @@ func RunIMAP(ctx context.Context, opts IMAPOptions) (*Result, error) {
 		go func() { defer wg.Done(); w.loop(runCtx) }()
 	}
 	wg.Wait()
-	res := &Result{Kind: "imap", Addr: opts.Addr, TLS: opts.TLS, Workers: opts.Clients, Wall: time.Since(start)}
+	res := &Result{Kind: "imap", Addr: opts.Addr, TLS: opts.TLS, Workers: opts.Clients, Wall: time.Since(start),
+		InboxMin: inboxMin, InboxMax: inboxMax}
 	all := newRecorder()
 	for _, w := range workers {
 		all.merge(w.rec)

@@ -227,6 +227,9 @@ func TestRunIMAPMix(t *testing.T) {
 			t.Errorf("no successful %s in %d commands", op, res.Total.Count)
 		}
 	}
+	if res.InboxMin < 30 || res.InboxMax < res.InboxMin {
+		t.Errorf("INBOX sizes %d..%d after prepare, want >= 30", res.InboxMin, res.InboxMax)
+	}
 	// Prepare tops up only what is missing: every INBOX holds >= 30.
 	for _, c := range creds {
 		st, err := m.users[c.Address].Status("INBOX", &imap.StatusOptions{NumMessages: true})

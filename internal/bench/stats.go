@@ -158,6 +158,11 @@ type Result struct {
 	Errors       map[string]int    `json:"errors,omitempty"`
 	ErrorSamples map[string]string `json:"error_samples,omitempty"`
 
+	// IMAP with Prepare: INBOX sizes at the start (mailbox size drives
+	// SEARCH and SELECT costs, so compare runs with similar sizes).
+	InboxMin int `json:"inbox_min,omitempty"`
+	InboxMax int `json:"inbox_max,omitempty"`
+
 	// SMTP only: messages accepted (250 after DATA) and, with delivery
 	// verification, found in the recipients' INBOXes.
 	Accepted       int     `json:"accepted,omitempty"`
@@ -188,6 +193,9 @@ func (r *Result) String() string {
 	fmt.Fprintf(&b, "%s %s (tls %s), %d %s, %.1f s", r.Kind, r.Addr, r.TLS, r.Workers, unit, r.Wall.Seconds())
 	if r.Size > 0 {
 		fmt.Fprintf(&b, ", %d-byte messages", r.Size)
+	}
+	if r.InboxMax > 0 {
+		fmt.Fprintf(&b, ", INBOXes of %d–%d messages", r.InboxMin, r.InboxMax)
 	}
 	b.WriteString("\n\n")
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', tabwriter.AlignRight)
