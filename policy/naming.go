@@ -20,6 +20,7 @@ var germanFolds = strings.NewReplacer(
 	"ä", "ae", "ö", "oe", "ü", "ue", "ß", "ss",
 	"Ä", "ae", "Ö", "oe", "Ü", "ue", "ẞ", "ss",
 	"æ", "ae", "œ", "oe", "ø", "o", "ł", "l", "đ", "d", "ı", "i",
+	"Æ", "ae", "Œ", "oe", "Ø", "o", "Ł", "l", "Đ", "d", "Þ", "th", "þ", "th",
 )
 
 // Transliterate lower-cases s, folds German umlauts (ä→ae, ö→oe, ü→ue,

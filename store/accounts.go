@@ -14,7 +14,7 @@ type Account struct {
 	Name         string `json:"name"` // vorname.nachname[N], never reused
 	First        string `json:"first"`
 	Last         string `json:"last"`
-	PasswordHash string `json:"password_hash"` // argon2id, PHC string form
+	PasswordHash string `json:"password_hash,omitempty"` // argon2id, PHC string form
 	// roles and states
 	Role       string    `json:"role"` // student, teacher, admin, auditor
 	MustChange bool      `json:"must_change,omitempty"`
@@ -193,30 +193,28 @@ func (s *Store) DeleteAccount(name string) error {
 
 // DeleteAccount is Store.DeleteAccount inside a transaction.
 func (t *Tx) DeleteAccount(name string) error {
-	{
-		a, err := t.Account(name)
-		if err != nil {
-			return err
-		}
-		if a.ExternalID != "" {
-			if err := t.bucket(bucketExtIDs).Delete([]byte(a.ExternalID)); err != nil {
-				return err
-			}
-		}
-		if err := t.removeFromAllGroups(name); err != nil {
-			return err
-		}
-		if err := t.deleteExceptions(name); err != nil {
-			return err
-		}
-		for _, hook := range accountDeleteHooks {
-			if err := hook(t, name); err != nil {
-				return err
-			}
-		}
-		t.publish(Event{Kind: AccountDeleted, Account: name})
-		return t.bucket(bucketAccounts).Delete([]byte(name))
+	a, err := t.Account(name)
+	if err != nil {
+		return err
 	}
+	if a.ExternalID != "" {
+		if err := t.bucket(bucketExtIDs).Delete([]byte(a.ExternalID)); err != nil {
+			return err
+		}
+	}
+	if err := t.removeFromAllGroups(name); err != nil {
+		return err
+	}
+	if err := t.deleteExceptions(name); err != nil {
+		return err
+	}
+	for _, hook := range accountDeleteHooks {
+		if err := hook(t, name); err != nil {
+			return err
+		}
+	}
+	t.publish(Event{Kind: AccountDeleted, Account: name})
+	return t.bucket(bucketAccounts).Delete([]byte(name))
 }
 
 // NameGiven reports whether an account name was ever given.

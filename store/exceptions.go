@@ -30,20 +30,18 @@ func (s *Store) AddException(x Exception) error {
 
 // AddException is Store.AddException inside a transaction.
 func (t *Tx) AddException(x Exception) error {
-	{
-		if _, err := t.Account(x.Account); err != nil {
-			return err
-		}
-		if x.CreatedAt.IsZero() {
-			x.CreatedAt = time.Now().UTC()
-		}
-		v, err := json.Marshal(x)
-		if err != nil {
-			return err
-		}
-		t.publish(Event{Kind: AccountChanged, Account: x.Account})
-		return t.bucket(bucketExceptions).Put(exceptionKey(x.Account, x.CreatedAt), v)
+	if _, err := t.Account(x.Account); err != nil {
+		return err
 	}
+	if x.CreatedAt.IsZero() {
+		x.CreatedAt = time.Now().UTC()
+	}
+	v, err := json.Marshal(x)
+	if err != nil {
+		return err
+	}
+	t.publish(Event{Kind: AccountChanged, Account: x.Account})
+	return t.bucket(bucketExceptions).Put(exceptionKey(x.Account, x.CreatedAt), v)
 }
 
 // Exceptions returns an account's exceptions ("" for all accounts),

@@ -173,23 +173,21 @@ func (s *Store) RemoveFromGroup(group string, role GroupRole, names ...string) (
 // RemoveFromGroup is Store.RemoveFromGroup inside a transaction.
 func (t *Tx) RemoveFromGroup(group string, role GroupRole, names ...string) ([]string, error) {
 	var removed []string
-	{
-		g, err := t.Group(group)
-		if err != nil {
-			return nil, err
-		}
-		for _, n := range names {
-			list := &g.Members
-			if role == AsTeacher {
-				list = &g.Teachers
-			}
-			var ok bool
-			if *list, ok = sortedRemove(*list, n); ok {
-				removed = append(removed, n)
-			}
-		}
-		return removed, t.putGroup(g)
+	g, err := t.Group(group)
+	if err != nil {
+		return nil, err
 	}
+	for _, n := range names {
+		list := &g.Members
+		if role == AsTeacher {
+			list = &g.Teachers
+		}
+		var ok bool
+		if *list, ok = sortedRemove(*list, n); ok {
+			removed = append(removed, n)
+		}
+	}
+	return removed, t.putGroup(g)
 }
 
 func (t *Tx) removeFromAllGroups(name string) error {

@@ -17,33 +17,47 @@ type LoginRecord struct {
 	Rule     string    `json:"rule,omitempty"` // why it was refused
 }
 
-// RecordLogin appends an attempt to the login log and, when it succeeded,
-// sets the account's last login time and address. Concurrent calls share
-// one commit.
-func (s *Store) RecordLogin(r LoginRecord) error {
-	if len(r.Account) > 128 {
-		r.Account = r.Account[:128]
+// RecordLogins appends attempts to the login log in one transaction and,
+// for those that succeeded, sets the account's last login time and address.
+func (s *Store) RecordLogins(recs []LoginRecord) error {
+	type keyed struct {
+		key, val []byte
+		r        LoginRecord
 	}
-	key := s.logKey(r.Time)
-	v, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	return s.batch(func(t *Tx) error {
-		if err := t.bucket(bucketLoginLog).Put(key, v); err != nil {
+	items := make([]keyed, 0, len(recs))
+	for _, r := range recs {
+		if len(r.Account) > 128 {
+			r.Account = r.Account[:128]
+		}
+		v, err := json.Marshal(r)
+		if err != nil {
 			return err
 		}
-		if !r.OK {
-			return nil
+		items = append(items, keyed{s.logKey(r.Time), v, r})
+	}
+	return s.batch(func(t *Tx) error {
+		for _, it := range items {
+			if err := t.bucket(bucketLoginLog).Put(it.key, it.val); err != nil {
+				return err
+			}
+			if !it.r.OK {
+				continue
+			}
+			a, err := t.Account(it.r.Account)
+			if err != nil {
+				continue // deleted meanwhile: the attempt is still logged
+			}
+			a.LastLoginAt, a.LastLoginIP = it.r.Time, it.r.IP
+			if err := t.putAccount(a); err != nil {
+				return err
+			}
 		}
-		a, err := t.Account(r.Account)
-		if err != nil {
-			return nil // deleted meanwhile: the attempt is still logged
-		}
-		a.LastLoginAt, a.LastLoginIP = r.Time, r.IP
-		return t.putAccount(a)
+		return nil
 	})
 }
+
+// RecordLogin appends one attempt; see RecordLogins.
+func (s *Store) RecordLogin(r LoginRecord) error { return s.RecordLogins([]LoginRecord{r}) }
 
 // LoginLog returns the attempts since a time, oldest first, optionally for
 // one account name only.

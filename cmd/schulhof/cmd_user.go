@@ -71,9 +71,6 @@ func init() {
 				return err
 			}
 			if boolean(fs, "json") {
-				for i := range list {
-					list[i].PasswordHash = ""
-				}
 				return e.printJSON(list)
 			}
 			var rows [][]string

@@ -90,6 +90,7 @@ func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
 		CacheTTL:           time.Duration(cfg.Auth.CacheSeconds) * time.Second,
 		Logger:             log,
 	})
+	defer v.Close() // flushes the login log before the store closes
 	s := &server{cfg: cfg, st: st, auth: v, admin: newService(cfg, st, v), tls: tlsCfg, log: log}
 	s.policy = s.admin.Policy
 	if err := s.firstAdmin(stdout); err != nil {

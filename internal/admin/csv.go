@@ -119,16 +119,19 @@ func ParseUsersCSV(data []byte) (rows []Row, errs []error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := r.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				errs = append(errs, fmt.Errorf("line %d: %v", pe.StartLine, pe.Err))
+				if pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote {
+					break // an open quote swallows the rest of the file
+				}
 				continue
 			}
-			errs = append(errs, fmt.Errorf("line %d: %v", line, err))
+			errs = append(errs, err)
 			break
 		}
+		line, _ := r.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // blank line
 		}

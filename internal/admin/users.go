@@ -79,6 +79,7 @@ func (s *Service) create(t *store.Tx, actor string, p prepared) (Created, error)
 	if err != nil {
 		return Created{}, err
 	}
+	a.PasswordHash = "" // never leaves the store through admin output
 	c := Created{Account: a, Address: s.Address(a.Name), Password: p.oneTime, Warning: policy.AccountNameWarning(a.Name)}
 	for _, g := range p.Groups {
 		made, err := s.ensureGroup(t, actor, g, "class")
@@ -139,6 +140,7 @@ func (s *Service) ShowUser(name string) (UserInfo, error) {
 	if err != nil {
 		return UserInfo{}, notFound(err, "user", name)
 	}
+	a.PasswordHash = "" // never shown
 	info := UserInfo{Account: *a, Address: s.Address(a.Name), Groups: []string{}, Teaches: []string{}}
 	groups, err := s.Store.GroupsOf(name)
 	if err != nil {
@@ -180,6 +182,7 @@ func (s *Service) ListUsers(group, role string) ([]store.Account, error) {
 	out := []store.Account{}
 	for _, a := range all {
 		if (in == nil || in.HasMember(a.Name)) && (role == "" || a.Role == role) {
+			a.PasswordHash = "" // never shown
 			out = append(out, a)
 		}
 	}

@@ -45,6 +45,8 @@ type Verifier struct {
 	mu       sync.Mutex
 	cache    map[string]cacheEntry
 	throttle map[string]*bucket
+
+	logq *logQueue
 }
 
 type cacheEntry struct {
@@ -70,7 +72,8 @@ func New(st *store.Store, opt Options) *Verifier {
 	secret := make([]byte, 32)
 	rand.Read(secret)
 	return &Verifier{st: st, opt: opt, secret: secret,
-		cache: map[string]cacheEntry{}, throttle: map[string]*bucket{}}
+		cache: map[string]cacheEntry{}, throttle: map[string]*bucket{},
+		logq: newLogQueue(st, opt.Logger)}
 }
 
 // Attempt describes one login.
@@ -95,9 +98,7 @@ func (v *Verifier) Verify(ctx context.Context, at Attempt) (*store.Account, poli
 	if !d.Allow {
 		rec.Rule = string(d.Rule)
 	}
-	if err := v.st.RecordLogin(rec); err != nil {
-		v.opt.Logger.Error("login log", "err", err)
-	}
+	v.logq.add(rec)
 	v.opt.Logger.Info("login", "account", name, "protocol", at.Protocol, "ip", at.IP, "ok", d.Allow, "rule", d.Rule)
 	if !d.Allow {
 		return nil, d
