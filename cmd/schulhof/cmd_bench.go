@@ -27,6 +27,7 @@ func init() {
 			fs.Int("conns", 20, "concurrent connections")
 			fs.Int("messages", 0, "total messages to send (0: send for --duration)")
 			fs.Int("size", 10<<10, "message size in bytes")
+			fs.Bool("no-auth", false, "skip AUTH (smtp-sink, Postfix port 25): the generator's own upper bound")
 			fs.String("rcpt", "", "comma-separated recipient addresses (default: random other users)")
 			fs.String("verify-imap", "", "IMAP address to count deliveries in the recipients' INBOXes after sending (e.g. 127.0.0.1:10143)")
 			fs.String("verify-tls", "none", "TLS for --verify-imap: none, starttls or implicit")
@@ -163,7 +164,7 @@ func defaultBenchAddr(cfg *config.Config, path string, mode bench.TLSMode) strin
 func benchSMTP(ctx context.Context, cfg *config.Config, fs *flag.FlagSet, b benchCommon) (*bench.Result, error) {
 	o := bench.SMTPOptions{Addr: b.addr, TLS: b.tls, InsecureSkipVerify: b.insecure, Users: b.users,
 		Conns: intFlag(fs, "conns"), Messages: intFlag(fs, "messages"), Duration: durFlag(fs, "duration"),
-		Size: intFlag(fs, "size"), Seed: fs.Lookup("seed").Value.(flag.Getter).Get().(uint64)}
+		Size: intFlag(fs, "size"), NoAuth: boolean(fs, "no-auth"), Seed: fs.Lookup("seed").Value.(flag.Getter).Get().(uint64)}
 	if r := str(fs, "rcpt"); r != "" {
 		o.Rcpts = strings.Split(r, ",")
 	}

@@ -238,3 +238,18 @@ func TestRunIMAPMix(t *testing.T) {
 		}
 	}
 }
+
+func TestRunSMTPNoAuthCountsRefusalCode(t *testing.T) {
+	creds := PatternUsers("user%d", 1, 2, "secret", "school.test")
+	m := newTestMail(t, creds)
+	addr := m.serveSMTP(t)
+	res, err := RunSMTP(context.Background(), SMTPOptions{Addr: addr, Users: creds, Conns: 1, Messages: 5, NoAuth: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The test server demands AUTH: every MAIL FROM is refused with 530 and
+	// the connection carries on.
+	if res.Accepted != 0 || res.Errors["530"] != 5 || res.Total.Errors != 5 {
+		t.Fatalf("accepted %d, errors %v", res.Accepted, res.Errors)
+	}
+}
