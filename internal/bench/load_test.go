@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"math/rand/v2"
@@ -18,6 +19,8 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"schulhof/internal/tlsutil"
 )
 
 // testMail is a tiny mail system for the load generators: an SMTP server
@@ -51,7 +54,10 @@ func listen(t *testing.T) net.Listener {
 	return l
 }
 
-func (m *testMail) serveIMAP(t *testing.T) string {
+func (m *testMail) serveIMAP(t *testing.T) string { return m.serveIMAPTLS(t, nil, false) }
+
+// serveIMAPTLS offers STARTTLS with cfg, or implicit TLS when implicit.
+func (m *testMail) serveIMAPTLS(t *testing.T, cfg *tls.Config, implicit bool) string {
 	mem := imapmemserver.New()
 	for _, u := range m.users {
 		mem.AddUser(u)
@@ -63,8 +69,12 @@ func (m *testMail) serveIMAP(t *testing.T) string {
 		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
 		InsecureAuth: true,
 		Logger:       discardLogger{},
+		TLSConfig:    cfg,
 	})
 	l := listen(t)
+	if implicit {
+		l = tls.NewListener(l, cfg)
+	}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 	return l.Addr().String()
@@ -75,12 +85,19 @@ type discardLogger struct{}
 func (discardLogger) Printf(string, ...any) {}
 func (discardLogger) Println(...any)        {}
 
-func (m *testMail) serveSMTP(t *testing.T) string {
+func (m *testMail) serveSMTP(t *testing.T) string { return m.serveSMTPTLS(t, nil, false) }
+
+// serveSMTPTLS offers STARTTLS with cfg, or implicit TLS when implicit.
+func (m *testMail) serveSMTPTLS(t *testing.T, cfg *tls.Config, implicit bool) string {
 	s := smtp.NewServer(smtpBackend{m})
 	s.AllowInsecureAuth = true
 	s.Domain = "localhost"
 	s.ErrorLog = discardLogger{}
+	s.TLSConfig = cfg
 	l := listen(t)
+	if implicit {
+		l = tls.NewListener(l, cfg)
+	}
 	go s.Serve(l)
 	t.Cleanup(func() { s.Close() })
 	return l.Addr().String()
@@ -251,5 +268,34 @@ func TestRunSMTPNoAuthCountsRefusalCode(t *testing.T) {
 	// the connection carries on.
 	if res.Accepted != 0 || res.Errors["502"] != 5 || res.Total.Errors != 5 {
 		t.Fatalf("accepted %d, errors %v", res.Accepted, res.Errors)
+	}
+}
+
+// TestTLSModes runs both loads over STARTTLS and implicit TLS against a
+// self-signed certificate (InsecureSkipVerify), and checks that without it
+// the certificate is refused.
+func TestTLSModes(t *testing.T) {
+	cfg, _, err := tlsutil.Load("", "", t.TempDir(), "localhost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := PatternUsers("user%d", 1, 2, "secret", "school.test")
+	for _, mode := range []TLSMode{TLSStartTLS, TLSImplicit} {
+		m := newTestMail(t, creds)
+		smtpAddr := m.serveSMTPTLS(t, cfg, mode == TLSImplicit)
+		imapAddr := m.serveIMAPTLS(t, cfg, mode == TLSImplicit)
+		res, err := RunSMTP(context.Background(), SMTPOptions{Addr: smtpAddr, TLS: mode, InsecureSkipVerify: true, Users: creds,
+			Conns: 2, Messages: 20, Verify: &VerifyOptions{Addr: imapAddr, TLS: mode, InsecureSkipVerify: true}})
+		if err != nil || res.Accepted != 20 || res.Delivered != 20 {
+			t.Fatalf("%s smtp: %v %+v", mode, err, res)
+		}
+		ires, err := RunIMAP(context.Background(), IMAPOptions{Addr: imapAddr, TLS: mode, InsecureSkipVerify: true, Users: creds,
+			Clients: 2, Duration: 300 * time.Millisecond, Prepare: 5})
+		if err != nil || ires.Total.Count == 0 || ires.Total.Errors != 0 {
+			t.Fatalf("%s imap: %v %v", mode, err, ires)
+		}
+		if _, err := RunSMTP(context.Background(), SMTPOptions{Addr: smtpAddr, TLS: mode, Users: creds, Messages: 1}); err == nil {
+			t.Errorf("%s: self-signed certificate accepted without InsecureSkipVerify", mode)
+		}
 	}
 }
