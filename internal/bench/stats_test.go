@@ -2,6 +2,9 @@ package bench
 
 import (
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -87,5 +90,34 @@ func TestParseRangeAndUsers(t *testing.T) {
 	u := PatternUsers("testuser%d", 1, 3, "pass", "school.test")
 	if len(u) != 3 || u[2].User != "testuser3" || u[2].Address != "testuser3@school.test" {
 		t.Errorf("PatternUsers = %+v", u)
+	}
+}
+
+func TestReadUsersFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "users.txt")
+	os.WriteFile(p, []byte("# comment\nanna.a Pw1!x\n\nben.b;Pw2!y;ben@other.test\n"), 0o600)
+	u, err := ReadUsersFile(p, "school.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Cred{{"anna.a", "Pw1!x", "anna.a@school.test"}, {"ben.b", "Pw2!y", "ben@other.test"}}
+	if !reflect.DeepEqual(u, want) {
+		t.Errorf("got %+v, want %+v", u, want)
+	}
+	os.WriteFile(p, []byte("lonely\n"), 0o600)
+	if _, err := ReadUsersFile(p, "school.test"); err == nil {
+		t.Error("line without password accepted")
+	}
+}
+
+func TestParseMix(t *testing.T) {
+	mix, err := ParseMix("fetch_body=3, noop=1")
+	if err != nil || !reflect.DeepEqual(mix, []Weight{{OpFetchBody, 3}, {OpNoop, 1}}) {
+		t.Fatalf("%v %v", mix, err)
+	}
+	for _, bad := range []string{"fetch=1", "noop", "noop=-1", "noop=x"} {
+		if _, err := ParseMix(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }
