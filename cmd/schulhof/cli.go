@@ -57,7 +57,8 @@ type command struct {
 	flags   func(fs *flag.FlagSet)
 	run     func(e *env, fs *flag.FlagSet, args []string) error
 	// client, if set, runs in the CLI process without store or server.
-	client func(args []string, stdout, stderr io.Writer) int
+	// It gets the loaded config for defaults (domain, listen ports).
+	client func(cfg *config.Config, args []string, stdout, stderr io.Writer) int
 	// stdinFlag names a boolean flag that makes the command read stdin.
 	stdinFlag string
 	// fileArg: the first positional argument is a file the CLI reads and

@@ -45,7 +45,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if cmd.client != nil { // runs in the CLI process only (bench)
-		return cmd.client(rest, stdout, stderr)
+		return cmd.client(cfg, rest, stdout, stderr)
 	}
 	req, err := prepareRequest(cmd, rest, stdin)
 	if err != nil {
