@@ -201,6 +201,19 @@ func (t *Tx) resolveParent(tr Tree, p string) (*FileEntry, string, error) {
 	return dir, parts[len(parts)-1], nil
 }
 
+// lookup finds the entry at p and the folder that holds it.
+func (t *Tx) lookup(tr Tree, p string) (dir, e *FileEntry, err error) {
+	dir, name, err := t.resolveParent(tr, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err = t.getEntry(tr, dir.ID, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return dir, e, nil
+}
+
 func (t *Tx) usage(tr Tree) int64 {
 	if v := t.bucket(bucketFileTrees).Get([]byte(tr)); v != nil {
 		return int64(binary.BigEndian.Uint64(v))
@@ -369,11 +382,7 @@ func (s *Store) FilePut(tr Tree, p string, in PutFile) (e *FileEntry, created bo
 // FileRemove removes the file or folder (with everything in it) at p.
 func (s *Store) FileRemove(tr Tree, p string) error {
 	return s.update(func(t *Tx) error {
-		dir, name, err := t.resolveParent(tr, p)
-		if err != nil {
-			return err
-		}
-		e, err := t.getEntry(tr, dir.ID, name)
+		dir, e, err := t.lookup(tr, p)
 		if err != nil {
 			return err
 		}
@@ -434,11 +443,7 @@ func (t *Tx) walk(tr Tree, e *FileEntry, fn func(*FileEntry) error) error {
 // against dstQuota. No content is copied.
 func (s *Store) FileMove(srcTree Tree, src string, dstTree Tree, dst string, dstQuota int64, replace bool) error {
 	return s.update(func(t *Tx) error {
-		sdir, sname, err := t.resolveParent(srcTree, src)
-		if err != nil {
-			return err
-		}
-		e, err := t.getEntry(srcTree, sdir.ID, sname)
+		sdir, e, err := t.lookup(srcTree, src)
 		if err != nil {
 			return err
 		}
@@ -544,11 +549,7 @@ type PropOp struct {
 // transaction.
 func (s *Store) FilePatchProps(tr Tree, p string, ops []PropOp) error {
 	return s.update(func(t *Tx) error {
-		dir, name, err := t.resolveParent(tr, p)
-		if err != nil {
-			return err
-		}
-		e, err := t.getEntry(tr, dir.ID, name)
+		_, e, err := t.lookup(tr, p)
 		if err != nil {
 			return err
 		}
