@@ -2,10 +2,8 @@ package imapd
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"sync"
 	"time"
@@ -76,23 +74,9 @@ func (s *session) kill(text string) {
 }
 
 // secure reports whether passwords may be sent: TLS or loopback.
-func (s *session) secure() bool {
-	nc := s.conn.NetConn()
-	if _, ok := nc.(*tls.Conn); ok {
-		return true
-	}
-	if a, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
-		return a.IP.IsLoopback()
-	}
-	return false
-}
+func (s *session) secure() bool { return auth.PlaintextAllowed(s.conn.NetConn()) }
 
-func (s *session) remoteIP() string {
-	if a, ok := s.conn.NetConn().RemoteAddr().(*net.TCPAddr); ok {
-		return a.IP.String()
-	}
-	return ""
-}
+func (s *session) remoteIP() string { return auth.RemoteIP(s.conn.NetConn()) }
 
 // Login checks the password through the one authentication path.
 // AUTHENTICATE PLAIN ends here too (the library's default).

@@ -1,11 +1,9 @@
 package smtpd
 
 import (
-	"crypto/tls"
-	"net"
-
 	"github.com/emersion/go-smtp"
 
+	"schulhof/internal/auth"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -42,23 +40,10 @@ func (s *session) Logout() error {
 	return nil
 }
 
-func (s *session) secure() bool {
-	nc := s.conn.Conn()
-	if _, ok := nc.(*tls.Conn); ok {
-		return true
-	}
-	if a, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
-		return a.IP.IsLoopback()
-	}
-	return false
-}
+// secure reports whether passwords may be sent: TLS or loopback.
+func (s *session) secure() bool { return auth.PlaintextAllowed(s.conn.Conn()) }
 
-func (s *session) remoteIP() string {
-	if a, ok := s.conn.Conn().RemoteAddr().(*net.TCPAddr); ok {
-		return a.IP.String()
-	}
-	return ""
-}
+func (s *session) remoteIP() string { return auth.RemoteIP(s.conn.Conn()) }
 
 // limits are the MAIL-MASS limits of the session's account.
 func (s *session) limits() policy.MailLimits {
