@@ -53,6 +53,8 @@ type Engine struct {
 	// MaxTransferBytes is the SIZE-20MB limit: uploads and downloads larger
 	// than this are refused unless an exception is in force.
 	MaxTransferBytes int64
+
+	bounds map[BoundKey]int64 // overrides of BoundTable's defaults (bounds.go)
 }
 
 // NewEngine returns an engine with the Nutzungsordnung's defaults.

@@ -45,6 +45,9 @@ const (
 	Naming Rule = "NAMING"
 	// Administratoren: only roles with the right may act.
 	RoleRequired Rule = "ROLE-REQUIRED"
+	// Rechte anderer achten: the header From and Sender of submitted mail
+	// must be an address the account may use (nobody writes as a teacher).
+	MailSender Rule = "MAIL-SENDER"
 )
 
 // RuleInfo describes one rule for documentation and `--help` output.
@@ -72,4 +75,18 @@ var Table = []RuleInfo{
 	{AuthFailed, "Verhaltensregeln", "every login"},
 	{Naming, "Art der gespeicherten Daten", "account and group creation"},
 	{RoleRequired, "Administratoren", "admin actions"},
+	{MailSender, "Rechte anderer achten", "SMTP DATA"},
+	{LimitBody, "(robustness)", "portal request bodies"},
+	{LimitXML, "(robustness)", "WebDAV XML bodies"},
+	{LimitProps, "(robustness)", "WebDAV PROPPATCH"},
+	{LimitLock, "(robustness)", "WebDAV LOCK"},
+	{LimitRanges, "(robustness)", "HTTP GET with Range"},
+	{LimitMIME, "(robustness)", "SMTP DATA, IMAP APPEND"},
+	{LimitHeader, "(robustness)", "SMTP DATA, IMAP APPEND"},
+	{LimitKeywords, "(robustness)", "IMAP STORE, APPEND"},
+	{LimitMailboxes, "(robustness)", "IMAP CREATE, RENAME"},
+	{LimitEntries, "(robustness)", "WebDAV PUT, MKCOL, COPY"},
+	{LimitName, "(robustness)", "file names, account names"},
+	{LimitConn, "(robustness)", "every listener before login"},
+	{LimitTimeout, "(robustness)", "every listener"},
 }

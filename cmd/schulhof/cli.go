@@ -16,7 +16,6 @@ import (
 	"schulhof/internal/adminsock"
 	"schulhof/internal/auth"
 	"schulhof/internal/config"
-	"schulhof/policy"
 	"schulhof/store"
 )
 
@@ -193,8 +192,7 @@ func runLocal(cfg *config.Config, req adminsock.Request) (adminsock.Response, er
 }
 
 func newService(cfg *config.Config, st *store.Store, v *auth.Verifier) *admin.Service {
-	eng := policy.NewEngine()
-	eng.MaxTransferBytes = cfg.Policy.MaxTransferBytes
+	eng, _ := cfg.Engine() // validated when the config was loaded
 	return &admin.Service{Store: st, Policy: eng, Auth: v, Domain: cfg.Domain, DefaultConsentComms: cfg.Policy.DefaultConsentComms}
 }
 

@@ -28,6 +28,9 @@ type Config struct {
 	Policy Policy `toml:"policy"`
 	Mail   Mail   `toml:"mail"`
 	Limits Limits `toml:"limits"`
+	// Bounds overrides entries of policy.BoundTable by key
+	// (xml_body_bytes = 2000000); every bound on user input is there.
+	Bounds map[string]int64 `toml:"bounds"`
 
 	Autoconfig Autoconfig `toml:"autoconfig"` // mail client onboarding (autoconfig.go)
 	Files      Files      `toml:"files"`      // WebDAV quotas (files.go)
@@ -224,6 +227,9 @@ func (c *Config) validate() error {
 			return fmt.Errorf("config: limits.%s.%w", name, err)
 		}
 	}
+	if _, err := c.Engine(); err != nil {
+		return fmt.Errorf("config: bounds: %w", err)
+	}
 	if c.Policy.MaxTransferBytes < 1 {
 		return fmt.Errorf("config: policy.max_transfer_bytes must be positive")
 	}
@@ -234,4 +240,17 @@ func (c *Config) validate() error {
 		return err
 	}
 	return nil
+}
+
+// Engine is the policy engine this configuration asks for: the SIZE-20MB
+// limit and the [bounds] overrides.
+func (c *Config) Engine() (*policy.Engine, error) {
+	e := policy.NewEngine()
+	e.MaxTransferBytes = c.Policy.MaxTransferBytes
+	for k, v := range c.Bounds {
+		if err := e.SetBound(policy.BoundKey(k), v); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
 }

@@ -1,0 +1,171 @@
+package policy
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Bounds: every limit on what a user may send lives in this one table, so
+// an operator reads them all in one place (`[bounds]` in the config,
+// packaging/schulhof.toml) and a test can check that each is enforced.
+// A bound is a number; what it counts is in its Unit. Daemons ask
+// Engine.Bound for the number in force and Engine.CheckBound for the
+// refusal, which names the bound's rule (LIMIT-*) and the number.
+
+// BoundKey names one bound; it is also its key in the config's [bounds].
+type BoundKey string
+
+// BoundInfo describes one bound.
+type BoundInfo struct {
+	Key     BoundKey
+	Rule    Rule   // named in every refusal
+	Default int64  // the number in force unless the config says otherwise
+	Unit    string // "bytes", "count", "seconds", "bytes/s"
+	What    string // what is bounded, for operators (English)
+}
+
+// The bound rules. Several bounds may share a rule when they guard the same
+// kind of input (all lock limits are LIMIT-LOCK).
+const (
+	LimitBody      Rule = "LIMIT-BODY"      // request bodies other than uploads
+	LimitXML       Rule = "LIMIT-XML"       // WebDAV XML bodies
+	LimitProps     Rule = "LIMIT-PROPS"     // WebDAV dead properties
+	LimitLock      Rule = "LIMIT-LOCK"      // WebDAV locks
+	LimitRanges    Rule = "LIMIT-RANGES"    // HTTP Range requests
+	LimitMIME      Rule = "LIMIT-MIME"      // MIME structure of a message
+	LimitHeader    Rule = "LIMIT-HEADER"    // message header size and lines
+	LimitKeywords  Rule = "LIMIT-KEYWORDS"  // IMAP keywords
+	LimitMailboxes Rule = "LIMIT-MAILBOXES" // IMAP mailboxes
+	LimitEntries   Rule = "LIMIT-ENTRIES"   // files and folders in a tree
+	LimitName      Rule = "LIMIT-NAME"      // names chosen by users or admins
+	LimitConn      Rule = "LIMIT-CONN"      // connections before login
+	LimitTimeout   Rule = "LIMIT-TIMEOUT"   // slow or silent clients
+)
+
+// Keys of the bounds (the config keys of [bounds]).
+const (
+	XMLBodyBytes           BoundKey = "xml_body_bytes"
+	DeadPropertyBytes      BoundKey = "dead_property_bytes"
+	DeadPropertiesPerItem  BoundKey = "dead_properties_per_resource"
+	LockOwnerBytes         BoundKey = "lock_owner_bytes"
+	LockTimeoutSeconds     BoundKey = "lock_timeout_seconds"
+	LockTimeoutStudentSecs BoundKey = "lock_timeout_student_seconds"
+	LocksPerAccount        BoundKey = "locks_per_account"
+	RangesPerRequest       BoundKey = "ranges_per_request"
+	OverlappingRanges      BoundKey = "overlapping_ranges"
+	MIMEParts              BoundKey = "mime_parts"
+	MIMEDepth              BoundKey = "mime_depth"
+	HeaderBytes            BoundKey = "header_bytes"
+	LineBytes              BoundKey = "line_bytes"
+	KeywordsPerMailbox     BoundKey = "keywords_per_mailbox"
+	KeywordBytes           BoundKey = "keyword_bytes"
+	MailboxesPerAccount    BoundKey = "mailboxes_per_account"
+	MailboxNameBytes       BoundKey = "mailbox_name_bytes"
+	EntriesPerTree         BoundKey = "entries_per_tree"
+	PathDepth              BoundKey = "path_depth"
+	FileNameBytes          BoundKey = "file_name_bytes"
+	AccountNameBytes       BoundKey = "account_name_bytes"
+	UnauthConnsPerIP       BoundKey = "unauthenticated_connections_per_ip"
+	HeaderTimeoutSeconds   BoundKey = "header_timeout_seconds"
+	BodyMinBytesPerSecond  BoundKey = "body_min_bytes_per_second"
+	IdleTimeoutSeconds     BoundKey = "idle_timeout_seconds"
+	FormBodyBytes          BoundKey = "form_body_bytes"
+)
+
+// BoundTable lists every bound with its default. Defaults follow what the
+// operators' servers do where they have a number (Apache's LimitXMLRequestBody
+// and MaxRanges, mod_reqtimeout's MinRate, Dovecot's MIME part limit).
+var BoundTable = []BoundInfo{
+	{XMLBodyBytes, LimitXML, 1_000_000, "bytes", "a WebDAV XML request body (PROPFIND, PROPPATCH, LOCK)"},
+	{FormBodyBytes, LimitBody, 64 << 10, "bytes", "a form or API request body of the portal"},
+	{DeadPropertyBytes, LimitProps, 16 << 10, "bytes", "one dead property (name and value) set by PROPPATCH"},
+	{DeadPropertiesPerItem, LimitProps, 64, "count", "dead properties on one file or folder"},
+	{LockOwnerBytes, LimitLock, 4 << 10, "bytes", "the <owner> of one WebDAV lock"},
+	{LockTimeoutSeconds, LimitLock, 3600, "seconds", "the longest WebDAV lock a teacher or admin can take (Timeout: Infinite included)"},
+	{LockTimeoutStudentSecs, LimitLock, 900, "seconds", "the longest WebDAV lock a student can take"},
+	{LocksPerAccount, LimitLock, 100, "count", "WebDAV locks one account holds at once"},
+	{RangesPerRequest, LimitRanges, 200, "count", "ranges in one Range header; more get the whole file"},
+	{OverlappingRanges, LimitRanges, 20, "count", "overlapping ranges in one Range header; more get the whole file"},
+	{MIMEParts, LimitMIME, 10_000, "count", "MIME parts of one message (SMTP DATA, IMAP APPEND)"},
+	{MIMEDepth, LimitMIME, 50, "count", "nesting depth of multiparts in one message"},
+	{HeaderBytes, LimitHeader, 256 << 10, "bytes", "the header of one message (all fields)"},
+	{LineBytes, LimitHeader, 4000, "bytes", "one line of an SMTP command or message (RFC 5321: 1000; real clients exceed it)"},
+	{KeywordsPerMailbox, LimitKeywords, 100, "count", "distinct IMAP keywords in one mailbox"},
+	{KeywordBytes, LimitKeywords, 100, "bytes", "one IMAP keyword"},
+	{MailboxesPerAccount, LimitMailboxes, 1000, "count", "IMAP mailboxes of one account"},
+	{MailboxNameBytes, LimitMailboxes, 512, "bytes", "one IMAP mailbox name (full path)"},
+	{EntriesPerTree, LimitEntries, 100_000, "count", "files and folders in one home or group folder"},
+	{PathDepth, LimitEntries, 64, "count", "folder levels below a home or group folder"},
+	{FileNameBytes, LimitName, 255, "bytes", "one file or folder name"},
+	{AccountNameBytes, LimitName, 64, "bytes", "an account name (longer names are refused, never truncated)"},
+	{UnauthConnsPerIP, LimitConn, 32, "count", "connections from one IP address not yet logged in, over all listeners"},
+	{HeaderTimeoutSeconds, LimitTimeout, 20, "seconds", "time to send a request's headers (HTTP) or a command line before login"},
+	{BodyMinBytesPerSecond, LimitTimeout, 500, "bytes/s", "slowest accepted upload rate after the first 20 seconds"},
+	{IdleTimeoutSeconds, LimitTimeout, 120, "seconds", "idle time between requests on a kept-alive HTTP connection"},
+}
+
+// boundInfo finds a bound's row; it panics for a key not in the table,
+// which is a programming error caught by every test that asks for it.
+func boundInfo(k BoundKey) BoundInfo {
+	for _, b := range BoundTable {
+		if b.Key == k {
+			return b
+		}
+	}
+	panic("policy: unknown bound " + string(k))
+}
+
+// Bound is the number in force for k.
+func (e *Engine) Bound(k BoundKey) int64 {
+	if v, ok := e.bounds[k]; ok {
+		return v
+	}
+	return boundInfo(k).Default
+}
+
+// SetBound overrides one bound (from the config's [bounds]). It refuses an
+// unknown key or a number below 1, naming the key.
+func (e *Engine) SetBound(k BoundKey, v int64) error {
+	found := false
+	for _, b := range BoundTable {
+		found = found || b.Key == k
+	}
+	if !found {
+		return fmt.Errorf("unknown bound %q (known: %s)", k, knownBounds())
+	}
+	if v < 1 {
+		return fmt.Errorf("bound %s must be at least 1", k)
+	}
+	if e.bounds == nil {
+		e.bounds = map[BoundKey]int64{}
+	}
+	e.bounds[k] = v
+	return nil
+}
+
+// CheckBound refuses n when it is over the bound k, naming the bound's
+// rule, the number and the config key that raises it.
+func (e *Engine) CheckBound(k BoundKey, n int64) Decision {
+	limit := e.Bound(k)
+	if n <= limit {
+		return Allowed
+	}
+	b := boundInfo(k)
+	return Deny(b.Rule, "Grenze überschritten: %s (%s), höchstens %s.", b.What, k, formatBound(limit, b.Unit))
+}
+
+func formatBound(n int64, unit string) string {
+	if unit == "bytes" {
+		return FormatBytes(n)
+	}
+	return fmt.Sprintf("%d %s", n, unit)
+}
+
+func knownBounds() string {
+	keys := make([]string, len(BoundTable))
+	for i, b := range BoundTable {
+		keys[i] = string(b.Key)
+	}
+	sort.Strings(keys)
+	return fmt.Sprint(keys)
+}
