@@ -323,6 +323,9 @@ func (t *Tx) ensureMailboxes(account string) error {
 		if _, err := t.CreateMailbox(account, d.Name, d.SpecialUse); err != nil {
 			return err
 		}
+		if err := t.setSubscribed(account, d.Name, true); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -345,7 +348,8 @@ func (t *Tx) nextUIDValidity() (uint32, error) {
 	return uint32(next), b.Put([]byte("uidvalidity"), u64(next))
 }
 
-// CreateMailbox creates a mailbox; subscribed by default like most servers.
+// CreateMailbox creates a mailbox. It is not subscribed (RFC 3501: the
+// client subscribes); only the default mailboxes are.
 func (t *Tx) CreateMailbox(account, name, specialUse string) (*Mailbox, error) {
 	if err := CheckMailboxName(name); err != nil {
 		return nil, err
@@ -363,7 +367,7 @@ func (t *Tx) CreateMailbox(account, name, specialUse string) (*Mailbox, error) {
 		return nil, err
 	}
 	m := &Mailbox{ID: id, Account: account, Name: name, SpecialUse: specialUse,
-		UIDValidity: uv, UIDNext: 1, HighestModSeq: 1, Subscribed: true, Created: time.Now().UTC()}
+		UIDValidity: uv, UIDNext: 1, HighestModSeq: 1, Created: time.Now().UTC()}
 	if err := t.putMailbox(m); err != nil {
 		return nil, err
 	}
@@ -407,6 +411,11 @@ func (s *Store) DeleteMailbox(account, name string) error {
 }
 
 func (t *Tx) deleteMailbox(m *Mailbox) error {
+	if m.Subscribed { // the subscription outlives the mailbox
+		if err := t.bucket(bucketMailSubs).Put(nameKey(m.Account, m.Name), nil); err != nil {
+			return err
+		}
+	}
 	var uids []uint32
 	err := t.ForEachMessage(m.ID, func(msg *Message) error {
 		uids = append(uids, msg.UID)
@@ -472,11 +481,15 @@ func (s *Store) RenameMailbox(account, oldName, newName string) error {
 			if err := t.bucket(bucketMailboxNames).Delete(nameKey(account, m.Name)); err != nil {
 				return err
 			}
+			from := m.Name
 			m.Name = to
 			if err := t.putMailbox(&m); err != nil {
 				return err
 			}
 			if err := t.bucket(bucketMailboxNames).Put(nameKey(account, to), mboxKey(m.ID)); err != nil {
+				return err
+			}
+			if err := t.renameSubscription(account, from, to); err != nil {
 				return err
 			}
 			t.publish(Event{Kind: MailChanged, Account: account, Data: MailChange{
@@ -513,18 +526,6 @@ func (t *Tx) renameInbox(account, newName string) error {
 	}
 	_, err = t.Expunge(inbox.ID, uids, nil)
 	return err
-}
-
-// SetSubscribed records a SUBSCRIBE or UNSUBSCRIBE.
-func (s *Store) SetSubscribed(account, name string, on bool) error {
-	return s.update(func(t *Tx) error {
-		m, err := t.MailboxByName(account, name)
-		if err != nil {
-			return err
-		}
-		m.Subscribed = on
-		return t.putMailbox(m)
-	})
 }
 
 // ---- messages ----

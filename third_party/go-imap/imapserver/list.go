@@ -155,7 +155,7 @@ func readListCmd(dec *imapwire.Decoder) (ref string, patterns []string, options 
 
 	hasPatterns, err := dec.List(func() error {
 		pattern, err := readListMailbox(dec)
-		if err == nil && pattern != "" {
+		if err == nil {
 			patterns = append(patterns, pattern)
 		}
 		return err
@@ -169,9 +169,9 @@ func readListCmd(dec *imapwire.Decoder) (ref string, patterns []string, options 
 		if err != nil {
 			return "", nil, nil, err
 		}
-		if pattern != "" {
-			patterns = append(patterns, pattern)
-		}
+		// An empty pattern is not "no pattern": LIST "" "" asks for the
+		// hierarchy delimiter (RFC 3501 section 6.3.8).
+		patterns = append(patterns, pattern)
 	}
 
 	if dec.SP() { // list-return-opts
@@ -327,3 +327,9 @@ func matchList(name, delim, pattern string) bool {
 
 	return matchList(name[j:], delim, rest)
 }
+
+// IsLSub reports whether the command is LSUB rather than LIST (SUBSCRIBED):
+// RFC 3501 section 6.3.9 asks LSUB to list an unsubscribed parent of a
+// subscribed mailbox as \Noselect when "%" stops above it, which LIST
+// (SUBSCRIBED) must not do without RECURSIVEMATCH (RFC 5258 section 3).
+func (w *ListWriter) IsLSub() bool { return w.lsub }
