@@ -94,6 +94,7 @@ func New(opt Options) *Server {
 			imap.CapSearchRes:        {},
 			imap.CapBinary:           {},
 			imap.CapUnauthenticate:   {},
+			imap.CapID:               {},
 		},
 		Logger:       slogPrintf{opt.Logger},
 		TLSConfig:    opt.TLSConfig,

@@ -40,6 +40,7 @@ type session struct {
 var (
 	_ imapserver.SessionIMAP4rev2   = (*session)(nil)
 	_ imapserver.SessionAppendLimit = (*session)(nil)
+	_ imapserver.SessionID          = (*session)(nil)
 )
 
 func (s *session) st() *store.Store { return s.srv.opt.Store }

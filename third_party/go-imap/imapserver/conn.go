@@ -220,6 +220,8 @@ func (c *Conn) readCommand(dec *imapwire.Decoder) error {
 		err = c.handleLogout(dec)
 	case "CAPABILITY":
 		err = c.handleCapability(dec)
+	case "ID":
+		err = c.handleID(dec)
 	case "STARTTLS":
 		err = c.handleStartTLS(tag, dec)
 		sendOK = false

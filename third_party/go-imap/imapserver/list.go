@@ -206,7 +206,13 @@ func readListMailbox(dec *imapwire.Decoder) (string, error) {
 			return "", dec.Err()
 		}
 	}
-	return utf7.Decode(mailbox)
+	// A pattern is not a mailbox name: one that is not valid modified
+	// UTF-7 (such as "&'+,-") simply matches nothing encoded, it is no
+	// server error (RFC 3501 section 6.3.8).
+	if decoded, err := utf7.Decode(mailbox); err == nil {
+		return decoded, nil
+	}
+	return mailbox, nil
 }
 
 func isListChar(ch byte) bool {
