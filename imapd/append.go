@@ -43,9 +43,7 @@ func (s *session) Append(name string, r imap.LiteralReader, opts *imap.AppendOpt
 	if err != nil {
 		return nil, storeErr(err)
 	}
-	if s.view != nil && s.view.id == d.Mailbox {
-		s.syncView()
-	}
+	s.catchUp(d.Mailbox)
 	return &imap.AppendData{UID: imap.UID(d.UID), UIDValidity: d.UIDValidity}, nil
 }
 

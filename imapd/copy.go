@@ -47,8 +47,8 @@ func (s *session) copy(numSet imap.NumSet, dest string, move bool) (*imap.CopyDa
 		data.SourceUIDs.AddNum(imap.UID(res.Source[i]))
 		data.DestUIDs.AddNum(imap.UID(res.Dest[i]))
 	}
-	if !move {
-		s.syncView() // a copy into the selected mailbox shows up as EXISTS
+	if m, err := s.st().MailboxByName(s.account, mailboxName(dest)); err == nil {
+		s.catchUp(m.ID)
 	}
 	return data, nil
 }

@@ -96,7 +96,7 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, l *loaded, opts *imap.Fetc
 		rw.WriteUID(imap.UID(l.msg.UID))
 	}
 	if opts.Flags || withFlags {
-		rw.WriteFlags(imapFlags(l.msg.Flags))
+		rw.WriteFlags(s.withRecent(imapFlags(l.msg.Flags), l.msg.UID))
 	}
 	if opts.RFC822Size {
 		rw.WriteRFC822Size(l.msg.Size)

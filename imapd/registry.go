@@ -132,12 +132,21 @@ func (r *registry) acquire(id uint64) (*mailboxView, error) {
 	r.mu.Unlock()
 	var uids []uint32
 	var modseq uint64
+	var firstRecent uint32
+	var keywords map[string]string
 	err := r.st.View(func(t *store.Tx) error {
-		var err error
+		m, err := t.Mailbox(id)
+		if err != nil {
+			return err
+		}
+		firstRecent = m.RecentFrom()
+		if keywords, err = loadKeywords(t, id); err != nil {
+			return err
+		}
 		uids, modseq, err = t.UIDs(id)
 		return err
 	})
-	b.uids, b.modseq, b.loadErr = uids, modseq, err
+	b.uids, b.modseq, b.loadErr, b.firstRecent, b.keywords = uids, modseq, err, firstRecent, keywords
 	b.tracker = imapserver.NewMailboxTracker(uint32(len(uids)))
 	b.mu.Unlock()
 	if err != nil {
@@ -168,6 +177,11 @@ type mailboxView struct {
 	modseq  uint64
 	deleted bool
 	loadErr error
+	// firstRecent and recentOwner: see recent.go.
+	firstRecent uint32
+	recentOwner *session
+	// keywords: see keywords.go.
+	keywords map[string]string
 	changed chan struct{} // closed and replaced on every applied change
 }
 
@@ -190,12 +204,25 @@ func (b *mailboxView) apply(ch *store.MailChange) {
 			b.tracker.QueueExpunge(seq)
 		}
 	}
+	fresh := false
+	for _, m := range ch.Appended {
+		fresh = addKeywords(b.keywords, m.Flags) || fresh
+	}
+	for _, m := range ch.Flags {
+		fresh = addKeywords(b.keywords, m.Flags) || fresh
+	}
+	if fresh {
+		b.tracker.QueueMailboxFlags(b.flagsLocked())
+	}
 	if len(ch.Appended) > 0 {
+		var added []uint32
 		for _, m := range ch.Appended {
 			if n := len(b.uids); n == 0 || b.uids[n-1] < m.UID {
 				b.uids = append(b.uids, m.UID)
+				added = append(added, m.UID)
 			}
 		}
+		b.noteArrivals(added)
 		b.tracker.QueueNumMessages(uint32(len(b.uids)))
 	}
 	src, _ := ch.Origin.(*imapserver.SessionTracker)

@@ -154,12 +154,24 @@ func (m *searchMsg) match(c *imap.SearchCriteria, maxSeq, maxUID uint32) bool {
 		}
 	}
 	for _, f := range c.Flag {
-		if fl := storeFlags([]imap.Flag{f}); len(fl) == 0 || !m.msg.HasFlag(fl[0]) {
+		if isRecentFlag(f) {
+			if !m.s.isRecent(m.msg.UID) {
+				return false
+			}
+			continue
+		}
+		if fl := storeFlags([]imap.Flag{f}); len(fl) == 0 || !hasFlagFold(&m.msg, fl[0]) {
 			return false
 		}
 	}
 	for _, f := range c.NotFlag {
-		if fl := storeFlags([]imap.Flag{f}); len(fl) == 1 && m.msg.HasFlag(fl[0]) {
+		if isRecentFlag(f) {
+			if m.s.isRecent(m.msg.UID) {
+				return false
+			}
+			continue
+		}
+		if fl := storeFlags([]imap.Flag{f}); len(fl) == 1 && hasFlagFold(&m.msg, fl[0]) {
 			return false
 		}
 	}

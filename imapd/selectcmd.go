@@ -2,7 +2,6 @@ package imapd
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/emersion/go-imap/v2"
 
@@ -25,10 +24,16 @@ func (s *session) Select(name string, opts *imap.SelectOptions) (*imap.SelectDat
 	view.mu.Lock()
 	tracker := view.tracker.NewSession()
 	uids := append([]uint32(nil), view.uids...)
+	numRecent, persistRecent := s.claimRecent(view, uids, opts.ReadOnly)
 	view.mu.Unlock()
+	if persistRecent != 0 {
+		if err := s.st().SetFirstRecent(m.ID, persistRecent); err != nil {
+			s.unselect()
+			return nil, storeErr(err)
+		}
+	}
 	s.mbox, s.view, s.tracker, s.readOnly = m, view, tracker, opts.ReadOnly
 
-	keywords := map[string]struct{}{}
 	firstUnseen := uint32(0)
 	err = s.st().View(func(t *store.Tx) error {
 		cur, err := t.Mailbox(m.ID)
@@ -37,11 +42,6 @@ func (s *session) Select(name string, opts *imap.SelectOptions) (*imap.SelectDat
 		}
 		*m = *cur
 		return t.ForEachMessage(m.ID, func(msg *store.Message) error {
-			for _, f := range msg.Flags {
-				if !strings.HasPrefix(f, `\`) {
-					keywords[f] = struct{}{}
-				}
-			}
 			if firstUnseen == 0 && !msg.HasFlag(string(imap.FlagSeen)) {
 				if i, ok := slices.BinarySearch(uids, msg.UID); ok {
 					firstUnseen = uint32(i + 1)
@@ -54,7 +54,9 @@ func (s *session) Select(name string, opts *imap.SelectOptions) (*imap.SelectDat
 		s.unselect()
 		return nil, storeErr(err)
 	}
-	flags := mailboxFlags(keywords)
+	view.mu.Lock()
+	flags := view.flagsLocked()
+	view.mu.Unlock()
 	perm := []imap.Flag{}
 	if !opts.ReadOnly {
 		perm = append(append(perm, flags[:5]...), imap.FlagWildcard)
@@ -67,6 +69,7 @@ func (s *session) Select(name string, opts *imap.SelectOptions) (*imap.SelectDat
 		Flags:             flags,
 		PermanentFlags:    perm,
 		NumMessages:       uint32(len(uids)),
+		NumRecent:         uint32(numRecent),
 		FirstUnseenSeqNum: firstUnseen,
 		UIDNext:           imap.UID(uidNext),
 		UIDValidity:       m.UIDValidity,
@@ -80,8 +83,15 @@ func (s *session) Unselect() error {
 
 func (s *session) unselect() {
 	if s.tracker != nil {
+		if first := s.giveUpRecent(s.view); first != 0 {
+			// Arrivals this session saw stay seen after it.
+			if err := s.st().SetFirstRecent(s.view.id, first); err != nil {
+				s.srv.log.Warn("imap: recording \\Recent", "err", err)
+			}
+		}
 		s.tracker.Close()
 		s.srv.reg.release(s.view)
 	}
+	s.recent.reset()
 	s.mbox, s.view, s.tracker, s.readOnly, s.searchRes = nil, nil, nil, false, nil
 }

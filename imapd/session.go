@@ -33,6 +33,7 @@ type session struct {
 	readOnly bool
 	// searchRes is the last SEARCH result saved with RETURN (SAVE).
 	searchRes imap.UIDSet
+	recent    recentSet
 
 	killOnce sync.Once
 }
@@ -134,7 +135,10 @@ func (s *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 	if s.tracker == nil {
 		return nil
 	}
-	return s.tracker.Poll(w, allowExpunge)
+	if err := s.tracker.Poll(w, allowExpunge); err != nil {
+		return err
+	}
+	return s.reportRecent(w.WriteNumRecent)
 }
 
 func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
@@ -143,6 +147,33 @@ func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 		return nil
 	}
 	return s.tracker.Idle(w, stop)
+}
+
+// catchUp waits until the open view of mailbox id (this session's or
+// another's) has caught up with everything committed so far, so that a
+// session polling after this command's answer sees its effect.
+func (s *session) catchUp(id uint64) {
+	if s.view != nil && s.view.id == id {
+		s.syncView()
+		return
+	}
+	s.srv.reg.mu.Lock()
+	b := s.srv.reg.boxes[id]
+	s.srv.reg.mu.Unlock()
+	if b == nil {
+		return
+	}
+	var modseq uint64
+	err := s.st().View(func(t *store.Tx) error {
+		m, err := t.Mailbox(id)
+		if err == nil {
+			modseq = m.HighestModSeq
+		}
+		return err
+	})
+	if err == nil {
+		b.waitFor(modseq)
+	}
 }
 
 // syncView waits until the selected mailbox's view has caught up with

@@ -20,8 +20,24 @@ func (s *session) statusOf(m *store.Mailbox, opts *imap.StatusOptions) (*imap.St
 	n := m.Messages
 	d.NumMessages = &n
 	if opts.NumRecent {
-		zero := uint32(0)
-		d.NumRecent = &zero
+		from := m.RecentFrom()
+		if f, ok := s.srv.reg.firstRecent(m.ID); ok {
+			from = f // arrivals claimed by an open session
+		}
+		var recent uint32
+		err := s.st().View(func(t *store.Tx) error {
+			uids, _, err := t.UIDs(m.ID)
+			for _, u := range uids {
+				if u >= from {
+					recent++
+				}
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		d.NumRecent = &recent
 	}
 	if opts.Size {
 		size := m.Size

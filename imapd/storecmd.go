@@ -18,8 +18,19 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 	}[flags.Op]
 	// Origin = this session's tracker: other sessions get FETCH FLAGS from
 	// the feed, this one answers below.
-	if _, err := s.st().StoreFlags(s.view.id, uidsOf(items), op, storeFlags(flags.Flags), s.tracker); err != nil {
+	stored, fresh := s.view.canonical(storeFlags(flags.Flags))
+	if _, err := s.st().StoreFlags(s.view.id, uidsOf(items), op, stored, s.tracker); err != nil {
 		return err
+	}
+	if fresh {
+		// A new keyword is announced before the FETCH that shows it.
+		s.syncView()
+		s.view.mu.Lock()
+		f := s.view.flagsLocked()
+		s.view.mu.Unlock()
+		if err := w.WriteMailboxFlags(f); err != nil {
+			return err
+		}
 	}
 	if flags.Silent {
 		return nil
@@ -34,7 +45,7 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 		}
 		rw := w.CreateMessage(msgs[i].seq)
 		rw.WriteUID(imap.UID(msgs[i].msg.UID))
-		rw.WriteFlags(imapFlags(msgs[i].msg.Flags))
+		rw.WriteFlags(s.withRecent(imapFlags(msgs[i].msg.Flags), msgs[i].msg.UID))
 		if err := rw.Close(); err != nil {
 			return err
 		}

@@ -96,6 +96,9 @@ type Mailbox struct {
 	UIDNext       uint32    `json:"uid_next"`
 	HighestModSeq uint64    `json:"highest_modseq"`
 	Subscribed    bool      `json:"subscribed,omitempty"`
+	// FirstRecent is the lowest UID no read-write IMAP session has seen
+	// yet (\Recent, RFC 3501 §2.3.2); 0 in mailboxes older than it: none.
+	FirstRecent uint32 `json:"first_recent,omitempty"`
 	Messages      uint32    `json:"messages"`
 	Size          int64     `json:"size"`
 	Created       time.Time `json:"created"`
@@ -367,7 +370,7 @@ func (t *Tx) CreateMailbox(account, name, specialUse string) (*Mailbox, error) {
 		return nil, err
 	}
 	m := &Mailbox{ID: id, Account: account, Name: name, SpecialUse: specialUse,
-		UIDValidity: uv, UIDNext: 1, HighestModSeq: 1, Created: time.Now().UTC()}
+		UIDValidity: uv, UIDNext: 1, HighestModSeq: 1, FirstRecent: 1, Created: time.Now().UTC()}
 	if err := t.putMailbox(m); err != nil {
 		return nil, err
 	}

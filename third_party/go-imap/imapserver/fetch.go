@@ -713,3 +713,11 @@ func writeBodyFldLang(enc *imapwire.Encoder, l []string) {
 		})
 	}
 }
+
+// WriteMailboxFlags writes a FLAGS response in the middle of a command's
+// FETCH responses: a STORE that uses a keyword for the first time must
+// announce it before the FETCH that shows it (RFC 3501 section 7.2.6;
+// clients such as imaptest reject a keyword that is not in FLAGS).
+func (w *FetchWriter) WriteMailboxFlags(flags []imap.Flag) error {
+	return w.conn.writeFlags(flags)
+}

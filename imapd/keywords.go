@@ -1,0 +1,83 @@
+package imapd
+
+import (
+	"strings"
+
+	"github.com/emersion/go-imap/v2"
+
+	"schulhof/store"
+)
+
+// Keywords of one mailbox, as the view knows them: compared without
+// regard to case (RFC 3501 §2.3.2 flags are case-insensitive), shown in
+// the spelling first used. A keyword used for the first time is announced
+// to every session in an untagged FLAGS before any FETCH shows it.
+
+// loadKeywords collects the keywords in use in a mailbox.
+func loadKeywords(t *store.Tx, id uint64) (map[string]string, error) {
+	kw := map[string]string{}
+	err := t.ForEachMessage(id, func(msg *store.Message) error {
+		addKeywords(kw, msg.Flags)
+		return nil
+	})
+	return kw, err
+}
+
+// addKeywords records the keywords among flags; it reports whether any
+// was new.
+func addKeywords(kw map[string]string, flags []string) bool {
+	added := false
+	for _, f := range flags {
+		if strings.HasPrefix(f, `\`) {
+			continue
+		}
+		k := strings.ToLower(f)
+		if _, ok := kw[k]; !ok {
+			kw[k] = f
+			added = true
+		}
+	}
+	return added
+}
+
+// flagsLocked is the view's FLAGS (under b.mu).
+func (b *mailboxView) flagsLocked() []imap.Flag {
+	set := make(map[string]struct{}, len(b.keywords))
+	for _, f := range b.keywords {
+		set[f] = struct{}{}
+	}
+	return mailboxFlags(set)
+}
+
+// canonical spells the keywords among flags as the mailbox already does
+// and reports whether one of them is new to the mailbox.
+func (b *mailboxView) canonical(flags []string) (out []string, fresh bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out = make([]string, len(flags))
+	for i, f := range flags {
+		out[i] = f
+		if strings.HasPrefix(f, `\`) {
+			continue
+		}
+		if known, ok := b.keywords[strings.ToLower(f)]; ok {
+			out[i] = known
+		} else {
+			fresh = true
+		}
+	}
+	return out, fresh
+}
+
+// hasFlagFold is Message.HasFlag for a flag in any spelling.
+func hasFlagFold(m *store.Message, flag string) bool {
+	if m.HasFlag(flag) {
+		return true
+	}
+	for _, f := range m.Flags {
+		if strings.EqualFold(f, flag) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,150 @@
+package imapd
+
+import (
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/emersion/go-imap/v2"
+)
+
+// \Recent (RFC 3501 §2.3.2) for IMAP4rev1 sessions: a message is recent in
+// the one session that first sees it read-write. The mailbox's view keeps
+// the lowest UID nobody has claimed (firstRecent, persisted in the store)
+// and the read-write session that claims new arrivals (recentOwner).
+// EXAMINE shows what is recent without claiming it. IMAP4rev2 sessions
+// never see \Recent.
+
+const flagRecent imap.Flag = `\Recent`
+
+// recentSet is the UIDs recent in one session.
+type recentSet struct {
+	mu       sync.Mutex
+	uids     []uint32 // sorted
+	reported int      // count last sent as "* n RECENT"
+}
+
+func (r *recentSet) add(uids ...uint32) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, u := range uids {
+		if i, ok := slices.BinarySearch(r.uids, u); !ok {
+			r.uids = slices.Insert(r.uids, i, u)
+		}
+	}
+}
+
+func (r *recentSet) has(uid uint32) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := slices.BinarySearch(r.uids, uid)
+	return ok
+}
+
+func (r *recentSet) reset() {
+	r.mu.Lock()
+	r.uids, r.reported = nil, 0
+	r.mu.Unlock()
+}
+
+// claimRecent starts the session's recent set on SELECT/EXAMINE from the
+// view's UIDs (under view.mu) and returns how many are recent and, for a
+// read-write session, the new firstRecent to persist (0: nothing claimed).
+func (s *session) claimRecent(b *mailboxView, uids []uint32, readOnly bool) (n int, persist uint32) {
+	i, _ := slices.BinarySearch(uids, b.firstRecent)
+	s.recent.add(uids[i:]...)
+	s.recent.mu.Lock()
+	s.recent.reported = len(uids) - i
+	s.recent.mu.Unlock()
+	if readOnly {
+		return len(uids) - i, 0
+	}
+	b.recentOwner = s
+	if n := len(uids); n > 0 && uids[n-1] >= b.firstRecent {
+		b.firstRecent = uids[n-1] + 1
+		persist = b.firstRecent
+	}
+	return len(uids) - i, persist
+}
+
+// giveUpRecent ends the session's ownership of new arrivals (UNSELECT)
+// and returns the firstRecent to persist (0: none).
+func (s *session) giveUpRecent(b *mailboxView) uint32 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.recentOwner != s {
+		return 0
+	}
+	b.recentOwner = nil
+	return b.firstRecent
+}
+
+// noteArrivals hands new UIDs to the view's owner (under view.mu).
+func (b *mailboxView) noteArrivals(uids []uint32) {
+	if b.recentOwner == nil {
+		return
+	}
+	var mine []uint32
+	for _, u := range uids {
+		if u >= b.firstRecent {
+			mine = append(mine, u)
+			b.firstRecent = u + 1
+		}
+	}
+	b.recentOwner.recent.add(mine...)
+}
+
+// rev1 reports whether the session still speaks IMAP4rev1 (\Recent exists).
+func (s *session) rev1() bool { return !s.conn.EnabledCaps().Has(imap.CapIMAP4rev2) }
+
+func (s *session) isRecent(uid uint32) bool { return s.rev1() && s.recent.has(uid) }
+
+// withRecent adds \Recent to a message's flags where it is recent here.
+func (s *session) withRecent(flags []imap.Flag, uid uint32) []imap.Flag {
+	if s.isRecent(uid) {
+		return append(flags, flagRecent)
+	}
+	return flags
+}
+
+// reportRecent sends "* n RECENT" when the number of recent messages still
+// in the mailbox changed since it was last sent.
+func (s *session) reportRecent(write func(uint32) error) error {
+	if s.view == nil || !s.rev1() {
+		return nil
+	}
+	s.view.mu.Lock()
+	s.recent.mu.Lock()
+	n := 0
+	for _, u := range s.recent.uids {
+		if _, ok := slices.BinarySearch(s.view.uids, u); ok {
+			n++
+		}
+	}
+	changed := n != s.recent.reported
+	s.recent.reported = n
+	s.recent.mu.Unlock()
+	s.view.mu.Unlock()
+	if !changed {
+		return nil
+	}
+	return write(uint32(n))
+}
+
+func isRecentFlag(f imap.Flag) bool { return strings.EqualFold(string(f), string(flagRecent)) }
+
+// firstRecent is the open view's firstRecent, if the mailbox is open.
+func (r *registry) firstRecent(id uint64) (uint32, bool) {
+	r.mu.Lock()
+	b := r.boxes[id]
+	r.mu.Unlock()
+	if b == nil {
+		return 0, false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.loadErr != nil {
+		return 0, false
+	}
+	return b.firstRecent, true
+}
