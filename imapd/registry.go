@@ -182,7 +182,7 @@ type mailboxView struct {
 	recentOwner *session
 	// keywords: see keywords.go.
 	keywords map[string]string
-	changed chan struct{} // closed and replaced on every applied change
+	changed  chan struct{} // closed and replaced on every applied change
 }
 
 func (b *mailboxView) seqOf(uid uint32) (uint32, bool) {

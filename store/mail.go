@@ -88,20 +88,20 @@ const MailboxDelim = '/'
 
 // Mailbox is one folder of one account.
 type Mailbox struct {
-	ID            uint64    `json:"id"`
-	Account       string    `json:"account"`
-	Name          string    `json:"name"`
-	SpecialUse    string    `json:"special_use,omitempty"`
-	UIDValidity   uint32    `json:"uid_validity"`
-	UIDNext       uint32    `json:"uid_next"`
-	HighestModSeq uint64    `json:"highest_modseq"`
-	Subscribed    bool      `json:"subscribed,omitempty"`
+	ID            uint64 `json:"id"`
+	Account       string `json:"account"`
+	Name          string `json:"name"`
+	SpecialUse    string `json:"special_use,omitempty"`
+	UIDValidity   uint32 `json:"uid_validity"`
+	UIDNext       uint32 `json:"uid_next"`
+	HighestModSeq uint64 `json:"highest_modseq"`
+	Subscribed    bool   `json:"subscribed,omitempty"`
 	// FirstRecent is the lowest UID no read-write IMAP session has seen
 	// yet (\Recent, RFC 3501 §2.3.2); 0 in mailboxes older than it: none.
-	FirstRecent uint32 `json:"first_recent,omitempty"`
-	Messages      uint32    `json:"messages"`
-	Size          int64     `json:"size"`
-	Created       time.Time `json:"created"`
+	FirstRecent uint32    `json:"first_recent,omitempty"`
+	Messages    uint32    `json:"messages"`
+	Size        int64     `json:"size"`
+	Created     time.Time `json:"created"`
 }
 
 // Message is one message in one mailbox.
