@@ -828,9 +828,6 @@ func (s *Store) CopyMessages(src uint64, uids []uint32, account, dest string, mo
 			return err
 		}
 		res = &CopyResult{UIDValidity: dm.UIDValidity}
-		if dm.ID == src && move {
-			return nil // moving into the same mailbox changes nothing
-		}
 		var msgs []NewMessage
 		for _, uid := range uids {
 			msg, err := t.Message(src, uid)
@@ -852,10 +849,33 @@ func (s *Store) CopyMessages(src uint64, uids []uint32, account, dest string, mo
 		}
 		if move {
 			_, err = t.Expunge(src, res.Source, origin)
+			if err == nil && dm.ID == src {
+				t.mergeLastMailChanges()
+			}
 		}
 		return err
 	})
 	return res, err
+}
+
+// mergeLastMailChanges joins a MOVE into its own mailbox (new UIDs, the
+// old ones expunged, as RFC 6851 and Dovecot do) into one change, so
+// sessions see the EXPUNGE before the EXISTS that brings the copy back.
+func (t *Tx) mergeLastMailChanges() {
+	n := len(t.events)
+	if n < 2 {
+		return
+	}
+	a, okA := t.events[n-2].Data.(MailChange)
+	b, okB := t.events[n-1].Data.(MailChange)
+	if !okA || !okB || a.Mailbox != b.Mailbox {
+		return
+	}
+	a.Expunged = append(a.Expunged, b.Expunged...)
+	a.Flags = append(a.Flags, b.Flags...)
+	a.ModSeq = max(a.ModSeq, b.ModSeq)
+	t.events[n-2].Data = a
+	t.events = t.events[:n-1]
 }
 
 // deleteAllMail removes every mailbox of an account (account deletion).
