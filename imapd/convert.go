@@ -16,7 +16,7 @@ func toAddrs(in []mailmsg.Address) []imap.Address {
 	}
 	out := make([]imap.Address, len(in))
 	for i, a := range in {
-		out[i] = imap.Address{Name: a.Name, Mailbox: a.Mailbox, Host: a.Host}
+		out[i] = imap.Address{Name: a.Name, Route: a.Route, Mailbox: a.Mailbox, Host: a.Host}
 	}
 	return out
 }

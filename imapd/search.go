@@ -188,7 +188,7 @@ func (m *searchMsg) match(c *imap.SearchCriteria, maxSeq, maxUID uint32) bool {
 		found := false
 		for _, line := range m.headers() {
 			k, v, _ := strings.Cut(line, ": ")
-			if strings.EqualFold(k, h.Key) && contains(v, h.Value) {
+			if strings.EqualFold(k, h.Key) && (contains(v, h.Value) || addressContains(k, v, h.Value)) {
 				found = true
 				break
 			}
@@ -218,4 +218,21 @@ func (m *searchMsg) match(c *imap.SearchCriteria, maxSeq, maxUID uint32) bool {
 		}
 	}
 	return true
+}
+
+// addressContains matches FROM, TO, CC, BCC (and the other address
+// headers) against the parsed addresses too, as Dovecot does: a comment
+// inside an addr-spec, "<user (c)@ (c) host>", still is user@host.
+func addressContains(key, value, needle string) bool {
+	switch strings.ToLower(key) {
+	case "from", "to", "cc", "bcc", "sender", "reply-to":
+	default:
+		return false
+	}
+	for _, a := range mailmsg.ParseAddressList(value) {
+		if contains(a.AddressText(), needle) {
+			return true
+		}
+	}
+	return false
 }

@@ -27,6 +27,7 @@ const maxDepth = 32
 // Address is one address of an envelope.
 type Address struct {
 	Name    string `json:"n,omitempty"`
+	Route   string `json:"r,omitempty"` // obsolete source route (RFC 5322 §4.4)
 	Mailbox string `json:"m,omitempty"`
 	Host    string `json:"h,omitempty"`
 }
@@ -135,19 +136,7 @@ func ExtractEnvelope(h textproto.Header) Envelope {
 }
 
 func addressList(mh mail.Header, key string) []Address {
-	addrs, err := mh.AddressList(key)
-	if err != nil {
-		return nil
-	}
-	var out []Address
-	for _, a := range addrs {
-		mbox, host, ok := strings.Cut(a.Address, "@")
-		if !ok {
-			continue
-		}
-		out = append(out, Address{Name: a.Name, Mailbox: mbox, Host: host})
-	}
-	return out
+	return ParseAddressList(mh.Get(key))
 }
 
 // parsePart reads one part's body from r (its header already read) and

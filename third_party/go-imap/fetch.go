@@ -97,7 +97,10 @@ type Envelope struct {
 
 // Address represents a sender or recipient of a message.
 type Address struct {
-	Name    string
+	Name string
+	// Route is the obsolete source route ("@a.example,@b.example", RFC 5322
+	// section 4.4), the addr-adl of RFC 3501; usually empty.
+	Route   string
 	Mailbox string
 	Host    string
 }
