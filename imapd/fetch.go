@@ -1,6 +1,8 @@
 package imapd
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"os"
@@ -161,10 +163,29 @@ func writeSection(rw *imapserver.FetchResponseWriter, f *os.File, size int64, se
 		return wc.Close()
 	}
 	b := imapserver.ExtractBodySection(f, sec)
+	if len(sec.Part) > 0 && bytes.IndexByte(b, 0) >= 0 {
+		b = nulFree(b)
+	}
 	wc := rw.WriteBodySection(sec, int64(len(b)))
 	if _, err := wc.Write(b); err != nil {
 		wc.Close()
 		return err
 	}
 	return wc.Close()
+}
+
+// nulFree base64-encodes part content holding NUL, which no IMAP literal
+// may carry (RFC 3501 §4.3; a part APPENDed with binary transfer encoding,
+// RFC 3516): BODY[n] gives it base64, BINARY[n] the raw bytes.
+func nulFree(b []byte) []byte {
+	enc := base64.StdEncoding.EncodeToString(b)
+	var out bytes.Buffer
+	for len(enc) > 76 {
+		out.WriteString(enc[:76])
+		out.WriteString("\r\n")
+		enc = enc[76:]
+	}
+	out.WriteString(enc)
+	out.WriteString("\r\n")
+	return out.Bytes()
 }
