@@ -53,6 +53,9 @@ type Server struct {
 	// Serve hands accepted connections to the two servers through these.
 	local, remote *chanListener
 	serving       sync.WaitGroup
+	// open counts sessions until their Close ran (it may still write:
+	// the \Recent mark), so Close returns only after the last write.
+	open sync.WaitGroup
 	reg           *registry
 	log           *slog.Logger
 	// texts caches decoded message text for SEARCH BODY/TEXT.
@@ -157,11 +160,19 @@ func (s *Server) Close() error {
 	s.serving.Wait()
 	err := s.srv.Close() // ends the open connections
 	s.tls.Close()
+	done := make(chan struct{})
+	go func() { s.open.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(closeWait):
+		s.log.Warn("imap: sessions still closing after shutdown")
+	}
 	s.reg.close()
 	return err
 }
 
 func (s *Server) newSession(c *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+	s.open.Add(1)
 	return &session{srv: s, conn: c}, nil, nil
 }
 
@@ -235,3 +246,6 @@ func (p slogPrintf) Printf(format string, args ...any) {
 // killTimeout bounds how long a session being ended may take to flush its
 // BYE before the connection is cut.
 const killTimeout = 200 * time.Millisecond
+
+// closeWait bounds how long Close waits for sessions to finish closing.
+const closeWait = 5 * time.Second

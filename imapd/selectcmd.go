@@ -19,6 +19,9 @@ func (s *session) Select(name string, opts *imap.SelectOptions) (*imap.SelectDat
 	if err != nil {
 		return nil, storeErr(err)
 	}
+	// An open view may lag behind commits made before this SELECT (another
+	// session's STORE of a new keyword): FLAGS must include them.
+	view.waitFor(m.HighestModSeq)
 	// The session tracker and the message count must come from the same
 	// moment of the view.
 	view.mu.Lock()

@@ -48,6 +48,7 @@ func (s *session) st() *store.Store { return s.srv.opt.Store }
 
 // Close is called by the library when the connection ends.
 func (s *session) Close() error {
+	defer s.srv.open.Done()
 	s.unselect()
 	if s.account != "" {
 		s.srv.removeSession(s)
