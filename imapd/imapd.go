@@ -56,8 +56,8 @@ type Server struct {
 	// open counts sessions until their Close ran (it may still write:
 	// the \Recent mark), so Close returns only after the last write.
 	open sync.WaitGroup
-	reg           *registry
-	log           *slog.Logger
+	reg  *registry
+	log  *slog.Logger
 	// texts caches decoded message text for SEARCH BODY/TEXT.
 	texts *textCache
 
