@@ -162,6 +162,15 @@ func writeSection(rw *imapserver.FetchResponseWriter, f *os.File, size int64, se
 		}
 		return wc.Close()
 	}
+	if sec.Specifier == imap.PartSpecifierNone && len(sec.HeaderFields) == 0 && len(sec.HeaderFieldsNot) == 0 {
+		streamed, err := writePartStreamed(func(n int64) io.WriteCloser { return rw.WriteBodySection(sec, n) }, f, sec)
+		if streamed || err != nil {
+			return err
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+	}
 	b := imapserver.ExtractBodySection(f, sec)
 	if len(sec.Part) > 0 && bytes.IndexByte(b, 0) >= 0 {
 		b = nulFree(b)

@@ -45,6 +45,9 @@ func (c *Conn) availableCaps() []imap.Cap {
 			imap.CapLiteralMinus,
 		}...)
 	}
+	if _, ok := c.session.(SessionID); ok {
+		caps = append(caps, imap.CapID) // any state (RFC 2971 section 3)
+	}
 	if c.canStartTLS() {
 		caps = append(caps, imap.CapStartTLS)
 	}

@@ -1,0 +1,310 @@
+package imapd
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Compliance classes found with Dovecot's imaptest (the full suite runs in
+// internal/e2e/imaptest_test.go); these run without it.
+
+// raw is a line-level IMAP client: every command's untagged lines are kept.
+type raw struct {
+	t    *testing.T
+	conn net.Conn
+	r    *bufio.Reader
+	n    int
+}
+
+func dialRaw(t *testing.T, addr string) *raw {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	r := &raw{t: t, conn: c, r: bufio.NewReader(c)}
+	if l := r.line(); !strings.HasPrefix(l, "* OK") {
+		t.Fatalf("greeting %q", l)
+	}
+	return r
+}
+
+var literalAtEnd = regexp.MustCompile(`~?\{(\d+)\}\r\n$`)
+
+// line reads one response line; a literal's bytes are skipped and shown
+// as "{n}".
+func (r *raw) line() string {
+	r.t.Helper()
+	var out strings.Builder
+	for {
+		l, err := r.r.ReadString('\n')
+		if err != nil {
+			r.t.Fatalf("read: %v (after %q)", err, out.String())
+		}
+		m := literalAtEnd.FindStringSubmatch(l)
+		if m == nil {
+			out.WriteString(strings.TrimRight(l, "\r\n"))
+			return out.String()
+		}
+		n, _ := strconv.ParseInt(m[1], 10, 64)
+		out.WriteString(l[:len(l)-2])
+		if _, err := io.CopyN(io.Discard, r.r, n); err != nil {
+			r.t.Fatalf("literal: %v", err)
+		}
+	}
+}
+
+// cmd sends a command and returns its untagged lines; the tagged answer
+// must be OK.
+func (r *raw) cmd(format string, args ...any) []string {
+	r.t.Helper()
+	untagged, status := r.try(format, args...)
+	if !strings.HasPrefix(status, "OK") {
+		r.t.Fatalf("%s: %s", fmt.Sprintf(format, args...), status)
+	}
+	return untagged
+}
+
+func (r *raw) try(format string, args ...any) (untagged []string, status string) {
+	r.t.Helper()
+	r.n++
+	tag := fmt.Sprintf("t%d", r.n)
+	fmt.Fprintf(r.conn, "%s %s\r\n", tag, fmt.Sprintf(format, args...))
+	for {
+		l := r.line()
+		if strings.HasPrefix(l, tag+" ") {
+			return untagged, l[len(tag)+1:]
+		}
+		untagged = append(untagged, l)
+	}
+}
+
+func has(lines []string, sub string) bool {
+	for _, l := range lines {
+		if strings.Contains(l, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func index(lines []string, sub string) int {
+	for i, l := range lines {
+		if strings.Contains(l, sub) {
+			return i
+		}
+	}
+	return -1
+}
+
+// LIST "" "" names the delimiter (Thunderbird asks exactly this); a
+// pattern that is not modified UTF-7 is answered, not a server error.
+func TestLISTDelimiterAndOddPatterns(t *testing.T) {
+	e := newEnv(t, "Erika Muster")
+	r := dialRaw(t, e.addr)
+	r.cmd("LOGIN erika.muster %s", pw)
+	if l := r.cmd(`LIST "" ""`); !has(l, `* LIST (\Noselect) "/" ""`) {
+		t.Fatalf(`LIST "" "": %q`, l)
+	}
+	if l := r.cmd(`LSUB "" ""`); !has(l, `"/"`) {
+		t.Fatalf(`LSUB "" "": %q`, l)
+	}
+	r.cmd(`LIST "" !#$&'+,-.0123456789:;<=>?@^_|[}%%*`)
+	r.cmd(`LIST "" &-*`)
+}
+
+// ID works before login and keeps the connection (RFC 2971).
+func TestIDBeforeLogin(t *testing.T) {
+	e := newEnv(t, "Erika Muster")
+	r := dialRaw(t, e.addr)
+	if l := r.cmd("CAPABILITY"); !has(l, " ID") {
+		t.Fatalf("no ID capability: %q", l)
+	}
+	if l := r.cmd(`ID ("name" "Thunderbird" "version" "128.0")`); !has(l, `* ID ("name" "Schulhof")`) {
+		t.Fatalf("ID: %q", l)
+	}
+	if l := r.cmd("ID NIL"); !has(l, "* ID (") {
+		t.Fatalf("ID NIL: %q", l)
+	}
+	if _, st := r.try(`ID ("name")`); !strings.HasPrefix(st, "BAD") {
+		t.Fatalf("ID without value: %s", st)
+	}
+	r.cmd("LOGIN erika.muster %s", pw)
+}
+
+// \Recent belongs to the first read-write session that sees a message;
+// EXAMINE and STATUS show it without taking it; IMAP4rev2 never sees it.
+func TestRecent(t *testing.T) {
+	e := newEnv(t, "Erika Muster")
+	e.deliver(t, sample, "erika.muster")
+	e.deliver(t, sample, "erika.muster")
+	a := dialRaw(t, e.addr)
+	a.cmd("LOGIN erika.muster %s", pw)
+	if l := a.cmd("EXAMINE INBOX"); !has(l, "* 2 RECENT") {
+		t.Fatalf("EXAMINE: %q", l)
+	}
+	if l := a.cmd("STATUS INBOX (RECENT)"); !has(l, "RECENT 2") {
+		t.Fatalf("STATUS: %q", l)
+	}
+	if l := a.cmd("SELECT INBOX"); !has(l, "* 2 RECENT") {
+		t.Fatalf("SELECT: %q", l)
+	}
+	if l := a.cmd("FETCH 1 FLAGS"); !has(l, `\Recent`) {
+		t.Fatalf("FETCH: %q", l)
+	}
+	if l := a.cmd("SEARCH RECENT"); !has(l, "* SEARCH 1 2") {
+		t.Fatalf("SEARCH RECENT: %q", l)
+	}
+	b := dialRaw(t, e.addr)
+	b.cmd("LOGIN erika.muster %s", pw)
+	if l := b.cmd("SELECT INBOX"); !has(l, "* 0 RECENT") {
+		t.Fatalf("second SELECT: %q", l)
+	}
+	e.deliver(t, sample, "erika.muster")
+	// The arrival is recent in exactly one of the two sessions, which
+	// says so with RECENT after EXISTS.
+	var seenA, seenB []string
+	waitUntil(t, func() bool {
+		seenA, seenB = append(seenA, a.cmd("NOOP")...), append(seenB, b.cmd("NOOP")...)
+		return has(seenA, "* 3 EXISTS") && has(seenB, "* 3 EXISTS")
+	})
+	inA, inB := has(a.cmd("FETCH 3 FLAGS"), `\Recent`), has(b.cmd("FETCH 3 FLAGS"), `\Recent`)
+	if inA == inB || (inA && !has(seenA, "* 3 RECENT")) || (inB && !has(seenB, "* 1 RECENT")) {
+		t.Fatalf("arrival recent in A %v (%q), in B %v (%q)", inA, seenA, inB, seenB)
+	}
+	a.cmd("LOGOUT")
+	c := dialRaw(t, e.addr)
+	c.cmd("LOGIN erika.muster %s", pw)
+	c.cmd("ENABLE IMAP4rev2")
+	if l := c.cmd("SELECT INBOX"); has(l, "RECENT") {
+		t.Fatalf("IMAP4rev2 SELECT: %q", l)
+	}
+}
+
+// waitUntil polls a condition that depends on the change feed.
+func waitUntil(t *testing.T, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A keyword used for the first time is in FLAGS before any FETCH shows
+// it, for the session that set it and for the others; keywords compare
+// without case.
+func TestNewKeywordInFLAGS(t *testing.T) {
+	e := newEnv(t, "Erika Muster")
+	e.deliver(t, sample, "erika.muster")
+	a := dialRaw(t, e.addr)
+	a.cmd("LOGIN erika.muster %s", pw)
+	a.cmd("SELECT INBOX")
+	b := dialRaw(t, e.addr)
+	b.cmd("LOGIN erika.muster %s", pw)
+	b.cmd("SELECT INBOX")
+
+	l := a.cmd("STORE 1 +FLAGS ($Projekt)")
+	f, x := index(l, "* FLAGS"), index(l, "* 1 FETCH")
+	if f < 0 || x < 0 || f > x || !strings.Contains(l[f], "$Projekt") {
+		t.Fatalf("STORE answer: %q", l)
+	}
+	if l := b.cmd("NOOP"); !has(l, "$Projekt") || index(l, "* FLAGS") > index(l, "* 1 FETCH") {
+		t.Fatalf("other session: %q", l)
+	}
+	if l := a.cmd("STORE 1 +FLAGS ($PROJEKT)"); has(l, "$PROJEKT") {
+		t.Fatalf("second spelling stored: %q", l)
+	}
+	if l := a.cmd("SEARCH KEYWORD $projekt"); !has(l, "* SEARCH 1") {
+		t.Fatalf("SEARCH KEYWORD: %q", l)
+	}
+}
+
+// Subscriptions are names: they outlive their mailbox (\NonExistent),
+// CREATE does not subscribe, LSUB "%" shows an unsubscribed parent as
+// \Noselect (RFC 3501 §6.3.9), RECURSIVEMATCH gives CHILDINFO.
+func TestSubscriptions(t *testing.T) {
+	e := newEnv(t, "Erika Muster")
+	r := dialRaw(t, e.addr)
+	r.cmd("LOGIN erika.muster %s", pw)
+	r.cmd("CREATE Kurs/Bio")
+	r.cmd("CREATE Alt")
+	if l := r.cmd(`LIST (SUBSCRIBED) "" "Kurs*"`); len(l) != 0 {
+		t.Fatalf("CREATE subscribed: %q", l)
+	}
+	r.cmd("SUBSCRIBE Kurs/Bio")
+	r.cmd("SUBSCRIBE Alt")
+	r.cmd("DELETE Alt")
+	if l := r.cmd(`LIST (SUBSCRIBED) "" Alt`); !has(l, `\NonExistent`) || !has(l, `\Subscribed`) {
+		t.Fatalf("deleted subscribed: %q", l)
+	}
+	if l := r.cmd(`LSUB "" %%`); !has(l, `* LSUB (\Noselect) "/" "Kurs"`) {
+		t.Fatalf("LSUB %%: %q", l)
+	}
+	if l := r.cmd(`LIST (SUBSCRIBED RECURSIVEMATCH) "" %%`); !has(l, `"Kurs" (CHILDINFO ("SUBSCRIBED"))`) && !has(l, `Kurs (CHILDINFO ("SUBSCRIBED"))`) {
+		t.Fatalf("RECURSIVEMATCH: %q", l)
+	}
+}
+
+// MOVE into the selected mailbox itself gives the message a new UID.
+func TestMoveIntoSameMailbox(t *testing.T) {
+	e := newEnv(t, "Erika Muster")
+	e.deliver(t, sample, "erika.muster")
+	r := dialRaw(t, e.addr)
+	r.cmd("LOGIN erika.muster %s", pw)
+	r.cmd("SELECT INBOX")
+	l := r.cmd("MOVE 1 INBOX")
+	x, n := index(l, "* 1 EXPUNGE"), index(l, "* 1 EXISTS")
+	if !has(l, "COPYUID") || x < 0 || n < x {
+		t.Fatalf("MOVE: %q", l)
+	}
+	if l := r.cmd("FETCH 1 UID"); !has(l, "UID 2") {
+		t.Fatalf("after MOVE: %q", l)
+	}
+}
+
+// BODY[n] streams the part: fetching an 8 MiB attachment allocates far
+// less than the attachment.
+func TestFetchPartStreams(t *testing.T) {
+	e := newEnv(t, "Erika Muster")
+	const size = 8 << 20
+	var b strings.Builder
+	b.WriteString("Subject: gross\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n")
+	b.WriteString("--B\r\nContent-Type: text/plain\r\n\r\nHallo\r\n--B\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n")
+	line := strings.Repeat("QUJD", 19) + "\r\n"
+	for b.Len() < size {
+		b.WriteString(line)
+	}
+	b.WriteString("--B--\r\n")
+	e.deliver(t, b.String(), "erika.muster")
+	r := dialRaw(t, e.addr)
+	r.cmd("LOGIN erika.muster %s", pw)
+	r.cmd("SELECT INBOX")
+	r.cmd("FETCH 1 BODY.PEEK[2]<0.10>") // warm up
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	l := r.cmd("FETCH 1 BODY.PEEK[2]")
+	runtime.ReadMemStats(&after)
+	if !has(l, "BODY[2] {") {
+		t.Fatalf("FETCH: %q", l)
+	}
+	if m := regexp.MustCompile(`\{(\d+)\}`).FindStringSubmatch(l[0]); m == nil || len(m[1]) < 7 {
+		t.Fatalf("part length: %q", l[0])
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > size/4 {
+		t.Fatalf("FETCH BODY[2] allocated %d bytes for a %d byte part", alloc, size)
+	}
+}

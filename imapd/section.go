@@ -1,0 +1,137 @@
+package imapd
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"strings"
+
+	"github.com/emersion/go-imap/v2"
+	gomessage "github.com/emersion/go-message"
+	"github.com/emersion/go-message/textproto"
+)
+
+// BODY[n] streams the part from the blob instead of holding it in memory
+// (a 20 MB attachment fetched by ten clients is not 200 MB of RAM): one
+// pass counts the octets for the literal's length, a second one copies
+// them. The part numbering follows RFC 3501 §6.4.5 as the library's
+// extractor does: part 1 of a non-multipart message is its body, the
+// parts of a message/rfc822 part are those of the enclosed message.
+
+// openPart returns a reader of the body of part path (nil: no such part).
+func openPart(r io.Reader, path []int) io.Reader {
+	br := bufio.NewReader(r)
+	h, err := textproto.ReadHeader(br)
+	if err != nil {
+		return nil
+	}
+	var body io.Reader = br
+	if !isMultipart(h) && len(path) > 0 && path[0] == 1 {
+		path = path[1:]
+	}
+	parent := ""
+	for _, n := range path {
+		h, body = enterMessage(h, body, parent)
+		if !isMultipart(h) {
+			if n != 1 {
+				return nil
+			}
+			continue
+		}
+		mt, params := contentType(h)
+		mr := textproto.NewMultipartReader(body, params["boundary"])
+		var p *textproto.Part
+		for j := 1; j <= n; j++ {
+			if p, err = mr.NextPart(); err != nil {
+				return nil
+			}
+		}
+		parent, h, body = mt, p.Header, p
+	}
+	return body
+}
+
+// enterMessage steps into an enclosed message (message/rfc822, or a part
+// without Content-Type in multipart/digest).
+func enterMessage(h textproto.Header, body io.Reader, parent string) (textproto.Header, io.Reader) {
+	mt, _ := contentType(h)
+	if !h.Has("Content-Type") && parent == "multipart/digest" {
+		mt = "message/rfc822"
+	}
+	if mt == "message/rfc822" || mt == "message/global" {
+		br := bufio.NewReader(body)
+		inner, _ := textproto.ReadHeader(br)
+		return inner, br
+	}
+	return h, body
+}
+
+func contentType(h textproto.Header) (string, map[string]string) {
+	mh := gomessage.Header{Header: h}
+	mt, params, _ := mh.ContentType()
+	return mt, params
+}
+
+func isMultipart(h textproto.Header) bool {
+	mt, _ := contentType(h)
+	return strings.HasPrefix(mt, "multipart/")
+}
+
+// partSpan measures part path: its length in octets and whether it holds
+// a NUL (then it cannot be streamed as it is).
+func partSpan(f io.ReadSeeker, path []int) (n int64, nul, ok bool) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return 0, false, false
+	}
+	body := openPart(f, path)
+	if body == nil {
+		return 0, false, false
+	}
+	buf := make([]byte, 32<<10)
+	for {
+		k, err := body.Read(buf)
+		if bytes.IndexByte(buf[:k], 0) >= 0 {
+			nul = true
+		}
+		n += int64(k)
+		if err != nil {
+			return n, nul, true
+		}
+	}
+}
+
+// writePartStreamed writes BODY[path]<partial> by streaming; it reports
+// false when the part must go the buffered way (NUL inside).
+func writePartStreamed(w func(size int64) io.WriteCloser, f io.ReadSeeker, sec *imap.FetchItemBodySection) (bool, error) {
+	total, nul, ok := partSpan(f, sec.Part)
+	if nul {
+		return false, nil
+	}
+	off, n := int64(0), total
+	if p := sec.Partial; p != nil {
+		off = min(p.Offset, total)
+		n = min(p.Size, total-off)
+	}
+	wc := w(n)
+	if !ok || n == 0 {
+		return true, wc.Close()
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		wc.Close()
+		return true, err
+	}
+	body := openPart(f, sec.Part)
+	if body == nil {
+		wc.Close()
+		return true, io.ErrUnexpectedEOF
+	}
+	if _, err := io.CopyN(io.Discard, body, off); err != nil {
+		wc.Close()
+		return true, err
+	}
+	if _, err := io.CopyN(wc, body, n); err != nil {
+		wc.Close()
+		return true, err
+	}
+	return true, wc.Close()
+}
