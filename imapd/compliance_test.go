@@ -308,3 +308,26 @@ func TestFetchPartStreams(t *testing.T) {
 		t.Fatalf("FETCH BODY[2] allocated %d bytes for a %d byte part", alloc, size)
 	}
 }
+
+// A message arriving during IDLE is announced with EXISTS and RECENT.
+func TestRecentDuringIdle(t *testing.T) {
+	e := newEnv(t, "Erika Muster")
+	r := dialRaw(t, e.addr)
+	r.cmd("LOGIN erika.muster %s", pw)
+	r.cmd("SELECT INBOX")
+	fmt.Fprintf(r.conn, "i1 IDLE\r\n")
+	if l := r.line(); !strings.HasPrefix(l, "+") {
+		t.Fatalf("IDLE: %q", l)
+	}
+	e.deliver(t, sample, "erika.muster")
+	if l := r.line(); l != "* 1 EXISTS" {
+		t.Fatalf("first update %q", l)
+	}
+	if l := r.line(); l != "* 1 RECENT" {
+		t.Fatalf("after EXISTS %q", l)
+	}
+	fmt.Fprintf(r.conn, "DONE\r\n")
+	if l := r.line(); !strings.HasPrefix(l, "i1 OK") {
+		t.Fatalf("DONE: %q", l)
+	}
+}

@@ -147,7 +147,21 @@ func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 		<-stop
 		return nil
 	}
-	return s.tracker.Idle(w, stop)
+	// The library's SessionTracker.Idle, plus RECENT after EXISTS: the
+	// view signals every change it queued for the tracker.
+	for {
+		s.view.mu.Lock()
+		changed := s.view.changed
+		s.view.mu.Unlock()
+		if err := s.Poll(w, true); err != nil {
+			return err
+		}
+		select {
+		case <-changed:
+		case <-stop:
+			return nil
+		}
+	}
 }
 
 // catchUp waits until the open view of mailbox id (this session's or
