@@ -307,6 +307,17 @@ func TestFetchPartStreams(t *testing.T) {
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > size/4 {
 		t.Fatalf("FETCH BODY[2] allocated %d bytes for a %d byte part", alloc, size)
 	}
+	// BINARY[2] decodes while streaming (6 MiB decoded).
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	l = r.cmd("FETCH 1 (BINARY.SIZE[2] BINARY.PEEK[2])")
+	runtime.ReadMemStats(&after)
+	if !has(l, "BINARY[2] ~{") || !has(l, "BINARY.SIZE[2] ") {
+		t.Fatalf("FETCH BINARY: %q", l)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > size/4 {
+		t.Fatalf("FETCH BINARY[2] allocated %d bytes for a %d byte part", alloc, size)
+	}
 }
 
 // A message arriving during IDLE is announced with EXISTS and RECENT.

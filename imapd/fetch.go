@@ -126,6 +126,14 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, l *loaded, opts *imap.Fetc
 			}
 		}
 		for _, sec := range opts.BinarySection {
+			if len(sec.Part) > 0 {
+				err := writeBinaryStreamed(func(n int64) io.WriteCloser { return rw.WriteBinarySection(sec, n) }, f, sec)
+				if err != nil {
+					rw.Close()
+					return err
+				}
+				continue
+			}
 			f.Seek(0, io.SeekStart)
 			b := imapserver.ExtractBinarySection(f, sec)
 			wc := rw.WriteBinarySection(sec, int64(len(b)))
@@ -136,6 +144,10 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, l *loaded, opts *imap.Fetc
 			}
 		}
 		for _, sec := range opts.BinarySectionSize {
+			if len(sec.Part) > 0 {
+				rw.WriteBinarySectionSize(sec, uint32(min(binarySize(f, sec.Part), 0xffffffff)))
+				continue
+			}
 			f.Seek(0, io.SeekStart)
 			rw.WriteBinarySectionSize(sec, imapserver.ExtractBinarySectionSize(f, sec))
 		}

@@ -20,10 +20,16 @@ import (
 
 // openPart returns a reader of the body of part path (nil: no such part).
 func openPart(r io.Reader, path []int) io.Reader {
+	_, body := openPartHeader(r, path)
+	return body
+}
+
+// openPartHeader is openPart with the part's MIME header.
+func openPartHeader(r io.Reader, path []int) (textproto.Header, io.Reader) {
 	br := bufio.NewReader(r)
 	h, err := textproto.ReadHeader(br)
 	if err != nil {
-		return nil
+		return h, nil
 	}
 	var body io.Reader = br
 	if !isMultipart(h) && len(path) > 0 && path[0] == 1 {
@@ -34,7 +40,7 @@ func openPart(r io.Reader, path []int) io.Reader {
 		h, body = enterMessage(h, body, parent)
 		if !isMultipart(h) {
 			if n != 1 {
-				return nil
+				return h, nil
 			}
 			continue
 		}
@@ -43,12 +49,12 @@ func openPart(r io.Reader, path []int) io.Reader {
 		var p *textproto.Part
 		for j := 1; j <= n; j++ {
 			if p, err = mr.NextPart(); err != nil {
-				return nil
+				return h, nil
 			}
 		}
 		parent, h, body = mt, p.Header, p
 	}
-	return body
+	return h, body
 }
 
 // enterMessage steps into an enclosed message (message/rfc822, or a part
@@ -134,4 +140,61 @@ func writePartStreamed(w func(size int64) io.WriteCloser, f io.ReadSeeker, sec *
 		return true, err
 	}
 	return true, wc.Close()
+}
+
+// BINARY[n] (RFC 3516) streams the decoded part the same way.
+
+// openDecoded returns the part's content with its transfer encoding
+// undone (nil: no such part or an encoding that cannot be undone).
+func openDecoded(f io.ReadSeeker, path []int) io.Reader {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil
+	}
+	h, body := openPartHeader(f, path)
+	if body == nil {
+		return nil
+	}
+	e, err := gomessage.New(gomessage.Header{Header: h}, body)
+	if err != nil && e == nil {
+		return nil
+	}
+	return e.Body
+}
+
+// binarySize is BINARY.SIZE[path]: the decoded octets (0: no such part).
+func binarySize(f io.ReadSeeker, path []int) int64 {
+	r := openDecoded(f, path)
+	if r == nil {
+		return 0
+	}
+	n, _ := io.Copy(io.Discard, r)
+	return n
+}
+
+// writeBinaryStreamed writes BINARY[path]<partial>.
+func writeBinaryStreamed(w func(size int64) io.WriteCloser, f io.ReadSeeker, sec *imap.FetchItemBinarySection) error {
+	total := binarySize(f, sec.Part)
+	off, n := int64(0), total
+	if p := sec.Partial; p != nil {
+		off = min(p.Offset, total)
+		n = min(p.Size, total-off)
+	}
+	wc := w(n)
+	if n == 0 {
+		return wc.Close()
+	}
+	r := openDecoded(f, sec.Part)
+	if r == nil {
+		wc.Close()
+		return io.ErrUnexpectedEOF
+	}
+	if _, err := io.CopyN(io.Discard, r, off); err != nil {
+		wc.Close()
+		return err
+	}
+	if _, err := io.CopyN(wc, r, n); err != nil {
+		wc.Close()
+		return err
+	}
+	return wc.Close()
 }
