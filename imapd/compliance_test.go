@@ -221,8 +221,13 @@ func TestNewKeywordInFLAGS(t *testing.T) {
 	if f < 0 || x < 0 || f > x || !strings.Contains(l[f], "$Projekt") {
 		t.Fatalf("STORE answer: %q", l)
 	}
-	if l := b.cmd("NOOP"); !has(l, "$Projekt") || index(l, "* FLAGS") > index(l, "* 1 FETCH") {
+	// The other session asks FETCH FLAGS before any NOOP: FLAGS first.
+	if l := b.cmd("FETCH 1 FLAGS"); index(l, "* FLAGS") < 0 || index(l, "* FLAGS") > index(l, "$Projekt") {
 		t.Fatalf("other session: %q", l)
+	}
+	a.cmd("STORE 1 +FLAGS ($Neu)")
+	if l := b.cmd("STORE 1 +FLAGS (\\Seen)"); index(l, "* FLAGS") < 0 || index(l, "* FLAGS") > index(l, "$Neu") {
+		t.Fatalf("other session's STORE: %q", l)
 	}
 	if l := a.cmd("STORE 1 +FLAGS ($PROJEKT)"); has(l, "$PROJEKT") {
 		t.Fatalf("second spelling stored: %q", l)

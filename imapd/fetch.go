@@ -81,6 +81,11 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, opts *ima
 	if err != nil {
 		return err
 	}
+	if opts.Flags || markSeen {
+		if err := s.announceLoaded(w, msgs); err != nil {
+			return err
+		}
+	}
 	for i := range msgs {
 		if msgs[i].seq == 0 {
 			continue // not announced to this client yet

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
 
 	"schulhof/store"
 )
@@ -80,4 +81,45 @@ func hasFlagFold(m *store.Message, flag string) bool {
 		}
 	}
 	return false
+}
+
+// announceKeywords writes FLAGS before a command's FETCH responses when
+// the view knows keywords this client has not been told of yet (another
+// session's STORE queued them for the next poll, which comes after).
+func (s *session) announceKeywords(w *imapserver.FetchWriter) error {
+	s.view.mu.Lock()
+	gen := s.view.kwGen
+	var f []imap.Flag
+	if gen > s.kwSeen {
+		f = s.view.flagsLocked()
+	}
+	s.view.mu.Unlock()
+	if f == nil {
+		return nil
+	}
+	s.kwSeen = gen
+	return w.WriteMailboxFlags(f)
+}
+
+// announceLoaded is announceKeywords for messages just read from the
+// store: one may carry a keyword another session committed that the view
+// has not applied yet, so the view catches up first.
+func (s *session) announceLoaded(w *imapserver.FetchWriter, msgs []loaded) error {
+	s.view.mu.Lock()
+	unknown := false
+	for i := range msgs {
+		for _, f := range msgs[i].msg.Flags {
+			if strings.HasPrefix(f, `\`) {
+				continue
+			}
+			if _, ok := s.view.keywords[strings.ToLower(f)]; !ok {
+				unknown = true
+			}
+		}
+	}
+	s.view.mu.Unlock()
+	if unknown {
+		s.syncView()
+	}
+	return s.announceKeywords(w)
 }

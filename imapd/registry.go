@@ -24,6 +24,9 @@ type registry struct {
 
 	mu    sync.Mutex
 	boxes map[uint64]*mailboxView
+	// keywords remembers each closed view's keywords: FLAGS never drops
+	// one while the process runs (clients that saw it keep using it).
+	keywords map[uint64]map[string]string
 	sub   *store.Subscription
 	done  chan struct{}
 	// resyncs counts overflows (tests, logs).
@@ -43,7 +46,7 @@ func feedFilter(e store.Event) bool {
 }
 
 func newRegistry(st *store.Store, log *slog.Logger, account func(store.Event), recheck func()) *registry {
-	r := &registry{st: st, log: log, account: account, recheck: recheck, boxes: map[uint64]*mailboxView{}, done: make(chan struct{})}
+	r := &registry{st: st, log: log, account: account, recheck: recheck, boxes: map[uint64]*mailboxView{}, keywords: map[uint64]map[string]string{}, done: make(chan struct{})}
 	r.sub = st.Feed().Subscribe(feedBuffer, feedFilter)
 	go r.run()
 	return r
@@ -146,6 +149,13 @@ func (r *registry) acquire(id uint64) (*mailboxView, error) {
 		uids, modseq, err = t.UIDs(id)
 		return err
 	})
+	r.mu.Lock()
+	for k, v := range r.keywords[id] {
+		if keywords != nil {
+			keywords[k] = v
+		}
+	}
+	r.mu.Unlock()
 	b.uids, b.modseq, b.loadErr, b.firstRecent, b.keywords = uids, modseq, err, firstRecent, keywords
 	b.tracker = imapserver.NewMailboxTracker(uint32(len(uids)))
 	b.mu.Unlock()
@@ -162,6 +172,11 @@ func (r *registry) release(b *mailboxView) {
 	b.refs--
 	if b.refs == 0 && r.boxes[b.id] == b {
 		delete(r.boxes, b.id)
+		b.mu.Lock()
+		if b.keywords != nil && !b.deleted {
+			r.keywords[b.id] = b.keywords
+		}
+		b.mu.Unlock()
 	}
 }
 
@@ -182,6 +197,7 @@ type mailboxView struct {
 	recentOwner *session
 	// keywords: see keywords.go.
 	keywords map[string]string
+	kwGen    uint64 // counts keywords added since the view was loaded
 	changed  chan struct{} // closed and replaced on every applied change
 }
 
@@ -212,6 +228,7 @@ func (b *mailboxView) apply(ch *store.MailChange) {
 		fresh = addKeywords(b.keywords, m.Flags) || fresh
 	}
 	if fresh {
+		b.kwGen++
 		b.tracker.QueueMailboxFlags(b.flagsLocked())
 	}
 	if len(ch.Appended) > 0 {

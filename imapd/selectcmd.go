@@ -59,6 +59,7 @@ func (s *session) Select(name string, opts *imap.SelectOptions) (*imap.SelectDat
 	}
 	view.mu.Lock()
 	flags := view.flagsLocked()
+	s.kwSeen = view.kwGen
 	view.mu.Unlock()
 	perm := []imap.Flag{}
 	if !opts.ReadOnly {

@@ -34,6 +34,8 @@ type session struct {
 	// searchRes is the last SEARCH result saved with RETURN (SAVE).
 	searchRes imap.UIDSet
 	recent    recentSet
+	// kwSeen is the view's kwGen this client's FLAGS is known to cover.
+	kwSeen uint64
 
 	killOnce sync.Once
 }
@@ -136,9 +138,14 @@ func (s *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 	if s.tracker == nil {
 		return nil
 	}
+	// Every FLAGS queued before this point goes out with this poll.
+	s.view.mu.Lock()
+	gen := s.view.kwGen
+	s.view.mu.Unlock()
 	if err := s.tracker.Poll(w, allowExpunge); err != nil {
 		return err
 	}
+	s.kwSeen = max(s.kwSeen, gen)
 	return s.reportRecent(w.WriteNumRecent)
 }
 

@@ -23,20 +23,19 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 		return err
 	}
 	if fresh {
-		// A new keyword is announced before the FETCH that shows it.
-		s.syncView()
-		s.view.mu.Lock()
-		f := s.view.flagsLocked()
-		s.view.mu.Unlock()
-		if err := w.WriteMailboxFlags(f); err != nil {
-			return err
-		}
+		s.syncView() // the view learns the new keyword
+	}
+	if err := s.announceKeywords(w); err != nil {
+		return err
 	}
 	if flags.Silent {
 		return nil
 	}
 	msgs, err := s.load(items, false)
 	if err != nil {
+		return err
+	}
+	if err := s.announceLoaded(w, msgs); err != nil {
 		return err
 	}
 	for i := range msgs {
