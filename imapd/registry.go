@@ -27,8 +27,8 @@ type registry struct {
 	// keywords remembers each closed view's keywords: FLAGS never drops
 	// one while the process runs (clients that saw it keep using it).
 	keywords map[uint64]map[string]string
-	sub   *store.Subscription
-	done  chan struct{}
+	sub      *store.Subscription
+	done     chan struct{}
 	// resyncs counts overflows (tests, logs).
 	resyncs atomic.Int64
 }
@@ -197,7 +197,7 @@ type mailboxView struct {
 	recentOwner *session
 	// keywords: see keywords.go.
 	keywords map[string]string
-	kwGen    uint64 // counts keywords added since the view was loaded
+	kwGen    uint64        // counts keywords added since the view was loaded
 	changed  chan struct{} // closed and replaced on every applied change
 }
 
