@@ -170,6 +170,13 @@ func TestRecent(t *testing.T) {
 	if l := b.cmd("SELECT INBOX"); !has(l, "* 0 RECENT") {
 		t.Fatalf("second SELECT: %q", l)
 	}
+	// Another session's flag change keeps \Recent in this one's FETCH.
+	b.cmd("STORE 1 +FLAGS (\\Flagged)")
+	var upd []string
+	waitUntil(t, func() bool { upd = append(upd, a.cmd("NOOP")...); return has(upd, "* 1 FETCH") })
+	if !has(upd, `\Recent`) || !has(upd, `\Flagged`) {
+		t.Fatalf("unilateral FETCH: %q", upd)
+	}
 	e.deliver(t, sample, "erika.muster")
 	// The arrival is recent in exactly one of the two sessions, which
 	// says so with RECENT after EXISTS.

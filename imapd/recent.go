@@ -102,7 +102,10 @@ func (s *session) isRecent(uid uint32) bool { return s.rev1() && s.recent.has(ui
 // withRecent adds \Recent to a message's flags where it is recent here.
 func (s *session) withRecent(flags []imap.Flag, uid uint32) []imap.Flag {
 	if s.isRecent(uid) {
-		return append(flags, flagRecent)
+		// flags may be shared with other sessions: never append in place
+		out := make([]imap.Flag, len(flags), len(flags)+1)
+		copy(out, flags)
+		return append(out, flagRecent)
 	}
 	return flags
 }

@@ -26,6 +26,9 @@ func (s *session) Select(name string, opts *imap.SelectOptions) (*imap.SelectDat
 	// moment of the view.
 	view.mu.Lock()
 	tracker := view.tracker.NewSession()
+	tracker.SetSessionFlags(func(uid imap.UID, flags []imap.Flag) []imap.Flag {
+		return s.withRecent(flags, uint32(uid))
+	})
 	uids := append([]uint32(nil), view.uids...)
 	numRecent, persistRecent := s.claimRecent(view, uids, opts.ReadOnly)
 	view.mu.Unlock()

@@ -117,6 +117,19 @@ type SessionTracker struct {
 	mutex   sync.Mutex
 	queue   []trackerUpdate
 	updates chan<- struct{}
+
+	sessionFlags func(uid imap.UID, flags []imap.Flag) []imap.Flag
+}
+
+// SetSessionFlags installs a function that adds the session's own flags
+// (\Recent, RFC 3501 section 2.3.2) to the flags of a queued FETCH FLAGS
+// update before it is written: the update is shared by every session of
+// the mailbox, but a FETCH FLAGS response replaces the client's whole
+// flag list, so a flag only this session has must not be missing from it.
+func (t *SessionTracker) SetSessionFlags(f func(uid imap.UID, flags []imap.Flag) []imap.Flag) {
+	t.mutex.Lock()
+	t.sessionFlags = f
+	t.mutex.Unlock()
 }
 
 // Close unregisters the session.
@@ -166,6 +179,7 @@ func (t *SessionTracker) Poll(w *UpdateWriter, allowExpunge bool) error {
 			t.queue = nil
 		}
 	}
+	sessionFlags := t.sessionFlags
 	t.mutex.Unlock()
 
 	for _, update := range updates {
@@ -178,7 +192,11 @@ func (t *SessionTracker) Poll(w *UpdateWriter, allowExpunge bool) error {
 		case update.mailboxFlags != nil:
 			err = w.WriteMailboxFlags(update.mailboxFlags)
 		case update.fetch != nil:
-			err = w.WriteMessageFlags(update.fetch.seqNum, update.fetch.uid, update.fetch.flags)
+			flags := update.fetch.flags
+			if sessionFlags != nil {
+				flags = sessionFlags(update.fetch.uid, flags)
+			}
+			err = w.WriteMessageFlags(update.fetch.seqNum, update.fetch.uid, flags)
 		default:
 			panic(fmt.Errorf("imapserver: unknown tracker update %#v", update))
 		}
