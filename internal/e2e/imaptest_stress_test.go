@@ -32,7 +32,7 @@ func TestImaptestStress(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(secs+60)*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, bin, "host=127.0.0.1", "port="+port(e.imapAddr),
-		"user="+user, "pass="+pw, "mbox="+mbox, "secs="+strconv.Itoa(secs), "no_pipelining").CombinedOutput()
+		"user="+user, "pass="+pw, "mbox="+mbox, "secs="+strconv.Itoa(secs)).CombinedOutput()
 	t.Logf("imaptest stress (%v):\n%s", err, out)
 	if containsErrorLine(out) {
 		t.Errorf("imaptest reported errors")
