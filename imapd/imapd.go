@@ -72,6 +72,7 @@ func New(opt Options) *Server {
 	if opt.Policy == nil {
 		opt.Policy = policy.NewEngine()
 	}
+	opt.Store.SetMailLimits(mailLimits(opt.Policy))
 	s := &Server{opt: opt, log: opt.Logger, sessions: map[string]map[*session]struct{}{},
 		texts: newTextCache(64 << 20)}
 	s.reg = newRegistry(opt.Store, opt.Logger, s.accountChanged, s.recheckAccounts)

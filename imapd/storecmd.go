@@ -19,7 +19,7 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 	// Origin = this session's tracker: other sessions get FETCH FLAGS from
 	// the feed, this one answers below.
 	if _, err := s.st().StoreFlags(s.view.id, uidsOf(items), op, storeFlags(flags.Flags), s.tracker); err != nil {
-		return err
+		return s.storeErr(err)
 	}
 	if flags.Silent {
 		return nil

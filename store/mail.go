@@ -99,6 +99,9 @@ type Mailbox struct {
 	Messages      uint32    `json:"messages"`
 	Size          int64     `json:"size"`
 	Created       time.Time `json:"created"`
+	// KeywordIndex: the mailbox's keywords are in mailkeywords
+	// (maillimits.go); false only for mailboxes older than that index.
+	KeywordIndex bool `json:"keyword_index,omitempty"`
 }
 
 // Message is one message in one mailbox.
@@ -144,9 +147,13 @@ func msgKey(mbox uint64, uid uint32) []byte {
 
 func nameKey(account, name string) []byte { return []byte(account + "\x00" + name) }
 
+// maxStoredName is what a key can carry; the bound users meet is lower
+// (MailLimits.MailboxNameBytes).
+const maxStoredName = 4096
+
 // CheckMailboxName refuses names that cannot be stored or shown.
 func CheckMailboxName(name string) error {
-	if name == "" || len(name) > 512 || strings.ContainsAny(name, "\x00\r\n*%") ||
+	if name == "" || len(name) > maxStoredName || strings.ContainsAny(name, "\x00\r\n*%") ||
 		strings.HasPrefix(name, "/") || strings.HasSuffix(name, "/") || strings.Contains(name, "//") {
 		return fmt.Errorf("%w: %q", ErrBadMailboxName, name)
 	}
@@ -320,7 +327,7 @@ func (t *Tx) ensureMailboxes(account string) error {
 		if t.bucket(bucketMailboxNames).Get(nameKey(account, d.Name)) != nil {
 			continue
 		}
-		if _, err := t.CreateMailbox(account, d.Name, d.SpecialUse); err != nil {
+		if _, err := t.createMailbox(account, d.Name, d.SpecialUse); err != nil {
 			return err
 		}
 	}
@@ -346,7 +353,26 @@ func (t *Tx) nextUIDValidity() (uint32, error) {
 }
 
 // CreateMailbox creates a mailbox; subscribed by default like most servers.
+// The account's mailbox count and the name's length are bounded
+// (MailLimits).
 func (t *Tx) CreateMailbox(account, name, specialUse string) (*Mailbox, error) {
+	if err := CheckMailboxName(name); err != nil {
+		return nil, err
+	}
+	if err := t.checkMailboxNameBytes(name); err != nil {
+		return nil, err
+	}
+	if t.bucket(bucketMailboxNames).Get(nameKey(account, name)) == nil {
+		if err := t.checkMailboxCount(account); err != nil {
+			return nil, err
+		}
+	}
+	return t.createMailbox(account, name, specialUse)
+}
+
+// createMailbox creates a mailbox without the bounds (the defaults every
+// account has).
+func (t *Tx) createMailbox(account, name, specialUse string) (*Mailbox, error) {
 	if err := CheckMailboxName(name); err != nil {
 		return nil, err
 	}
@@ -363,7 +389,8 @@ func (t *Tx) CreateMailbox(account, name, specialUse string) (*Mailbox, error) {
 		return nil, err
 	}
 	m := &Mailbox{ID: id, Account: account, Name: name, SpecialUse: specialUse,
-		UIDValidity: uv, UIDNext: 1, HighestModSeq: 1, Subscribed: true, Created: time.Now().UTC()}
+		UIDValidity: uv, UIDNext: 1, HighestModSeq: 1, Subscribed: true, Created: time.Now().UTC(),
+		KeywordIndex: true}
 	if err := t.putMailbox(m); err != nil {
 		return nil, err
 	}
@@ -428,6 +455,9 @@ func (t *Tx) deleteMailbox(m *Mailbox) error {
 	if err := t.bucket(bucketMailboxNames).Delete(nameKey(m.Account, m.Name)); err != nil {
 		return err
 	}
+	if err := t.deleteKeywords(m.ID); err != nil {
+		return err
+	}
 	t.publish(Event{Kind: MailChanged, Account: m.Account, Data: MailChange{
 		Mailbox: m.ID, Account: m.Account, ModSeq: m.HighestModSeq + 1, Expunged: uids, Deleted: true}})
 	return t.bucket(bucketMailboxes).Delete(mboxKey(m.ID))
@@ -441,6 +471,9 @@ func (s *Store) RenameMailbox(account, oldName, newName string) error {
 			return ErrInboxProtected
 		}
 		if err := CheckMailboxName(newName); err != nil {
+			return err
+		}
+		if err := t.checkMailboxNameBytes(newName); err != nil {
 			return err
 		}
 		if strings.EqualFold(oldName, Inbox) {
@@ -468,6 +501,9 @@ func (s *Store) RenameMailbox(account, oldName, newName string) error {
 			}
 			if t.bucket(bucketMailboxNames).Get(nameKey(account, to)) != nil {
 				return fmt.Errorf("%w: %q", ErrMailboxExists, to)
+			}
+			if err := t.checkMailboxNameBytes(to); err != nil {
+				return err // a child's name grows with its parent's
 			}
 			if err := t.bucket(bucketMailboxNames).Delete(nameKey(account, m.Name)); err != nil {
 				return err
@@ -620,6 +656,9 @@ func (t *Tx) appendMessages(m *Mailbox, msgs []NewMessage, origin any) ([]uint32
 		}
 		msg := Message{UID: m.UIDNext, Blob: nm.Blob.Hash, Size: nm.Blob.Size,
 			Internal: nm.Internal.UTC(), Flags: normFlags(nm.Flags), ModSeq: m.HighestModSeq}
+		if err := t.addKeywords(m, msg.Flags); err != nil {
+			return nil, err
+		}
 		if err := t.addBlobRef(nm.Blob.Hash, nm.Meta); err != nil {
 			return nil, err
 		}
@@ -718,6 +757,13 @@ func (t *Tx) StoreFlags(mbox uint64, uids []uint32, op FlagOp, flags []string, o
 		return nil, err
 	}
 	flags = normFlags(flags)
+	// New keywords are counted (and refused) before any message changes.
+	indexed := m.KeywordIndex
+	if op != FlagsRemove {
+		if err := t.addKeywords(m, flags); err != nil {
+			return nil, err
+		}
+	}
 	modseq := m.HighestModSeq + 1
 	var changed []Message
 	for _, uid := range uids {
@@ -749,6 +795,9 @@ func (t *Tx) StoreFlags(mbox uint64, uids []uint32, op FlagOp, flags []string, o
 		changed = append(changed, *msg)
 	}
 	if len(changed) == 0 {
+		if m.KeywordIndex != indexed {
+			return nil, t.putMailbox(m)
+		}
 		return nil, nil
 	}
 	m.HighestModSeq = modseq

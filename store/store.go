@@ -24,6 +24,7 @@
 //	blobrefs    blob hash (hex) → uint64 big-endian reference count
 //	mailboxes, mailboxnames, mailmsgs, mailexpunged, mailmeta, mailstate:
 //	            mail (mailboxes, messages, tombstones); key formats in mail.go
+//	mailkeywords  keywords used per mailbox (maillimits.go)
 //	files       tree 0x00 parent-id (8 bytes BE) name → FileEntry (files.go;
 //	            tree is "h:<account>" or "g:<group>")
 //	filetrees   tree → bytes used, uint64 big-endian (quota counter)
@@ -90,6 +91,8 @@ type Store struct {
 	feed *Feed
 	// group shares commits between concurrent writers (groupcommit.go).
 	group groupCommit
+	// mailLimits are the bounds of maillimits.go.
+	mailLimits mailLimitsBox
 
 	blobMu      sync.Mutex
 	blobPending map[string]int // blobs written but not yet referenced
