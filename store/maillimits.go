@@ -59,7 +59,6 @@ type mailLimitsBox struct {
 	l  MailLimits
 }
 
-
 // SetMailLimits sets the bounds checked from now on.
 func (s *Store) SetMailLimits(l MailLimits) {
 	s.mailLimits.mu.Lock()
