@@ -11,7 +11,8 @@ package store
 //
 //	mailboxes     mailbox ID (8 bytes BE) → Mailbox
 //	mailboxnames  account 0x00 mailbox name → mailbox ID (8 bytes BE)
-//	mailmsgs      mailbox ID (8) UID (4 bytes BE) → Message
+//	mailmsgs      mailbox ID (8) UID (4 bytes BE) → Message (binary,
+//	              msgcodec.go)
 //	mailexpunged  mailbox ID (8) UID (4) → MODSEQ (8): expunge tombstones
 //	              for CONDSTORE/QRESYNC
 //	mailmeta      blob hash → reference count (8 bytes BE) then the
@@ -232,7 +233,7 @@ func (t *Tx) Message(mbox uint64, uid uint32) (*Message, error) {
 		return nil, ErrNotFound
 	}
 	var m Message
-	if err := json.Unmarshal(v, &m); err != nil {
+	if err := decodeMessage(v, &m); err != nil {
 		return nil, fmt.Errorf("message %d/%d: %w", mbox, uid, err)
 	}
 	return &m, nil
@@ -244,7 +245,7 @@ func (t *Tx) ForEachMessage(mbox uint64, fn func(m *Message) error) error {
 	c := t.bucket(bucketMailMsgs).Cursor()
 	for k, v := c.Seek(prefix); k != nil && string(k[:8]) == string(prefix); k, v = c.Next() {
 		var m Message
-		if err := json.Unmarshal(v, &m); err != nil {
+		if err := decodeMessage(v, &m); err != nil {
 			return fmt.Errorf("message %x: %w", k, err)
 		}
 		if err := fn(&m); err != nil {
@@ -676,7 +677,7 @@ func (t *Tx) appendMessages(m *Mailbox, msgs []NewMessage, origin any) ([]uint32
 }
 
 func (t *Tx) putMessage(mbox uint64, m *Message) error {
-	v, err := json.Marshal(m)
+	v, err := encodeMessage(m)
 	if err != nil {
 		return err
 	}
