@@ -41,7 +41,7 @@ func (s *session) Append(name string, r imap.LiteralReader, opts *imap.AppendOpt
 		Blob: pb, Meta: meta, Flags: storeFlags(opts.Flags), Internal: opts.Time,
 	}, s.tracker)
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, s.storeErr(err)
 	}
 	s.catchUp(d.Mailbox)
 	return &imap.AppendData{UID: imap.UID(d.UID), UIDValidity: d.UIDValidity}, nil

@@ -33,7 +33,7 @@ func (s *session) copy(numSet imap.NumSet, dest string, move bool) (*imap.CopyDa
 	items := s.resolve(numSet)
 	res, err := s.st().CopyMessages(s.view.id, uidsOf(items), s.account, mailboxName(dest), move, s.tracker)
 	if err != nil {
-		e := storeErr(err)
+		e := s.storeErr(err)
 		if ie, ok := e.(*imap.Error); ok && ie.Code == imap.ResponseCodeNonExistent {
 			ie.Code = imap.ResponseCodeTryCreate
 		}

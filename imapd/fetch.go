@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
+	"sync/atomic"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -39,8 +41,15 @@ func (s *session) load(items []item, withMeta bool) ([]loaded, error) {
 		}
 		return nil
 	})
+	if hook := afterLoad.Load(); hook != nil {
+		(*hook)()
+	}
 	return out, err
 }
+
+// afterLoad, when set by a test, runs between a command's lookup of its
+// messages and its reading of their content.
+var afterLoad atomic.Pointer[func()]
 
 func decodeMeta(raw []byte) *mailmsg.Summary {
 	var sum mailmsg.Summary
@@ -98,6 +107,22 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, opts *ima
 }
 
 func (s *session) fetchOne(w *imapserver.FetchWriter, l *loaded, opts *imap.FetchOptions, withFlags bool) error {
+	// The content is opened before the response starts, so a message
+	// expunged meanwhile by another session can still be left out (its
+	// EXPUNGE follows with this command's updates).
+	var f *os.File
+	if len(opts.BodySection) > 0 || len(opts.BinarySection) > 0 || len(opts.BinarySectionSize) > 0 {
+		var err error
+		f, err = s.st().OpenMessage(s.view.id, l.msg.UID, l.msg.Blob)
+		if errors.Is(err, store.ErrMessageGone) {
+			return nil
+		} else if err != nil {
+			s.srv.log.Error("imap fetch: message content unreadable", "account", s.account, "uid", l.msg.UID, "err", err)
+			return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeServerBug,
+				Text: "Der Inhalt der Nachricht kann nicht gelesen werden."}
+		}
+		defer f.Close()
+	}
 	rw := w.CreateMessage(l.seq)
 	if opts.UID {
 		rw.WriteUID(imap.UID(l.msg.UID))
@@ -117,13 +142,7 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, l *loaded, opts *imap.Fetc
 	if opts.BodyStructure != nil {
 		rw.WriteBodyStructure(toBodyStructure(l.meta.Body))
 	}
-	if len(opts.BodySection) > 0 || len(opts.BinarySection) > 0 || len(opts.BinarySectionSize) > 0 {
-		f, err := s.st().OpenBlob(l.msg.Blob)
-		if err != nil {
-			rw.Close()
-			return err
-		}
-		defer f.Close()
+	if f != nil {
 		for _, sec := range opts.BodySection {
 			if err := writeSection(rw, f, l.msg.Size, sec); err != nil {
 				rw.Close()

@@ -75,6 +75,7 @@ func New(opt Options) *Server {
 	if opt.Policy == nil {
 		opt.Policy = policy.NewEngine()
 	}
+	opt.Store.SetMailLimits(mailLimits(opt.Policy))
 	s := &Server{opt: opt, log: opt.Logger, sessions: map[string]map[*session]struct{}{},
 		texts: newTextCache(64 << 20)}
 	s.reg = newRegistry(opt.Store, opt.Logger, s.accountChanged, s.recheckAccounts)
@@ -198,27 +199,48 @@ func (s *Server) removeSession(ss *session) {
 	}
 }
 
-// accountChanged ends the sessions of a locked or deleted account.
+// accountChanged ends the sessions an account change makes invalid:
+// all of them when the account is locked or deleted, those that logged in
+// with an older password when the password changed (an admin reset or the
+// user's own change).
 func (s *Server) accountChanged(e store.Event) {
+	var cur *store.Account
 	if e.Kind == store.AccountChanged {
-		if a, ok := e.Data.(store.Account); !ok || !a.Locked {
+		a, ok := e.Data.(store.Account)
+		if !ok {
 			return
 		}
+		cur = &a
 	}
 	s.mu.Lock()
-	var victims []*session
+	victims := map[*session]string{}
 	for ss := range s.sessions[e.Account] {
-		victims = append(victims, ss)
+		if reason := endsSession(cur, ss.pwHash); reason != "" {
+			victims[ss] = reason
+		}
 	}
 	s.mu.Unlock()
-	for _, ss := range victims {
-		s.log.Info("imap session closed", "account", e.Account, "reason", e.Kind)
-		go ss.kill("[ACCOUNT-LOCKED] Das Konto ist gesperrt.") // never block the feed on a slow client
+	for ss, reason := range victims {
+		s.log.Info("imap session closed", "account", e.Account, "reason", e.Kind, "why", reason)
+		go ss.kill(reason) // never block the feed on a slow client
 	}
 }
 
-// recheckAccounts ends the sessions of accounts locked or deleted while
-// the feed's events were lost (overflow).
+// endsSession is the BYE text for a session that logged in with password
+// hash pwHash when the account is now cur (nil: deleted), or "" when the
+// session may go on.
+func endsSession(cur *store.Account, pwHash string) string {
+	switch {
+	case cur == nil || cur.Locked:
+		return "[ACCOUNT-LOCKED] Das Konto ist gesperrt."
+	case cur.PasswordHash != pwHash:
+		return "Das Passwort wurde geändert; bitte mit dem neuen Passwort anmelden."
+	}
+	return ""
+}
+
+// recheckAccounts ends the sessions of accounts locked, deleted or given a
+// new password while the feed's events were lost (overflow).
 func (s *Server) recheckAccounts() {
 	s.mu.Lock()
 	var names []string
@@ -231,7 +253,7 @@ func (s *Server) recheckAccounts() {
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			s.accountChanged(store.Event{Kind: store.AccountDeleted, Account: name})
-		case err == nil && a.Locked:
+		case err == nil:
 			s.accountChanged(store.Event{Kind: store.AccountChanged, Account: name, Data: *a})
 		}
 	}

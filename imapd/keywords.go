@@ -105,10 +105,19 @@ func (s *session) announceKeywords(w *imapserver.FetchWriter) error {
 // store: one may carry a keyword another session committed that the view
 // has not applied yet, so the view catches up first.
 func (s *session) announceLoaded(w *imapserver.FetchWriter, msgs []loaded) error {
+	lists := make([][]string, len(msgs))
+	for i := range msgs {
+		lists[i] = msgs[i].msg.Flags
+	}
+	return s.announceFlagLists(w, lists)
+}
+
+// announceFlagLists is announceLoaded for bare flag lists.
+func (s *session) announceFlagLists(w *imapserver.FetchWriter, lists [][]string) error {
 	s.view.mu.Lock()
 	unknown := false
-	for i := range msgs {
-		for _, f := range msgs[i].msg.Flags {
+	for _, flags := range lists {
+		for _, f := range flags {
 			if strings.HasPrefix(f, `\`) {
 				continue
 			}

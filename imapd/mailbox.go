@@ -23,7 +23,7 @@ func (s *session) Create(name string, opts *imap.CreateOptions) error {
 		}
 	}
 	_, err := s.st().CreateMailbox(s.account, name, special)
-	return storeErr(err)
+	return s.storeErr(err)
 }
 
 func (s *session) Delete(name string) error {
@@ -31,7 +31,7 @@ func (s *session) Delete(name string) error {
 }
 
 func (s *session) Rename(oldName, newName string, _ *imap.RenameOptions) error {
-	return storeErr(s.st().RenameMailbox(s.account, mailboxName(oldName), mailboxName(newName)))
+	return s.storeErr(s.st().RenameMailbox(s.account, mailboxName(oldName), mailboxName(newName)))
 }
 
 func (s *session) Subscribe(name string) error {

@@ -25,6 +25,9 @@ type session struct {
 
 	account     string
 	appendLimit int64
+	// pwHash is the account's password hash at login: a session ends when
+	// the password changes (Server.accountChanged).
+	pwHash string
 
 	// selected state
 	mbox     *store.Mailbox
@@ -64,7 +67,7 @@ func (s *session) Unauthenticate() error {
 	if s.account != "" {
 		s.srv.removeSession(s)
 	}
-	s.account, s.appendLimit = "", 0
+	s.account, s.appendLimit, s.pwHash = "", 0, ""
 	return nil
 }
 
@@ -100,13 +103,17 @@ func (s *session) Login(username, password string) error {
 	if err := s.st().EnsureMailboxes(a.Name); err != nil {
 		return err
 	}
-	s.account = a.Name
+	s.account, s.pwHash = a.Name, a.PasswordHash
 	s.appendLimit = s.limit()
 	s.srv.addSession(s)
-	// A lock committed between Verify and addSession would be missed.
-	if cur, err := s.st().Account(a.Name); err != nil || cur.Locked {
+	// A lock or password change committed between Verify and addSession
+	// would be missed.
+	if cur, err := s.st().Account(a.Name); err != nil || endsSession(cur, s.pwHash) != "" {
 		s.srv.removeSession(s)
-		s.account = ""
+		s.account, s.pwHash = "", ""
+		if err == nil && !cur.Locked {
+			return refusal(policy.Deny(policy.AuthFailed, "Das Passwort wurde soeben geändert; bitte erneut anmelden."))
+		}
 		return refusal(policy.Deny(policy.AccountLocked, "Das Konto ist gesperrt."))
 	}
 	return nil

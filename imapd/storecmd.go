@@ -19,8 +19,9 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 	// Origin = this session's tracker: other sessions get FETCH FLAGS from
 	// the feed, this one answers below.
 	stored, fresh := s.view.canonical(storeFlags(flags.Flags))
-	if _, err := s.st().StoreFlags(s.view.id, uidsOf(items), op, stored, s.tracker); err != nil {
-		return err
+	changed, err := s.st().StoreFlags(s.view.id, uidsOf(items), op, stored, s.tracker)
+	if err != nil {
+		return s.storeErr(err)
 	}
 	if fresh {
 		s.syncView() // the view learns the new keyword
@@ -31,20 +32,42 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 	if flags.Silent {
 		return nil
 	}
-	msgs, err := s.load(items, false)
-	if err != nil {
-		return err
+	// The messages changed come back from the store; only the others
+	// (their flags were already so) are read again.
+	now := make(map[uint32][]string, len(items))
+	for _, m := range changed {
+		now[m.UID] = m.Flags
 	}
-	if err := s.announceLoaded(w, msgs); err != nil {
-		return err
-	}
-	for i := range msgs {
-		if msgs[i].seq == 0 {
-			continue
+	var rest []item
+	for _, it := range items {
+		if _, ok := now[it.uid]; !ok {
+			rest = append(rest, it)
 		}
-		rw := w.CreateMessage(msgs[i].seq)
-		rw.WriteUID(imap.UID(msgs[i].msg.UID))
-		rw.WriteFlags(s.withRecent(imapFlags(msgs[i].msg.Flags), msgs[i].msg.UID))
+	}
+	if len(rest) > 0 {
+		msgs, err := s.load(rest, false)
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			now[m.msg.UID] = m.msg.Flags
+		}
+	}
+	lists := make([][]string, 0, len(now))
+	for _, fl := range now {
+		lists = append(lists, fl)
+	}
+	if err := s.announceFlagLists(w, lists); err != nil {
+		return err
+	}
+	for _, it := range items {
+		fl, ok := now[it.uid]
+		if !ok || it.seq == 0 {
+			continue // expunged meanwhile, or not announced to this client yet
+		}
+		rw := w.CreateMessage(it.seq)
+		rw.WriteUID(imap.UID(it.uid))
+		rw.WriteFlags(s.withRecent(imapFlags(fl), it.uid))
 		if err := rw.Close(); err != nil {
 			return err
 		}

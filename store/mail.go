@@ -11,7 +11,8 @@ package store
 //
 //	mailboxes     mailbox ID (8 bytes BE) → Mailbox
 //	mailboxnames  account 0x00 mailbox name → mailbox ID (8 bytes BE)
-//	mailmsgs      mailbox ID (8) UID (4 bytes BE) → Message
+//	mailmsgs      mailbox ID (8) UID (4 bytes BE) → Message (binary,
+//	              msgcodec.go)
 //	mailexpunged  mailbox ID (8) UID (4) → MODSEQ (8): expunge tombstones
 //	              for CONDSTORE/QRESYNC
 //	mailmeta      blob hash → reference count (8 bytes BE) then the
@@ -102,6 +103,9 @@ type Mailbox struct {
 	Messages    uint32    `json:"messages"`
 	Size        int64     `json:"size"`
 	Created     time.Time `json:"created"`
+	// KeywordIndex: the mailbox's keywords are in mailkeywords
+	// (maillimits.go); false only for mailboxes older than that index.
+	KeywordIndex bool `json:"keyword_index,omitempty"`
 }
 
 // Message is one message in one mailbox.
@@ -147,9 +151,13 @@ func msgKey(mbox uint64, uid uint32) []byte {
 
 func nameKey(account, name string) []byte { return []byte(account + "\x00" + name) }
 
+// maxStoredName is what a key can carry; the bound users meet is lower
+// (MailLimits.MailboxNameBytes).
+const maxStoredName = 4096
+
 // CheckMailboxName refuses names that cannot be stored or shown.
 func CheckMailboxName(name string) error {
-	if name == "" || len(name) > 512 || strings.ContainsAny(name, "\x00\r\n*%") ||
+	if name == "" || len(name) > maxStoredName || strings.ContainsAny(name, "\x00\r\n*%") ||
 		strings.HasPrefix(name, "/") || strings.HasSuffix(name, "/") || strings.Contains(name, "//") {
 		return fmt.Errorf("%w: %q", ErrBadMailboxName, name)
 	}
@@ -228,7 +236,7 @@ func (t *Tx) Message(mbox uint64, uid uint32) (*Message, error) {
 		return nil, ErrNotFound
 	}
 	var m Message
-	if err := json.Unmarshal(v, &m); err != nil {
+	if err := decodeMessage(v, &m); err != nil {
 		return nil, fmt.Errorf("message %d/%d: %w", mbox, uid, err)
 	}
 	return &m, nil
@@ -240,7 +248,7 @@ func (t *Tx) ForEachMessage(mbox uint64, fn func(m *Message) error) error {
 	c := t.bucket(bucketMailMsgs).Cursor()
 	for k, v := c.Seek(prefix); k != nil && string(k[:8]) == string(prefix); k, v = c.Next() {
 		var m Message
-		if err := json.Unmarshal(v, &m); err != nil {
+		if err := decodeMessage(v, &m); err != nil {
 			return fmt.Errorf("message %x: %w", k, err)
 		}
 		if err := fn(&m); err != nil {
@@ -323,7 +331,7 @@ func (t *Tx) ensureMailboxes(account string) error {
 		if t.bucket(bucketMailboxNames).Get(nameKey(account, d.Name)) != nil {
 			continue
 		}
-		if _, err := t.CreateMailbox(account, d.Name, d.SpecialUse); err != nil {
+		if _, err := t.createMailbox(account, d.Name, d.SpecialUse); err != nil {
 			return err
 		}
 		if err := t.setSubscribed(account, d.Name, true); err != nil {
@@ -352,8 +360,26 @@ func (t *Tx) nextUIDValidity() (uint32, error) {
 }
 
 // CreateMailbox creates a mailbox. It is not subscribed (RFC 3501: the
-// client subscribes); only the default mailboxes are.
+// client subscribes); only the default mailboxes are. The account's mailbox
+// count and the name's length are bounded (MailLimits).
 func (t *Tx) CreateMailbox(account, name, specialUse string) (*Mailbox, error) {
+	if err := CheckMailboxName(name); err != nil {
+		return nil, err
+	}
+	if err := t.checkMailboxNameBytes(name); err != nil {
+		return nil, err
+	}
+	if t.bucket(bucketMailboxNames).Get(nameKey(account, name)) == nil {
+		if err := t.checkMailboxCount(account); err != nil {
+			return nil, err
+		}
+	}
+	return t.createMailbox(account, name, specialUse)
+}
+
+// createMailbox creates a mailbox without the bounds (the defaults every
+// account has).
+func (t *Tx) createMailbox(account, name, specialUse string) (*Mailbox, error) {
 	if err := CheckMailboxName(name); err != nil {
 		return nil, err
 	}
@@ -370,7 +396,8 @@ func (t *Tx) CreateMailbox(account, name, specialUse string) (*Mailbox, error) {
 		return nil, err
 	}
 	m := &Mailbox{ID: id, Account: account, Name: name, SpecialUse: specialUse,
-		UIDValidity: uv, UIDNext: 1, HighestModSeq: 1, FirstRecent: 1, Created: time.Now().UTC()}
+		UIDValidity: uv, UIDNext: 1, HighestModSeq: 1, FirstRecent: 1, Created: time.Now().UTC(),
+		KeywordIndex: true}
 	if err := t.putMailbox(m); err != nil {
 		return nil, err
 	}
@@ -440,6 +467,9 @@ func (t *Tx) deleteMailbox(m *Mailbox) error {
 	if err := t.bucket(bucketMailboxNames).Delete(nameKey(m.Account, m.Name)); err != nil {
 		return err
 	}
+	if err := t.deleteKeywords(m.ID); err != nil {
+		return err
+	}
 	t.publish(Event{Kind: MailChanged, Account: m.Account, Data: MailChange{
 		Mailbox: m.ID, Account: m.Account, ModSeq: m.HighestModSeq + 1, Expunged: uids, Deleted: true}})
 	return t.bucket(bucketMailboxes).Delete(mboxKey(m.ID))
@@ -453,6 +483,9 @@ func (s *Store) RenameMailbox(account, oldName, newName string) error {
 			return ErrInboxProtected
 		}
 		if err := CheckMailboxName(newName); err != nil {
+			return err
+		}
+		if err := t.checkMailboxNameBytes(newName); err != nil {
 			return err
 		}
 		if strings.EqualFold(oldName, Inbox) {
@@ -480,6 +513,9 @@ func (s *Store) RenameMailbox(account, oldName, newName string) error {
 			}
 			if t.bucket(bucketMailboxNames).Get(nameKey(account, to)) != nil {
 				return fmt.Errorf("%w: %q", ErrMailboxExists, to)
+			}
+			if err := t.checkMailboxNameBytes(to); err != nil {
+				return err // a child's name grows with its parent's
 			}
 			if err := t.bucket(bucketMailboxNames).Delete(nameKey(account, m.Name)); err != nil {
 				return err
@@ -559,7 +595,7 @@ type Delivered struct {
 }
 
 // Deliver stores one message into the INBOX of every recipient in one
-// shared transaction (db.Batch: concurrent deliveries share an fsync). The
+// shared transaction (group commit: concurrent deliveries share an fsync). The
 // blob must already be written; the caller releases it afterwards. When
 // Deliver returns nil the message is durable.
 func (s *Store) Deliver(d Delivery) ([]Delivered, error) {
@@ -624,6 +660,9 @@ func (t *Tx) appendMessages(m *Mailbox, msgs []NewMessage, origin any) ([]uint32
 		}
 		msg := Message{UID: m.UIDNext, Blob: nm.Blob.Hash, Size: nm.Blob.Size,
 			Internal: nm.Internal.UTC(), Flags: normFlags(nm.Flags), ModSeq: m.HighestModSeq}
+		if err := t.addKeywords(m, msg.Flags); err != nil {
+			return nil, err
+		}
 		if err := t.addBlobRef(nm.Blob.Hash, nm.Meta); err != nil {
 			return nil, err
 		}
@@ -641,7 +680,7 @@ func (t *Tx) appendMessages(m *Mailbox, msgs []NewMessage, origin any) ([]uint32
 }
 
 func (t *Tx) putMessage(mbox uint64, m *Message) error {
-	v, err := json.Marshal(m)
+	v, err := encodeMessage(m)
 	if err != nil {
 		return err
 	}
@@ -708,7 +747,7 @@ const (
 // messages keep their MODSEQ.
 func (s *Store) StoreFlags(mbox uint64, uids []uint32, op FlagOp, flags []string, origin any) ([]Message, error) {
 	var out []Message
-	err := s.update(func(t *Tx) error {
+	err := s.batch(func(t *Tx) error {
 		var err error
 		out, err = t.StoreFlags(mbox, uids, op, flags, origin)
 		return err
@@ -722,6 +761,13 @@ func (t *Tx) StoreFlags(mbox uint64, uids []uint32, op FlagOp, flags []string, o
 		return nil, err
 	}
 	flags = normFlags(flags)
+	// New keywords are counted (and refused) before any message changes.
+	indexed := m.KeywordIndex
+	if op != FlagsRemove {
+		if err := t.addKeywords(m, flags); err != nil {
+			return nil, err
+		}
+	}
 	modseq := m.HighestModSeq + 1
 	var changed []Message
 	for _, uid := range uids {
@@ -753,6 +799,9 @@ func (t *Tx) StoreFlags(mbox uint64, uids []uint32, op FlagOp, flags []string, o
 		changed = append(changed, *msg)
 	}
 	if len(changed) == 0 {
+		if m.KeywordIndex != indexed {
+			return nil, t.putMailbox(m)
+		}
 		return nil, nil
 	}
 	m.HighestModSeq = modseq
@@ -765,7 +814,7 @@ func (t *Tx) StoreFlags(mbox uint64, uids []uint32, op FlagOp, flags []string, o
 // tombstones and returns the UIDs removed.
 func (s *Store) Expunge(mbox uint64, uids []uint32, origin any) ([]uint32, error) {
 	var out []uint32
-	err := s.update(func(t *Tx) error {
+	err := s.batch(func(t *Tx) error {
 		var err error
 		out, err = t.Expunge(mbox, uids, origin)
 		return err
@@ -822,7 +871,7 @@ type CopyResult struct {
 // originals are expunged in the same transaction.
 func (s *Store) CopyMessages(src uint64, uids []uint32, account, dest string, move bool, origin any) (*CopyResult, error) {
 	var res *CopyResult
-	err := s.update(func(t *Tx) error {
+	err := s.batch(func(t *Tx) error {
 		dm, err := t.MailboxByName(account, dest)
 		if err != nil {
 			return err
