@@ -14,8 +14,10 @@
 // net/http way (auth.go, limits.go, response.go) to add Basic
 // authentication, SIZE-20MB, quotas, PUT preconditions and the fixes for
 // the library's known gaps, and implements its FileSystem (fs.go, file.go)
-// and LockSystem (locks.go). Locks are kept in memory: they survive
-// requests, not a restart; PROPFIND reports them in lockdiscovery.
+// answers LOCK and UNLOCK itself from its own lock table (locks.go,
+// lockmethods.go; exclusive and shared locks, tokens bound to the account
+// that took them). Locks are kept in memory: they survive requests, not a
+// restart; PROPFIND reports them in lockdiscovery.
 package davd
 
 import (
@@ -51,7 +53,7 @@ type Options struct {
 type Handler struct {
 	opt      Options
 	prefix   string // without the trailing slash, as webdav.Handler wants it
-	locks    *lockSystem
+	locks    *lockTable
 	sessions *sessions
 }
 
@@ -79,7 +81,7 @@ func New(opt Options) *Handler {
 	h := &Handler{
 		opt:    opt,
 		prefix: strings.TrimSuffix(opt.Prefix, "/"),
-		locks:  newLockSystem(),
+		locks:  newLockTable(),
 	}
 	h.sessions = newSessions(opt.SessionTTL, opt.Now)
 	return h
@@ -100,13 +102,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := &reqState{method: r.Method}
 	fs := &userFS{h: h, acct: acct, state: st}
 	rw := &responseMapper{ResponseWriter: w, h: h, r: r, state: st}
+	if !h.boundBody(rw, r) {
+		return
+	}
 	if !h.preflight(rw, r, fs) {
 		return
 	}
 	dav := &webdav.Handler{
 		Prefix:     h.prefix,
 		FileSystem: fs,
-		LockSystem: h.locks.forUser(fs),
+		LockSystem: probeLocks{},
 		Logger: func(r *http.Request, err error) {
 			if err != nil {
 				h.opt.Logger.Debug("dav", "method", r.Method, "path", r.URL.Path, "account", acct.Name, "err", err)
