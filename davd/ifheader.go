@@ -141,7 +141,9 @@ func (h *Handler) listHolds(target string, conds []ifCond, u *userFS) bool {
 		var ok bool
 		if c.token != "" {
 			l := u.state.tokens[c.token]
-			ok = l != nil && n != "" && l.covers(n)
+			// A depth-0 lock on a folder guards its members list, so its
+			// token also counts for the member a write adds or removes.
+			ok = l != nil && n != "" && (l.covers(n) || l.root == n[:strings.LastIndexByte(n, '/')])
 		} else {
 			if !loaded {
 				loaded = true
