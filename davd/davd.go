@@ -81,8 +81,8 @@ func New(opt Options) *Handler {
 	h := &Handler{
 		opt:    opt,
 		prefix: strings.TrimSuffix(opt.Prefix, "/"),
-		locks:  newLockTable(),
 	}
+	h.locks = newLockTable(opt.Store, opt.Logger, opt.Now())
 	h.sessions = newSessions(opt.SessionTTL, opt.Now)
 	return h
 }

@@ -3,6 +3,7 @@ package davd
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"golang.org/x/net/webdav"
 
 	"schulhof/policy"
+	"schulhof/store"
 )
 
 // lockTable holds every WebDAV write lock of the server, exclusive and
@@ -24,10 +26,16 @@ import (
 // it) and is pruned when it expires: on every access to its tree, and in a
 // sweep over the whole table at most once a minute.
 //
+// Every change is also written to the store (store.DavLock), and the
+// table is loaded from it at start, so a restart keeps the locks.
+//
 // DAV names are per account ("/home/x" is a different file for everyone),
 // so locks are kept under the store's tree names: root "/h:<account>/x",
 // "/g:<group>/x" (see userFS.lockName).
 type lockTable struct {
+	st  *store.Store
+	log *slog.Logger
+
 	mu         sync.Mutex
 	byToken    map[string]*davLock
 	byTree     map[string]map[string]*davLock // tree → token → lock
@@ -49,9 +57,39 @@ type davLock struct {
 	expires   time.Time
 }
 
-func newLockTable() *lockTable {
-	return &lockTable{byToken: map[string]*davLock{}, byTree: map[string]map[string]*davLock{},
-		perAccount: map[string]int64{}}
+// newLockTable loads the locks of the store that have not expired.
+func newLockTable(st *store.Store, log *slog.Logger, now time.Time) *lockTable {
+	t := &lockTable{st: st, log: log, byToken: map[string]*davLock{}, byTree: map[string]map[string]*davLock{},
+		perAccount: map[string]int64{}, lastSweep: now}
+	saved, err := st.DavLocks(now)
+	if err != nil {
+		log.Error("dav locks: load", "err", err)
+	}
+	for _, s := range saved {
+		t.insertLocked(&davLock{token: s.Token, tree: s.Tree, root: s.Root, href: s.Href, zeroDepth: s.ZeroDepth,
+			shared: s.Shared, ownerXML: s.Owner, principal: s.Account, role: policy.Role(s.Role),
+			timeout: s.Timeout, expires: s.Expires})
+	}
+	if err := st.PurgeDavLocks(now); err != nil {
+		log.Error("dav locks: purge", "err", err)
+	}
+	return t
+}
+
+func (t *lockTable) insertLocked(l *davLock) {
+	t.byToken[l.token] = l
+	if t.byTree[l.tree] == nil {
+		t.byTree[l.tree] = map[string]*davLock{}
+	}
+	t.byTree[l.tree][l.token] = l
+	t.perAccount[l.principal]++
+}
+
+// save writes a lock to the store (outside t.mu: it waits for a commit).
+func (t *lockTable) save(l *davLock) error {
+	return t.st.PutDavLock(store.DavLock{Token: l.token, Account: l.principal, Role: string(l.role), Tree: l.tree,
+		Root: l.root, Href: l.href, ZeroDepth: l.zeroDepth, Shared: l.shared, Owner: l.ownerXML,
+		Timeout: l.timeout, Expires: l.expires})
 }
 
 // covers: the lock applies to the resource with lock name n.
@@ -93,6 +131,11 @@ func (t *lockTable) pruneLocked(now time.Time, tree string) {
 			t.removeLocked(l)
 		}
 	}
+	go func() {
+		if err := t.st.PurgeDavLocks(now); err != nil {
+			t.log.Error("dav locks: purge", "err", err)
+		}
+	}()
 }
 
 func (t *lockTable) removeLocked(l *davLock) {
@@ -130,21 +173,23 @@ func (errConflict) Error() string { return "conflicting lock" }
 // locks overlap when one covers the other's root.
 func (t *lockTable) create(now time.Time, l *davLock) error {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	t.pruneLocked(now, l.tree)
 	for _, o := range t.byTree[l.tree] {
 		if (o.covers(l.root) || l.covers(o.root)) && !(o.shared && l.shared) {
-			return errConflict{o}
+			c := *o
+			t.mu.Unlock()
+			return errConflict{&c}
 		}
 	}
 	l.token = newToken()
 	l.expires = now.Add(l.timeout)
-	t.byToken[l.token] = l
-	if t.byTree[l.tree] == nil {
-		t.byTree[l.tree] = map[string]*davLock{}
+	t.insertLocked(l)
+	c := *l
+	t.mu.Unlock()
+	if err := t.save(&c); err != nil {
+		t.remove(l.token)
+		return err
 	}
-	t.byTree[l.tree][l.token] = l
-	t.perAccount[l.principal]++
 	return nil
 }
 
@@ -167,22 +212,31 @@ func (t *lockTable) get(now time.Time, token string) *davLock {
 // refresh gives a live lock a new timeout and returns a copy of it.
 func (t *lockTable) refresh(now time.Time, token string, timeout time.Duration) *davLock {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	l := t.byToken[token]
 	if l == nil || !now.Before(l.expires) {
+		t.mu.Unlock()
 		return nil
 	}
 	l.timeout, l.expires = timeout, now.Add(timeout)
 	c := *l
+	t.mu.Unlock()
+	if err := t.save(&c); err != nil {
+		t.log.Error("dav locks: save refresh", "err", err)
+	}
 	return &c
 }
 
 func (t *lockTable) remove(token string) bool {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	l := t.byToken[token]
 	if l != nil {
 		t.removeLocked(l)
+	}
+	t.mu.Unlock()
+	if l != nil {
+		if err := t.st.DeleteDavLock(l.principal, token); err != nil {
+			t.log.Error("dav locks: delete", "err", err)
+		}
 	}
 	return l != nil
 }

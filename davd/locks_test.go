@@ -2,6 +2,7 @@ package davd
 
 import (
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -332,5 +333,54 @@ func TestLocksProtectWhatAWriteChanges(t *testing.T) {
 	}
 	if r, _ := e.do(t, c.teacher, "PUT", "/dav/groups/8b/abgabe/neu.txt", strings.NewReader("n"), "If", "(<"+tok+">)"); r.StatusCode != 201 {
 		t.Errorf("holder adds a member: %d", r.StatusCode)
+	}
+}
+
+// TestLocksSurviveRestart: locks are in the store; a new handler over the
+// same store (a restart) keeps the live ones and drops the expired.
+func TestLocksSurviveRestart(t *testing.T) {
+	c := newClassroom(t)
+	e := c.e
+	code, tok, _ := e.lock(t, c.s1, "/dav/groups/8b/aufgabe.txt", "exclusive", "0", "")
+	if code != 200 {
+		t.Fatal(code)
+	}
+	if code, _, _ := e.lock(t, c.s2, "/dav/home/kurz.txt", "shared", "0", "Second-60"); code != 201 {
+		t.Fatal(code)
+	}
+	restart := func() {
+		t.Helper()
+		e.h = New(e.h.opt)
+		e.srv = httptest.NewServer(e.h)
+		t.Cleanup(e.srv.Close)
+	}
+	restart()
+	if r, _ := e.do(t, c.teacher, "PUT", "/dav/groups/8b/aufgabe.txt", strings.NewReader("x")); r.StatusCode != 423 {
+		t.Errorf("after restart, PUT without token: %d", r.StatusCode)
+	}
+	if _, body := e.do(t, c.teacher, "PROPFIND", "/dav/groups/8b/aufgabe.txt", nil, "Depth", "0"); !contains(body, tok) || !contains(body, "oooooooooo") {
+		t.Errorf("after restart, lockdiscovery: %s", body)
+	}
+	if r, _ := e.do(t, c.s1, "PUT", "/dav/groups/8b/aufgabe.txt", strings.NewReader("mine"), "If", "(<"+tok+">)"); r.StatusCode != 204 {
+		t.Errorf("after restart, PUT with token: %d", r.StatusCode)
+	}
+	e.advance(61 * time.Second)
+	restart()
+	e.h.locks.mu.Lock()
+	n := len(e.h.locks.byToken)
+	e.h.locks.mu.Unlock()
+	if n != 1 {
+		t.Errorf("after restart past one lock's expiry: %d locks", n)
+	}
+	saved, err := e.st.DavLocks(time.Time{})
+	if err != nil || len(saved) != 1 {
+		t.Errorf("store keeps %d locks (%v), want 1", len(saved), err)
+	}
+	if r, _ := e.do(t, c.s1, "UNLOCK", "/dav/groups/8b/aufgabe.txt", nil, "Lock-Token", "<"+tok+">"); r.StatusCode != 204 {
+		t.Errorf("UNLOCK after restart: %d", r.StatusCode)
+	}
+	restart()
+	if r, _ := e.do(t, c.teacher, "PUT", "/dav/groups/8b/aufgabe.txt", strings.NewReader("frei")); r.StatusCode != 204 {
+		t.Errorf("unlocked lock came back after restart: %d", r.StatusCode)
 	}
 }
