@@ -21,6 +21,7 @@
 package davd
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -119,6 +120,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		},
 	}
 	dav.ServeHTTP(rw, r)
+	if r.Method == http.MethodDelete || r.Method == "MOVE" {
+		if n, p := fs.lockName(strings.TrimPrefix(r.URL.Path, h.prefix)); n != "" {
+			if _, err := h.opt.Store.FileStat(p.tree, p.path); errors.Is(err, store.ErrNotFound) {
+				h.locks.dropGone(n)
+			}
+		}
+	}
 }
 
 // unsafePath refuses "." and ".." segments outright instead of cleaning

@@ -241,6 +241,24 @@ func (t *lockTable) remove(token string) bool {
 	return l != nil
 }
 
+// dropGone removes the locks rooted at or below n once the resource there
+// is gone (DELETE, the source of a MOVE): RFC 4918 7.7 and 9.9.4, a lock
+// does not move with its resource. Left in the table, it would keep the
+// name reserved for its holder until it expires.
+func (t *lockTable) dropGone(n string) {
+	t.mu.Lock()
+	var gone []*davLock
+	for _, l := range t.byTree[treeOf(n)] {
+		if l.root == n || isBelow(l.root, n) {
+			gone = append(gone, l)
+		}
+	}
+	t.mu.Unlock()
+	for _, l := range gone {
+		t.remove(l.token)
+	}
+}
+
 // find returns copies of the live locks of n's tree that cover n, or
 // with below also those rooted inside n (a DELETE or MOVE of a folder
 // changes its members), or with members the depth-0 locks of n's folder

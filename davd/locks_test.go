@@ -384,3 +384,25 @@ func TestLocksSurviveRestart(t *testing.T) {
 		t.Errorf("unlocked lock came back after restart: %d", r.StatusCode)
 	}
 }
+
+// TestLocksGoWithTheResource: DELETE and MOVE end the locks on what they
+// remove, so no lock keeps a name reserved after its file is gone.
+func TestLocksGoWithTheResource(t *testing.T) {
+	c := newClassroom(t)
+	e := c.e
+	for _, m := range []string{"DELETE", "MOVE"} {
+		if r, _ := e.do(t, c.s1, "PUT", "/dav/groups/8b/meins.txt", strings.NewReader("x")); r.StatusCode/100 != 2 {
+			t.Fatal(r.StatusCode)
+		}
+		_, tok, _ := e.lock(t, c.s1, "/dav/groups/8b/meins.txt", "exclusive", "0", "")
+		r, _ := e.do(t, c.s1, m, "/dav/groups/8b/meins.txt", nil, "If", "(<"+tok+">)", "Destination", e.srv.URL+"/dav/home/meins.txt")
+		if r.StatusCode/100 != 2 {
+			t.Fatalf("%s: %d", m, r.StatusCode)
+		}
+		if r, _ := e.do(t, c.s2, "PUT", "/dav/groups/8b/meins.txt", strings.NewReader("frei")); r.StatusCode != 201 {
+			t.Errorf("after %s, a classmate's PUT of the name: %d", m, r.StatusCode)
+		}
+		e.do(t, c.s2, "DELETE", "/dav/groups/8b/meins.txt", nil)
+		e.do(t, c.s1, "DELETE", "/dav/home/meins.txt", nil)
+	}
+}
