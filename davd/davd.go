@@ -13,11 +13,14 @@
 // golang.org/x/net/webdav does the protocol; this package wraps it the
 // net/http way (auth.go, limits.go, response.go) to add Basic
 // authentication, SIZE-20MB, quotas, PUT preconditions and the fixes for
-// the library's known gaps, and implements its FileSystem (fs.go, file.go)
+// the library's known gaps, and implements its FileSystem (fs.go, file.go).
+// Every body but a PUT's is bounded by xml_body_bytes (body.go). davd
 // answers LOCK and UNLOCK itself from its own lock table (locks.go,
-// lockmethods.go; exclusive and shared locks, tokens bound to the account
-// that took them). Locks are kept in memory: they survive requests, not a
-// restart; PROPFIND reports them in lockdiscovery.
+// lockmethods.go: exclusive and shared locks, tokens bound to the account
+// that took them, timeouts and scope by role) and evaluates the If header
+// (ifheader.go) before the library runs. The table is written through to
+// the store, so locks survive a restart; PROPFIND reports them in
+// lockdiscovery.
 package davd
 
 import (
