@@ -96,10 +96,18 @@ func (h *Handler) serveLock(w http.ResponseWriter, r *http.Request, u *userFS) {
 	}
 	l := &davLock{tree: string(p.tree), root: n, href: name, zeroDepth: zeroDepth, shared: li.shared,
 		ownerXML: li.ownerXML, principal: u.acct.Name, role: policy.Role(u.acct.Role), timeout: granted}
-	if err := h.locks.create(now, l); err != nil {
+	if err := h.locks.create(now, l, h.opt.Policy.Bound(policy.LocksPerAccount)); err != nil {
 		var c errConflict
-		errors.As(err, &c)
-		lockedErr(w, http.StatusLocked, "no-conflicting-lock", u.lockHref(c.with))
+		var many errTooMany
+		switch {
+		case errors.As(err, &c):
+			lockedErr(w, http.StatusLocked, "no-conflicting-lock", u.lockHref(c.with))
+		case errors.As(err, &many):
+			h.refuse(w, r, h.opt.Policy.CheckBound(policy.LocksPerAccount, many.held+1))
+		default:
+			h.opt.Logger.Error("lock: save", "path", name, "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+		}
 		return
 	}
 	status := http.StatusOK

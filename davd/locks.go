@@ -168,12 +168,23 @@ type errConflict struct{ with *davLock }
 
 func (errConflict) Error() string { return "conflicting lock" }
 
+// errTooMany: the account holds locks_per_account locks already.
+type errTooMany struct{ held int64 }
+
+func (errTooMany) Error() string { return "too many locks" }
+
 // create adds l unless a lock it overlaps conflicts with it: an exclusive
 // lock conflicts with every other, a shared one with exclusive ones. Two
 // locks overlap when one covers the other's root.
-func (t *lockTable) create(now time.Time, l *davLock) error {
+func (t *lockTable) create(now time.Time, l *davLock, maxHeld int64) error {
 	t.mu.Lock()
 	t.pruneLocked(now, l.tree)
+	if n := t.perAccount[l.principal]; n >= maxHeld {
+		// Checked again here: concurrent LOCKs passed the policy's check
+		// together.
+		t.mu.Unlock()
+		return errTooMany{n}
+	}
 	for _, o := range t.byTree[l.tree] {
 		if (o.covers(l.root) || l.covers(o.root)) && !(o.shared && l.shared) {
 			c := *o

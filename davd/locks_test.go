@@ -406,3 +406,32 @@ func TestLocksGoWithTheResource(t *testing.T) {
 		e.do(t, c.s1, "DELETE", "/dav/home/meins.txt", nil)
 	}
 }
+
+// TestLocksPerAccountConcurrent: LOCKs sent at once do not pass the bound
+// together.
+func TestLocksPerAccountConcurrent(t *testing.T) {
+	e := newEnv(t)
+	u := e.user(t, "Viele", "Sperren", policy.Student)
+	if err := e.h.opt.Policy.SetBound(policy.LocksPerAccount, 3); err != nil {
+		t.Fatal(err)
+	}
+	e.do(t, u, "PROPFIND", "/dav/home/", nil, "Depth", "0") // log in once
+	codes := make(chan int, 12)
+	for i := range 12 {
+		go func() {
+			code, _, _ := e.lock(t, u, fmt.Sprintf("/dav/home/p%d.txt", i), "exclusive", "0", "")
+			codes <- code
+		}()
+	}
+	granted := 0
+	for range 12 {
+		if c := <-codes; c == 201 {
+			granted++
+		} else if c != 403 {
+			t.Errorf("LOCK answered %d", c)
+		}
+	}
+	if granted != 3 {
+		t.Errorf("%d locks granted, bound is 3", granted)
+	}
+}
