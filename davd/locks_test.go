@@ -358,7 +358,7 @@ func TestLocksSurviveRestart(t *testing.T) {
 	if r, _ := e.do(t, c.teacher, "PUT", "/dav/groups/8b/aufgabe.txt", strings.NewReader("x")); r.StatusCode != 423 {
 		t.Errorf("after restart, PUT without token: %d", r.StatusCode)
 	}
-	if _, body := e.do(t, c.teacher, "PROPFIND", "/dav/groups/8b/aufgabe.txt", nil, "Depth", "0"); !contains(body, tok) || !contains(body, "oooooooooo") {
+	if _, body := e.do(t, c.s1, "PROPFIND", "/dav/groups/8b/aufgabe.txt", nil, "Depth", "0"); !contains(body, tok) || !contains(body, "oooooooooo") {
 		t.Errorf("after restart, lockdiscovery: %s", body)
 	}
 	if r, _ := e.do(t, c.s1, "PUT", "/dav/groups/8b/aufgabe.txt", strings.NewReader("mine"), "If", "(<"+tok+">)"); r.StatusCode != 204 {
@@ -433,5 +433,27 @@ func TestLocksPerAccountConcurrent(t *testing.T) {
 	}
 	if granted != 3 {
 		t.Errorf("%d locks granted, bound is 3", granted)
+	}
+}
+
+// TestLockOwnerIsTheAccount: the <owner> a client sends is free text; to
+// everyone but the holder lockdiscovery names the account that holds the
+// lock, so a student cannot show a lock as the teacher's.
+func TestLockOwnerIsTheAccount(t *testing.T) {
+	c := newClassroom(t)
+	e := c.e
+	body := `<D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype>` +
+		`<D:owner><D:href>Frau Lehrer</D:href></D:owner></D:lockinfo>`
+	if r, _ := e.do(t, c.s1, "LOCK", "/dav/groups/8b/aufgabe.txt", strings.NewReader(body)); r.StatusCode != 200 {
+		t.Fatal(r.StatusCode)
+	}
+	for _, who := range []string{c.s2, c.teacher} {
+		_, got := e.do(t, who, "PROPFIND", "/dav/groups/8b/aufgabe.txt", nil, "Depth", "0")
+		if contains(got, "Frau Lehrer") || !contains(got, "<D:owner><D:href>"+c.s1+"</D:href></D:owner>") {
+			t.Errorf("%s sees owner: %s", who, got)
+		}
+	}
+	if _, got := e.do(t, c.s1, "PROPFIND", "/dav/groups/8b/aufgabe.txt", nil, "Depth", "0"); !contains(got, "Frau Lehrer") {
+		t.Errorf("the holder does not get her owner back: %s", got)
 	}
 }

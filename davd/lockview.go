@@ -38,7 +38,8 @@ func (u *userFS) mayBreak(l *davLock) bool {
 }
 
 // lockDiscoveryXML renders locks as the inner XML of DAV:lockdiscovery
-// (RFC 4918 15.8). The token of a lock is shown only to the account that
+// (RFC 4918 15.8); the owner the client gave is shown to its holder only,
+// everyone else sees the account's name. The token of a lock is shown only to the account that
 // holds it and to those who may remove it (RFC 4918 allows hiding it): a
 // token is no password, but nobody needs to know someone else's.
 func (u *userFS) lockDiscoveryXML(now time.Time, locks []davLock) []byte {
@@ -54,7 +55,13 @@ func (u *userFS) lockDiscoveryXML(now time.Time, locks []davLock) []byte {
 		}
 		fmt.Fprintf(&b, `<D:activelock xmlns:D="DAV:"><D:locktype><D:write/></D:locktype>`+
 			`<D:lockscope><D:%s/></D:lockscope><D:depth>%s</D:depth>`, scope, depth)
-		if l.ownerXML != "" {
+		switch {
+		case l.principal != u.acct.Name:
+			// The owner is whatever the client wrote: a student's lock
+			// must not say "Frau Lehrer" to the class. Others see the
+			// account that took it.
+			fmt.Fprintf(&b, `<D:owner><D:href>%s</D:href></D:owner>`, xmlEscape(l.principal))
+		case l.ownerXML != "":
 			fmt.Fprintf(&b, `<D:owner>%s</D:owner>`, l.ownerXML)
 		}
 		fmt.Fprintf(&b, `<D:timeout>Second-%d</D:timeout>`, max(int64(l.expires.Sub(now)/time.Second), 0))
