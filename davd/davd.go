@@ -13,12 +13,18 @@
 // golang.org/x/net/webdav does the protocol; this package wraps it the
 // net/http way (auth.go, limits.go, response.go) to add Basic
 // authentication, SIZE-20MB, quotas, PUT preconditions and the fixes for
-// the library's known gaps, and implements its FileSystem (fs.go, file.go)
-// and LockSystem (locks.go). Locks are kept in memory: they survive
-// requests, not a restart; PROPFIND reports them in lockdiscovery.
+// the library's known gaps, and implements its FileSystem (fs.go, file.go).
+// Every body but a PUT's is bounded by xml_body_bytes (body.go). davd
+// answers LOCK and UNLOCK itself from its own lock table (locks.go,
+// lockmethods.go: exclusive and shared locks, tokens bound to the account
+// that took them, timeouts and scope by role) and evaluates the If header
+// (ifheader.go) before the library runs. The table is written through to
+// the store, so locks survive a restart; PROPFIND reports them in
+// lockdiscovery.
 package davd
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -51,7 +57,7 @@ type Options struct {
 type Handler struct {
 	opt      Options
 	prefix   string // without the trailing slash, as webdav.Handler wants it
-	locks    *lockSystem
+	locks    *lockTable
 	sessions *sessions
 }
 
@@ -79,8 +85,8 @@ func New(opt Options) *Handler {
 	h := &Handler{
 		opt:    opt,
 		prefix: strings.TrimSuffix(opt.Prefix, "/"),
-		locks:  newLockSystem(),
 	}
+	h.locks = newLockTable(opt.Store, opt.Logger, opt.Now())
 	h.sessions = newSessions(opt.SessionTTL, opt.Now)
 	return h
 }
@@ -100,13 +106,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := &reqState{method: r.Method}
 	fs := &userFS{h: h, acct: acct, state: st}
 	rw := &responseMapper{ResponseWriter: w, h: h, r: r, state: st}
+	if !h.boundBody(rw, r) {
+		return
+	}
 	if !h.preflight(rw, r, fs) {
 		return
 	}
 	dav := &webdav.Handler{
 		Prefix:     h.prefix,
 		FileSystem: fs,
-		LockSystem: h.locks.forUser(fs),
+		LockSystem: probeLocks{},
 		Logger: func(r *http.Request, err error) {
 			if err != nil {
 				h.opt.Logger.Debug("dav", "method", r.Method, "path", r.URL.Path, "account", acct.Name, "err", err)
@@ -114,6 +123,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		},
 	}
 	dav.ServeHTTP(rw, r)
+	if r.Method == http.MethodDelete || r.Method == "MOVE" {
+		if n, p := fs.lockName(strings.TrimPrefix(r.URL.Path, h.prefix)); n != "" {
+			if _, err := h.opt.Store.FileStat(p.tree, p.path); errors.Is(err, store.ErrNotFound) {
+				h.locks.dropGone(n)
+			}
+		}
+	}
 }
 
 // unsafePath refuses "." and ".." segments outright instead of cleaning

@@ -189,11 +189,9 @@ func isQuotaProp(n xml.Name) bool {
 func (f *readFile) DeadProps() (map[xml.Name]webdav.Property, error) {
 	m := f.u.deadProps(f.p, f.fi.e)
 	if f.p.virtual == "" {
-		ul := &userLocks{l: f.u.h.locks, u: f.u}
-		now := f.u.h.opt.Now()
-		if locks := ul.discover(now, f.name); len(locks) > 0 {
+		if locks := f.u.discover(f.name); len(locks) > 0 {
 			m[propLockDiscover] = webdav.Property{XMLName: propLockDiscover,
-				InnerXML: ul.lockDiscoveryXML(now, f.u.h.prefix, locks)}
+				InnerXML: f.u.lockDiscoveryXML(f.u.h.opt.Now(), locks)}
 		}
 	}
 	return m, nil

@@ -17,11 +17,16 @@ import (
 // itself (served here so SIZE-20MB is checked and the blob is sent as a
 // file). It returns false when it has answered the request.
 func (h *Handler) preflight(w *responseMapper, r *http.Request, u *userFS) bool {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead && !h.checkIfETags(r, u) {
-		http.Error(w, "precondition failed (If)", http.StatusPreconditionFailed)
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && !h.checkIf(w, r, u) {
 		return false
 	}
 	switch r.Method {
+	case "LOCK":
+		h.serveLock(w, r, u)
+		return false
+	case "UNLOCK":
+		h.serveUnlock(w, r, u)
+		return false
 	case http.MethodGet, http.MethodHead:
 		return h.serveGet(w, r, u)
 	case http.MethodPut:

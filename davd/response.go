@@ -26,6 +26,8 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d policy.Decisi
 		}
 	case policy.Quota:
 		status = http.StatusInsufficientStorage
+	case policy.LimitXML:
+		status = http.StatusRequestEntityTooLarge
 	}
 	if d.Rule != policy.AuthFailed {
 		h.opt.Logger.Info("dav refused", "method", r.Method, "path", r.URL.Path, "rule", d.Rule, "status", status)
@@ -34,7 +36,7 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d policy.Decisi
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if r.Method == http.MethodPut || r.Method == http.MethodPost {
+	if r.Method == http.MethodPut || r.Method == http.MethodPost || d.Rule == policy.LimitXML {
 		// The body was not (fully) read: do not keep the connection.
 		w.Header().Set("Connection", "close")
 	}
@@ -56,6 +58,10 @@ type reqState struct {
 	limit    int64 // SIZE-20MB limit of this account now
 
 	preconditionFailed bool
+
+	// tokens are the lock tokens of the If header that are the account's
+	// own live locks (checkIf); all others count as not given.
+	tokens map[string]*davLock
 
 	src, dst   string // MOVE/COPY: DAV names of source and destination
 	replaceDst bool   // the destination file is replaced in one step

@@ -76,7 +76,7 @@ const (
 // operators' servers do where they have a number (Apache's LimitXMLRequestBody
 // and MaxRanges, mod_reqtimeout's MinRate, Dovecot's MIME part limit).
 var BoundTable = []BoundInfo{
-	{XMLBodyBytes, LimitXML, 1_000_000, "bytes", "a WebDAV XML request body (PROPFIND, PROPPATCH, LOCK)"},
+	{XMLBodyBytes, LimitXML, 1_000_000, "bytes", "a WebDAV request body other than PUT (PROPFIND, PROPPATCH, LOCK; DELETE, COPY, … take none)"},
 	{FormBodyBytes, LimitBody, 64 << 10, "bytes", "a form or API request body of the portal"},
 	{DeadPropertyBytes, LimitProps, 16 << 10, "bytes", "one dead property (name and value) set by PROPPATCH"},
 	{DeadPropertiesPerItem, LimitProps, 64, "count", "dead properties on one file or folder"},

@@ -28,6 +28,7 @@
 //	files       tree 0x00 parent-id (8 bytes BE) name → FileEntry (files.go;
 //	            tree is "h:<account>" or "g:<group>")
 //	filetrees   tree → bytes used, uint64 big-endian (quota counter)
+//	davlocks    account 0x00 token → DavLock (WebDAV locks; davlocks.go)
 //
 // Blob write ordering: a blob is streamed to blobs/tmp, fsynced, renamed to
 // its final name and the folder fsynced **before** the bbolt transaction
