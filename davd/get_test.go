@@ -96,7 +96,7 @@ func TestRangeBounds(t *testing.T) {
 	disjoint := func(i int) string { return fmt.Sprintf("%d-%d", i*10, i*10) }
 	overlapping := func(i int) string { return fmt.Sprintf("%d-%d", i, i+100) }
 	cases := []struct {
-		what, header string
+		what, header  string
 		status, parts int
 	}{
 		{"5,000 overlapping", ranges(5000, func(int) string { return "0-0" }), 200, 0},
