@@ -100,7 +100,7 @@ var BoundTable = []BoundInfo{
 	{AccountNameBytes, LimitName, 64, "bytes", "an account name (longer names are refused, never truncated)"},
 	{UnauthConnsPerIP, LimitConn, 32, "count", "connections from one IP address not yet logged in, over all listeners"},
 	{HeaderTimeoutSeconds, LimitTimeout, 20, "seconds", "time to send a request's headers (HTTP) or a command line before login"},
-	{BodyMinBytesPerSecond, LimitTimeout, 500, "bytes/s", "slowest accepted upload rate after the first 20 seconds"},
+	{BodyMinBytesPerSecond, LimitTimeout, 500, "bytes/s", "slowest accepted rate of a request body or an HTTP response, after a grace of header_timeout_seconds"},
 	{IdleTimeoutSeconds, LimitTimeout, 120, "seconds", "idle time between requests on a kept-alive HTTP connection"},
 }
 

@@ -169,9 +169,18 @@ func TestHSTSAndProtocols(t *testing.T) {
 	if !<-ts.sawTLS {
 		t.Error("HTTP/2 handler without Request.TLS")
 	}
+	// A paced body over HTTP/2 (stream deadlines).
+	resp, err := cl.Post(ts.url("/upload"), "application/octet-stream", strings.NewReader(strings.Repeat("x", 100_000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if u := <-ts.uploads; resp.ProtoMajor != 2 || resp.StatusCode != 200 || u.err != nil || u.n != 100_000 {
+		t.Errorf("upload over %s: %d, %d bytes, %v", resp.Proto, resp.StatusCode, u.n, u.err)
+	}
 	c := ts.dial(t) // HTTP/1.1
 	io.WriteString(c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
-	resp, _ := readResponse(t, bufio.NewReader(c), "HTTP/1.1")
+	resp, _ = readResponse(t, bufio.NewReader(c), "HTTP/1.1")
 	if resp.Header.Get("Strict-Transport-Security") == "" || !<-ts.sawTLS {
 		t.Errorf("HTTP/1.1 over TLS: %v", resp.Header)
 	}
