@@ -178,6 +178,8 @@ func (b *countedBody) Read(p []byte) (int, error) {
 	}
 	if err == io.EOF {
 		b.state.bodyDone = true
+	} else if err != nil {
+		b.state.fail(err) // a body cut for LIMIT-TIMEOUT answers 408
 	}
 	return n, err
 }

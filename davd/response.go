@@ -26,6 +26,8 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d policy.Decisi
 		}
 	case policy.Quota:
 		status = http.StatusInsufficientStorage
+	case policy.LimitTimeout:
+		status = http.StatusRequestTimeout
 	}
 	if d.Rule != policy.AuthFailed {
 		h.opt.Logger.Info("dav refused", "method", r.Method, "path", r.URL.Path, "rule", d.Rule, "status", status)

@@ -96,14 +96,38 @@ func TestSlowBody(t *testing.T) {
 	}()
 	u := <-ts.uploads
 	close(stop)
-	var slow tooSlow
-	if !errors.As(u.err, &slow) || !errors.Is(u.err, os.ErrDeadlineExceeded) || !strings.Contains(u.err.Error(), "[LIMIT-TIMEOUT]") {
+	var refusal *policy.RefusalError
+	if !errors.As(u.err, &refusal) || refusal.Decision.Rule != policy.LimitTimeout || !errors.Is(u.err, os.ErrDeadlineExceeded) {
 		t.Fatalf("trickling upload: %d bytes, err %v", u.n, u.err)
 	}
 	if u.n > 100 {
 		t.Fatalf("trickling upload held %d bytes (~%d s) before the cut", u.n, u.n/10)
 	}
 	closedByServer(t, c, "trickling upload")
+
+	// The same against WebDAV: the answer names the rule.
+	c = ts.dial(t)
+	req, _ := http.NewRequest("PUT", "/", nil)
+	req.SetBasicAuth(testUser, testPassword)
+	fmt.Fprintf(c, "PUT /dav/home/t.bin HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\nContent-Length: 1000\r\n\r\n", req.Header.Get("Authorization"))
+	stop = make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if _, err := c.Write([]byte{'x'}); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	resp, body := readResponse(t, bufio.NewReader(c), "trickling PUT")
+	close(stop)
+	if resp.StatusCode != 408 || !strings.Contains(body, "[LIMIT-TIMEOUT]") || !resp.Close {
+		t.Fatalf("trickling PUT to /dav/: %d %q close=%v", resp.StatusCode, body, resp.Close)
+	}
 
 	// A body announced and never sent.
 	c = ts.dial(t)

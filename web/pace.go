@@ -89,17 +89,25 @@ func (b *pacedBody) Read(p []byte) (int, error) {
 		b.done = true
 		b.rc.SetReadDeadline(time.Time{})
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		err = tooSlow{err}
+		err = b.pace.tooSlow(err)
 	}
 	return n, err
 }
 
-// tooSlow is a body cut for LIMIT-TIMEOUT; it still reports a timeout.
-type tooSlow struct{ error }
+// tooSlow is a body cut for LIMIT-TIMEOUT: it is both the timeout and
+// the refusal, so davd answers 408 naming the rule.
+type tooSlow struct {
+	timeout error
+	refusal error // *policy.RefusalError
+}
 
-func (e tooSlow) Unwrap() error { return e.error }
-func (e tooSlow) Error() string {
-	return "[" + string(policy.LimitTimeout) + "] Die Daten kamen zu langsam (" + string(policy.BodyMinBytesPerSecond) + ")."
+func (e tooSlow) Unwrap() []error { return []error{e.timeout, e.refusal} }
+func (e tooSlow) Error() string   { return e.refusal.Error() }
+
+func (p pace) tooSlow(timeout error) error {
+	return tooSlow{timeout, policy.Deny(policy.LimitTimeout,
+		"Die Daten kamen zu langsam: nach %d s müssen mindestens %d Bytes/s ankommen (%s, %s).",
+		int(p.grace/time.Second), p.rate, policy.HeaderTimeoutSeconds, policy.BodyMinBytesPerSecond).Err()}
 }
 
 // pacedWriter gives each chunk of the response its time to leave.
