@@ -2,9 +2,9 @@ package davd
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"net/http"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -58,7 +58,7 @@ func (h *Handler) serveGet(w *responseMapper, r *http.Request, u *userFS) bool {
 // it is gone, a nil file like a folder: the library then answers 404 (405
 // for a folder). An open blob stays readable whatever happens next. An
 // error is a blob missing under an entry that stays: a damaged store.
-func (h *Handler) openFile(p place) (*store.FileEntry, *os.File, error) {
+func (h *Handler) openFile(p place) (*store.FileEntry, io.ReadSeekCloser, error) {
 	var err error
 	for range 3 {
 		var e *store.FileEntry
@@ -69,7 +69,7 @@ func (h *Handler) openFile(p place) (*store.FileEntry, *os.File, error) {
 		if h.beforeOpen != nil {
 			h.beforeOpen()
 		}
-		var f *os.File
+		var f io.ReadSeekCloser
 		f, err = h.opt.Store.OpenBlob(e.Hash)
 		if err == nil {
 			return e, f, nil
