@@ -45,6 +45,9 @@ type Server struct {
 	srv *http.Server
 
 	headerTimeout time.Duration // also bounds the TLS handshake
+	// listenTLS is the listener's own copy: net/http adjusts
+	// srv.TLSConfig while it sets up HTTP/2, handshakes read this one.
+	listenTLS *tls.Config
 }
 
 // New builds the server with WebDAV mounted at /dav/.
@@ -113,6 +116,9 @@ func New(opt Options) *Server {
 		}
 	}
 	s.headerTimeout = s.srv.ReadHeaderTimeout
+	if s.srv.TLSConfig != nil {
+		s.listenTLS = s.srv.TLSConfig.Clone()
+	}
 	return s
 }
 
@@ -126,7 +132,7 @@ func (s *Server) Handler() http.Handler { return s.srv.Handler }
 // Serve accepts connections on ln until Shutdown; it returns nil after
 // a shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	err := s.srv.Serve(newListener(ln, s.srv.TLSConfig, s.headerTimeout, s.opt.Logger))
+	err := s.srv.Serve(newListener(ln, s.listenTLS, s.headerTimeout, s.opt.Logger))
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
