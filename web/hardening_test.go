@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -81,21 +82,9 @@ func TestSlowBody(t *testing.T) {
 	// Too slow: a byte every 100 ms.
 	c = ts.dial(t)
 	fmt.Fprintf(c, "PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
-	stop := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				if _, err := c.Write([]byte{'x'}); err != nil {
-					return
-				}
-			}
-		}
-	}()
+	stop := trickle(c, tick.C)
 	u := <-ts.uploads
-	close(stop)
+	stop()
 	var refusal *policy.RefusalError
 	if !errors.As(u.err, &refusal) || refusal.Decision.Rule != policy.LimitTimeout || !errors.Is(u.err, os.ErrDeadlineExceeded) {
 		t.Fatalf("trickling upload: %d bytes, err %v", u.n, u.err)
@@ -110,21 +99,9 @@ func TestSlowBody(t *testing.T) {
 	req, _ := http.NewRequest("PUT", "/", nil)
 	req.SetBasicAuth(testUser, testPassword)
 	fmt.Fprintf(c, "PUT /dav/home/t.bin HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\nContent-Length: 1000\r\n\r\n", req.Header.Get("Authorization"))
-	stop = make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				if _, err := c.Write([]byte{'x'}); err != nil {
-					return
-				}
-			}
-		}
-	}()
+	stop = trickle(c, tick.C)
 	resp, body := readResponse(t, bufio.NewReader(c), "trickling PUT")
-	close(stop)
+	stop()
 	if resp.StatusCode != 408 || !strings.Contains(body, "[LIMIT-TIMEOUT]") || !resp.Close {
 		t.Fatalf("trickling PUT to /dav/: %d %q close=%v", resp.StatusCode, body, resp.Close)
 	}
@@ -136,6 +113,26 @@ func TestSlowBody(t *testing.T) {
 		t.Fatalf("silent body: %d %v", u.n, u.err)
 	}
 	closedByServer(t, c, "silent body")
+}
+
+// trickle writes one byte to c at every tick until stopped or cut; stop
+// waits until it has ended.
+func trickle(c net.Conn, tick <-chan time.Time) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-quit:
+				return
+			case <-tick:
+				if _, err := c.Write([]byte{'x'}); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
 }
 
 // TestSilentClient: a client that sends half a header, or nothing after
