@@ -136,14 +136,23 @@ func trickle(c net.Conn, tick <-chan time.Time) (stop func()) {
 }
 
 // TestSilentClient: a client that sends half a header, or nothing after
-// connecting (no TLS handshake), is cut after header_timeout_seconds
-// (1 s here; before, a fixed 20 s that the bound did not change).
+// connecting (no TLS handshake), is cut after header_timeout_seconds, an
+// idle kept-alive one after idle_timeout_seconds (1 s each here; before,
+// a fixed 20 s and 2 min that the bounds did not change).
 func TestSilentClient(t *testing.T) {
 	for _, useTLS := range []bool{true, false} {
-		ts := startServer(t, useTLS, map[policy.BoundKey]int64{policy.HeaderTimeoutSeconds: 1})
+		ts := startServer(t, useTLS, map[policy.BoundKey]int64{policy.HeaderTimeoutSeconds: 1, policy.IdleTimeoutSeconds: 1})
 		c := ts.dial(t)
 		io.WriteString(c, "GET /hello HTTP/1.1\r\nHost: x\r\n")
 		closedByServer(t, c, "half a header", 10*time.Second)
+		// Kept alive after an answer, then silent: idle_timeout_seconds.
+		c = ts.dial(t)
+		io.WriteString(c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+		br := bufio.NewReader(c)
+		if resp, _ := readResponse(t, br, "keep-alive"); resp.Close {
+			t.Fatal("keep-alive answer closes")
+		}
+		closedByServer(t, c, "idle keep-alive", 10*time.Second)
 		if useTLS { // nothing at all: not even a handshake
 			raw := rawDial(t, ts.addr)
 			closedByServer(t, raw, "no handshake", 10*time.Second)
