@@ -4,7 +4,9 @@
 //
 // A listener wrapped by Limiter.Listen counts each accepted connection
 // against its client address until the daemon marks it authenticated
-// (Authenticated, AuthenticatedContext) or it closes. A connection over the
+// (Authenticated, AuthenticatedContext) or it closes; an SMTP or IMAP
+// connection that has not logged in after login_timeout_seconds is closed
+// (HTTP has its header and idle timeouts instead). A connection over the
 // cap never reaches the daemon: it gets the protocol's own temporary
 // refusal (SMTP 421, IMAP BYE, HTTP 503 with Retry-After) and is closed.
 // IPv6 clients are counted per /64, the block one household or laptop
@@ -122,7 +124,13 @@ func (ln *listener) Accept() (net.Conn, error) {
 		key := clientKey(c.RemoteAddr())
 		d := ln.l.acquire(key)
 		if d.Allow {
-			return &Conn{Conn: c, l: ln.l, key: key}, nil
+			conn := &Conn{Conn: c, l: ln.l, key: key}
+			if ln.proto != HTTP {
+				// A mail client logs in right after connecting; one that
+				// only sends NOOPs would hold its place for ever.
+				conn.expiry = time.AfterFunc(seconds(ln.l.policy.Bound(policy.LoginTimeoutSeconds)), conn.expire)
+			}
+			return conn, nil
 		}
 		ln.l.log.Debug("connection refused", "rule", d.Rule, "remote", c.RemoteAddr().String())
 		ln.refuse(c, d)
@@ -133,14 +141,32 @@ func (ln *listener) Accept() (net.Conn, error) {
 // Close.
 type Conn struct {
 	net.Conn
-	l    *Limiter
-	key  string
-	once sync.Once
+	l      *Limiter
+	key    string
+	once   sync.Once
+	expiry *time.Timer // SMTP, IMAP: closes the connection unless it logs in in time
 }
 
 // Authenticated stops counting the connection: its client has logged in.
 // Calling it again, or after Close, does nothing.
-func (c *Conn) Authenticated() { c.once.Do(func() { c.l.release(c.key) }) }
+func (c *Conn) Authenticated() {
+	c.once.Do(func() {
+		if c.expiry != nil {
+			c.expiry.Stop()
+		}
+		c.l.release(c.key)
+	})
+}
+
+// expire ends a connection that did not log in within
+// login_timeout_seconds (LIMIT-TIMEOUT); the daemon sees it closed.
+func (c *Conn) expire() {
+	c.once.Do(func() {
+		c.l.release(c.key)
+		c.l.log.Debug("no login in time", "rule", policy.LimitTimeout, "remote", c.RemoteAddr().String())
+		c.Conn.Close()
+	})
+}
 
 // Close closes the connection and stops counting it.
 func (c *Conn) Close() error {

@@ -1,6 +1,7 @@
 package connlimit
 
 import (
+	"bufio"
 	"crypto/tls"
 	"io"
 	"log/slog"
@@ -226,5 +227,66 @@ func TestClientKey(t *testing.T) {
 	}
 	if k := clientKey(&net.TCPAddr{IP: net.ParseIP("::ffff:10.0.0.1")}); k != "10.0.0.1" {
 		t.Fatalf("mapped IPv4: %q", k)
+	}
+}
+
+// TestLoginTimeout: an SMTP or IMAP connection that has not logged in
+// after login_timeout_seconds is closed, however many NOOPs it sends; a
+// logged-in one and an HTTP one (which has its own timeouts) stay.
+func TestLoginTimeout(t *testing.T) {
+	l := limiter(t, 10)
+	if err := l.policy.SetBound(policy.LoginTimeoutSeconds, 1); err != nil {
+		t.Fatal(err)
+	}
+	httpLn, smtpLn := listen(t), listen(t)
+	httpCh := holder(t, l.Listen(httpLn, HTTP, nil))
+	smtpCh := holder(t, l.Listen(smtpLn, SMTP, nil))
+	h := dial(t, httpLn)
+	sh := accepted(t, httpCh)
+	a := dial(t, smtpLn)
+	sa := accepted(t, smtpCh)
+	b := dial(t, smtpLn)
+	accepted(t, smtpCh)
+	Authenticated(sa)
+
+	// b keeps talking and is still cut.
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if _, err := io.WriteString(b, "NOOP\r\n"); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	b.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadAll(b); err != nil {
+		// A reset is a close too (the server did not read the NOOPs).
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Fatalf("connection without login not closed: %v", err)
+		}
+	}
+	if n := l.Unauthenticated(sa.RemoteAddr()); n != 1 { // the HTTP one
+		t.Fatalf("%d counted after the expiry, want 1", n)
+	}
+	for _, c := range []struct {
+		server, client net.Conn
+		what           string
+	}{{sa, a, "logged-in SMTP"}, {sh, h, "HTTP"}} {
+		if _, err := io.WriteString(c.server, "still here\r\n"); err != nil {
+			t.Fatalf("%s: %v", c.what, err)
+		}
+		c.client.SetReadDeadline(time.Now().Add(10 * time.Second))
+		line, err := bufio.NewReader(c.client).ReadString('\n')
+		if err != nil || line != "still here\r\n" {
+			t.Fatalf("%s connection closed too: %q %v", c.what, line, err)
+		}
 	}
 }
