@@ -273,3 +273,52 @@ func TestAmbiguousFraming(t *testing.T) {
 		}
 	}
 }
+
+// TestHijackThroughPacing: a handler that takes over the connection (a
+// WebSocket) still can, through the pacing wrapper.
+func TestHijackThroughPacing(t *testing.T) {
+	s := New(Options{Policy: policy.NewEngine()})
+	done := make(chan error, 1)
+	s.Mount("/ws", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hj, ok := w.(http.Hijacker)
+		if !ok {
+			done <- errors.New("no http.Hijacker")
+			return
+		}
+		c, brw, err := hj.Hijack()
+		if err != nil {
+			done <- err
+			return
+		}
+		go func() {
+			defer c.Close()
+			brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+			brw.Flush()
+			line, err := brw.ReadString('\n')
+			if err == nil {
+				_, err = c.Write([]byte("echo " + line))
+			}
+			done <- err
+		}()
+	}))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(ln)
+	defer s.Shutdown(t.Context())
+	c := rawDial(t, ln.Addr().String())
+	io.WriteString(c, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 101 {
+		t.Fatalf("upgrade: %v %v", err, resp)
+	}
+	io.WriteString(c, "hallo\n")
+	if line, err := br.ReadString('\n'); err != nil || line != "echo hallo\n" {
+		t.Fatalf("hijacked connection: %q %v", line, err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
