@@ -33,6 +33,8 @@ import (
 	"golang.org/x/net/webdav"
 
 	"schulhof/internal/auth"
+	"schulhof/internal/connlimit"
+	"schulhof/internal/usercontent"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -59,6 +61,8 @@ type Handler struct {
 	prefix   string // without the trailing slash, as webdav.Handler wants it
 	locks    *lockTable
 	sessions *sessions
+
+	beforeOpen func() // tests: runs between a GET's lookup and its blob open
 }
 
 // New returns the WebDAV handler.
@@ -94,6 +98,10 @@ func New(opt Options) *Handler {
 // ServeHTTP authenticates, applies the limits, and hands the request to
 // x/net/webdav over the account's own namespace.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Whatever a response carries (a file, a listing, an error that
+	// echoes a name), a browser neither sniffs nor runs it here.
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Security-Policy", usercontent.CSP)
 	if bad := unsafePath(r.URL.Path); bad {
 		http.Error(w, "invalid path", http.StatusBadRequest)
 		return
@@ -103,6 +111,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, r, d)
 		return
 	}
+	// The connection has logged in: it no longer counts against its
+	// address's cap on connections before login (LIMIT-CONN).
+	connlimit.AuthenticatedContext(r.Context())
 	st := &reqState{method: r.Method}
 	fs := &userFS{h: h, acct: acct, state: st}
 	rw := &responseMapper{ResponseWriter: w, h: h, r: r, state: st}

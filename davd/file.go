@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"mime"
 	"net/http"
 	"os"
 	"path"
@@ -15,6 +14,7 @@ import (
 
 	"golang.org/x/net/webdav"
 
+	"schulhof/internal/usercontent"
 	"schulhof/store"
 )
 
@@ -51,15 +51,9 @@ func (f *fileInfo) ContentType(ctx context.Context) (string, error) {
 	return contentType(f.e, f.name), nil
 }
 
-func contentType(e *store.FileEntry, name string) string {
-	if e.ContentType != "" {
-		return e.ContentType
-	}
-	if t := mime.TypeByExtension(path.Ext(name)); t != "" {
-		return t
-	}
-	return "application/octet-stream"
-}
+// contentType comes from the fixed table by extension (the same one GET
+// uses), never from the system's mime.types or from sniffing.
+func contentType(e *store.FileEntry, name string) string { return usercontent.Type(name) }
 
 // readFile is an open entry for reading: a folder listing or a blob that
 // is opened on the first Read or Seek.

@@ -183,39 +183,8 @@ func (b *countedBody) Read(p []byte) (int, error) {
 	}
 	if err == io.EOF {
 		b.state.bodyDone = true
+	} else if err != nil {
+		b.state.fail(err) // a body cut for LIMIT-TIMEOUT answers 408
 	}
 	return n, err
-}
-
-// serveGet answers GET and HEAD of files with ETag, Last-Modified,
-// conditional requests and ranges (http.ServeContent), after SIZE-20MB.
-// Folders go on to the library (which refuses GET on them).
-func (h *Handler) serveGet(w *responseMapper, r *http.Request, u *userFS) bool {
-	name := strings.TrimPrefix(r.URL.Path, h.prefix)
-	if name == r.URL.Path {
-		return true
-	}
-	p, err := u.resolve(name)
-	if err != nil || p.virtual != "" {
-		return true
-	}
-	e, err := h.opt.Store.FileStat(p.tree, p.path)
-	if err != nil || e.Dir {
-		return true
-	}
-	if d := h.checkTransfer(u.acct, e.Size); !d.Allow {
-		h.refuse(w, r, d)
-		return false
-	}
-	f, err := h.opt.Store.OpenBlob(e.Hash)
-	if err != nil {
-		h.opt.Logger.Error("open blob", "hash", e.Hash, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return false
-	}
-	defer f.Close()
-	w.Header().Set("ETag", e.ETag())
-	w.Header().Set("Content-Type", contentType(e, baseName(name)))
-	http.ServeContent(w.ResponseWriter, r, baseName(name), e.ModTime, f)
-	return false
 }

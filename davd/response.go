@@ -28,6 +28,8 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d policy.Decisi
 		status = http.StatusInsufficientStorage
 	case policy.LimitXML:
 		status = http.StatusRequestEntityTooLarge
+	case policy.LimitTimeout:
+		status = http.StatusRequestTimeout
 	}
 	if d.Rule != policy.AuthFailed {
 		h.opt.Logger.Info("dav refused", "method", r.Method, "path", r.URL.Path, "rule", d.Rule, "status", status)

@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 
 	"schulhof/internal/auth"
+	"schulhof/internal/connlimit"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -116,6 +117,7 @@ func (s *session) Login(username, password string) error {
 		}
 		return refusal(policy.Deny(policy.AccountLocked, "Das Konto ist gesperrt."))
 	}
+	connlimit.Authenticated(s.conn.NetConn()) // no longer counts for LIMIT-CONN
 	return nil
 }
 

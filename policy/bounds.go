@@ -67,6 +67,7 @@ const (
 	AccountNameBytes       BoundKey = "account_name_bytes"
 	UnauthConnsPerIP       BoundKey = "unauthenticated_connections_per_ip"
 	HeaderTimeoutSeconds   BoundKey = "header_timeout_seconds"
+	LoginTimeoutSeconds    BoundKey = "login_timeout_seconds"
 	BodyMinBytesPerSecond  BoundKey = "body_min_bytes_per_second"
 	IdleTimeoutSeconds     BoundKey = "idle_timeout_seconds"
 	FormBodyBytes          BoundKey = "form_body_bytes"
@@ -100,8 +101,9 @@ var BoundTable = []BoundInfo{
 	{AccountNameBytes, LimitName, 64, "bytes", "an account name (longer names are refused, never truncated)"},
 	{UnauthConnsPerIP, LimitConn, 32, "count", "connections from one IP address not yet logged in, over all listeners"},
 	{HeaderTimeoutSeconds, LimitTimeout, 20, "seconds", "time to send a request's headers (HTTP) or a command line before login"},
-	{BodyMinBytesPerSecond, LimitTimeout, 500, "bytes/s", "slowest accepted upload rate after the first 20 seconds"},
+	{BodyMinBytesPerSecond, LimitTimeout, 500, "bytes/s", "slowest accepted rate of a request body or an HTTP response, after a grace of header_timeout_seconds"},
 	{IdleTimeoutSeconds, LimitTimeout, 120, "seconds", "idle time between requests on a kept-alive HTTP connection"},
+	{LoginTimeoutSeconds, LimitTimeout, 60, "seconds", "time from connecting to a successful login on SMTP and IMAP (NOOPs do not keep a connection that never logs in)"},
 }
 
 // boundInfo finds a bound's row; it panics for a key not in the table,

@@ -8,6 +8,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"schulhof/internal/auth"
+	"schulhof/internal/connlimit"
 	"schulhof/policy"
 )
 
@@ -58,6 +59,7 @@ func (s *session) login(user, pass string) error {
 		s.srv.mu.Unlock()
 		return refusal(policy.Deny(policy.AccountLocked, "Das Konto ist gesperrt."))
 	}
+	connlimit.Authenticated(s.conn.Conn()) // no longer counts for LIMIT-CONN
 	return nil
 }
 

@@ -1,6 +1,8 @@
-// Package web owns the one HTTPS listener of Schulhof: its ServeMux, TLS
-// and timeouts. It mounts the WebDAV folders (davd) at /dav/; other pages
-// (password change, chat, client configuration) are mounted with Mount.
+// Package web owns the one HTTPS listener of Schulhof: its ServeMux, TLS,
+// timeouts and what every response gets (HSTS, pacing of slow clients,
+// closing after ambiguous framing). It mounts the WebDAV folders (davd)
+// at /dav/; other pages (password change, chat, client configuration)
+// are mounted with Mount.
 package web
 
 import (
@@ -14,6 +16,7 @@ import (
 
 	"schulhof/davd"
 	"schulhof/internal/auth"
+	"schulhof/internal/connlimit"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -40,6 +43,11 @@ type Server struct {
 	opt Options
 	mux *http.ServeMux
 	srv *http.Server
+
+	headerTimeout time.Duration // also bounds the TLS handshake
+	// listenTLS is the listener's own copy: net/http adjusts
+	// srv.TLSConfig while it sets up HTTP/2, handshakes read this one.
+	listenTLS *tls.Config
 }
 
 // New builds the server with WebDAV mounted at /dav/.
@@ -78,17 +86,38 @@ func New(opt Options) *Server {
 			s.mux.ServeHTTP(w, r)
 		})
 	}
+	pol := opt.Policy
+	if pol == nil {
+		pol = policy.NewEngine()
+	}
+	var h http.Handler = newPace(pol).wrap(root)
+	h = closeOnAmbiguousFraming(h)
+	if opt.TLS != nil {
+		h = hsts(h)
+	}
 	s.srv = &http.Server{
-		Handler:           root,
-		ReadHeaderTimeout: 20 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		Handler: h,
+		// A silent client is cut after the header timeout (the TLS
+		// handshake too, see listener); bodies and responses are paced
+		// (pace.go). No ReadTimeout/WriteTimeout: they would cut a 20 MB
+		// upload on a school's uplink however steadily it moves.
+		ReadHeaderTimeout: seconds(pol.Bound(policy.HeaderTimeoutSeconds)),
+		IdleTimeout:       seconds(pol.Bound(policy.IdleTimeoutSeconds)),
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(opt.Logger.Handler(), slog.LevelDebug),
-		// No ReadTimeout/WriteTimeout: a 20 MB upload on a school's
-		// uplink may take minutes; idle and header timeouts bound the rest.
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return withFraming(connlimit.WithConn(ctx, c), c)
+		},
 	}
 	if opt.TLS != nil {
 		s.srv.TLSConfig = opt.TLS.Clone()
+		if len(s.srv.TLSConfig.NextProtos) == 0 {
+			s.srv.TLSConfig.NextProtos = []string{"h2", "http/1.1"}
+		}
+	}
+	s.headerTimeout = s.srv.ReadHeaderTimeout
+	if s.srv.TLSConfig != nil {
+		s.listenTLS = s.srv.TLSConfig.Clone()
 	}
 	return s
 }
@@ -103,17 +132,23 @@ func (s *Server) Handler() http.Handler { return s.srv.Handler }
 // Serve accepts connections on ln until Shutdown; it returns nil after
 // a shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	var err error
-	if s.opt.TLS != nil {
-		err = s.srv.ServeTLS(ln, "", "")
-	} else {
-		err = s.srv.Serve(ln)
-	}
+	err := s.srv.Serve(newListener(ln, s.listenTLS, s.headerTimeout, s.opt.Logger))
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
 	return err
 }
+
+// hsts: browsers that came once over HTTPS never try plain HTTP for a
+// year (and so never send a session cookie or password unencrypted).
+func hsts(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func seconds(n int64) time.Duration { return time.Duration(n) * time.Second }
 
 // Shutdown stops accepting, waits for running requests until ctx ends,
 // then closes what is left.

@@ -19,6 +19,7 @@ import (
 	"schulhof/internal/adminsock"
 	"schulhof/internal/auth"
 	"schulhof/internal/config"
+	"schulhof/internal/connlimit"
 	"schulhof/internal/tlsutil"
 	"schulhof/policy"
 	"schulhof/store"
@@ -34,15 +35,21 @@ type server struct {
 	admin  *admin.Service
 	tls    *tls.Config
 	log    *slog.Logger
+	// conns caps connections before login per client address, over
+	// every listener together (LIMIT-CONN).
+	conns *connlimit.Limiter
 }
 
 // daemon is one network listener of the server.
 type daemon struct {
-	name  string // shown in the start-up lines, e.g. "imaps"
-	addr  string // from [listen]; "" disables it
-	tls   bool   // implicit TLS: the listener is wrapped before serve
-	serve func(net.Listener) error
-	close func() error
+	name string // shown in the start-up lines, e.g. "imaps"
+	addr string // from [listen]; "" disables it
+	tls  bool   // implicit TLS: the listener is wrapped before serve
+	// ownTLS: the daemon does TLS itself on this listener (https).
+	ownTLS bool
+	proto  connlimit.Protocol // how a connection over LIMIT-CONN is refused
+	serve  func(net.Listener) error
+	close  func() error
 }
 
 // daemons lists the listeners of every daemon package: add yours here.
@@ -61,7 +68,7 @@ func (s *server) webDaemon() daemon {
 		Auditor: f.AuditorQuotaBytes, Group: f.GroupQuotaBytes}
 	w := web.New(web.Options{Store: s.st, Auth: s.auth, Policy: s.policy, Logger: s.log, TLS: s.tls, Quotas: &q,
 		Autoconfig: web.AutoconfigHandler(autoconfigOptions(s.cfg))})
-	return daemon{name: "https", addr: s.cfg.Listen.HTTPS, serve: w.Serve, close: func() error {
+	return daemon{name: "https", addr: s.cfg.Listen.HTTPS, ownTLS: true, proto: connlimit.HTTP, serve: w.Serve, close: func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 		defer cancel()
 		return w.Shutdown(ctx)
@@ -111,6 +118,7 @@ func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
 	defer v.Close() // flushes the login log before the store closes
 	s := &server{cfg: cfg, st: st, auth: v, admin: newService(cfg, st, v), tls: tlsCfg, log: log}
 	s.policy = s.admin.Policy
+	s.conns = connlimit.New(s.policy, log)
 	if err := s.firstAdmin(stdout); err != nil {
 		return err
 	}
@@ -153,6 +161,12 @@ func (s *server) start(stdout io.Writer) ([]daemon, error) {
 		if err != nil {
 			return running, fmt.Errorf("%s: %w", d.name, err)
 		}
+		// Counted below TLS, so a handshake that never ends counts too.
+		var refuseTLS *tls.Config
+		if d.tls || d.ownTLS {
+			refuseTLS = s.tls
+		}
+		ln = s.conns.Listen(ln, d.proto, refuseTLS)
 		if d.tls {
 			ln = tls.NewListener(ln, s.tls)
 		}

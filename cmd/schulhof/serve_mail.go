@@ -2,6 +2,7 @@ package main
 
 import (
 	"schulhof/imapd"
+	"schulhof/internal/connlimit"
 	"schulhof/smtpd"
 )
 
@@ -18,9 +19,9 @@ func (s *server) mailDaemons() []daemon {
 		Store: s.st, Auth: s.auth, Policy: s.policy, TLSConfig: s.tls, Logger: s.log.With("daemon", "imap"),
 	})
 	return []daemon{
-		{name: "submission", addr: s.cfg.Listen.Submission, serve: sm.Serve, close: sm.Close},
-		{name: "submissions", addr: s.cfg.Listen.Submissions, tls: true, serve: sm.Serve, close: sm.Close},
-		{name: "imap", addr: s.cfg.Listen.IMAP, serve: im.Serve, close: im.Close},
-		{name: "imaps", addr: s.cfg.Listen.IMAPS, tls: true, serve: im.Serve, close: im.Close},
+		{name: "submission", addr: s.cfg.Listen.Submission, proto: connlimit.SMTP, serve: sm.Serve, close: sm.Close},
+		{name: "submissions", addr: s.cfg.Listen.Submissions, tls: true, proto: connlimit.SMTP, serve: sm.Serve, close: sm.Close},
+		{name: "imap", addr: s.cfg.Listen.IMAP, proto: connlimit.IMAP, serve: im.Serve, close: im.Close},
+		{name: "imaps", addr: s.cfg.Listen.IMAPS, tls: true, proto: connlimit.IMAP, serve: im.Serve, close: im.Close},
 	}
 }
