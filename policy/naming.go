@@ -102,14 +102,50 @@ func ValidAccountName(s string) bool {
 	return true
 }
 
-// GroupName normalizes and checks a group name ("5a", "Mathe-LK", "AG Robotik"
-// → "ag-robotik"): lower case, letters, digits, "-" and "_", at most 64.
+// GroupName normalizes and checks the shape of a group name ("5a",
+// "Mathe-LK", "AG Robotik" → "ag-robotik"): lower case, letters, digits,
+// "-" and "_". Its length is Engine.GroupName's to check.
 func GroupName(s string) (string, Decision) {
 	n := namePartKeep(s)
-	if n == "" || len(n) > 64 {
-		return "", Deny(Naming, "Ungültiger Gruppenname %q: erlaubt sind a-z, 0-9, - und _ (höchstens 64 Zeichen).", s)
+	if n == "" {
+		return "", Deny(Naming, "Ungültiger Gruppenname %q: erlaubt sind a-z, 0-9, - und _.", s)
 	}
 	return n, Allowed
+}
+
+// GroupName is GroupName with the bound group_name_bytes: a longer name
+// is refused (LIMIT-NAME), never cut.
+func (e *Engine) GroupName(s string) (string, Decision) {
+	n, d := GroupName(s)
+	if !d.Allow {
+		return "", d
+	}
+	if d := e.CheckBound(GroupNameBytes, int64(len(n))); !d.Allow {
+		return "", Deny(d.Rule, "Der Gruppenname %q ist %d Bytes lang. %s", n, len(n), d.Reason)
+	}
+	return n, Allowed
+}
+
+// CheckAccountName refuses an account name longer than account_name_bytes
+// (LIMIT-NAME). Names are never cut: a cut name could be another
+// person's, and the mail address is the name.
+func (e *Engine) CheckAccountName(name string) Decision {
+	if d := e.CheckBound(AccountNameBytes, int64(len(name))); !d.Allow {
+		return Deny(d.Rule, "Der Kontoname %q wäre %d Bytes lang und wird nicht gekürzt; bitte Vor- oder Nachname kürzer angeben (etwa nur den Rufnamen). %s",
+			name, len(name), d.Reason)
+	}
+	return Allowed
+}
+
+// CheckPersonName refuses a first or last name longer than
+// person_name_bytes (LIMIT-NAME).
+func (e *Engine) CheckPersonName(first, last string) Decision {
+	for _, n := range []string{first, last} {
+		if d := e.CheckBound(PersonNameBytes, int64(len(n))); !d.Allow {
+			return Deny(d.Rule, "Der Name %q ist %d Bytes lang. %s", n, len(n), d.Reason)
+		}
+	}
+	return Allowed
 }
 
 func namePartKeep(s string) string {

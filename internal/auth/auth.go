@@ -152,10 +152,7 @@ func (v *Verifier) normalize(name string) string {
 			return name // another domain: no such account
 		}
 	}
-	if len(name) > 128 {
-		name = name[:128]
-	}
-	return name
+	return name // never cut: a cut name could be another account's
 }
 
 func (v *Verifier) mac(pw string) [32]byte {

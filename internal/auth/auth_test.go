@@ -306,3 +306,18 @@ func TestRightPasswordIsNoFailure(t *testing.T) {
 		t.Fatalf("6th guess: %s", d)
 	}
 }
+
+// TestLongLoginNameNotCut: a login name longer than any account name is
+// not cut down to one that exists.
+func TestLongLoginNameNotCut(t *testing.T) {
+	v, st, _ := setup(t)
+	long := strings.Repeat("a", 60) + "." + strings.Repeat("b", 67) // 128 bytes
+	h, _ := HashPassword("Str0ng!Passw0rd", UserParams)
+	if _, err := st.CreateAccount(store.Account{First: "A", Last: "B", Role: "student", PasswordHash: h,
+		ConsentPlatform: true, ConsentComms: true}, func(int) string { return long }); err != nil {
+		t.Fatal(err)
+	}
+	if d := try(v, long+"x", "Str0ng!Passw0rd", "10.0.0.40"); d.Allow {
+		t.Fatal("a longer login name was cut to an existing account")
+	}
+}

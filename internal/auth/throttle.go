@@ -40,7 +40,7 @@ func (v *Verifier) refill(key string, now time.Time) *bucket {
 func (v *Verifier) reserve(name, ip string, now time.Time) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	acct, addr := v.refill("a:"+name, now), v.refill("i:"+ip, now)
+	acct, addr := v.refill(accountKey(name), now), v.refill("i:"+ip, now)
 	if acct.tokens < 1 || addr.tokens < 1 {
 		return false
 	}
@@ -61,8 +61,18 @@ func (v *Verifier) reserve(name, ip string, now time.Time) bool {
 func (v *Verifier) refund(name, ip string, now time.Time) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	for _, k := range []string{"a:" + name, "i:" + ip} {
+	for _, k := range []string{accountKey(name), "i:" + ip} {
 		b := v.refill(k, now)
 		b.tokens = min(v.limit(k), b.tokens+1)
 	}
+}
+
+// accountKey is the bucket of a login name. The map key is bounded (a
+// typed name may be long); names sharing their first 128 bytes share a
+// bucket, which only slows the guesser further.
+func accountKey(name string) string {
+	if len(name) > 128 {
+		name = name[:128]
+	}
+	return "a:" + name
 }
