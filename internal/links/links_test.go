@@ -310,6 +310,12 @@ func FuzzHosts(f *testing.F) {
 	f.Add([]byte(mail("Content-Type: message/rfc822\n", "Content-Type: text/plain\n\nwww.inner.example\n")))
 	f.Add([]byte("no header at all http://x.example"))
 	f.Add([]byte(""))
+	for _, h := range hiding {
+		f.Add([]byte(h.msg))
+	}
+	for _, m := range legitimate {
+		f.Add([]byte(m.msg))
+	}
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		l := DefaultLimits
 		l.MaxTextBytes = 1 << 20
@@ -318,6 +324,14 @@ func FuzzHosts(f *testing.F) {
 			t.Fatalf("unexpected error %v", err)
 		}
 		checkHosts(t, hosts)
+		// A stream read once (the raw scan tees) finds the same hosts.
+		streamed, err2 := l.Hosts(iotest.HalfReader(bytes.NewReader(msg)))
+		if err == nil && err2 == nil {
+			a, b := slices.Sorted(slices.Values(hosts)), slices.Sorted(slices.Values(streamed))
+			if !slices.Equal(a, b) {
+				t.Errorf("seekable %q, streamed %q", a, b)
+			}
+		}
 	})
 }
 
