@@ -1,6 +1,7 @@
 package links
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/base64"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	gotextproto "github.com/emersion/go-message/textproto"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/transform"
@@ -132,6 +134,11 @@ var hiding = []struct{ name, msg string }{
 		b64("Content-Type: text/html\r\n\r\n<a href=\"https://evil.example/\">x</a>\r\n")+"--b--\n")},
 	{"eml attachment", mail("Content-Type: multipart/mixed; boundary=b\n", "--b\nContent-Type: application/octet-stream; name=\"alt.eml\"\n\n"+
 		"Subject: alt\nContent-Type: text/plain\n\nhttps://evil.example/\n--b--\n")},
+	// Damaged headers: clients skip a line without a colon and go on.
+	{"bad line before the encoding", mail("X-Kaputt\nContent-Transfer-Encoding: base64\n", b64("https://evil.example/"))},
+	{"bad part header line", mail("Content-Type: multipart/mixed; boundary=b\n", "--b\nContent-Type: text/html\nkein Feld\n"+
+		"Content-Transfer-Encoding: base64\n\n"+b64(`<a href="//evil.example/">x</a>`)+"--b--\n")},
+	{"bad field name in an attached message", mail("Content-Type: message/rfc822\n", "Sub ject: x\nContent-Transfer-Encoding: quoted-printable\n\nhttps://evil=2Eexample/\n")},
 	// format=flowed.
 	{"flowed delsp across the host", mail("Content-Type: text/plain; charset=utf-8; format=flowed; delsp=yes\n", "Siehe https://ev \nil.example/ hier\n")},
 	{"flowed delsp quoted", mail("Content-Type: text/plain; format=Flowed; DelSp=Yes\n", "> Siehe https://ev \n> il.example/\n")},
@@ -352,4 +359,44 @@ func trimLineEnds(b []byte) []byte {
 		lines[i] = bytes.TrimRight(l, " \t")
 	}
 	return bytes.Join(lines, []byte("\n"))
+}
+
+// TestPartSplitter: parts come out as go-message's multipart reader reads
+// them (up to the line end before each delimiter), in any piece sizes.
+func TestPartSplitter(t *testing.T) {
+	long := strings.Repeat("x", 10000)
+	for _, body := range []string{
+		"preamble\r\n--b\r\nA: 1\r\n\r\none\r\n--b\r\n\r\ntwo\r\n--bb\r\n--b \r\n\r\nthree\r\n--b--\r\nepilogue\r\n",
+		"--b\n\n" + long + "\n--b\n\n--b-- \n",
+		"--b\r\n\r\n" + strings.Repeat("line\r\n", 3000) + "x--b\r\n--b--",
+		"--b\r\n\r\nno end",
+	} {
+		var want []string
+		mr := gotextproto.NewMultipartReader(strings.NewReader(body), "b")
+		for {
+			p, err := mr.NextPart()
+			if err != nil {
+				break
+			}
+			b, _ := io.ReadAll(p)
+			want = append(want, string(b))
+		}
+		sp := newPartSplitter(iotest.HalfReader(strings.NewReader(body)), "b")
+		var got []string
+		for sp.next() {
+			br := bufio.NewReader(sp)
+			readHeader(br)
+			b, _ := io.ReadAll(iotest.OneByteReader(br))
+			got = append(got, strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r"))
+		}
+		if len(got) != len(want) {
+			t.Errorf("%.30q: %d parts, want %d", body, len(got), len(want))
+			continue
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Errorf("%.30q part %d: %.40q, want %.40q", body, i, got[i], want[i])
+			}
+		}
+	}
 }

@@ -10,6 +10,7 @@
 package links
 
 import (
+	"bufio"
 	"errors"
 	"io"
 )
@@ -90,11 +91,13 @@ func (l Limits) Hosts(msg io.Reader) ([]string, error) {
 	}
 
 	var err error
-	h, body, herr := readHeader(src)
-	if herr != nil {
+	br := bufio.NewReader(src)
+	h, skipped, herr := readHeader(br)
+	if herr != nil || skipped {
 		w.malformed, w.headerBroken = true, true
-	} else {
-		err = w.entity(h, body, 0, false)
+	}
+	if herr == nil {
+		err = w.entity(h, br, 0, false)
 	}
 	if err == nil && w.malformed && in.err == nil {
 		err = w.rawScan(seeker, start, src, raw)

@@ -2,9 +2,7 @@ package links
 
 import (
 	"bufio"
-	"errors"
 	"io"
-	"math"
 	"mime"
 	"path"
 	"strings"
@@ -27,36 +25,6 @@ type walker struct {
 	// counts links in it too.
 	headerBroken bool
 	rawFull      bool // the raw scan hit a limit
-}
-
-// maxHeaderBytes bounds the header of a message (also an attached one).
-const maxHeaderBytes = 1 << 20
-
-var errHeaderTooBig = errors.New("links: header too large")
-
-// headerLimit is an io.LimitedReader that fails instead of ending.
-type headerLimit struct {
-	r io.Reader
-	n int64
-}
-
-func (l *headerLimit) Read(p []byte) (int, error) {
-	if l.n <= 0 {
-		return 0, errHeaderTooBig
-	}
-	p = p[:min(int64(len(p)), l.n)]
-	n, err := l.r.Read(p)
-	l.n -= int64(n)
-	return n, err
-}
-
-// readHeader reads a message header and returns the body after it.
-func readHeader(r io.Reader) (textproto.Header, io.Reader, error) {
-	lim := &headerLimit{r: r, n: maxHeaderBytes}
-	br := bufio.NewReader(lim)
-	h, err := textproto.ReadHeader(br)
-	lim.n = math.MaxInt64
-	return h, br, err
 }
 
 // What a client does with a part.
@@ -214,31 +182,37 @@ func (w *walker) entity(h textproto.Header, body io.Reader, depth int, inDigest 
 	info := readPartInfo(h, inDigest)
 	switch {
 	case info.multipart:
-		mr := textproto.NewMultipartReader(body, info.boundary)
-		for n := 0; ; n++ {
-			p, err := mr.NextPart()
-			if err == io.EOF && n > 0 {
-				return nil
-			}
-			if err != nil { // a broken boundary, no part at all: the raw scan
+		sp := newPartSplitter(body, info.boundary)
+		n := 0
+		for ; sp.next(); n++ {
+			br := bufio.NewReader(sp)
+			ph, skipped, err := readHeader(br)
+			if err != nil {
 				w.malformed = true
 				return nil
 			}
-			if err := w.entity(p.Header, p, depth+1, info.digest); err != nil {
+			w.malformed = w.malformed || skipped
+			if err := w.entity(ph, br, depth+1, info.digest); err != nil {
 				return err
 			}
 		}
+		if n == 0 || !sp.final || sp.err != nil { // no part, no end: the raw scan too
+			w.malformed = true
+		}
+		return nil
 	case info.message:
 		enc := ""
 		if len(info.encodings) > 0 {
 			enc = info.encodings[0]
 		}
-		ih, ibody, err := readHeader(transferReader(enc, body))
+		br := bufio.NewReader(transferReader(enc, body))
+		ih, skipped, err := readHeader(br)
 		if err != nil {
 			w.malformed = true
 			return nil
 		}
-		return w.entity(ih, ibody, depth+1, false)
+		w.malformed = w.malformed || skipped
+		return w.entity(ih, br, depth+1, false)
 	case info.views != 0:
 		return w.text(h, info, body)
 	}
