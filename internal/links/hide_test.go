@@ -72,6 +72,21 @@ func utf16BE(s string, bom bool) string {
 	return string(b)
 }
 
+// yenc encodes s as yEnc does: every byte shifted by 42, the critical
+// ones escaped.
+func yenc(s string) string {
+	var b []byte
+	for _, c := range []byte(s) {
+		o := c + 42
+		if o == 0 || o == '\n' || o == '\r' || o == '=' {
+			b = append(b, '=', o+64)
+			continue
+		}
+		b = append(b, o)
+	}
+	return string(b)
+}
+
 func latin1(s string) string { out, _ := charmap.ISO8859_1.NewEncoder().String(s); return out }
 
 // hiding lists messages that each hide a blocked link one way a client
@@ -91,6 +106,8 @@ var hiding = []struct{ name, msg string }{
 	{"quoted-printable long line", mail("Content-Transfer-Encoding: quoted-printable\n", strings.Repeat("a", 5000)+" https://evil=2Eexample/\n")},
 	{"quoted-printable junk after soft break", mail("Content-Transfer-Encoding: quoted-printable\n", "Text= x\nhttps://evil=2Eexample/\n")},
 	{"quoted-printable soft break with blanks", mail("Content-Transfer-Encoding: Quoted-Printable\n", "https://ev= \t\nil.example/\n")},
+	{"x-uuencode", mail("Content-Transfer-Encoding: x-uuencode\n", "begin 644 link.txt\n6:'1T<',Z+R]E=FEL+F5X86UP;&4O>   \n`\nend\n")},
+	{"x-yencode", mail("Content-Transfer-Encoding: x-yencode\n", "=ybegin line=128 size=22 name=link.txt\n"+yenc("https://evil.example/x")+"\n=yend size=22\n")},
 	// Charsets.
 	{"utf-7", mail("Content-Type: text/plain; charset=utf-7\n", "Siehe "+utf7All("https://evil.example/")+" hier\n")},
 	{"utf-7 alias in quotes", mail("Content-Type: text/plain; charset=\"UNICODE-1-1-UTF-7\"\n", utf7All("https://evil.example/")+"\n")},
@@ -123,6 +140,8 @@ var hiding = []struct{ name, msg string }{
 	{"html attachment by name", mail("Content-Type: multipart/mixed; boundary=b\n", "--b\nContent-Type: text/plain\n\nim Anhang\n--b\n"+
 		"Content-Type: application/octet-stream; name=seite.html\nContent-Disposition: attachment; filename=\"seite.html\"\nContent-Transfer-Encoding: base64\n\n"+
 		b64(`<a href="//evil.example/">x</a>`)+"--b--\n")},
+	{"rtf body", mail("Content-Type: application/rtf\n", `{\rtf1{\field{\*\fldinst HYPERLINK "https://evil.example/"}{\fldrslt Klick}}}`)},
+	{"text part named .html", mail("Content-Type: text/plain; name=seite.html\n", `<a href="//evil.example/">x</a>`)},
 	{"duplicate content-type", mail("Content-Type: application/octet-stream\nContent-Type: text/plain\n", "https://evil.example/\n")},
 	{"multipart without boundary", mail("Content-Type: multipart/mixed\n", "https://evil.example/\n")},
 	{"multipart/digest default type", mail("Content-Type: multipart/digest; boundary=d\n", "--d\n\nContent-Type: text/html\n\n<a href=\"https://evil.example/\">x</a>\n--d--\n")},
@@ -316,7 +335,8 @@ func TestTransferDecoders(t *testing.T) {
 // sizes), give valid UTF-8 where they decode a charset, and agree with the
 // standard library wherever that accepts the input.
 func FuzzDecoders(f *testing.F) {
-	for _, s := range []string{"aHR0cHM6Ly9ld*mlsLmV4YW1wbGUveA==", "a=\r\nb=3D=ZZ=", "+AGgAdAB0AHAAcw-://x", "+2D3-", "= \t", "=\r", "\xff\xfe"} {
+	for _, s := range []string{"aHR0cHM6Ly9ld*mlsLmV4YW1wbGUveA==", "a=\r\nb=3D=ZZ=", "+AGgAdAB0AHAAcw-://x", "+2D3-", "= \t", "=\r", "\xff\xfe",
+		"begin 644 x\n6:'1T<',Z+R]E=FEL+F5X86UP;&4O>\n`\nend\n", "=ybegin\n\x92\x9e=}\n=yend\n"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
@@ -338,6 +358,8 @@ func FuzzDecoders(f *testing.F) {
 		if want, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(in))); err == nil && !bytes.Equal(trimLineEnds(q), trimLineEnds(want)) {
 			t.Errorf("quoted-printable %q: %q, want %q", in, q, want)
 		}
+		read(transferReader("x-uuencode", bytes.NewReader(in)))
+		read(transferReader("x-yencode", bytes.NewReader(in)))
 		for _, dec := range []transform.Transformer{utf7.NewDecoder(), &fallbackDecoder{}} {
 			out := read(transform.NewReader(bytes.NewReader(in), dec))
 			if !utf8.Valid(out) {

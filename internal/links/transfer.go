@@ -1,6 +1,7 @@
 package links
 
 import (
+	"bytes"
 	"io"
 	"strings"
 
@@ -22,6 +23,10 @@ func transferDecoder(enc string) transform.Transformer {
 		return &base64Decoder{}
 	case "quoted-printable":
 		return &qpDecoder{}
+	case "x-uuencode", "uuencode", "x-uue", "uue":
+		return uudecoder()
+	case "x-yencode":
+		return ydecoder()
 	}
 	return nil
 }
@@ -168,4 +173,105 @@ func (qpDecoder) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, err err
 		nSrc++
 	}
 	return nDst, nSrc, nil
+}
+
+// lineDecoder decodes a line-oriented transfer encoding (uuencode, yEnc):
+// decode gets each complete line, without its line end. A line longer
+// than maxEncodedLine is cut (no encoder writes one).
+type lineDecoder struct {
+	decode func(line []byte, out []byte) []byte
+	out    []byte // decoded, not yet handed out
+}
+
+const maxEncodedLine = 1024
+
+func (d *lineDecoder) Reset() { d.out = d.out[:0] }
+
+func (d *lineDecoder) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, err error) {
+	for {
+		if len(d.out) > 0 {
+			n := copy(dst[nDst:], d.out)
+			nDst += n
+			d.out = d.out[:copy(d.out, d.out[n:])]
+			if len(d.out) > 0 {
+				return nDst, nSrc, transform.ErrShortDst
+			}
+		}
+		rest := src[nSrc:]
+		if len(rest) == 0 {
+			return nDst, nSrc, nil
+		}
+		i := bytes.IndexByte(rest, '\n')
+		switch {
+		case i >= 0:
+			d.out = d.decode(bytes.TrimRight(rest[:i], "\r"), d.out)
+			nSrc += i + 1
+		case atEOF || len(rest) >= maxEncodedLine:
+			take := min(len(rest), maxEncodedLine)
+			d.out = d.decode(bytes.TrimRight(rest[:take], "\r"), d.out)
+			nSrc += take
+		default:
+			return nDst, nSrc, transform.ErrShortSrc
+		}
+	}
+}
+
+// uudecoder decodes uuencode ("x-uuencode", which Thunderbird reads):
+// lines between "begin …" and "end", each a length character and groups
+// of four characters for three bytes.
+func uudecoder() transform.Transformer {
+	inside := false
+	return &lineDecoder{decode: func(line, out []byte) []byte {
+		switch {
+		case !inside:
+			inside = bytes.HasPrefix(line, []byte("begin"))
+			return out
+		case bytes.Equal(bytes.TrimSpace(line), []byte("end")):
+			inside = false
+			return out
+		case len(line) == 0:
+			return out
+		}
+		n := int((line[0] - ' ') & 63)
+		var dec []byte
+		for g := line[1:]; len(g) > 0; {
+			var q [4]byte
+			for j := range q {
+				if j < len(g) {
+					q[j] = (g[j] - ' ') & 63
+				}
+			}
+			dec = append(dec, q[0]<<2|q[1]>>4, q[1]<<4|q[2]>>2, q[2]<<6|q[3])
+			g = g[min(4, len(g)):]
+		}
+		return append(out, dec[:min(n, len(dec))]...)
+	}}
+}
+
+// ydecoder decodes yEnc ("x-yencode", which Thunderbird reads): between
+// "=ybegin" and "=yend" every byte is shifted by 42, "=" escapes one more
+// shifted by 64.
+func ydecoder() transform.Transformer {
+	inside := false
+	return &lineDecoder{decode: func(line, out []byte) []byte {
+		switch {
+		case bytes.HasPrefix(line, []byte("=ybegin")):
+			inside = true
+			return out
+		case bytes.HasPrefix(line, []byte("=yend")):
+			inside = false
+			return out
+		case !inside || bytes.HasPrefix(line, []byte("=ypart")):
+			return out
+		}
+		for i := 0; i < len(line); i++ {
+			c := line[i]
+			if c == '=' && i+1 < len(line) {
+				i++
+				c = line[i] - 64
+			}
+			out = append(out, c-42)
+		}
+		return out
+	}}
 }

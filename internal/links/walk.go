@@ -75,19 +75,21 @@ func readPartInfo(h textproto.Header, inDigest bool) partInfo {
 			info.message = true
 		case strings.Contains(sub, "html"):
 			info.views |= viewHTML
-		case top == "text":
-			// Unknown text subtypes are shown as plain text (RFC 2046 4.1.4).
+		case top == "text" || mt == "application/rtf":
+			// Unknown text subtypes are shown as plain text (RFC 2046
+			// 4.1.4); Outlook shows RTF bodies, whose links are text.
 			info.views |= viewPlain
 			if strings.EqualFold(params["format"], "flowed") {
 				info.views |= viewFlowed
 			}
-		default:
-			switch attachmentKind(h, params) {
-			case "html":
-				info.views |= viewHTML
-			case "message":
-				info.message = true
-			}
+		}
+		// A file is opened by its name: an HTML page in the browser, a
+		// saved message in the mail client.
+		switch attachmentKind(h, params) {
+		case "html":
+			info.views |= viewHTML
+		case "message":
+			info.message = true
 		}
 		if c, ok := params["charset"]; ok && len(info.charsets) < maxCharsetLabels && !contains(info.charsets, c) {
 			info.charsets = append(info.charsets, c)
@@ -114,8 +116,7 @@ func delsp(h textproto.Header) bool {
 	return false
 }
 
-// attachmentKind names what a file of another type is opened as by its
-// name: an HTML page in the browser, a saved message in the mail client.
+// attachmentKind names what a part is opened as by its file name.
 func attachmentKind(h textproto.Header, ctParams map[string]string) string {
 	name := ctParams["name"]
 	if d := h.Get("Content-Disposition"); d != "" {
