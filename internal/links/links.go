@@ -13,6 +13,8 @@ import (
 	"bufio"
 	"errors"
 	"io"
+
+	"schulhof/policy"
 )
 
 // ErrLimit means a message was too large or too deeply nested to be
@@ -31,8 +33,19 @@ type Limits struct {
 }
 
 // DefaultLimits are generous for real mail (a 20 MB message with an
-// exception on top) and small enough that a hostile one costs little.
-var DefaultLimits = Limits{MaxDepth: 20, MaxParts: 1000, MaxTextBytes: 64 << 20, MaxHosts: 10000, MaxCandidateBytes: 1 << 20}
+// exception on top) and small enough that a hostile one costs little. The
+// MIME structure may be as large as the bounds mime_parts and mime_depth
+// let a message be (see LimitsFor).
+var DefaultLimits = LimitsFor(policy.NewEngine())
+
+// LimitsFor are DefaultLimits with the MIME bounds in force in e, so that
+// a message the daemon accepted is never too complex to check.
+func LimitsFor(e *policy.Engine) Limits {
+	return Limits{
+		MaxDepth: int(e.Bound(policy.MIMEDepth)), MaxParts: int(e.Bound(policy.MIMEParts)),
+		MaxTextBytes: 64 << 20, MaxHosts: 10000, MaxCandidateBytes: 1 << 20,
+	}
+}
 
 // Hosts returns the lower-cased, normalized host names of every link in
 // the text/plain and text/html parts of a MIME message, each once, in order

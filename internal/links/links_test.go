@@ -210,22 +210,32 @@ func TestHostsLimits(t *testing.T) {
 	// Deep nesting.
 	var b strings.Builder
 	b.WriteString("Subject: deep\r\n")
-	for i := range 50 {
+	for i := range DefaultLimits.MaxDepth + 5 {
 		fmt.Fprintf(&b, "Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n", i, i)
 	}
 	b.WriteString("Content-Type: text/plain\r\n\r\nhttps://deep.example/\r\n")
 	if _, err := Hosts(strings.NewReader(b.String())); !errors.Is(err, ErrLimit) {
-		t.Errorf("50 levels: err = %v, want ErrLimit", err)
+		t.Errorf("too deep: err = %v, want ErrLimit", err)
 	}
 	// Many parts.
 	b.Reset()
 	b.WriteString("Content-Type: multipart/mixed; boundary=b\r\n\r\n")
-	for range 2000 {
+	for range DefaultLimits.MaxParts + 100 {
 		b.WriteString("--b\r\n\r\nx\r\n")
 	}
 	b.WriteString("--b--\r\n")
 	if _, err := Hosts(strings.NewReader(b.String())); !errors.Is(err, ErrLimit) {
-		t.Errorf("2000 parts: err = %v, want ErrLimit", err)
+		t.Errorf("too many parts: err = %v, want ErrLimit", err)
+	}
+	// As many as a daemon accepts (policy's mime_parts) are checked.
+	b.Reset()
+	b.WriteString("Content-Type: multipart/mixed; boundary=b\r\n\r\n")
+	for range DefaultLimits.MaxParts - 1 {
+		b.WriteString("--b\r\n\r\nx\r\n")
+	}
+	b.WriteString("--b\r\n\r\nhttps://last.example/\r\n--b--\r\n")
+	if hosts, err := Hosts(strings.NewReader(b.String())); err != nil || !slices.Equal(hosts, []string{"last.example"}) {
+		t.Errorf("at the part bound: %q, %v", hosts, err)
 	}
 	// Text budget.
 	l := DefaultLimits

@@ -6,6 +6,7 @@ import (
 	"mime"
 	"path"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/emersion/go-message/textproto"
 	"golang.org/x/text/transform"
@@ -24,7 +25,8 @@ type walker struct {
 	// headerBroken: the message header did not parse, so the raw scan
 	// counts links in it too.
 	headerBroken bool
-	rawFull      bool // the raw scan hit a limit
+	rawFull      bool   // the raw scan hit a limit
+	copyBuf      []byte // reused by every part
 }
 
 // What a client does with a part.
@@ -176,7 +178,9 @@ func contains(list []string, s string) bool {
 
 // entity scans one part (h read, body after it).
 func (w *walker) entity(h textproto.Header, body io.Reader, depth int, inDigest bool) error {
-	w.parts++
+	if depth > 0 { // the message itself is no part
+		w.parts++
+	}
 	if depth > w.limits.MaxDepth || w.parts > w.limits.MaxParts {
 		return ErrLimit
 	}
@@ -186,11 +190,11 @@ func (w *walker) entity(h textproto.Header, body io.Reader, depth int, inDigest 
 		sp := newPartSplitter(body, info.boundary)
 		n := 0
 		for ; sp.next(); n++ {
-			br := bufio.NewReader(sp)
+			br := bufio.NewReaderSize(sp, 512) // small: a message may have thousands of parts
 			ph, skipped, err := readHeader(br)
-			if err != nil {
+			if err != nil { // a header too large: this part is scanned raw only
 				w.malformed = true
-				return nil
+				continue
 			}
 			w.malformed = w.malformed || skipped
 			if err := w.entity(ph, br, depth+1, info.digest); err != nil {
@@ -237,7 +241,10 @@ func (w *walker) text(h textproto.Header, info partInfo, body io.Reader) error {
 		sinks = append(sinks, s)
 	}
 	stop := func() bool { return w.full() || w.budget < 0 }
-	_, err := io.Copy(fanOut(sinks), &stopReader{r: body, stop: stop})
+	if w.copyBuf == nil {
+		w.copyBuf = make([]byte, 32<<10)
+	}
+	_, err := io.CopyBuffer(fanOut(sinks), &stopReader{r: body, stop: stop}, w.copyBuf)
 	for _, s := range sinks {
 		s.Close()
 	}
@@ -277,11 +284,12 @@ func (c *closeBoth) Close() error {
 // charsetSniffer holds back a part's first bytes until it can tell the
 // part's views (a byte order mark, a <meta charset>), then feeds them all.
 type charsetSniffer struct {
-	w      *walker
-	info   partInfo
-	delsp  bool
-	prefix []byte
-	sinks  []io.WriteCloser // nil until decided
+	w        *walker
+	info     partInfo
+	delsp    bool
+	prefix   []byte
+	complete bool             // the prefix is the whole part
+	sinks    []io.WriteCloser // nil until decided
 }
 
 func (c *charsetSniffer) Write(p []byte) (int, error) {
@@ -301,6 +309,7 @@ func (c *charsetSniffer) Write(p []byte) (int, error) {
 
 func (c *charsetSniffer) Close() error {
 	if c.sinks == nil {
+		c.complete = true
 		c.decide()
 	}
 	for _, s := range c.sinks {
@@ -322,6 +331,9 @@ func (c *charsetSniffer) writeAll(p []byte) {
 func (c *charsetSniffer) decide() {
 	c.sinks = []io.WriteCloser{}
 	for _, v := range charsetViews(c.info.charsets, c.prefix, c.info.views&viewHTML != 0) {
+		if _, ok := v.dec.(*fallbackDecoder); ok && c.complete && utf8.Valid(c.prefix) {
+			v.dec = nil // the same bytes: no decoder (a short part costs little)
+		}
 		for _, kind := range []int{viewPlain, viewFlowed, viewHTML} {
 			if c.info.views&kind == 0 {
 				continue
