@@ -141,6 +141,7 @@ var hiding = []struct{ name, msg string }{
 		"Content-Type: application/octet-stream; name=seite.html\nContent-Disposition: attachment; filename=\"seite.html\"\nContent-Transfer-Encoding: base64\n\n"+
 		b64(`<a href="//evil.example/">x</a>`)+"--b--\n")},
 	{"rtf body", mail("Content-Type: application/rtf\n", `{\rtf1{\field{\*\fldinst HYPERLINK "https://evil.example/"}{\fldrslt Klick}}}`)},
+	{"encoded file name", mail("Content-Type: application/octet-stream\nContent-Disposition: attachment; filename=\"=?utf-8?q?Seite=2Ehtml?=\"\n", `<a href="//evil.example/">x</a>`)},
 	{"text part named .html", mail("Content-Type: text/plain; name=seite.html\n", `<a href="//evil.example/">x</a>`)},
 	{"duplicate content-type", mail("Content-Type: application/octet-stream\nContent-Type: text/plain\n", "https://evil.example/\n")},
 	{"multipart without boundary", mail("Content-Type: multipart/mixed\n", "https://evil.example/\n")},

@@ -118,6 +118,14 @@ func delsp(h textproto.Header) bool {
 	return false
 }
 
+// wordDecoder decodes RFC 2047 file names; unknown charsets are left.
+var wordDecoder = &mime.WordDecoder{CharsetReader: func(label string, r io.Reader) (io.Reader, error) {
+	if _, enc := lookupCharset(label); enc != nil {
+		return transform.NewReader(r, enc.NewDecoder()), nil
+	}
+	return r, nil
+}}
+
 // attachmentKind names what a part is opened as by its file name.
 func attachmentKind(h textproto.Header, ctParams map[string]string) string {
 	name := ctParams["name"]
@@ -125,6 +133,9 @@ func attachmentKind(h textproto.Header, ctParams map[string]string) string {
 		if _, p := parseContentType("x/" + d); p["filename"] != "" {
 			name = p["filename"]
 		}
+	}
+	if dec, err := wordDecoder.DecodeHeader(name); err == nil {
+		name = dec // "=?utf-8?q?seite.html?="
 	}
 	switch strings.ToLower(path.Ext(strings.TrimSpace(name))) {
 	case ".html", ".htm", ".xhtml", ".shtml", ".mht", ".mhtml":
