@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime/quotedprintable"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -420,6 +421,32 @@ func TestPartSplitter(t *testing.T) {
 			if got[i] != want[i] {
 				t.Errorf("%.30q part %d: %.40q, want %.40q", body, i, got[i], want[i])
 			}
+		}
+	}
+}
+
+// TestStream: a message written in pieces gives what Hosts gives.
+func TestStream(t *testing.T) {
+	var msgs []string
+	for _, h := range hiding {
+		msgs = append(msgs, h.msg)
+	}
+	for _, m := range legitimate {
+		msgs = append(msgs, m.msg)
+	}
+	for i, msg := range msgs {
+		want, werr := Hosts(strings.NewReader(msg))
+		s := DefaultLimits.Stream()
+		for p := msg; len(p) > 0; {
+			n := min(len(p), 1+i%7)
+			s.Write([]byte(p[:n]))
+			p = p[n:]
+		}
+		got, err := s.Finish()
+		slices.Sort(got)
+		slices.Sort(want)
+		if err != werr || !slices.Equal(got, want) {
+			t.Errorf("message %d: %q, %v; Hosts: %q, %v", i, got, err, want, werr)
 		}
 	}
 }
