@@ -169,6 +169,8 @@ var hiding = []struct{ name, msg string }{
 	{"mso conditional comment", mail("Content-Type: text/html\n", "<p>Hallo</p><!--[if mso]><a href=\"https://evil.example/\">nur Outlook</a><![endif]-->\n")},
 	{"mso conditional comment, vml", mail("Content-Type: text/html\n", "<!--[if gte mso 9]><v:roundrect href=\"https://evil.example/\"><v:textbox>Klick</v:textbox></v:roundrect><![endif]-->")},
 	{"mso conditional text", mail("Content-Type: text/html\n", "<!--[if mso]>www.evil.example<![endif]-->")},
+	{"noscript", mail("Content-Type: text/html\n", `<noscript><a href="//evil.example/">ohne Skripte</a></noscript>`)},
+	{"noframes", mail("Content-Type: text/html\n", `<noframes><a href="http:evil.example">x</a></noframes>`)},
 	{"entity in href", mail("Content-Type: text/html\n", `<a href="https://evil&#46;example/">x</a>`)},
 	{"named entities in href", mail("Content-Type: text/html\n", `<a href="&#x68;ttps&colon;&sol;&sol;evil&period;example/">x</a>`)},
 	{"entity in text", mail("Content-Type: text/html\n", `<p>https://evil&#x2E;example/</p>`)},

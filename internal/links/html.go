@@ -42,8 +42,9 @@ type htmlScan struct {
 	text *scanner
 }
 
-// maxConditionalDepth bounds conditional comments scanned inside each other.
-const maxConditionalDepth = 4
+// maxRescanDepth bounds conditional comments and fallback content
+// scanned again inside each other.
+const maxRescanDepth = 4
 
 var (
 	newline     = []byte{'\n'}
@@ -52,6 +53,10 @@ var (
 
 func (s *htmlScan) run(z *html.Tokenizer, depth int) error {
 	inStyle := false
+	// inFallback: inside <noscript>, <noembed> or <noframes>, which the
+	// tokenizer reads as raw text but a mail client without scripts
+	// renders as HTML.
+	inFallback := false
 	for {
 		tt := z.Next()
 		switch tt {
@@ -66,6 +71,11 @@ func (s *htmlScan) run(z *html.Tokenizer, depth int) error {
 			if inStyle {
 				cssURLs(t, s.add)
 			}
+			if inFallback && depth < maxRescanDepth {
+				if err := s.run(html.NewTokenizer(bytes.NewReader(t)), depth+1); err != nil {
+					return err
+				}
+			}
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
 			name, hasAttr := z.TagName()
 			if breakTags[string(name)] {
@@ -74,13 +84,14 @@ func (s *htmlScan) run(z *html.Tokenizer, depth int) error {
 				s.text.Write(inlineBreak)
 			}
 			inStyle = tt == html.StartTagToken && string(name) == "style"
+			inFallback = tt == html.StartTagToken && fallbackTags[string(name)]
 			for hasAttr {
 				var key, val []byte
 				key, val, hasAttr = z.TagAttr()
 				attr(string(name), string(key), val, s.add)
 			}
 		case html.CommentToken:
-			if inner, ok := conditionalContent(z.Raw()); ok && depth < maxConditionalDepth {
+			if inner, ok := conditionalContent(z.Raw()); ok && depth < maxRescanDepth {
 				if err := s.run(html.NewTokenizer(bytes.NewReader(inner)), depth+1); err != nil {
 					return err
 				}
@@ -88,6 +99,8 @@ func (s *htmlScan) run(z *html.Tokenizer, depth int) error {
 		}
 	}
 }
+
+var fallbackTags = map[string]bool{"noscript": true, "noembed": true, "noframes": true}
 
 // conditionalContent returns what an Outlook conditional comment
 // ("<!--[if mso]>…<![endif]-->") shows.
