@@ -30,6 +30,7 @@ func TestHostsInText(t *testing.T) {
 		{"WWW.EXAMPLE.ORG!", []string{"www.example.org"}},
 		{"awww.example.org x.www.example.org max@www.example.org", nil},
 		{"www. und www.", nil},
+		{"Dateien auf ftp.Files.example/pub, nicht auf xftp.files.example", []string{"ftp.files.example"}},
 		{"http://user:pw@evil.example:8080/x", []string{"user", "evil.example"}},
 		{"https://schule.test@evil.example/", []string{"schule.test", "evil.example"}},
 		{"http://[2001:db8::1]:80/", []string{"2001:db8::1"}},
