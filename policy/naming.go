@@ -120,8 +120,8 @@ func (e *Engine) GroupName(s string) (string, Decision) {
 	if !d.Allow {
 		return "", d
 	}
-	if d := e.CheckBound(GroupNameBytes, int64(len(n))); !d.Allow {
-		return "", Deny(d.Rule, "Der Gruppenname %q ist %d Bytes lang. %s", n, len(n), d.Reason)
+	if d := e.checkName(GroupNameBytes, n, "Der Gruppenname %q ist %d Bytes lang, erlaubt sind höchstens %d (%s)."); !d.Allow {
+		return "", d
 	}
 	return n, Allowed
 }
@@ -130,22 +130,29 @@ func (e *Engine) GroupName(s string) (string, Decision) {
 // (LIMIT-NAME). Names are never cut: a cut name could be another
 // person's, and the mail address is the name.
 func (e *Engine) CheckAccountName(name string) Decision {
-	if d := e.CheckBound(AccountNameBytes, int64(len(name))); !d.Allow {
-		return Deny(d.Rule, "Der Kontoname %q wäre %d Bytes lang und wird nicht gekürzt; bitte Vor- oder Nachname kürzer angeben (etwa nur den Rufnamen). %s",
-			name, len(name), d.Reason)
-	}
-	return Allowed
+	return e.checkName(AccountNameBytes, name, "Der Kontoname %q wäre %d Bytes lang, erlaubt sind höchstens %d (%s); "+
+		"er wird nicht gekürzt. Bitte Vor- oder Nachname kürzer angeben (etwa nur den Rufnamen).")
 }
 
 // CheckPersonName refuses a first or last name longer than
 // person_name_bytes (LIMIT-NAME).
 func (e *Engine) CheckPersonName(first, last string) Decision {
 	for _, n := range []string{first, last} {
-		if d := e.CheckBound(PersonNameBytes, int64(len(n))); !d.Allow {
-			return Deny(d.Rule, "Der Name %q ist %d Bytes lang. %s", n, len(n), d.Reason)
+		if d := e.checkName(PersonNameBytes, n, "Der Name %q ist %d Bytes lang, erlaubt sind höchstens %d (%s)."); !d.Allow {
+			return d
 		}
 	}
 	return Allowed
+}
+
+// checkName refuses name when it is longer than the bound k, with a
+// message (name, length, bound, key) that says which name and why.
+func (e *Engine) checkName(k BoundKey, name, format string) Decision {
+	limit := e.Bound(k)
+	if int64(len(name)) <= limit {
+		return Allowed
+	}
+	return Deny(boundInfo(k).Rule, format, name, len(name), limit, k)
 }
 
 func namePartKeep(s string) string {
