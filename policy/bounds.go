@@ -65,6 +65,8 @@ const (
 	PathDepth              BoundKey = "path_depth"
 	FileNameBytes          BoundKey = "file_name_bytes"
 	AccountNameBytes       BoundKey = "account_name_bytes"
+	GroupNameBytes         BoundKey = "group_name_bytes"
+	PersonNameBytes        BoundKey = "person_name_bytes"
 	UnauthConnsPerIP       BoundKey = "unauthenticated_connections_per_ip"
 	HeaderTimeoutSeconds   BoundKey = "header_timeout_seconds"
 	LoginTimeoutSeconds    BoundKey = "login_timeout_seconds"
@@ -99,6 +101,8 @@ var BoundTable = []BoundInfo{
 	{PathDepth, LimitEntries, 64, "count", "folder levels below a home or group folder"},
 	{FileNameBytes, LimitName, 255, "bytes", "one file or folder name"},
 	{AccountNameBytes, LimitName, 64, "bytes", "an account name (longer names are refused, never truncated)"},
+	{GroupNameBytes, LimitName, 64, "bytes", "a group name (it is also the group's mail address)"},
+	{PersonNameBytes, LimitName, 100, "bytes", "a person's first or last name"},
 	{UnauthConnsPerIP, LimitConn, 32, "count", "connections from one IP address not yet logged in, over all listeners"},
 	{HeaderTimeoutSeconds, LimitTimeout, 20, "seconds", "time to send a request's headers (HTTP) or a command line before login"},
 	{BodyMinBytesPerSecond, LimitTimeout, 500, "bytes/s", "slowest accepted rate of a request body or an HTTP response, after a grace of header_timeout_seconds"},

@@ -102,14 +102,57 @@ func ValidAccountName(s string) bool {
 	return true
 }
 
-// GroupName normalizes and checks a group name ("5a", "Mathe-LK", "AG Robotik"
-// → "ag-robotik"): lower case, letters, digits, "-" and "_", at most 64.
+// GroupName normalizes and checks the shape of a group name ("5a",
+// "Mathe-LK", "AG Robotik" → "ag-robotik"): lower case, letters, digits,
+// "-" and "_". Its length is Engine.GroupName's to check.
 func GroupName(s string) (string, Decision) {
 	n := namePartKeep(s)
-	if n == "" || len(n) > 64 {
-		return "", Deny(Naming, "Ungültiger Gruppenname %q: erlaubt sind a-z, 0-9, - und _ (höchstens 64 Zeichen).", s)
+	if n == "" {
+		return "", Deny(Naming, "Ungültiger Gruppenname %q: erlaubt sind a-z, 0-9, - und _.", s)
 	}
 	return n, Allowed
+}
+
+// GroupName is GroupName with the bound group_name_bytes: a longer name
+// is refused (LIMIT-NAME), never cut.
+func (e *Engine) GroupName(s string) (string, Decision) {
+	n, d := GroupName(s)
+	if !d.Allow {
+		return "", d
+	}
+	if d := e.checkName(GroupNameBytes, n, "Der Gruppenname %q ist %d Bytes lang, erlaubt sind höchstens %d (%s)."); !d.Allow {
+		return "", d
+	}
+	return n, Allowed
+}
+
+// CheckAccountName refuses an account name longer than account_name_bytes
+// (LIMIT-NAME). Names are never cut: a cut name could be another
+// person's, and the mail address is the name.
+func (e *Engine) CheckAccountName(name string) Decision {
+	return e.checkName(AccountNameBytes, name, "Der Kontoname %q wäre %d Bytes lang, erlaubt sind höchstens %d (%s); "+
+		"er wird nicht gekürzt. Bitte Vor- oder Nachname kürzer angeben (etwa nur den Rufnamen).")
+}
+
+// CheckPersonName refuses a first or last name longer than
+// person_name_bytes (LIMIT-NAME).
+func (e *Engine) CheckPersonName(first, last string) Decision {
+	for _, n := range []string{first, last} {
+		if d := e.checkName(PersonNameBytes, n, "Der Name %q ist %d Bytes lang, erlaubt sind höchstens %d (%s)."); !d.Allow {
+			return d
+		}
+	}
+	return Allowed
+}
+
+// checkName refuses name when it is longer than the bound k, with a
+// message (name, length, bound, key) that says which name and why.
+func (e *Engine) checkName(k BoundKey, name, format string) Decision {
+	limit := e.Bound(k)
+	if int64(len(name)) <= limit {
+		return Allowed
+	}
+	return Deny(boundInfo(k).Rule, format, name, len(name), limit, k)
 }
 
 func namePartKeep(s string) string {

@@ -1,6 +1,9 @@
 package policy
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestAccountBase(t *testing.T) {
 	cases := []struct{ first, last, want string }{
@@ -77,5 +80,41 @@ func TestGroupName(t *testing.T) {
 		if _, d := GroupName(in); d.Allow {
 			t.Errorf("GroupName(%q) allowed", in)
 		}
+	}
+}
+
+// TestNameBounds: account, group and person names over their bounds are
+// refused with LIMIT-NAME naming the config key; at the bound they pass,
+// and a raised bound is in force.
+func TestNameBounds(t *testing.T) {
+	e := NewEngine()
+	long := strings.Repeat("a", 32) + "." + strings.Repeat("b", 31) // 64 bytes
+	if d := e.CheckAccountName(long); !d.Allow {
+		t.Fatalf("64 bytes: %v", d)
+	}
+	if d := e.CheckAccountName(long + "2"); d.Allow || d.Rule != LimitName || !strings.Contains(d.Reason, "account_name_bytes") ||
+		!strings.Contains(d.Reason, long+"2") {
+		t.Fatalf("65 bytes: %v", d)
+	}
+	if n, d := e.GroupName(strings.Repeat("G", 64)); !d.Allow || n != strings.Repeat("g", 64) {
+		t.Fatalf("group at the bound: %q %v", n, d)
+	}
+	if _, d := e.GroupName(strings.Repeat("g", 65)); d.Allow || d.Rule != LimitName || !strings.Contains(d.Reason, "group_name_bytes") {
+		t.Fatalf("group over the bound: %v", d)
+	}
+	if _, d := e.GroupName("a/b"); d.Rule != Naming {
+		t.Fatalf("bad group shape: %v", d)
+	}
+	if d := e.CheckPersonName(strings.Repeat("x", 100), "Müller"); !d.Allow {
+		t.Fatalf("person at the bound: %v", d)
+	}
+	if d := e.CheckPersonName("Max", strings.Repeat("x", 101)); d.Allow || d.Rule != LimitName || !strings.Contains(d.Reason, "person_name_bytes") {
+		t.Fatalf("person over the bound: %v", d)
+	}
+	if err := e.SetBound(AccountNameBytes, 80); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.CheckAccountName(long + "2"); !d.Allow {
+		t.Fatalf("raised bound not in force: %v", d)
 	}
 }

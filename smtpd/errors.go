@@ -15,7 +15,9 @@ var (
 
 // refusal is the one place where a policy decision becomes an SMTP reply.
 // Every refusal is permanent (5xx): go-smtp turns plain errors into 451
-// and clients would retry a refusal forever.
+// and clients would retry a refusal forever. The one exception is a
+// throttled login: 454 is temporary, so a client retries later instead
+// of asking the user for a new password (RFC 4954 section 6).
 func refusal(d policy.Decision) *smtp.SMTPError {
 	code, enh := 550, smtp.EnhancedCode{5, 7, 1}
 	switch d.Rule {
@@ -23,7 +25,9 @@ func refusal(d policy.Decision) *smtp.SMTPError {
 		code, enh = 552, smtp.EnhancedCode{5, 3, 4}
 	case policy.MailMass:
 		code, enh = 550, smtp.EnhancedCode{5, 7, 1}
-	case policy.AuthFailed, policy.AuthThrottle, policy.AccountLocked, policy.PWMustChange,
+	case policy.AuthThrottle:
+		code, enh = 454, smtp.EnhancedCode{4, 7, 0}
+	case policy.AuthFailed, policy.AccountLocked, policy.PWMustChange,
 		policy.ConsentPlatform, policy.ConsentComms:
 		code, enh = 535, smtp.EnhancedCode{5, 7, 8}
 	}

@@ -76,7 +76,7 @@ func PasswordHandler(v *auth.Verifier) http.Handler {
 			Protocol: "web", IP: ip, Service: policy.ServiceWeb}, r.PostForm.Get("new"))
 		if !d.Allow {
 			view.Error = d.String()
-			w.WriteHeader(passwordStatus(d))
+			w.WriteHeader(passwordStatus(w, d))
 			passwordPage.Execute(w, view)
 			return
 		}
@@ -85,12 +85,14 @@ func PasswordHandler(v *auth.Verifier) http.Handler {
 	})
 }
 
-// passwordStatus maps a refusal to its HTTP status.
-func passwordStatus(d policy.Decision) int {
+// passwordStatus maps a refusal to its HTTP status (and headers): a
+// throttled attempt is temporary, 429 with the time to wait.
+func passwordStatus(w http.ResponseWriter, d policy.Decision) int {
 	switch d.Rule {
 	case policy.PWStrength:
 		return http.StatusUnprocessableEntity
 	case policy.AuthThrottle:
+		w.Header().Set("Retry-After", "60")
 		return http.StatusTooManyRequests
 	}
 	return http.StatusForbidden

@@ -73,3 +73,38 @@ func TestPasswordChangePage(t *testing.T) {
 		t.Fatalf("old one-time password again: %d %s", code, body)
 	}
 }
+
+// TestPasswordPageThrottle: past the failure limit the page answers 429
+// with Retry-After, naming AUTH-THROTTLE.
+func TestPasswordPageThrottle(t *testing.T) {
+	st, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	h, _ := auth.HashPassword("Kp7w-Rm4z-Xa9d", auth.OneTimeParams)
+	st.CreateAccount(store.Account{First: "Max", Last: "Müller", Role: "student", PasswordHash: h,
+		ConsentPlatform: true, ConsentComms: true}, func(int) string { return "max.mueller" })
+	v := auth.New(st, auth.Options{Domain: "schule.test", FailuresPerAccount: 1, FailuresPerIP: 30,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	defer v.Close()
+	srv := httptest.NewServer(PasswordHandler(v))
+	defer srv.Close()
+	post := func(current string) (*http.Response, string) {
+		f := url.Values{"account": {"max.mueller"}, "current": {current}, "new": {"Blume#Wiese77"}, "repeat": {"Blume#Wiese77"}}
+		resp, err := http.PostForm(srv.URL, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, string(b)
+	}
+	if r, _ := post("falsch"); r.StatusCode != 403 {
+		t.Fatalf("wrong password: %s", r.Status)
+	}
+	r, body := post("Kp7w-Rm4z-Xa9d")
+	if r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") != "60" || !strings.Contains(body, "[AUTH-THROTTLE]") {
+		t.Fatalf("throttled: %s %q", r.Status, r.Header.Get("Retry-After"))
+	}
+}

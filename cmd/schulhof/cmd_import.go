@@ -49,6 +49,9 @@ func init() {
 					e.printf("warning: %s\n", c.Warning)
 				}
 			}
+			for _, r := range res.Refused {
+				e.printf("line %d not imported: %s\n", r.Line, r.Reason)
+			}
 			for _, m := range res.Moved {
 				e.printf("%smove %s: %s → %s\n", verb, m.Name, orDash(m.From), m.To)
 			}

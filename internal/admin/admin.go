@@ -31,6 +31,14 @@ func (s *Service) now() time.Time {
 	return time.Now().UTC()
 }
 
+// engine is the policy in force (defaults when none is configured).
+func (s *Service) engine() *policy.Engine {
+	if s.Policy != nil {
+		return s.Policy
+	}
+	return policy.NewEngine()
+}
+
 // Address is an account's or group's mail address.
 func (s *Service) Address(name string) string { return name + "@" + s.Domain }
 

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -353,4 +354,80 @@ func FuzzParseUsersCSV(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestNamesOverTheBound: a person whose account name would be longer than
+// account_name_bytes is refused with LIMIT-NAME, never stored under a cut
+// or over-long name; the same for a collision suffix, long first or last
+// names and group names. In an import only that row is refused, with its
+// line number, and the others are imported.
+func TestNamesOverTheBound(t *testing.T) {
+	s := newService(t)
+	first, last := strings.Repeat("Anna", 8), strings.Repeat("Schmidt", 4)+"ab" // 32 + "." + 30 = 63 bytes
+	c, err := s.AddUser("t", NewUser{First: first, Last: last, Password: "Str0ng!Passw0rd"})
+	if err != nil || len(c.Account.Name) != 63 {
+		t.Fatalf("63 bytes: %+v %v", c.Account.Name, err)
+	}
+	refusedName := func(err error, key string) {
+		t.Helper()
+		var re *policy.RefusalError
+		if !errors.As(err, &re) || re.Decision.Rule != policy.LimitName || !strings.Contains(err.Error(), key) {
+			t.Fatalf("want LIMIT-NAME naming %s, got %v", key, err)
+		}
+	}
+	_, err = s.AddUser("t", NewUser{First: first, Last: last + "cd", Password: "Str0ng!Passw0rd"}) // 65
+	refusedName(err, "account_name_bytes")
+	_, err = s.AddUser("t", NewUser{First: first, Last: last, Password: "Str0ng!Passw0rd"}) // …ab2: 64, fine
+	if err != nil {
+		t.Fatalf("suffix at the bound: %v", err)
+	}
+	if _, err = s.AddUser("t", NewUser{First: first, Last: last + "c", Password: "Str0ng!Passw0rd"}); err != nil { // 64
+		t.Fatalf("64 bytes: %v", err)
+	}
+	_, err = s.AddUser("t", NewUser{First: first, Last: last + "c", Password: "Str0ng!Passw0rd"}) // …abc2: 65
+	refusedName(err, "account_name_bytes")
+	_, err = s.AddUser("t", NewUser{First: strings.Repeat("x", 101), Last: "Y", Password: "Str0ng!Passw0rd"})
+	refusedName(err, "person_name_bytes")
+	_, err = s.AddUser("t", NewUser{First: "Bo", Last: "Li", Groups: []string{strings.Repeat("g", 65)}, Password: "Str0ng!Passw0rd"})
+	refusedName(err, "group_name_bytes")
+	_, err = s.AddGroup("t", strings.Repeat("g", 65), "course")
+	refusedName(err, "group_name_bytes")
+	accounts, _ := s.Store.Accounts()
+	for _, a := range accounts {
+		if len(a.Name) > 64 {
+			t.Errorf("account %q stored over the bound", a.Name)
+		}
+	}
+	if len(accounts) != 3 {
+		t.Errorf("%d accounts, want 3", len(accounts))
+	}
+
+	// Import: line 3 would be over the bound, lines 2 and 4 are imported.
+	csv := "Vorname;Nachname;Klasse\r\nEva;Lang;5a\r\n" + strings.Repeat("Maximilian", 4) + ";" + strings.Repeat("Mustermann", 3) + ";5a\r\nJan;Berg;5a\r\n"
+	res, err := s.ImportUsers("t", []byte(csv), ImportOptions{DryRun: true})
+	if err != nil || len(res.Created) != 2 || len(res.Refused) != 1 || res.Refused[0].Line != 3 {
+		t.Fatalf("dry run: %+v %v", res, err)
+	}
+	res, err = s.ImportUsers("t", []byte(csv), ImportOptions{})
+	if err != nil || len(res.Created) != 2 || len(res.Refused) != 1 {
+		t.Fatalf("import: %+v %v", res, err)
+	}
+	if r := res.Refused[0]; r.Line != 3 || !strings.HasPrefix(r.Reason, "[LIMIT-NAME]") || !strings.Contains(r.Reason, "account_name_bytes") {
+		t.Errorf("refused row: %+v", r)
+	}
+	for _, n := range []string{"eva.lang", "jan.berg"} {
+		if _, err := s.Store.Account(n); err != nil {
+			t.Errorf("%s not imported: %v", n, err)
+		}
+	}
+	// Long first names or classes in a file are errors of the file, with
+	// their line.
+	_, err = s.ImportUsers("t", []byte("Vorname;Nachname;Klasse\r\nEva;Lang;5a\r\nEva;"+strings.Repeat("x", 101)+";5a\r\n"), ImportOptions{})
+	if err == nil || !strings.Contains(err.Error(), "line 3: [LIMIT-NAME]") {
+		t.Errorf("long last name: %v", err)
+	}
+	_, err = s.ImportUsers("t", []byte("Vorname;Nachname;Klasse\r\nEva;Lang;"+strings.Repeat("k", 65)+"\r\n"), ImportOptions{})
+	if err == nil || !strings.Contains(err.Error(), "line 2: [LIMIT-NAME]") {
+		t.Errorf("long class: %v", err)
+	}
 }

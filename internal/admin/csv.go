@@ -65,8 +65,14 @@ func decodeText(data []byte) (string, error) {
 // ParseUsersCSV reads an import file with a header row and the columns
 // Vorname, Nachname, Klasse, Rolle and optionally ID, separated by ";" or
 // ",". It returns every row it could read and one error per bad line; a
-// caller imports nothing unless errs is empty.
+// caller imports nothing unless errs is empty. Names are checked against
+// the default bounds.
 func ParseUsersCSV(data []byte) (rows []Row, errs []error) {
+	return parseUsersCSV(data, policy.NewEngine())
+}
+
+// parseUsersCSV is ParseUsersCSV with the bounds of eng.
+func parseUsersCSV(data []byte, eng *policy.Engine) (rows []Row, errs []error) {
 	if len(data) > maxImportBytes {
 		return nil, []error{fmt.Errorf("file is larger than %d MiB", maxImportBytes>>20)}
 	}
@@ -144,14 +150,18 @@ func ParseUsersCSV(data []byte) (rows []Row, errs []error) {
 			errs = append(errs, fmt.Errorf("line %d: Vorname and Nachname are required", line))
 			continue
 		}
+		if d := eng.CheckPersonName(row.First, row.Last); !d.Allow {
+			errs = append(errs, fmt.Errorf("line %d: %s", line, d))
+			continue
+		}
 		if _, d := policy.AccountBase(row.First, row.Last); !d.Allow {
 			errs = append(errs, fmt.Errorf("line %d: %s", line, d.Reason))
 			continue
 		}
 		if c := field(rec, "class"); c != "" {
-			n, d := policy.GroupName(c)
+			n, d := eng.GroupName(c)
 			if !d.Allow {
-				errs = append(errs, fmt.Errorf("line %d: %s", line, d.Reason))
+				errs = append(errs, fmt.Errorf("line %d: %s", line, d))
 				continue
 			}
 			row.Class = n

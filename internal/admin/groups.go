@@ -23,7 +23,7 @@ func checkKind(kind string) error {
 
 // AddGroup creates a group and returns its normalized name.
 func (s *Service) AddGroup(actor, name, kind string) (string, error) {
-	n, d := policy.GroupName(name)
+	n, d := s.engine().GroupName(name)
 	if !d.Allow {
 		return "", refused(d)
 	}

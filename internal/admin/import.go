@@ -34,6 +34,16 @@ type ImportResult struct {
 	Unchanged int       `json:"unchanged"`
 	Locked    []string  `json:"locked"`   // by --sync
 	Unlocked  []string  `json:"unlocked"` // back in the file after a --sync lock
+	// Refused are new people whose account name would be over the bound
+	// (LIMIT-NAME): they are not imported, every other row is.
+	Refused []RefusedRow `json:"refused"`
+}
+
+// RefusedRow is one row of an import file that was not imported.
+type RefusedRow struct {
+	Line   int    `json:"line"`
+	Name   string `json:"name"` // the account name it would have had
+	Reason string `json:"reason"`
 }
 
 // ImportError lists every bad line of an import file; nothing was imported.
@@ -55,8 +65,8 @@ const syncLockPrefix = "nicht in der Importdatei"
 // in one transaction: a file with any bad row imports nothing. Re-importing
 // the same file changes nothing.
 func (s *Service) ImportUsers(actor string, data []byte, opt ImportOptions) (ImportResult, error) {
-	res := ImportResult{DryRun: opt.DryRun, Created: []Created{}, Moved: []Move{}, NewGroups: []string{}, Locked: []string{}, Unlocked: []string{}}
-	rows, errs := ParseUsersCSV(data)
+	res := ImportResult{DryRun: opt.DryRun, Created: []Created{}, Moved: []Move{}, NewGroups: []string{}, Locked: []string{}, Unlocked: []string{}, Refused: []RefusedRow{}}
+	rows, errs := parseUsersCSV(data, s.engine())
 	errs = append(errs, duplicateRows(rows)...)
 	if len(errs) > 0 {
 		return res, &ImportError{Lines: errs}
@@ -126,10 +136,13 @@ func (s *Service) ImportUsers(actor string, data []byte, opt ImportOptions) (Imp
 			}
 		}
 	}
+	toCreate, names, err := s.planNames(toCreate, &res)
+	if err != nil {
+		return res, err
+	}
 	if opt.DryRun {
-		for _, row := range toCreate {
-			base, _ := policy.AccountBase(row.First, row.Last)
-			res.Created = append(res.Created, Created{Account: store.Account{Name: base, First: row.First, Last: row.Last, Role: string(row.Role)}, Address: s.Address(base)})
+		for i, row := range toCreate {
+			res.Created = append(res.Created, Created{Account: store.Account{Name: names[i], First: row.First, Last: row.Last, Role: string(row.Role)}, Address: s.Address(names[i])})
 		}
 		return res, nil
 	}
@@ -214,6 +227,44 @@ func (s *Service) applyChange(t *store.Tx, actor string, row Row, a *store.Accou
 type preparedRow struct {
 	prepared
 	line int
+}
+
+// planNames finds the account name each new person will get (the first
+// candidate never given and not planned for an earlier row). A row whose
+// name would be over account_name_bytes is refused with its line number
+// (res.Refused); the rows that remain and their names are returned.
+func (s *Service) planNames(rows []Row, res *ImportResult) ([]Row, []string, error) {
+	var keep []Row
+	var names []string
+	planned := map[string]bool{}
+	for _, row := range rows {
+		base, _ := policy.AccountBase(row.First, row.Last)
+		name := ""
+		for n := 1; name == ""; n++ {
+			if n > 10000 { // as the store gives up
+				return nil, nil, fmt.Errorf("line %d: no free account name for %s", row.Line, base)
+			}
+			c := policy.AccountCandidate(base, n)
+			if planned[c] {
+				continue
+			}
+			given, err := s.Store.NameGiven(c)
+			if err != nil {
+				return nil, nil, err
+			}
+			if !given {
+				name = c
+			}
+		}
+		if d := s.engine().CheckAccountName(name); !d.Allow {
+			res.Refused = append(res.Refused, RefusedRow{Line: row.Line, Name: name, Reason: d.String()})
+			continue
+		}
+		planned[name] = true
+		keep = append(keep, row)
+		names = append(names, name)
+	}
+	return keep, names, nil
 }
 
 // prepareAll hashes the one-time passwords of new accounts on all cores.

@@ -41,11 +41,14 @@ func (s *Service) prepare(u NewUser) (prepared, error) {
 	if u.First == "" || u.Last == "" {
 		return p, fmt.Errorf("first and last name are required")
 	}
-	if len(u.First) > 100 || len(u.Last) > 100 {
-		return p, fmt.Errorf("name too long (at most 100 bytes each)")
+	if d := s.engine().CheckPersonName(u.First, u.Last); !d.Allow {
+		return p, refused(d)
 	}
 	base, d := policy.AccountBase(u.First, u.Last)
 	if !d.Allow {
+		return p, refused(d)
+	}
+	if d := s.engine().CheckAccountName(base); !d.Allow {
 		return p, refused(d)
 	}
 	p.base = base
@@ -79,6 +82,11 @@ func (s *Service) create(t *store.Tx, actor string, p prepared) (Created, error)
 	if err != nil {
 		return Created{}, err
 	}
+	// A collision suffix (max.mueller2) may carry the name over the bound:
+	// refused, and the transaction with it.
+	if d := s.engine().CheckAccountName(a.Name); !d.Allow {
+		return Created{}, refused(d)
+	}
 	a.PasswordHash = "" // never leaves the store through admin output
 	c := Created{Account: a, Address: s.Address(a.Name), Password: p.oneTime, Warning: policy.AccountNameWarning(a.Name)}
 	for _, g := range p.Groups {
@@ -105,7 +113,7 @@ func (s *Service) create(t *store.Tx, actor string, p prepared) (Created, error)
 // AddUser creates one account with its derived name and address.
 func (s *Service) AddUser(actor string, u NewUser) (Created, error) {
 	for i, g := range u.Groups {
-		n, d := policy.GroupName(g)
+		n, d := s.engine().GroupName(g)
 		if !d.Allow {
 			return Created{}, refused(d)
 		}

@@ -114,13 +114,14 @@ var errWrongPassword = errors.New("wrong password")
 
 func (v *Verifier) check(name string, at Attempt, now time.Time) policy.Decision {
 	failed := policy.Deny(policy.AuthFailed, "Anmeldung fehlgeschlagen: Name oder Passwort falsch.")
-	if !v.allowAttempt(name, at.IP, now) {
+	// The token is taken before the hash, so concurrent guesses cannot all
+	// pass a check that would be counted only afterwards.
+	if !v.reserve(name, at.IP, now) {
 		return policy.Deny(policy.AuthThrottle, "Zu viele Fehlversuche; bitte in einer Minute erneut versuchen.")
 	}
 	a, err := v.st.Account(name)
 	if err != nil || len(at.Password) > 1024 {
 		CheckPassword(at.Password, dummyHash) // same time as a wrong password
-		v.fail(name, at.IP, now)
 		return failed
 	}
 	if !v.cached(name, at.Password, a.PasswordHash, now) {
@@ -129,11 +130,11 @@ func (v *Verifier) check(name string, at Attempt, now time.Time) policy.Decision
 			v.opt.Logger.Error("password hash", "account", name, "err", err)
 		}
 		if !ok {
-			v.fail(name, at.IP, now)
 			return failed
 		}
 		v.remember(name, at.Password, a.PasswordHash, now)
 	}
+	v.refund(name, at.IP, now) // only failures count
 	return policy.CheckLogin(policy.LoginFacts{
 		Locked: a.Locked, LockReason: a.LockReason, MustChange: a.MustChange,
 		ConsentPlatform: a.ConsentPlatform, ConsentComms: a.ConsentComms,
@@ -151,10 +152,7 @@ func (v *Verifier) normalize(name string) string {
 			return name // another domain: no such account
 		}
 	}
-	if len(name) > 128 {
-		name = name[:128]
-	}
-	return name
+	return name // never cut: a cut name could be another account's
 }
 
 func (v *Verifier) mac(pw string) [32]byte {

@@ -2,9 +2,11 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -252,5 +254,70 @@ func TestChangePassword(t *testing.T) {
 	}
 	if d := try(v, "max.mueller", "Str0ng!Passw0rd", "10.0.0.1"); d.Allow {
 		t.Fatal("old password still works")
+	}
+}
+
+// TestThrottleConcurrent: of 40 wrong passwords sent at once, exactly the
+// limit are checked (the token is taken before the hash); the rest are
+// throttled. The same holds for the per-address bucket over many names.
+func TestThrottleConcurrent(t *testing.T) {
+	v, _, _ := setup(t)
+	count := func(names func(i int) string, ip string) map[policy.Rule]int {
+		var mu sync.Mutex
+		got := map[policy.Rule]int{}
+		var wg sync.WaitGroup
+		for i := range 40 {
+			wg.Go(func() {
+				d := try(v, names(i), "falsch", ip)
+				mu.Lock()
+				got[d.Rule]++
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		return got
+	}
+	got := count(func(int) string { return "max.mueller" }, "10.0.0.20")
+	if got[policy.AuthFailed] != 5 || got[policy.AuthThrottle] != 35 {
+		t.Errorf("one account: %v, want 5 checked and 35 throttled", got)
+	}
+	got = count(func(i int) string { return fmt.Sprintf("gast.%d", i) }, "10.0.0.21")
+	if got[policy.AuthFailed] != 30 || got[policy.AuthThrottle] != 10 {
+		t.Errorf("one address: %v, want 30 checked and 10 throttled", got)
+	}
+}
+
+// TestRightPasswordIsNoFailure: right passwords give their token back,
+// so a client logging in often is never throttled.
+func TestRightPasswordIsNoFailure(t *testing.T) {
+	v, _, _ := setup(t)
+	v.opt.CacheTTL = 0 // every login hashes
+	for i := range 8 {
+		if d := try(v, "max.mueller", "Str0ng!Passw0rd", "10.0.0.30"); !d.Allow {
+			t.Fatalf("login %d: %s", i, d)
+		}
+	}
+	for i := range 5 {
+		if d := try(v, "max.mueller", "falsch", "10.0.0.30"); d.Rule != policy.AuthFailed {
+			t.Fatalf("guess %d: %s", i, d)
+		}
+	}
+	if d := try(v, "max.mueller", "falsch", "10.0.0.30"); d.Rule != policy.AuthThrottle {
+		t.Fatalf("6th guess: %s", d)
+	}
+}
+
+// TestLongLoginNameNotCut: a login name longer than any account name is
+// not cut down to one that exists.
+func TestLongLoginNameNotCut(t *testing.T) {
+	v, st, _ := setup(t)
+	long := strings.Repeat("a", 60) + "." + strings.Repeat("b", 67) // 128 bytes
+	h, _ := HashPassword("Str0ng!Passw0rd", UserParams)
+	if _, err := st.CreateAccount(store.Account{First: "A", Last: "B", Role: "student", PasswordHash: h,
+		ConsentPlatform: true, ConsentComms: true}, func(int) string { return long }); err != nil {
+		t.Fatal(err)
+	}
+	if d := try(v, long+"x", "Str0ng!Passw0rd", "10.0.0.40"); d.Allow {
+		t.Fatal("a longer login name was cut to an existing account")
 	}
 }

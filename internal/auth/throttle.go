@@ -2,9 +2,10 @@ package auth
 
 import "time"
 
-// bucket is a token bucket of failed attempts: each failure takes a token,
-// tokens come back at the per-minute rate, and an empty bucket refuses
-// further attempts without checking the password.
+// bucket is a token bucket of password checks: each check takes a token
+// before the hash is computed, a right password gives it back, tokens
+// come back at the per-minute rate, and an empty bucket refuses further
+// attempts without checking the password.
 type bucket struct {
 	tokens float64
 	last   time.Time
@@ -32,20 +33,19 @@ func (v *Verifier) refill(key string, now time.Time) *bucket {
 	return b
 }
 
-// allowAttempt reports whether neither the account nor the address has
-// used up its failures.
-func (v *Verifier) allowAttempt(name, ip string, now time.Time) bool {
+// reserve takes a token from the account's and the address's buckets
+// before a password is checked, in one step under the lock: of many
+// concurrent guesses exactly the limit get checked. It reports false,
+// taking nothing, when either bucket is empty.
+func (v *Verifier) reserve(name, ip string, now time.Time) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return v.refill("a:"+name, now).tokens >= 1 && v.refill("i:"+ip, now).tokens >= 1
-}
-
-// fail takes a token from the account's and the address's buckets.
-func (v *Verifier) fail(name, ip string, now time.Time) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.refill("a:"+name, now).tokens--
-	v.refill("i:"+ip, now).tokens--
+	acct, addr := v.refill(accountKey(name), now), v.refill("i:"+ip, now)
+	if acct.tokens < 1 || addr.tokens < 1 {
+		return false
+	}
+	acct.tokens--
+	addr.tokens--
 	if len(v.throttle) > 200000 { // forget full buckets: they carry no state
 		for k, b := range v.throttle {
 			if b.tokens >= v.limit(k) {
@@ -53,4 +53,26 @@ func (v *Verifier) fail(name, ip string, now time.Time) {
 			}
 		}
 	}
+	return true
+}
+
+// refund gives back the tokens of a check whose password was right: only
+// failures count against the limit.
+func (v *Verifier) refund(name, ip string, now time.Time) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, k := range []string{accountKey(name), "i:" + ip} {
+		b := v.refill(k, now)
+		b.tokens = min(v.limit(k), b.tokens+1)
+	}
+}
+
+// accountKey is the bucket of a login name. The map key is bounded (a
+// typed name may be long); names sharing their first 128 bytes share a
+// bucket, which only slows the guesser further.
+func accountKey(name string) string {
+	if len(name) > 128 {
+		name = name[:128]
+	}
+	return "a:" + name
 }

@@ -59,3 +59,14 @@ func BenchmarkHostsHostile(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkHostsManyParts: 5,000 tiny parts (a message within mime_parts).
+func BenchmarkHostsManyParts(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("Content-Type: multipart/mixed; boundary=b\r\n\r\n")
+	for range 5000 {
+		sb.WriteString("--b\r\n\r\nx\r\n")
+	}
+	sb.WriteString("--b--\r\n")
+	benchHosts(b, sb.String())
+}

@@ -23,12 +23,40 @@ var specialSchemes = map[string]bool{"http": true, "https": true, "ftp": true, "
 
 // scanHTML reports the hosts of links in an HTML document: URL attributes
 // (href, src, srcset, …), CSS url(…) in style attributes and <style>,
-// meta refresh targets, and links written in the visible text.
+// meta refresh targets, and links written in the visible text, also
+// inside Outlook's conditional comments (<!--[if mso]>…<![endif]-->),
+// which Outlook renders.
+//
+// Block tags separate the text; an inline tag becomes a zero-width space,
+// which the scanner reports hosts both ending at and running through: the
+// reader sees "https://evil<b></b>.example" as one link, and a linkifier
+// may see two words.
 func scanHTML(r io.Reader, add func(string)) error {
-	z := html.NewTokenizer(r)
-	text := newScanner(add)
-	defer text.flush()
+	s := &htmlScan{add: add, text: newScanner(add)}
+	defer s.text.flush()
+	return s.run(html.NewTokenizer(r), 0)
+}
+
+type htmlScan struct {
+	add  func(string)
+	text *scanner
+}
+
+// maxRescanDepth bounds conditional comments and fallback content
+// scanned again inside each other.
+const maxRescanDepth = 4
+
+var (
+	newline     = []byte{'\n'}
+	inlineBreak = []byte(string(zeroWidthSpace))
+)
+
+func (s *htmlScan) run(z *html.Tokenizer, depth int) error {
 	inStyle := false
+	// inFallback: inside <noscript>, <noembed> or <noframes>, which the
+	// tokenizer reads as raw text but a mail client without scripts
+	// renders as HTML.
+	inFallback := false
 	for {
 		tt := z.Next()
 		switch tt {
@@ -39,20 +67,91 @@ func scanHTML(r io.Reader, add func(string)) error {
 			return z.Err()
 		case html.TextToken:
 			t := z.Text()
-			text.Write(t)
+			s.text.Write(t)
 			if inStyle {
-				cssURLs(t, add)
+				cssURLs(t, s.add)
+			}
+			if inFallback && depth < maxRescanDepth {
+				if err := s.run(html.NewTokenizer(bytes.NewReader(t)), depth+1); err != nil {
+					return err
+				}
 			}
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
-			text.Write([]byte{'\n'}) // tags separate words
 			name, hasAttr := z.TagName()
+			if breakTags[string(name)] {
+				s.text.Write(newline)
+			} else {
+				s.text.Write(inlineBreak)
+			}
 			inStyle = tt == html.StartTagToken && string(name) == "style"
+			inFallback = tt == html.StartTagToken && fallbackTags[string(name)]
 			for hasAttr {
 				var key, val []byte
 				key, val, hasAttr = z.TagAttr()
-				attr(string(name), string(key), val, add)
+				attr(string(name), string(key), val, s.add)
+			}
+		case html.CommentToken:
+			if inner, ok := conditionalContent(z.Raw()); ok && depth < maxRescanDepth {
+				if err := s.run(html.NewTokenizer(bytes.NewReader(inner)), depth+1); err != nil {
+					return err
+				}
 			}
 		}
+	}
+}
+
+var fallbackTags = map[string]bool{"noscript": true, "noembed": true, "noframes": true}
+
+// conditionalContent returns what an Outlook conditional comment
+// ("<!--[if mso]>…<![endif]-->") shows.
+func conditionalContent(raw []byte) ([]byte, bool) {
+	c, ok := bytes.CutPrefix(raw, []byte("<!--"))
+	if !ok {
+		return nil, false
+	}
+	c = bytes.TrimSuffix(bytes.TrimSuffix(c, []byte("-->")), []byte("--!>"))
+	c = bytes.TrimLeft(c, " \t\r\n")
+	if len(c) < 3 || !bytes.EqualFold(c[:3], []byte("[if")) {
+		return nil, false
+	}
+	i := bytes.IndexByte(c, '>')
+	if i < 0 {
+		return nil, false
+	}
+	return c[i+1:], true
+}
+
+// breakTags are the elements that break the text a reader sees (blocks,
+// line breaks, images, form controls). All others, unknown ones included,
+// are inline, as browsers show them: text on both sides runs together.
+var breakTags = func() map[string]bool {
+	m := map[string]bool{}
+	for _, t := range strings.Fields(`address applet area article aside audio base blockquote body br button canvas caption
+		center col colgroup dd details dialog dir div dl dt embed fieldset figcaption figure footer form frame frameset
+		h1 h2 h3 h4 h5 h6 head header hgroup hr html iframe img input isindex keygen legend li link listing main map
+		marquee math menu meta meter nav noembed noframes noscript object ol optgroup option output p param picture
+		plaintext pre progress script section select source style summary svg table tbody td template textarea tfoot
+		th thead title tr track ul video xmp`) {
+		m[t] = true
+	}
+	return m
+}()
+
+// cssURLs reports the hosts of url(…) references in CSS.
+func cssURLs(css []byte, add func(string)) {
+	lower := bytes.ToLower(css)
+	for off := 0; ; {
+		i := bytes.Index(lower[off:], []byte("url("))
+		if i < 0 {
+			return
+		}
+		start := off + i + 4
+		end := bytes.IndexByte(css[start:], ')')
+		if end < 0 {
+			end = len(css) - start
+		}
+		attrURL(bytes.Trim(css[start:start+end], " \t\r\n'\""), add)
+		off = start + end
 	}
 }
 
@@ -101,23 +200,5 @@ func attrURL(v []byte, add func(string)) {
 	}
 	if specialSchemes[strings.ToLower(string(v[:colon]))] {
 		addAuthority(v[colon+1:], add)
-	}
-}
-
-// cssURLs reports the hosts of url(…) references in CSS.
-func cssURLs(css []byte, add func(string)) {
-	lower := bytes.ToLower(css)
-	for off := 0; ; {
-		i := bytes.Index(lower[off:], []byte("url("))
-		if i < 0 {
-			return
-		}
-		start := off + i + 4
-		end := bytes.IndexByte(css[start:], ')')
-		if end < 0 {
-			end = len(css) - start
-		}
-		attrURL(bytes.Trim(css[start:start+end], " \t\r\n'\""), add)
-		off = start + end
 	}
 }

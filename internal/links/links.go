@@ -13,10 +13,8 @@ import (
 	"bufio"
 	"errors"
 	"io"
-	"strings"
 
-	"github.com/emersion/go-message"
-	_ "github.com/emersion/go-message/charset" // decode every charset x/text knows
+	"schulhof/policy"
 )
 
 // ErrLimit means a message was too large or too deeply nested to be
@@ -27,7 +25,7 @@ var ErrLimit = errors.New("links: message too complex to check completely")
 type Limits struct {
 	MaxDepth     int   // nesting of multiparts and attached messages
 	MaxParts     int   // MIME parts in total
-	MaxTextBytes int64 // decoded text/plain and text/html bytes scanned
+	MaxTextBytes int64 // decoded text bytes scanned, summed over the views of each part
 	MaxHosts     int   // distinct hosts returned
 	// MaxCandidateBytes bounds the bytes of distinct host candidates
 	// normalized (Unicode mapping costs up to ~0.3 µs a byte).
@@ -35,19 +33,46 @@ type Limits struct {
 }
 
 // DefaultLimits are generous for real mail (a 20 MB message with an
-// exception on top) and small enough that a hostile one costs little.
-var DefaultLimits = Limits{MaxDepth: 20, MaxParts: 1000, MaxTextBytes: 64 << 20, MaxHosts: 10000, MaxCandidateBytes: 1 << 20}
+// exception on top) and small enough that a hostile one costs little. The
+// MIME structure may be as large as the bounds mime_parts and mime_depth
+// let a message be (see LimitsFor).
+var DefaultLimits = LimitsFor(policy.NewEngine())
+
+// LimitsFor are DefaultLimits with the MIME bounds in force in e, so that
+// a message the daemon accepted is never too complex to check.
+func LimitsFor(e *policy.Engine) Limits {
+	return Limits{
+		MaxDepth: int(e.Bound(policy.MIMEDepth)), MaxParts: int(e.Bound(policy.MIMEParts)),
+		MaxTextBytes: 64 << 20, MaxHosts: 10000, MaxCandidateBytes: 1 << 20,
+	}
+}
 
 // Hosts returns the lower-cased, normalized host names of every link in
 // the text/plain and text/html parts of a MIME message, each once, in order
 // of appearance. See Limits.Hosts.
 func Hosts(msg io.Reader) ([]string, error) { return DefaultLimits.Hosts(msg) }
 
-// Hosts reads msg and returns the hosts of its links. Transfer encodings
-// (quoted-printable, base64) and charsets are decoded, multiparts and
-// attached messages (message/rfc822) are followed. Every text/plain and
-// text/html part counts, also one marked as attachment (a client shows it
-// inline); other parts (PDFs, images) are skipped unread.
+// Hosts reads msg and returns the hosts of its links, reading every part
+// a client would render the way lenient clients decode it:
+//
+//   - text/plain, text/html and every other text/* subtype (shown as plain
+//     text, RFC 2046 section 4.1.4), XHTML, and HTML or .eml files by their
+//     name; also a part marked as attachment (a client shows it inline);
+//     other parts (PDFs, images) are skipped unread;
+//   - transfer encodings decoded without ever stopping: base64 skips
+//     characters outside its alphabet (RFC 2045 section 6.8),
+//     quoted-printable keeps bad escapes as they are; the encoding's name
+//     in any case;
+//   - in every charset the part may be shown in: the declared one (UTF-7
+//     included), the raw bytes read as UTF-8 or Windows-1252 when it is
+//     missing, unknown or not ASCII-compatible, a byte order mark's, an
+//     HTML <meta charset>'s;
+//   - format=flowed undone (delsp=yes joins a host split by a soft break),
+//     next to the lines as they are;
+//   - HTML with entities decoded, inline tags not breaking the text, and
+//     Outlook's conditional comments (<!--[if mso]>) rendered;
+//   - multiparts, digests and attached messages (message/rfc822, also
+//     transfer-encoded) followed.
 //
 // A message whose MIME structure is broken (a multipart that never ends, a
 // header that does not parse) is scanned once more as raw text, so that a
@@ -79,13 +104,13 @@ func (l Limits) Hosts(msg io.Reader) ([]string, error) {
 	}
 
 	var err error
-	e, _ := message.ReadWithOptions(bufio.NewReader(src), &message.ReadOptions{MaxHeaderBytes: 1 << 20})
-	// (Unknown charsets and encodings are not errors here: such a body is
-	// scanned as it is.)
-	if e == nil {
+	br := bufio.NewReader(src)
+	h, skipped, herr := readHeader(br)
+	if herr != nil || skipped {
 		w.malformed, w.headerBroken = true, true
-	} else {
-		err = w.entity(e, 0)
+	}
+	if herr == nil {
+		err = w.entity(h, br, 0, false)
 	}
 	if err == nil && w.malformed && in.err == nil {
 		err = w.rawScan(seeker, start, src, raw)
@@ -123,104 +148,6 @@ func (w *walker) rawScan(seeker io.ReadSeeker, start int64, src io.Reader, raw *
 		w.add(h)
 	}
 	return nil
-}
-
-// walker visits the parts of one message.
-type walker struct {
-	limits    Limits
-	add       func(string)
-	full      func() bool // a limit on hosts was hit: stop reading
-	parts     int
-	budget    int64 // decoded text bytes still allowed
-	malformed bool  // the structure is broken: scan the raw message too
-	// headerBroken: the message header did not parse, so the raw scan
-	// counts links in it too.
-	headerBroken bool
-	rawFull      bool // the raw scan hit a limit
-}
-
-func (w *walker) entity(e *message.Entity, depth int) error {
-	w.parts++
-	if depth > w.limits.MaxDepth || w.parts > w.limits.MaxParts {
-		return ErrLimit
-	}
-	if mr := e.MultipartReader(); mr != nil {
-		for {
-			p, err := mr.NextPart()
-			if err == io.EOF {
-				return nil
-			}
-			if p == nil { // a broken boundary: fall back to the raw scan
-				w.malformed = true
-				return nil
-			}
-			if err := w.entity(p, depth+1); err != nil {
-				return err
-			}
-		}
-	}
-	switch mediaType(e) {
-	case "text/plain":
-		return w.text(e.Body, func(r io.Reader) error {
-			s := newScanner(w.add)
-			_, err := io.Copy(s, r)
-			s.flush()
-			return err
-		})
-	case "text/html":
-		return w.text(e.Body, func(r io.Reader) error { return scanHTML(r, w.add) })
-	case "message/rfc822", "message/global":
-		inner, _ := message.Read(e.Body)
-		if inner == nil {
-			w.malformed = true
-			return nil
-		}
-		return w.entity(inner, depth+1)
-	}
-	return nil
-}
-
-// mediaType is the part's media type. A Content-Type whose parameters do
-// not parse still names its type; one that names none means text/plain
-// (RFC 2045 section 5.2).
-func mediaType(e *message.Entity) string {
-	mt, _, err := e.Header.ContentType()
-	if err == nil {
-		return mt
-	}
-	mt, _, _ = strings.Cut(mt, ";")
-	mt = strings.ToLower(strings.TrimSpace(mt))
-	if !strings.Contains(mt, "/") {
-		return "text/plain"
-	}
-	return mt
-}
-
-// text runs scan over a decoded text body within the byte budget.
-func (w *walker) text(body io.Reader, scan func(io.Reader) error) error {
-	lr := &io.LimitedReader{R: body, N: w.budget + 1}
-	err := scan(&stopReader{r: lr, stop: w.full})
-	w.budget -= (w.budget + 1) - lr.N
-	if w.budget < 0 || w.full() {
-		return ErrLimit
-	}
-	if err != nil { // bad base64, a cut-off part: what was read is scanned
-		w.malformed = true
-	}
-	return nil
-}
-
-// stopReader ends a part's scan early once stop reports true.
-type stopReader struct {
-	r    io.Reader
-	stop func() bool
-}
-
-func (s *stopReader) Read(p []byte) (int, error) {
-	if s.stop() {
-		return 0, io.EOF
-	}
-	return s.r.Read(p)
 }
 
 // errReader remembers the first error of the underlying reader, so that

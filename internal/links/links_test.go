@@ -30,6 +30,7 @@ func TestHostsInText(t *testing.T) {
 		{"WWW.EXAMPLE.ORG!", []string{"www.example.org"}},
 		{"awww.example.org x.www.example.org max@www.example.org", nil},
 		{"www. und www.", nil},
+		{"Dateien auf ftp.Files.example/pub, nicht auf xftp.files.example", []string{"ftp.files.example"}},
 		{"http://user:pw@evil.example:8080/x", []string{"user", "evil.example"}},
 		{"https://schule.test@evil.example/", []string{"schule.test", "evil.example"}},
 		{"http://[2001:db8::1]:80/", []string{"2001:db8::1"}},
@@ -210,22 +211,32 @@ func TestHostsLimits(t *testing.T) {
 	// Deep nesting.
 	var b strings.Builder
 	b.WriteString("Subject: deep\r\n")
-	for i := range 50 {
+	for i := range DefaultLimits.MaxDepth + 5 {
 		fmt.Fprintf(&b, "Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n", i, i)
 	}
 	b.WriteString("Content-Type: text/plain\r\n\r\nhttps://deep.example/\r\n")
 	if _, err := Hosts(strings.NewReader(b.String())); !errors.Is(err, ErrLimit) {
-		t.Errorf("50 levels: err = %v, want ErrLimit", err)
+		t.Errorf("too deep: err = %v, want ErrLimit", err)
 	}
 	// Many parts.
 	b.Reset()
 	b.WriteString("Content-Type: multipart/mixed; boundary=b\r\n\r\n")
-	for range 2000 {
+	for range DefaultLimits.MaxParts + 100 {
 		b.WriteString("--b\r\n\r\nx\r\n")
 	}
 	b.WriteString("--b--\r\n")
 	if _, err := Hosts(strings.NewReader(b.String())); !errors.Is(err, ErrLimit) {
-		t.Errorf("2000 parts: err = %v, want ErrLimit", err)
+		t.Errorf("too many parts: err = %v, want ErrLimit", err)
+	}
+	// As many as a daemon accepts (policy's mime_parts) are checked.
+	b.Reset()
+	b.WriteString("Content-Type: multipart/mixed; boundary=b\r\n\r\n")
+	for range DefaultLimits.MaxParts - 1 {
+		b.WriteString("--b\r\n\r\nx\r\n")
+	}
+	b.WriteString("--b\r\n\r\nhttps://last.example/\r\n--b--\r\n")
+	if hosts, err := Hosts(strings.NewReader(b.String())); err != nil || !slices.Equal(hosts, []string{"last.example"}) {
+		t.Errorf("at the part bound: %q, %v", hosts, err)
 	}
 	// Text budget.
 	l := DefaultLimits
@@ -310,6 +321,12 @@ func FuzzHosts(f *testing.F) {
 	f.Add([]byte(mail("Content-Type: message/rfc822\n", "Content-Type: text/plain\n\nwww.inner.example\n")))
 	f.Add([]byte("no header at all http://x.example"))
 	f.Add([]byte(""))
+	for _, h := range hiding {
+		f.Add([]byte(h.msg))
+	}
+	for _, m := range legitimate {
+		f.Add([]byte(m.msg))
+	}
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		l := DefaultLimits
 		l.MaxTextBytes = 1 << 20
@@ -318,6 +335,14 @@ func FuzzHosts(f *testing.F) {
 			t.Fatalf("unexpected error %v", err)
 		}
 		checkHosts(t, hosts)
+		// A stream read once (the raw scan tees) finds the same hosts.
+		streamed, err2 := l.Hosts(iotest.HalfReader(bytes.NewReader(msg)))
+		if err == nil && err2 == nil {
+			a, b := slices.Sorted(slices.Values(hosts)), slices.Sorted(slices.Values(streamed))
+			if !slices.Equal(a, b) {
+				t.Errorf("seekable %q, streamed %q", a, b)
+			}
+		}
 	})
 }
 

@@ -12,7 +12,7 @@ import (
 // HostsInText returns the lower-cased, normalized host names of the links
 // in a piece of text (chat, forum, a mail's plain text): URLs with a scheme
 // ("https://…", also inside other URLs and percent-encoded in query strings)
-// and bare "www." links. Each host appears once, in order of appearance.
+// and bare "www." and "ftp." links. Each host appears once, in order of appearance.
 func HostsInText(s string) []string {
 	set := newHostSet(DefaultLimits)
 	scanText([]byte(s), true, set.add)
@@ -145,12 +145,14 @@ func scanText(buf []byte, final bool, add func(string)) (keep int) {
 				return min(keep, start)
 			}
 			addAuthority(percentDecode(buf[a:end]), add)
-		case c|0x20 == 'w' && i+4 <= len(buf) && bytes.EqualFold(buf[i:i+4], []byte("www.")) && wordStart(buf, i):
+		case (c|0x20 == 'w' && i+4 <= len(buf) && bytes.EqualFold(buf[i:i+4], []byte("www.")) ||
+			c|0x20 == 'f' && i+4 <= len(buf) && bytes.EqualFold(buf[i:i+4], []byte("ftp."))) && wordStart(buf, i):
+			// Bare "www." links, and "ftp." ones, which Thunderbird links too.
 			end := i + hostRun(buf[i:], true)
 			if end == len(buf) && !final {
 				return min(keep, i)
 			}
-			if end > i+4 { // more than "www."
+			if end > i+4 { // more than "www." or "ftp."
 				addHostRun(buf[i:end], add)
 			}
 		}
