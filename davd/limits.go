@@ -202,7 +202,7 @@ func (h *Handler) serveGet(w *responseMapper, r *http.Request, u *userFS) bool {
 		h.refuse(w, r, d)
 		return false
 	}
-	f, err := h.opt.Store.OpenBlob(e.Hash)
+	f, err := h.opt.Store.OpenContent(e.Hash)
 	if err != nil {
 		h.opt.Logger.Error("open blob", "hash", e.Hash, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)

@@ -24,7 +24,9 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d policy.Decisi
 		if r.Method == http.MethodPut {
 			status = http.StatusRequestEntityTooLarge
 		}
-	case policy.Quota:
+	case policy.Quota, policy.LimitEntries:
+		// A full tree (bytes, entries or depth) is what 507 means to
+		// clients: Explorer and Finder say the disk is full.
 		status = http.StatusInsufficientStorage
 	}
 	if d.Rule != policy.AuthFailed {

@@ -24,9 +24,17 @@
 //	blobrefs    blob hash (hex) → uint64 big-endian reference count
 //	mailboxes, mailboxnames, mailmsgs, mailexpunged, mailmeta, mailstate:
 //	            mail (mailboxes, messages, tombstones); key formats in mail.go
-//	files       tree 0x00 parent-id (8 bytes BE) name → FileEntry (files.go;
-//	            tree is "h:<account>" or "g:<group>")
-//	filetrees   tree → bytes used, uint64 big-endian (quota counter)
+//	fileroots, fileentries, fileprops, filetrash:
+//	            the WebDAV file trees (tree → root and totals; parent-id
+//	            name → entry; id → dead properties; removed folders still
+//	            to empty); key formats in files.go
+//	fileinline  content hash (hex) → small file content kept inline
+//	            (inline.go; counted in blobrefs like blob files)
+//
+// Schema versions: 1 kept file entries under tree 0x00 parent-id name
+// with their properties inside and a bytes counter per tree (files,
+// filetrees); 2 keys them by parent id alone with totals per folder
+// (migrate_files.go).
 //
 // Blob write ordering: a blob is streamed to blobs/tmp, fsynced, renamed to
 // its final name and the folder fsynced **before** the bbolt transaction
@@ -53,7 +61,7 @@ import (
 
 // SchemaVersion is the version this code writes. Open migrates older
 // databases step by step through migrations.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 var (
 	ErrNotFound = errors.New("not found")
@@ -92,6 +100,9 @@ type Store struct {
 	blobMu      sync.Mutex
 	blobPending map[string]int // blobs written but not yet referenced
 	seq         uint64         // in-process sequence for log keys (under blobMu)
+
+	reapWake, reapStop, reapDone chan struct{} // files_reap.go
+	reapOnce                     sync.Once
 }
 
 // Options tune Open.
@@ -131,6 +142,7 @@ func Open(dir string, opt Options) (*Store, error) {
 			db.Close()
 			return nil, fmt.Errorf("blob sweep: %w", err)
 		}
+		s.startReaper()
 	}
 	return s, nil
 }
@@ -186,6 +198,7 @@ func (s *Store) Feed() *Feed { return s.feed }
 
 // Close closes the database; the feed's subscribers are closed too.
 func (s *Store) Close() error {
+	s.stopReaper()
 	s.feed.close()
 	return s.db.Close()
 }
@@ -210,6 +223,13 @@ type Tx struct {
 	btx    *bolt.Tx
 	events []Event
 	unref  []string // blobs whose count reached zero in this tx
+	reap   bool     // the file trash got work (files_reap.go)
+	// decoded counts file entries read (files.go), so tests can check
+	// that a change costs O(depth) and not O(tree).
+	decoded int
+
+	dirs  map[uint64]*FileEntry // folders read in this tx, shared (files.go)
+	trees map[Tree]*treeRecord
 }
 
 // publish queues an event; it reaches subscribers only if the tx commits.
@@ -264,6 +284,9 @@ func (s *Store) write(run func(func(*bolt.Tx) error) error, fn func(*Tx) error) 
 	}
 	if committed != nil {
 		s.removeUnreferenced(committed.unref)
+		if committed.reap {
+			s.wakeReaper()
+		}
 	}
 	return nil
 }
