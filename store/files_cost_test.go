@@ -204,7 +204,9 @@ func TestFileLimits(t *testing.T) {
 		t.Fatalf("move over the group's quota: %v", err)
 	}
 	// Dead properties: count, size, and their bytes in the quota.
-	p := func(local, v string) PropOp { return PropOp{Prop: DeadProp{Space: "urn:x", Local: local, Inner: []byte(v)}} }
+	p := func(local, v string) PropOp {
+		return PropOp{Prop: DeadProp{Space: "urn:x", Local: local, Inner: []byte(v)}}
+	}
 	wantLimit("big property", s.FilePatchProps(home, "/g", []PropOp{p("a", strings.Repeat("v", 20))}, lim), LimitPropBytes, 26)
 	wantLimit("third property", s.FilePatchProps(home, "/g", []PropOp{p("a", "1"), p("b", "2"), p("c", "3")}, lim), LimitProps, 3)
 	if err := s.FilePatchProps(home, "/g", []PropOp{p("a", "1"), p("b", "2"), p("c", "3"), {Remove: true, Prop: DeadProp{Space: "urn:x", Local: "c"}}}, lim); err != nil {
