@@ -9,13 +9,19 @@ import (
 	"time"
 )
 
-// BenchmarkMoveDeep moves a folder of many files into a path 40 folders
-// deep and back while another account PUTs small files; it reports the
-// time of one MOVE and how long those PUTs waited (put-max-ms, put-p50-ms):
-// a MOVE must not hold the write lock for more than a short moment.
+// BenchmarkMoveDeep moves a folder of 5,000 files into a path 40 folders
+// deep and back (within the home tree, or into a group folder's deep
+// path) while another account PUTs small files; it reports the time of
+// one MOVE and how long those PUTs took (put-max-ms, put-p50-ms): a MOVE
+// must not hold the write lock for more than a short moment.
 //
 //	go test ./store -run '^$' -bench MoveDeep -benchtime 20x
 func BenchmarkMoveDeep(b *testing.B) {
+	b.Run("within-tree", func(b *testing.B) { benchMoveDeep(b, false) })
+	b.Run("across-trees", func(b *testing.B) { benchMoveDeep(b, true) })
+}
+
+func benchMoveDeep(b *testing.B, across bool) {
 	const files, depth = 5000, 40
 	s, err := Open(b.TempDir(), Options{})
 	if err != nil {
@@ -23,6 +29,10 @@ func BenchmarkMoveDeep(b *testing.B) {
 	}
 	defer s.Close()
 	home, other := HomeTree("mover"), HomeTree("other")
+	dstTree := home
+	if across {
+		dstTree = GroupTree("5a")
+	}
 	now := time.Now()
 	s.db.NoSync = true // setup only
 	if err := s.FileMkdir(home, "/big", now, NoLimits()); err != nil {
@@ -36,7 +46,7 @@ func BenchmarkMoveDeep(b *testing.B) {
 	deep := ""
 	for i := range depth {
 		deep += fmt.Sprintf("/level-%02d", i)
-		if err := s.FileMkdir(home, deep, now, NoLimits()); err != nil {
+		if err := s.FileMkdir(dstTree, deep, now, NoLimits()); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -64,10 +74,10 @@ func BenchmarkMoveDeep(b *testing.B) {
 	}()
 	b.ResetTimer()
 	for range b.N {
-		if err := benchMove(s, home, "/big", deep+"/big"); err != nil {
+		if err := benchMove(s, home, "/big", dstTree, deep+"/big"); err != nil {
 			b.Fatal(err)
 		}
-		if err := benchMove(s, home, deep+"/big", "/big"); err != nil {
+		if err := benchMove(s, dstTree, deep+"/big", home, "/big"); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -92,6 +102,6 @@ func benchPut(s *Store, tr Tree, p string) error {
 	return err
 }
 
-func benchMove(s *Store, tr Tree, src, dst string) error {
-	return s.FileMove(tr, src, tr, dst, NoLimits(), false)
+func benchMove(s *Store, srcTree Tree, src string, dstTree Tree, dst string) error {
+	return s.FileMove(srcTree, src, dstTree, dst, NoLimits(), false)
 }
