@@ -201,8 +201,14 @@ func (f *readFile) DeadProps() (map[xml.Name]webdav.Property, error) {
 }
 
 func (u *userFS) deadProps(p place, e *store.FileEntry) map[xml.Name]webdav.Property {
-	m := make(map[xml.Name]webdav.Property, len(e.Props)+2)
-	for _, dp := range e.Props {
+	// Read per entry, not kept: a PROPFIND of a large folder holds one
+	// entry's properties at a time.
+	props, err := u.h.opt.Store.FileProps(e)
+	if err != nil {
+		u.h.opt.Logger.Error("dead properties", "id", e.ID, "err", err)
+	}
+	m := make(map[xml.Name]webdav.Property, len(props)+2)
+	for _, dp := range props {
 		n := xml.Name{Space: dp.Space, Local: dp.Local}
 		m[n] = webdav.Property{XMLName: n, Lang: dp.Lang, InnerXML: dp.Inner}
 	}

@@ -50,6 +50,9 @@ func (h *Handler) preflight(w *responseMapper, r *http.Request, u *userFS) bool 
 		if err == nil {
 			u.state.src = strings.TrimPrefix(r.URL.Path, h.prefix)
 			u.state.dst = strings.TrimPrefix(dst.Path, h.prefix)
+			if r.Method == "COPY" && !u.preflightCopy(w, r) {
+				return false
+			}
 		}
 	}
 	return true

@@ -114,6 +114,10 @@ func TestDeadPropertyBounds(t *testing.T) {
 		t.Fatalf("refused properties stored: %v", f.Props)
 	}
 	patch("three properties", "<Z:a>1</Z:a><Z:b>2</Z:b><Z:c>3</Z:c>", "200 OK")
+	// A listing reads them per entry.
+	if r, body := e.do(t, u, "PROPFIND", "/dav/home/", strings.NewReader(propfindBody), "Depth", "1"); r.StatusCode != 207 || !strings.Contains(body, "urn:z") {
+		t.Fatalf("PROPFIND of the folder: %d %s", r.StatusCode, body)
+	}
 	// 10 bytes of content and 3 × (5 + 1 + 1) of properties.
 	if n, _ := e.st.TreeUsage(home); n != 10+21 {
 		t.Fatalf("usage = %d, want 31", n)
@@ -179,5 +183,38 @@ func TestSmallFileInline(t *testing.T) {
 	}
 	if _, err := e.st.OpenContent(f.Hash); err == nil {
 		t.Fatal("deleted content still readable")
+	}
+}
+
+// A COPY of a folder that cannot fit is refused before anything is
+// copied (the library copies entry by entry and would stop halfway).
+func TestCopyFolderRefusedWhole(t *testing.T) {
+	e := newEnv(t)
+	if err := e.h.opt.Policy.SetBound(policy.EntriesPerTree, 6); err != nil {
+		t.Fatal(err)
+	}
+	u := e.user(t, "Cora", "Kopie", policy.Student)
+	e.do(t, u, "MKCOL", "/dav/home/src", nil)
+	for i := range 3 {
+		e.do(t, u, "PUT", fmt.Sprintf("/dav/home/src/f%d", i), strings.NewReader("x"))
+	}
+	r, body := e.do(t, u, "COPY", "/dav/home/src", nil, "Destination", "/dav/home/dst")
+	if r.StatusCode != 507 || !strings.Contains(body, "[LIMIT-ENTRIES]") {
+		t.Fatalf("COPY over the bound: %d %q", r.StatusCode, body)
+	}
+	if _, err := e.st.FileStat(store.HomeTree(u), "/dst"); err == nil {
+		t.Fatal("a refused COPY left a partial copy")
+	}
+	e.h.opt.Quotas.Student = 5
+	e.h.opt.Policy.SetBound(policy.EntriesPerTree, 100)
+	if r, body := e.do(t, u, "COPY", "/dav/home/src", nil, "Destination", "/dav/home/dst"); r.StatusCode != 507 || !strings.Contains(body, "[QUOTA]") {
+		t.Fatalf("COPY over the quota: %d %q", r.StatusCode, body)
+	}
+	e.h.opt.Quotas.Student = 100
+	if r, _ := e.do(t, u, "COPY", "/dav/home/src", nil, "Destination", "/dav/home/dst"); r.StatusCode != 201 {
+		t.Fatalf("COPY that fits: %d", r.StatusCode)
+	}
+	if n, _ := e.st.TreeEntries(store.HomeTree(u)); n != 8 {
+		t.Fatalf("entries = %d, want 8", n)
 	}
 }

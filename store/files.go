@@ -120,15 +120,19 @@ type FileEntry struct {
 	Entries int64 `json:"entries,omitempty"`
 	Height  int64 `json:"height,omitempty"`
 	// Props are the dead properties, kept in their own bucket (read with
-	// the entry by FileStat and FileList).
+	// the entry by FileStat, on demand by FileProps).
 	Props map[string]DeadProp `json:"-"`
 }
 
-// charge is the bytes the entry and everything below it hold.
-func (e *FileEntry) charge() int64 { return e.Size + e.PropBytes + e.Bytes }
+// Charge is the bytes the entry and everything below it hold (contents
+// and dead properties).
+func (e *FileEntry) Charge() int64 { return e.Size + e.PropBytes + e.Bytes }
 
-// count is the entries it and everything below it are.
-func (e *FileEntry) count() int64 { return 1 + e.Entries }
+// Count is the entries it and everything below it are.
+func (e *FileEntry) Count() int64 { return 1 + e.Entries }
+
+func (e *FileEntry) charge() int64 { return e.Charge() }
+func (e *FileEntry) count() int64  { return e.Count() }
 
 // ETag is a strong entity tag: the content hash for files (same bytes,
 // same tag), id and modification time for folders.
@@ -479,8 +483,9 @@ func (s *Store) FileStat(tr Tree, p string) (*FileEntry, error) {
 	return e, err
 }
 
-// FileList returns the entries of the folder at p, sorted by name, with
-// their dead properties.
+// FileList returns the entries of the folder at p, sorted by name,
+// without their dead properties (FileProps reads them one entry at a
+// time), so a listing's memory does not grow with what they hold.
 func (s *Store) FileList(tr Tree, p string) ([]FileEntry, error) {
 	var out []FileEntry
 	err := s.view(func(t *Tx) error {
@@ -492,17 +497,24 @@ func (s *Store) FileList(tr Tree, p string) ([]FileEntry, error) {
 			return ErrNotDir
 		}
 		out, err = t.children(dir.ID)
-		if err != nil {
-			return err
-		}
-		for i := range out {
-			if out[i].Props, err = t.props(&out[i]); err != nil {
-				return err
-			}
-		}
-		return nil
+		return err
 	})
 	return out, err
+}
+
+// FileProps reads the dead properties of an entry from FileList (nil:
+// none, or the entry is gone).
+func (s *Store) FileProps(e *FileEntry) (map[string]DeadProp, error) {
+	if e.Props != nil || e.PropBytes == 0 {
+		return e.Props, nil
+	}
+	var m map[string]DeadProp
+	err := s.view(func(t *Tx) error {
+		var err error
+		m, err = t.props(e)
+		return err
+	})
+	return m, err
 }
 
 func (t *Tx) children(id uint64) ([]FileEntry, error) {

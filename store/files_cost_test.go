@@ -324,3 +324,28 @@ func mustBlob(t testing.TB, s *Store, content string) Blob {
 	t.Cleanup(pb.Release)
 	return pb.Blob
 }
+
+// A listing does not carry the entries' dead properties (up to the quota
+// in one folder); FileProps reads them one entry at a time.
+func TestFileListWithoutProps(t *testing.T) {
+	s := openTestStore(t)
+	tr := HomeTree("a")
+	if err := putString(t, s, tr, "/f", "x", -1); err != nil {
+		t.Fatal(err)
+	}
+	big := DeadProp{Space: "urn:x", Local: "p", Inner: bytes.Repeat([]byte("v"), 10000)}
+	if err := s.FilePatchProps(tr, "/f", []PropOp{{Prop: big}}, NoLimits()); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.FileList(tr, "/")
+	if err != nil || len(list) != 1 {
+		t.Fatal(list, err)
+	}
+	if list[0].Props != nil || list[0].PropBytes != big.Bytes() {
+		t.Fatalf("listing carries %d properties, PropBytes %d", len(list[0].Props), list[0].PropBytes)
+	}
+	m, err := s.FileProps(&list[0])
+	if err != nil || len(m[PropKey("urn:x", "p")].Inner) != 10000 {
+		t.Fatalf("FileProps: %v", err)
+	}
+}
