@@ -53,6 +53,7 @@ type Handler struct {
 	prefix   string // without the trailing slash, as webdav.Handler wants it
 	locks    *lockSystem
 	sessions *sessions
+	uploads  uploads
 }
 
 // New returns the WebDAV handler.
@@ -98,6 +99,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := &reqState{method: r.Method}
+	defer st.done()
 	fs := &userFS{h: h, acct: acct, state: st}
 	rw := &responseMapper{ResponseWriter: w, h: h, r: r, state: st}
 	if !h.preflight(rw, r, fs) {

@@ -81,6 +81,12 @@ func (h *Handler) checkTransfer(acct *store.Account, size int64) policy.Decision
 }
 
 func (h *Handler) preflightPut(w *responseMapper, r *http.Request, u *userFS) bool {
+	release, d := h.startUpload(u.acct.Name)
+	if !d.Allow {
+		h.refuse(w, r, d)
+		return false
+	}
+	u.state.release = release
 	if r.Header.Get("Content-Range") != "" {
 		// RFC 9110 14.5: a server that does not support partial PUT must
 		// refuse it rather than store the fragment as the whole file.
