@@ -12,7 +12,9 @@ package store
 //	             holds (bytes for the quota, entries for entries_per_tree)
 //	fileentries  parent-id (8 bytes BE) name → FileEntry (small: no
 //	             listing, no properties)
-//	fileprops    entry id (8 bytes BE) → map of dead properties
+//	fileprops    entry id (8 bytes BE) SHA-256 of the property's name (16
+//	             bytes) → DeadProp: one key per property, so a PROPPATCH
+//	             writes only what it changes
 //	filetrash    folder id (8 bytes BE) → "": removed folders whose
 //	             contents the reaper still deletes (files_reap.go)
 //
@@ -112,8 +114,10 @@ type FileEntry struct {
 	Hash        string    `json:"hash,omitempty"` // content
 	ContentType string    `json:"ctype,omitempty"`
 	ModTime     time.Time `json:"mtime"`
-	// PropBytes is what this entry's own dead properties cost.
+	// PropBytes is what this entry's own dead properties cost, PropCount
+	// how many it has (files_props.go).
 	PropBytes int64 `json:"pbytes,omitempty"`
+	PropCount int64 `json:"pcount,omitempty"`
 	// Folders only: what lies below them. Height (levels below) is an
 	// upper bound: removals do not lower it.
 	Bytes   int64 `json:"bytes,omitempty"`
@@ -242,51 +246,6 @@ func (t *Tx) putEntry(e *FileEntry) error {
 
 func (t *Tx) deleteEntry(e *FileEntry) error {
 	return t.bucket(bucketFileEntries).Delete(entryKey(e.Parent, e.Name))
-}
-
-// props reads an entry's dead properties (nil: none).
-func (t *Tx) props(e *FileEntry) (map[string]DeadProp, error) {
-	if e.PropBytes == 0 {
-		return nil, nil
-	}
-	v := t.bucket(bucketFileProps).Get(u64(e.ID))
-	if v == nil {
-		return nil, nil
-	}
-	var m map[string]DeadProp
-	if err := json.Unmarshal(v, &m); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
-// setProps stores an entry's dead properties and their cost in the entry
-// (the caller writes the entry and moves the totals).
-func (t *Tx) setProps(e *FileEntry, m map[string]DeadProp) error {
-	var n int64
-	for _, p := range m {
-		n += p.Bytes()
-	}
-	e.PropBytes, e.Props = n, m
-	if len(m) == 0 {
-		e.PropBytes, e.Props = 0, nil
-		return t.bucket(bucketFileProps).Delete(u64(e.ID))
-	}
-	v, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	return t.bucket(bucketFileProps).Put(u64(e.ID), v)
-}
-
-func (t *Tx) withProps(e *FileEntry) (*FileEntry, error) {
-	m, err := t.props(e)
-	if err != nil {
-		return nil, err
-	}
-	out := *e
-	out.Props = m
-	return &out, nil
 }
 
 // treeRec reads a tree's record; with create a missing tree gets its root

@@ -349,3 +349,33 @@ func TestFileListWithoutProps(t *testing.T) {
 		t.Fatalf("FileProps: %v", err)
 	}
 }
+
+// A PROPPATCH writes the properties it names, not all of the entry's: with
+// 64 properties of 16 KiB set, adding a small one writes a few pages
+// (before: the whole 1 MiB map was encoded and written again).
+func TestFilePatchPropsWritesWhatChanges(t *testing.T) {
+	s := openTestStore(t)
+	tr := HomeTree("a")
+	if err := putString(t, s, tr, "/f", "x", -1); err != nil {
+		t.Fatal(err)
+	}
+	var ops []PropOp
+	for i := range 64 {
+		ops = append(ops, PropOp{Prop: DeadProp{Space: "urn:x", Local: fmt.Sprintf("p%d", i), Inner: bytes.Repeat([]byte("v"), 16000)}})
+	}
+	if err := s.FilePatchProps(tr, "/f", ops, NoLimits()); err != nil {
+		t.Fatal(err)
+	}
+	writes := func() int64 { st := s.db.Stats(); return st.TxStats.GetPageAlloc() }
+	before := writes()
+	small := []PropOp{{Prop: DeadProp{Space: "urn:x", Local: "small", Inner: []byte("1")}}}
+	if err := s.FilePatchProps(tr, "/f", small, NoLimits()); err != nil {
+		t.Fatal(err)
+	}
+	if w := writes() - before; w > 64<<10 {
+		t.Fatalf("one small PROPPATCH wrote %d bytes of pages", w)
+	}
+	if e, _ := s.FileStat(tr, "/f"); len(e.Props) != 65 || e.PropCount != 65 {
+		t.Fatalf("properties: %d (count %d)", len(e.Props), e.PropCount)
+	}
+}

@@ -95,7 +95,7 @@ func (s *Store) FilePut(tr Tree, p string, in PutFile) (e *FileEntry, created bo
 		var oldCharge, entries, deepest int64
 		if old != nil {
 			ne.ID, oldCharge = old.ID, old.charge()
-			ne.PropBytes, ne.Props = old.PropBytes, old.Props
+			ne.PropBytes, ne.PropCount, ne.Props = old.PropBytes, old.PropCount, old.Props
 			if err := t.unrefBlob(old.Hash); err != nil {
 				return err
 			}
@@ -108,8 +108,8 @@ func (s *Store) FilePut(tr Tree, p string, in PutFile) (e *FileEntry, created bo
 			}
 			entries, deepest = 1, c.childDepth()
 		}
-		if in.Props != nil || old == nil {
-			if err := checkProps(in.Props, old, in.Limits); err != nil {
+		if in.Props != nil {
+			if err := checkProps(in.Props, in.Limits); err != nil {
 				return err
 			}
 			if err := t.setProps(ne, in.Props); err != nil {
@@ -129,30 +129,6 @@ func (s *Store) FilePut(tr Tree, p string, in PutFile) (e *FileEntry, created bo
 		return t.putEntry(ne)
 	})
 	return e, created, err
-}
-
-// checkProps refuses a set of dead properties over the bounds; an entry
-// already over a lowered bound may keep what it has (old), not grow.
-func checkProps(m map[string]DeadProp, old *FileEntry, lim FileLimits) error {
-	have := 0
-	if old != nil {
-		have = len(old.Props)
-	}
-	if lim.Props >= 0 && int64(len(m)) > lim.Props && len(m) > have {
-		return &LimitError{LimitProps, int64(len(m))}
-	}
-	for k, p := range m {
-		if lim.PropBytes < 0 || p.Bytes() <= lim.PropBytes {
-			continue
-		}
-		if old != nil {
-			if o, ok := old.Props[k]; ok && string(o.Inner) == string(p.Inner) {
-				continue
-			}
-		}
-		return &LimitError{LimitPropBytes, p.Bytes()}
-	}
-	return nil
 }
 
 // FileRemove removes the file or folder (with everything in it) at p. A
@@ -189,7 +165,7 @@ func (t *Tx) detach(c *chain, e *FileEntry) error {
 // discard drops a detached entry's properties and content; a folder's
 // contents go to the reaper.
 func (t *Tx) discard(e *FileEntry) error {
-	if err := t.bucket(bucketFileProps).Delete(u64(e.ID)); err != nil {
+	if err := t.deleteProps(e); err != nil {
 		return err
 	}
 	if e.Dir {
@@ -266,45 +242,6 @@ func (t *Tx) move(srcTree Tree, src string, dstTree Tree, dst string, lim FileLi
 type PropOp struct {
 	Remove bool
 	Prop   DeadProp
-}
-
-// FilePatchProps applies dead property changes to the entry at p in
-// order (a set then a remove of one name leaves it removed), in one
-// transaction; their bytes count in the tree's quota.
-func (s *Store) FilePatchProps(tr Tree, p string, ops []PropOp, lim FileLimits) error {
-	return s.update(func(t *Tx) error {
-		c, e, err := t.lookup(tr, p, false)
-		if err != nil {
-			return err
-		}
-		old, err := t.withProps(e)
-		if err != nil {
-			return err
-		}
-		m := make(map[string]DeadProp, len(old.Props)+len(ops))
-		for k, v := range old.Props {
-			m[k] = v
-		}
-		for _, op := range ops {
-			k := PropKey(op.Prop.Space, op.Prop.Local)
-			if op.Remove {
-				delete(m, k)
-			} else {
-				m[k] = op.Prop
-			}
-		}
-		if err := checkProps(m, old, lim); err != nil {
-			return err
-		}
-		before := e.PropBytes
-		if err := t.setProps(e, m); err != nil {
-			return err
-		}
-		if err := t.grow(c, e.PropBytes-before, 0, 0, FileLimits{Quota: lim.Quota, Entries: -1, Depth: -1}); err != nil {
-			return err
-		}
-		return t.putEntry(e)
-	})
 }
 
 // deleteTree removes a whole tree: its record at once, its entries through
