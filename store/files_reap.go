@@ -12,9 +12,12 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 )
 
 const reapChunk = 500
+
+var errNothingToReap = errors.New("nothing to reap")
 
 // startReaper runs the background reaper until Close.
 func (s *Store) startReaper() {
@@ -70,9 +73,14 @@ func (s *Store) ReapFiles() error {
 		done := false
 		err := s.update(func(t *Tx) error {
 			var err error
-			done, err = t.reapChunk()
+			if done, err = t.reapChunk(); err == nil && done {
+				return errNothingToReap // another reaper was first: nothing to commit
+			}
 			return err
 		})
+		if errors.Is(err, errNothingToReap) {
+			return nil
+		}
 		if err != nil || done {
 			return err
 		}

@@ -204,14 +204,21 @@ func (s *Store) Close() error {
 }
 
 // Check runs bbolt's consistency check and returns every problem found.
+// It runs in a write transaction that is rolled back: bbolt's check in a
+// read transaction reports false problems while another writer (the file
+// reaper, mail delivery) commits.
 func (s *Store) Check() []error {
 	var errs []error
-	_ = s.db.View(func(tx *bolt.Tx) error {
+	errRollback := errors.New("rollback")
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
 			errs = append(errs, err)
 		}
-		return nil
+		return errRollback
 	})
+	if err != nil && !errors.Is(err, errRollback) {
+		errs = append(errs, err)
+	}
 	return errs
 }
 
