@@ -20,7 +20,7 @@ var (
 	bucketFileTreesV1 = []byte("filetrees")
 )
 
-func init() { migrations[1] = migrateFilesV2 }
+func init() { registerMigration(1, migrateFilesV2) }
 
 // v1FileEntry is the record of schema 1.
 type v1FileEntry struct {

@@ -91,6 +91,16 @@ var buckets = [][]byte{
 // migrations[v] upgrades a database from schema v to v+1.
 var migrations = map[uint64]func(tx *bolt.Tx) error{}
 
+// registerMigration adds the step from schema v; two steps from one
+// version (branches merged without renumbering) stop the program at start
+// instead of silently skipping one.
+func registerMigration(v uint64, fn func(tx *bolt.Tx) error) {
+	if _, dup := migrations[v]; dup {
+		panic(fmt.Sprintf("store: two migrations from schema %d", v))
+	}
+	migrations[v] = fn
+}
+
 // Store is the open data directory. It is safe for concurrent use.
 type Store struct {
 	dir  string
