@@ -203,21 +203,17 @@ func (h *Handler) serveGet(w *responseMapper, r *http.Request, u *userFS) bool {
 	if err != nil || p.virtual != "" {
 		return true
 	}
-	e, err := h.opt.Store.FileStat(p.tree, p.path)
-	if err != nil || e.Dir {
+	// Entry and content from one snapshot: a file removed meanwhile is
+	// not found (the library answers 404), never a 500.
+	e, f, err := h.opt.Store.FileOpen(p.tree, p.path)
+	if err != nil {
 		return true
 	}
+	defer f.Close()
 	if d := h.checkTransfer(u.acct, e.Size); !d.Allow {
 		h.refuse(w, r, d)
 		return false
 	}
-	f, err := h.opt.Store.OpenContent(e.Hash)
-	if err != nil {
-		h.opt.Logger.Error("open blob", "hash", e.Hash, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return false
-	}
-	defer f.Close()
 	w.Header().Set("ETag", e.ETag())
 	w.Header().Set("Content-Type", contentType(e, baseName(name)))
 	http.ServeContent(w.ResponseWriter, r, baseName(name), e.ModTime, f)

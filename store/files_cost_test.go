@@ -379,3 +379,40 @@ func TestFilePatchPropsWritesWhatChanges(t *testing.T) {
 		t.Fatalf("properties: %d (count %d)", len(e.Props), e.PropCount)
 	}
 }
+
+// FileOpen reads entry and content in one snapshot: content opened before
+// a removal stays readable, after it the answer is ErrNotFound.
+func TestFileOpenAcrossRemoval(t *testing.T) {
+	s := openTestStore(t)
+	tr := HomeTree("a")
+	small := "klein"
+	large := strings.Repeat("gross", 5000)
+	for _, c := range []string{small, large} {
+		pb, err := s.WriteContent(strings.NewReader(c), -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.FilePut(tr, "/f", PutFile{Blob: pb.Blob, Pending: true, Data: pb.Data, Limits: NoLimits()}); err != nil {
+			t.Fatal(err)
+		}
+		pb.Release()
+		e, f, err := s.FileOpen(tr, "/f")
+		if err != nil || e.Size != int64(len(c)) {
+			t.Fatalf("open: %+v %v", e, err)
+		}
+		if err := s.FileRemove(tr, "/f"); err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if _, err := got.ReadFrom(f); err != nil || got.String() != c {
+			t.Fatalf("content after removal: %d bytes, %v", got.Len(), err)
+		}
+		f.Close()
+		if _, _, err := s.FileOpen(tr, "/f"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("open after removal: %v", err)
+		}
+		if _, err := s.OpenContent(e.Hash); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("content after removal: %v", err)
+		}
+	}
+}

@@ -24,8 +24,10 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	bolt "go.etcd.io/bbolt"
@@ -85,11 +87,54 @@ func (s *Store) OpenContent(hash string) (io.ReadSeekCloser, error) {
 	if data != nil {
 		return inlineReader{bytes.NewReader(data)}, nil
 	}
+	return s.openBlobFile(hash)
+}
+
+// openBlobFile opens a blob file; a missing one is ErrNotFound.
+func (s *Store) openBlobFile(hash string) (io.ReadSeekCloser, error) {
 	f, err := os.Open(s.blobPath(hash))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("content %s: %w", hash, ErrNotFound)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return f, nil
+}
+
+// FileOpen returns the file at p and its content from one snapshot: a
+// file that another request removes or replaces at the same moment is
+// either read whole (an open blob file stays readable after it is
+// removed; inline content is copied) or ErrNotFound, never a raw error.
+func (s *Store) FileOpen(tr Tree, p string) (*FileEntry, io.ReadSeekCloser, error) {
+	// blobMu keeps removeUnreferenced from deleting the blob file between
+	// the lookup and the open.
+	s.blobMu.Lock()
+	defer s.blobMu.Unlock()
+	var e *FileEntry
+	var content io.ReadSeekCloser
+	err := s.view(func(t *Tx) error {
+		x, err := t.resolve(tr, p)
+		if err != nil {
+			return err
+		}
+		if x.Dir {
+			return ErrIsDir
+		}
+		if e, err = t.withProps(x); err != nil {
+			return err
+		}
+		if v := t.bucket(bucketFileInline).Get([]byte(e.Hash)); v != nil {
+			content = inlineReader{bytes.NewReader(bytes.Clone(v))}
+			return nil
+		}
+		content, err = s.openBlobFile(e.Hash)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return e, content, nil
 }
 
 type inlineReader struct{ *bytes.Reader }
