@@ -24,7 +24,12 @@ func bigTree(t testing.TB, s *Store, tr Tree, n, depth int) string {
 		t.Fatal(err)
 	}
 	for i := range n {
-		if err := benchPut(s, tr, fmt.Sprintf("/big/sub/f%d", i)); err != nil {
+		// Inline content: no blob file fsyncs in the setup.
+		pb, err := s.WriteContent(strings.NewReader("x"), -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.FilePut(tr, fmt.Sprintf("/big/sub/f%d", i), PutFile{Blob: pb.Blob, Pending: true, Data: pb.Data, Limits: NoLimits()}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -414,5 +419,46 @@ func TestFileOpenAcrossRemoval(t *testing.T) {
 		if _, err := s.OpenContent(e.Hash); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("content after removal: %v", err)
 		}
+	}
+}
+
+// The trash is part of the database: folders removed just before a stop
+// are emptied after the next open, their content references dropped.
+func TestReapAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.stopReaper() // as if the process ended right after the removal
+	tr := HomeTree("a")
+	bigTree(t, s, tr, 1200, 2) // more than two reaper chunks
+	if err := s.FileRemove(tr, "/big"); err != nil {
+		t.Fatal(err)
+	}
+	trash := func(s *Store) int {
+		n := 0
+		s.view(func(tx *Tx) error { n = tx.bucket(bucketFileTrash).Stats().KeyN; return nil })
+		return n
+	}
+	if trash(s) != 1 {
+		t.Fatal("removed folder not in the trash")
+	}
+	s.Close()
+	if s, err = Open(dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.ReapFiles(); err != nil {
+		t.Fatal(err)
+	}
+	if n := trash(s); n != 0 {
+		t.Fatalf("trash after reopen: %d", n)
+	}
+	if n, _ := s.BlobCount(); n != 0 {
+		t.Fatalf("contents left: %d", n)
+	}
+	if errs := s.Check(); len(errs) > 0 {
+		t.Fatal(errs)
 	}
 }
