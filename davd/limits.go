@@ -109,6 +109,9 @@ func (h *Handler) preflightPut(w *responseMapper, r *http.Request, u *userFS) bo
 	var old *store.FileEntry
 	if p.virtual == "" {
 		old, _ = h.opt.Store.FileStat(p.tree, p.path)
+		if old != nil {
+			u.remember(name, &fileInfo{name: baseName(name), e: old}) // OpenFile asks again
+		}
 		if r.ContentLength > 0 {
 			oldSize := int64(0)
 			if old != nil {

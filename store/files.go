@@ -12,6 +12,8 @@ package store
 //	             holds (bytes for the quota, entries for entries_per_tree)
 //	fileentries  parent-id (8 bytes BE) name → FileEntry (small: no
 //	             listing, no properties)
+//
+// Both are binary records (files_codec.go); properties are JSON.
 //	fileprops    entry id (8 bytes BE) SHA-256 of the property's name (16
 //	             bytes) → DeadProp: one key per property, so a PROPPATCH
 //	             writes only what it changes
@@ -30,7 +32,6 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -220,7 +221,7 @@ func (t *Tx) getEntry(parent uint64, name string) (*FileEntry, error) {
 	}
 	var e FileEntry
 	t.decoded++
-	if err := json.Unmarshal(v, &e); err != nil {
+	if err := decodeEntry(v, &e); err != nil {
 		return nil, err
 	}
 	if !e.Dir {
@@ -237,11 +238,7 @@ func (t *Tx) getEntry(parent uint64, name string) (*FileEntry, error) {
 }
 
 func (t *Tx) putEntry(e *FileEntry) error {
-	v, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	return t.bucket(bucketFileEntries).Put(entryKey(e.Parent, e.Name), v)
+	return t.bucket(bucketFileEntries).Put(entryKey(e.Parent, e.Name), encodeEntry(e))
 }
 
 func (t *Tx) deleteEntry(e *FileEntry) error {
@@ -257,7 +254,7 @@ func (t *Tx) treeRec(tr Tree, create bool) (*treeRecord, error) {
 	var r *treeRecord
 	if v := t.bucket(bucketFileRoots).Get([]byte(tr)); v != nil {
 		r = &treeRecord{}
-		if err := json.Unmarshal(v, r); err != nil {
+		if err := decodeTreeRec(v, r); err != nil {
 			return nil, err
 		}
 	} else if create {
@@ -280,11 +277,7 @@ func (t *Tx) treeRec(tr Tree, create bool) (*treeRecord, error) {
 }
 
 func (t *Tx) putTreeRec(tr Tree, r *treeRecord) error {
-	v, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	return t.bucket(bucketFileRoots).Put([]byte(tr), v)
+	return t.bucket(bucketFileRoots).Put([]byte(tr), encodeTreeRec(r))
 }
 
 // chain is the way from a tree's root down to one folder: dirs[0] is the
@@ -483,7 +476,7 @@ func (t *Tx) children(id uint64) ([]FileEntry, error) {
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		var e FileEntry
 		t.decoded++
-		if err := json.Unmarshal(v, &e); err != nil {
+		if err := decodeEntry(v, &e); err != nil {
 			return nil, err
 		}
 		out = append(out, e)

@@ -462,3 +462,27 @@ func TestReapAfterRestart(t *testing.T) {
 		t.Fatal(errs)
 	}
 }
+
+func TestEntryCodecRoundTrip(t *testing.T) {
+	for _, e := range []FileEntry{
+		{},
+		{ID: 7, Parent: 3, Name: "Bericht ü.odt", Size: 1 << 40, Hash: strings.Repeat("ab", 32), ContentType: "text/plain",
+			ModTime: time.Unix(1764600000, 123456789).UTC(), PropBytes: 12, PropCount: 2},
+		{ID: 1 << 62, Parent: 1, Name: "d", Dir: true, Bytes: 99, Entries: 100_000, Height: 64, ModTime: time.Unix(-5, 0).UTC()},
+	} {
+		var got FileEntry
+		if err := decodeEntry(encodeEntry(&e), &got); err != nil {
+			t.Fatal(err)
+		}
+		if !got.ModTime.Equal(e.ModTime) {
+			t.Fatalf("mtime %v, want %v", got.ModTime, e.ModTime)
+		}
+		got.ModTime = e.ModTime
+		if fmt.Sprint(got) != fmt.Sprint(e) {
+			t.Fatalf("round trip:\n%+v\n%+v", got, e)
+		}
+	}
+	if err := decodeEntry([]byte{entryFormat, 0x80}, &FileEntry{}); err == nil {
+		t.Fatal("truncated record accepted")
+	}
+}

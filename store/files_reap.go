@@ -11,7 +11,6 @@ package store
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 )
 
@@ -110,7 +109,7 @@ func (t *Tx) reapChunk() (done bool, err error) {
 			return false, nil
 		}
 		var e FileEntry
-		if err := json.Unmarshal(v, &e); err != nil {
+		if err := decodeEntry(v, &e); err != nil {
 			return false, err
 		}
 		if err := entries.Delete(bytes.Clone(ck)); err != nil {
