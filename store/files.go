@@ -120,7 +120,9 @@ type FileEntry struct {
 	PropBytes int64 `json:"pbytes,omitempty"`
 	PropCount int64 `json:"pcount,omitempty"`
 	// Folders only: what lies below them. Height (levels below) is an
-	// upper bound: removals do not lower it.
+	// upper bound: removals do not lower it until the folder is empty, so
+	// after deep subfolders are removed a MOVE can be refused by
+	// path_depth that would just fit.
 	Bytes   int64 `json:"bytes,omitempty"`
 	Entries int64 `json:"entries,omitempty"`
 	Height  int64 `json:"height,omitempty"`
@@ -394,6 +396,9 @@ func (t *Tx) shift(c *chain, bytes, entries, deepest int64) error {
 		d.Bytes = max(d.Bytes+bytes, 0)
 		d.Entries = max(d.Entries+entries, 0)
 		d.Height = max(d.Height, deepest-int64(i+1))
+		if d.Entries == 0 {
+			d.Height = 0 // exact again once a folder is empty
+		}
 		if err := t.putEntry(d); err != nil {
 			return err
 		}
