@@ -10,6 +10,15 @@ package davd
 //	DAV_BENCH_URL=https://127.0.0.1:10443/dav/ DAV_BENCH_USER=testuser DAV_BENCH_PASS=pass \
 //	DAV_BENCH_PROC=apache2 go test ./davd -run '^$' -bench . -benchtime 20x
 //
+// On a shared machine compare interleaved, in short runs, and take the
+// median ratio:
+//
+//	go test -c -o /tmp/dav.test ./davd && cd davd && for i in $(seq 12); do
+//	  /tmp/dav.test -test.run '^$' -test.bench PutSmall -test.benchtime 300x | grep Bench
+//	  DAV_BENCH_URL=https://127.0.0.1:10443/dav/ DAV_BENCH_USER=testuser DAV_BENCH_PASS=pass \
+//	  /tmp/dav.test -test.run '^$' -test.bench PutSmall -test.benchtime 300x | grep Bench
+//	done
+//
 // DAV_BENCH_PROC names the server's processes whose resident memory is
 // sampled for the peak-memory benchmark (default: this test process).
 
