@@ -26,8 +26,9 @@
 //	            mail (mailboxes, messages, tombstones); key formats in mail.go
 //	fileroots, fileentries, fileprops, filetrash:
 //	            the WebDAV file trees (tree → root and totals; parent-id
-//	            name → entry; id → dead properties; removed folders still
-//	            to empty); key formats in files.go
+//	            name → entry; id and property name hash → dead property;
+//	            removed folders still to empty); key formats and binary
+//	            records in files.go
 //	fileinline  content hash (hex) → small file content kept inline
 //	            (inline.go; counted in blobrefs like blob files)
 //
@@ -38,7 +39,8 @@
 //
 // Blob write ordering: a blob is streamed to blobs/tmp, fsynced, renamed to
 // its final name and the folder fsynced **before** the bbolt transaction
-// that references it commits. Reference counts change in the same
+// that references it commits. Small file contents skip the blob file and
+// commit inline with their entry (inline.go). Reference counts change in the same
 // transaction as the references. A blob whose count drops to zero is
 // removed after that transaction commits; blobs without a count (a crash
 // between write and commit) are removed by the sweep at every start.
