@@ -1,21 +1,33 @@
 package davd
 
 // Benchmarks of the WebDAV server. By default they run against an
-// in-process server on a random loopback port (plain HTTP). With
-// DAV_BENCH_URL set they run the same load against another server, e.g.
-// Apache mod_dav from /work/shared/peers:
+// in-process server on a random loopback port over TLS (as the HTTPS
+// listener serves it). With DAV_BENCH_URL set they run the same load
+// against another server, e.g. Apache mod_dav over TLS from
+// /work/shared/peers (certificates are not verified: loopback only):
 //
 //	go test ./davd -run '^$' -bench . -benchtime 20x
-//	DAV_BENCH_URL=http://127.0.0.1:10080/dav/ DAV_BENCH_USER=testuser DAV_BENCH_PASS=pass \
+//	DAV_BENCH_URL=https://127.0.0.1:10443/dav/ DAV_BENCH_USER=testuser DAV_BENCH_PASS=pass \
 //	DAV_BENCH_PROC=apache2 go test ./davd -run '^$' -bench . -benchtime 20x
+//
+// On a shared machine compare interleaved, in short runs, and take the
+// median ratio:
+//
+//	go test -c -o /tmp/dav.test ./davd && cd davd && for i in $(seq 12); do
+//	  /tmp/dav.test -test.run '^$' -test.bench PutSmall -test.benchtime 300x | grep Bench
+//	  DAV_BENCH_URL=https://127.0.0.1:10443/dav/ DAV_BENCH_USER=testuser DAV_BENCH_PASS=pass \
+//	  /tmp/dav.test -test.run '^$' -test.bench PutSmall -test.benchtime 300x | grep Bench
+//	done
 //
 // DAV_BENCH_PROC names the server's processes whose resident memory is
 // sampled for the peak-memory benchmark (default: this test process).
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -35,14 +47,17 @@ type benchTarget struct {
 
 func newBenchTarget(b *testing.B) *benchTarget {
 	b.Helper()
-	tr := &http.Transport{MaxIdleConnsPerHost: 32, DisableCompression: true}
+	tr := &http.Transport{MaxIdleConnsPerHost: 32, DisableCompression: true,
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
 	t := &benchTarget{client: &http.Client{Transport: tr}}
 	if u := os.Getenv("DAV_BENCH_URL"); u != "" {
 		t.base, t.user, t.pass = strings.TrimSuffix(u, "/")+"/", os.Getenv("DAV_BENCH_USER"), os.Getenv("DAV_BENCH_PASS")
 	} else {
 		e := newEnv(b)
 		t.user, t.pass = e.user(b, "Bench", "Mark", policy.Teacher), testPassword
-		t.base = e.srv.URL + "/dav/home/"
+		srv := httptest.NewTLSServer(e.srv.Config.Handler)
+		b.Cleanup(srv.Close)
+		t.base = srv.URL + "/dav/home/"
 	}
 	dir := fmt.Sprintf("bench-%d/", time.Now().UnixNano())
 	t.base += dir

@@ -61,6 +61,7 @@ type Handler struct {
 	prefix   string // without the trailing slash, as webdav.Handler wants it
 	locks    *lockTable
 	sessions *sessions
+	uploads  uploads
 
 	beforeOpen func() // tests: runs between a GET's lookup and its blob open
 }
@@ -115,6 +116,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// address's cap on connections before login (LIMIT-CONN).
 	connlimit.AuthenticatedContext(r.Context())
 	st := &reqState{method: r.Method}
+	defer st.done()
 	fs := &userFS{h: h, acct: acct, state: st}
 	rw := &responseMapper{ResponseWriter: w, h: h, r: r, state: st}
 	if !h.boundBody(rw, r) {

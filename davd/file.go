@@ -15,6 +15,7 @@ import (
 	"golang.org/x/net/webdav"
 
 	"schulhof/internal/usercontent"
+	"schulhof/policy"
 	"schulhof/store"
 )
 
@@ -62,7 +63,7 @@ type readFile struct {
 	name string
 	p    place
 	fi   *fileInfo
-	blob *os.File
+	blob io.ReadSeekCloser
 	pos  int // Readdir position
 	list []os.FileInfo
 }
@@ -74,7 +75,7 @@ func (f *readFile) open() error {
 	if f.fi.e.Dir {
 		return fs.ErrInvalid
 	}
-	b, err := f.u.h.opt.Store.OpenBlob(f.fi.e.Hash)
+	b, err := f.u.h.opt.Store.OpenContent(f.fi.e.Hash)
 	if err != nil {
 		return err
 	}
@@ -192,8 +193,14 @@ func (f *readFile) DeadProps() (map[xml.Name]webdav.Property, error) {
 }
 
 func (u *userFS) deadProps(p place, e *store.FileEntry) map[xml.Name]webdav.Property {
-	m := make(map[xml.Name]webdav.Property, len(e.Props)+2)
-	for _, dp := range e.Props {
+	// Read per entry, not kept: a PROPFIND of a large folder holds one
+	// entry's properties at a time.
+	props, err := u.h.opt.Store.FileProps(e)
+	if err != nil {
+		u.h.opt.Logger.Error("dead properties", "id", e.ID, "err", err)
+	}
+	m := make(map[xml.Name]webdav.Property, len(props)+2)
+	for _, dp := range props {
 		n := xml.Name{Space: dp.Space, Local: dp.Local}
 		m[n] = webdav.Property{XMLName: n, Lang: dp.Lang, InnerXML: dp.Inner}
 	}
@@ -210,23 +217,53 @@ func (u *userFS) deadProps(p place, e *store.FileEntry) map[xml.Name]webdav.Prop
 }
 
 // Patch implements webdav.DeadPropsHolder: all or nothing, as RFC 4918
-// wants; the quota properties are protected.
+// wants; the quota properties are protected. Dead properties are bounded
+// in size and number (LIMIT-PROPS) and their bytes count in the quota;
+// a refused property gets its own status in the 207 (RFC 4918 9.2.1: 403
+// for one the server will not take, 507 when there is no room to record
+// it) with the rule in the responsedescription, the others 424.
 func (f *readFile) Patch(patches []webdav.Proppatch) ([]webdav.Propstat, error) {
 	if f.p.virtual != "" {
 		return refuseAll(patches, http.StatusForbidden), nil
 	}
+	lim := f.u.limits(f.p)
 	var ops []store.PropOp
+	var tooBig map[xml.Name]bool
+	var biggest int64
 	for _, pp := range patches {
 		for _, prop := range pp.Props {
 			if isQuotaProp(prop.XMLName) {
 				return refuseAll(patches, http.StatusForbidden), nil
 			}
-			ops = append(ops, store.PropOp{Remove: pp.Remove, Prop: store.DeadProp{
-				Space: prop.XMLName.Space, Local: prop.XMLName.Local, Lang: prop.Lang, Inner: prop.InnerXML}})
+			dp := store.DeadProp{Space: prop.XMLName.Space, Local: prop.XMLName.Local, Lang: prop.Lang, Inner: prop.InnerXML}
+			if n := dp.Bytes(); !pp.Remove && n > lim.PropBytes {
+				if tooBig == nil {
+					tooBig = map[xml.Name]bool{}
+				}
+				tooBig[prop.XMLName], biggest = true, max(biggest, n)
+			}
+			ops = append(ops, store.PropOp{Remove: pp.Remove, Prop: dp})
 		}
 	}
+	if tooBig != nil {
+		d := f.u.h.opt.Policy.CheckBound(policy.DeadPropertyBytes, biggest)
+		return f.u.refuseProps(patches, func(n xml.Name, _ bool) bool { return tooBig[n] }, http.StatusForbidden, d), nil
+	}
 	f.u.changed()
-	if err := f.u.h.opt.Store.FilePatchProps(f.p.tree, f.p.path, ops); err != nil {
+	err := f.u.h.opt.Store.FilePatchProps(f.p.tree, f.p.path, ops, lim)
+	var le *store.LimitError
+	sets := func(_ xml.Name, remove bool) bool { return !remove }
+	switch {
+	case errors.Is(err, store.ErrQuota):
+		d := policy.CheckQuota(f.u.used(f.p.tree), lim.Quota+1, lim.Quota)
+		return f.u.refuseProps(patches, sets, http.StatusInsufficientStorage, d), nil
+	case errors.As(err, &le):
+		status := http.StatusInsufficientStorage
+		if le.Limit == store.LimitPropBytes {
+			status = http.StatusForbidden
+		}
+		return f.u.refuseProps(patches, sets, status, f.u.limitDecision(le)), nil
+	case err != nil:
 		return nil, f.u.storeErr(err, f.p)
 	}
 	ps := webdav.Propstat{Status: http.StatusOK}
@@ -236,6 +273,28 @@ func (f *readFile) Patch(patches []webdav.Proppatch) ([]webdav.Propstat, error) 
 		}
 	}
 	return []webdav.Propstat{ps}, nil
+}
+
+// refuseProps answers a PROPPATCH refused by a bound: the properties that
+// failed get status and the rule's text, the others 424.
+func (u *userFS) refuseProps(patches []webdav.Proppatch, failed func(n xml.Name, remove bool) bool, status int, d policy.Decision) []webdav.Propstat {
+	u.h.opt.Logger.Info("dav refused", "method", "PROPPATCH", "account", u.acct.Name, "rule", d.Rule, "status", status)
+	bad := webdav.Propstat{Status: status, ResponseDescription: d.String()}
+	dep := webdav.Propstat{Status: http.StatusFailedDependency}
+	for _, pp := range patches {
+		for _, prop := range pp.Props {
+			if failed(prop.XMLName, pp.Remove) {
+				bad.Props = append(bad.Props, webdav.Property{XMLName: prop.XMLName})
+			} else {
+				dep.Props = append(dep.Props, webdav.Property{XMLName: prop.XMLName})
+			}
+		}
+	}
+	out := []webdav.Propstat{bad}
+	if len(dep.Props) > 0 {
+		out = append(out, dep)
+	}
+	return out
 }
 
 // refuseAll answers a PROPPATCH that cannot be applied: the protected
@@ -301,7 +360,7 @@ func (f *writeFile) start() {
 	f.pw, f.result = pw, make(chan blobResult, 1)
 	limit := f.blobLimit()
 	go func() {
-		pb, err := f.u.h.opt.Store.WriteBlob(pr, limit)
+		pb, err := f.u.h.opt.Store.WriteContent(pr, limit)
 		if err == nil {
 			err = io.ErrClosedPipe // the writer must not block on a finished blob
 		}
@@ -339,7 +398,7 @@ func (f *writeFile) ReadFrom(r io.Reader) (int64, error) {
 		// PUT: the body streams straight into the blob in this goroutine,
 		// without the pipe.
 		f.written = true
-		pb, err := f.u.h.opt.Store.WriteBlob(r, f.blobLimit())
+		pb, err := f.u.h.opt.Store.WriteContent(r, f.blobLimit())
 		f.direct = &blobResult{pb, err}
 		if err != nil {
 			if errors.Is(err, store.ErrTooLarge) {
@@ -420,7 +479,7 @@ func (f *writeFile) commit() error {
 	in := store.PutFile{
 		ContentType: "",
 		ModTime:     f.u.h.opt.Now(),
-		Quota:       f.u.quota(f.p),
+		Limits:      f.u.limits(f.p),
 		Props:       f.props,
 		Check:       f.u.state.precondition,
 	}
@@ -453,7 +512,7 @@ func (f *writeFile) commit() error {
 		}
 		return res.err
 	}
-	in.Blob, in.Pending = res.pb.Blob, true
+	in.Blob, in.Pending, in.Data = res.pb.Blob, true, res.pb.Data
 	return f.put(in)
 }
 

@@ -133,9 +133,39 @@ func (u *userFS) used(tr store.Tree) int64 {
 	return n
 }
 
+// limits are the bounds of one change to the tree of p: its quota and the
+// LIMIT-ENTRIES, LIMIT-NAME and LIMIT-PROPS bounds, counted by the store in
+// the transaction of the change.
+func (u *userFS) limits(p place) store.FileLimits {
+	b := u.h.opt.Policy.Bound
+	return store.FileLimits{
+		Quota:     u.quota(p),
+		Entries:   b(policy.EntriesPerTree),
+		Depth:     b(policy.PathDepth),
+		NameBytes: b(policy.FileNameBytes),
+		Props:     b(policy.DeadPropertiesPerItem),
+		PropBytes: b(policy.DeadPropertyBytes),
+	}
+}
+
+// boundKeys names the policy bound behind each store limit.
+var boundKeys = map[store.Limit]policy.BoundKey{
+	store.LimitEntries:   policy.EntriesPerTree,
+	store.LimitDepth:     policy.PathDepth,
+	store.LimitName:      policy.FileNameBytes,
+	store.LimitProps:     policy.DeadPropertiesPerItem,
+	store.LimitPropBytes: policy.DeadPropertyBytes,
+}
+
+// limitDecision turns a store limit error into the refusal naming its rule.
+func (u *userFS) limitDecision(le *store.LimitError) policy.Decision {
+	return u.h.opt.Policy.CheckBound(boundKeys[le.Limit], le.N)
+}
+
 // storeErr turns store errors into the os errors x/net/webdav maps to
 // statuses, and records refusals for the response.
 func (u *userFS) storeErr(err error, p place) error {
+	var le *store.LimitError
 	switch {
 	case err == nil:
 		return nil
@@ -145,6 +175,8 @@ func (u *userFS) storeErr(err error, p place) error {
 		return fs.ErrExist
 	case errors.Is(err, store.ErrQuota):
 		return u.state.fail(quotaErr(err, u.used(p.tree), u.quota(p)))
+	case errors.As(err, &le):
+		return u.state.fail(u.limitDecision(le).Err())
 	case errors.Is(err, store.ErrBadPath), errors.Is(err, store.ErrIsDir), errors.Is(err, store.ErrNotDir):
 		return fs.ErrInvalid
 	}
@@ -161,7 +193,7 @@ func (u *userFS) Mkdir(ctx context.Context, name string, perm os.FileMode) error
 		return fs.ErrExist
 	}
 	u.changed()
-	return u.storeErr(u.h.opt.Store.FileMkdir(p.tree, p.path, u.h.opt.Now()), p)
+	return u.storeErr(u.h.opt.Store.FileMkdir(p.tree, p.path, u.h.opt.Now(), u.limits(p)), p)
 }
 
 // RemoveAll implements webdav.FileSystem.
@@ -195,7 +227,7 @@ func (u *userFS) Rename(ctx context.Context, oldName, newName string) error {
 		return fs.ErrPermission
 	}
 	u.changed()
-	err = u.h.opt.Store.FileMove(src.tree, src.path, dst.tree, dst.path, u.quota(dst), u.state.replaceDst)
+	err = u.h.opt.Store.FileMove(src.tree, src.path, dst.tree, dst.path, u.limits(dst), u.state.replaceDst)
 	return u.storeErr(err, dst)
 }
 

@@ -52,33 +52,22 @@ func (h *Handler) serveGet(w *responseMapper, r *http.Request, u *userFS) bool {
 	return false
 }
 
-// openFile looks the file up and opens its blob. Another client may
-// delete or replace the file between the two, and its blob is then gone:
-// the lookup is repeated, so the reader gets the file as it is now or, if
-// it is gone, a nil file like a folder: the library then answers 404 (405
-// for a folder). An open blob stays readable whatever happens next. An
-// error is a blob missing under an entry that stays: a damaged store.
+// openFile looks the file up and opens its content from one snapshot
+// (store.FileOpen): another client may delete or replace the file at the
+// same moment, and the reader gets it whole as it was, or a nil file like
+// a folder, so the library answers 404 (405 for a folder), never a 500.
 func (h *Handler) openFile(p place) (*store.FileEntry, io.ReadSeekCloser, error) {
-	var err error
-	for range 3 {
-		var e *store.FileEntry
-		e, err = h.opt.Store.FileStat(p.tree, p.path)
-		if err != nil || e.Dir {
-			return nil, nil, nil
-		}
-		if h.beforeOpen != nil {
-			h.beforeOpen()
-		}
-		var f io.ReadSeekCloser
-		f, err = h.opt.Store.OpenBlob(e.Hash)
-		if err == nil {
-			return e, f, nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, err
-		}
+	if h.beforeOpen != nil {
+		h.beforeOpen()
 	}
-	return nil, nil, err
+	e, f, err := h.opt.Store.FileOpen(p.tree, p.path)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrIsDir) || errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return e, f, nil
 }
 
 // tooManyRanges reports whether a Range header asks for more ranges than

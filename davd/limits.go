@@ -55,6 +55,9 @@ func (h *Handler) preflight(w *responseMapper, r *http.Request, u *userFS) bool 
 		if err == nil {
 			u.state.src = strings.TrimPrefix(r.URL.Path, h.prefix)
 			u.state.dst = strings.TrimPrefix(dst.Path, h.prefix)
+			if r.Method == "COPY" && !u.preflightCopy(w, r) {
+				return false
+			}
 		}
 	}
 	return true
@@ -83,6 +86,12 @@ func (h *Handler) checkTransfer(acct *store.Account, size int64) policy.Decision
 }
 
 func (h *Handler) preflightPut(w *responseMapper, r *http.Request, u *userFS) bool {
+	release, d := h.startUpload(u.acct.Name)
+	if !d.Allow {
+		h.refuse(w, r, d)
+		return false
+	}
+	u.state.release = release
 	if r.Header.Get("Content-Range") != "" {
 		// RFC 9110 14.5: a server that does not support partial PUT must
 		// refuse it rather than store the fragment as the whole file.
@@ -105,6 +114,9 @@ func (h *Handler) preflightPut(w *responseMapper, r *http.Request, u *userFS) bo
 	var old *store.FileEntry
 	if p.virtual == "" {
 		old, _ = h.opt.Store.FileStat(p.tree, p.path)
+		if old != nil {
+			u.remember(name, &fileInfo{name: baseName(name), e: old}) // OpenFile asks again
+		}
 		if r.ContentLength > 0 {
 			oldSize := int64(0)
 			if old != nil {

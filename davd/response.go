@@ -24,7 +24,13 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d policy.Decisi
 		if r.Method == http.MethodPut {
 			status = http.StatusRequestEntityTooLarge
 		}
-	case policy.Quota:
+	case policy.LimitUploads:
+		// Temporary: the account's other uploads end soon.
+		w.Header().Set("Retry-After", "10")
+		status = http.StatusTooManyRequests
+	case policy.Quota, policy.LimitEntries:
+		// A full tree (bytes, entries or depth) is what 507 means to
+		// clients: Explorer and Finder say the disk is full.
 		status = http.StatusInsufficientStorage
 	case policy.LimitXML:
 		status = http.StatusRequestEntityTooLarge
@@ -67,6 +73,15 @@ type reqState struct {
 
 	src, dst   string // MOVE/COPY: DAV names of source and destination
 	replaceDst bool   // the destination file is replaced in one step
+
+	release func() // gives back the upload slot (LIMIT-UPLOADS)
+}
+
+// done runs when the request has been answered.
+func (s *reqState) done() {
+	if s.release != nil {
+		s.release()
+	}
 }
 
 // fail records err if it is a refusal and returns it unchanged.

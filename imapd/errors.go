@@ -43,7 +43,7 @@ func isBoundRule(rule policy.Rule) bool {
 }
 
 // mailBounds maps the store's bounds to the policy's.
-var mailBounds = map[store.MailLimit]policy.BoundKey{
+var mailBounds = map[store.Limit]policy.BoundKey{
 	store.LimitKeywordsPerMailbox:  policy.KeywordsPerMailbox,
 	store.LimitKeywordBytes:        policy.KeywordBytes,
 	store.LimitMailboxesPerAccount: policy.MailboxesPerAccount,

@@ -40,6 +40,7 @@ const (
 	LimitName      Rule = "LIMIT-NAME"      // names chosen by users or admins
 	LimitConn      Rule = "LIMIT-CONN"      // connections before login
 	LimitTimeout   Rule = "LIMIT-TIMEOUT"   // slow or silent clients
+	LimitUploads   Rule = "LIMIT-UPLOADS"   // uploads of one account at once
 )
 
 // Keys of the bounds (the config keys of [bounds]).
@@ -73,6 +74,7 @@ const (
 	BodyMinBytesPerSecond  BoundKey = "body_min_bytes_per_second"
 	IdleTimeoutSeconds     BoundKey = "idle_timeout_seconds"
 	FormBodyBytes          BoundKey = "form_body_bytes"
+	UploadsPerAccount      BoundKey = "uploads_per_account"
 )
 
 // BoundTable lists every bound with its default. Defaults follow what the
@@ -100,6 +102,7 @@ var BoundTable = []BoundInfo{
 	{EntriesPerTree, LimitEntries, 100_000, "count", "files and folders in one home or group folder"},
 	{PathDepth, LimitEntries, 64, "count", "folder levels below a home or group folder"},
 	{FileNameBytes, LimitName, 255, "bytes", "one file or folder name"},
+	{UploadsPerAccount, LimitUploads, 10, "count", "WebDAV uploads (PUT) of one account at once; each holds up to SIZE-20MB on disk until it ends"},
 	{AccountNameBytes, LimitName, 64, "bytes", "an account name (longer names are refused, never truncated)"},
 	{GroupNameBytes, LimitName, 64, "bytes", "a group name (it is also the group's mail address)"},
 	{PersonNameBytes, LimitName, 100, "bytes", "a person's first or last name"},

@@ -2,23 +2,36 @@ package store
 
 // File trees: the WebDAV home folder of every account and the folder of
 // every group (davd serves them). The tree is virtual: entries in bbolt that
-// point at content blobs. No entry ever names a host path, so no request
-// path can reach the file system; MOVE and COPY are metadata operations.
+// point at content (blobs, or inline values for small files, inline.go). No
+// entry ever names a host path, so no request path can reach the file
+// system; MOVE and COPY are metadata operations.
 //
 // Buckets (see the package comment):
 //
-//	files      tree 0x00 parent-id (8 bytes BE) name → FileEntry
-//	filetrees  tree → bytes used (8 bytes BE), the quota counter
+//	fileroots    tree → treeRecord: the root folder's id and what the tree
+//	             holds (bytes for the quota, entries for entries_per_tree)
+//	fileentries  parent-id (8 bytes BE) name → FileEntry (small: no
+//	             listing, no properties)
 //
-// A tree is "h:<account>" (home) or "g:<group>". Its root folder has id 0
-// and no entry of its own; every other entry gets a store-wide unique id
-// from the files bucket's sequence, so a folder keeps its id (and its
-// children their keys) when it is renamed or moved within its tree.
+// Both are binary records (files_codec.go); properties are JSON.
+//	fileprops    entry id (8 bytes BE) SHA-256 of the property's name (16
+//	             bytes) → DeadProp: one key per property, so a PROPPATCH
+//	             writes only what it changes
+//	filetrash    folder id (8 bytes BE) → "": removed folders whose
+//	             contents the reaper still deletes (files_reap.go)
+//
+// A tree is "h:<account>" (home) or "g:<group>". Every folder, the root
+// included, has a store-wide unique id, so keys do not name the tree: a
+// folder keeps its id (and its children their keys) when it is renamed or
+// moved, also into another tree. Every folder record carries the totals
+// of what lies below it (bytes, entries, height), updated along the path
+// of each change, so that a MOVE or DELETE of a folder with any number of
+// files costs O(depth) small reads and writes, and the totals of the tree
+// are checked against its bounds in the same transaction as the change.
 
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -26,8 +39,10 @@ import (
 )
 
 var (
-	bucketFiles     = []byte("files")
-	bucketFileTrees = []byte("filetrees")
+	bucketFileRoots   = []byte("fileroots")
+	bucketFileEntries = []byte("fileentries")
+	bucketFileProps   = []byte("fileprops")
+	bucketFileTrash   = []byte("filetrash")
 )
 
 // FileChanged is published for every committed change in a file tree;
@@ -47,7 +62,7 @@ var (
 )
 
 func init() {
-	buckets = append(buckets, bucketFiles, bucketFileTrees)
+	buckets = append(buckets, bucketFileRoots, bucketFileEntries, bucketFileProps, bucketFileTrash)
 	accountDeleteHooks = append(accountDeleteHooks, func(t *Tx, name string) error {
 		return t.deleteTree(HomeTree(name))
 	})
@@ -82,21 +97,49 @@ type DeadProp struct {
 	Inner []byte `json:"xml,omitempty"`
 }
 
+// Bytes is what the property costs in the quota.
+func (p DeadProp) Bytes() int64 {
+	return int64(len(p.Space) + len(p.Local) + len(p.Lang) + len(p.Inner))
+}
+
 // PropKey is the key of a dead property in FileEntry.Props.
 func PropKey(space, local string) string { return "{" + space + "}" + local }
 
 // FileEntry is one file or folder.
 type FileEntry struct {
-	ID          uint64              `json:"id"`
-	Parent      uint64              `json:"parent"`
-	Name        string              `json:"name"`
-	Dir         bool                `json:"dir,omitempty"`
-	Size        int64               `json:"size,omitempty"`
-	Hash        string              `json:"hash,omitempty"` // content blob
-	ContentType string              `json:"ctype,omitempty"`
-	ModTime     time.Time           `json:"mtime"`
-	Props       map[string]DeadProp `json:"props,omitempty"`
+	ID          uint64    `json:"id"`
+	Parent      uint64    `json:"parent"`
+	Name        string    `json:"name"`
+	Dir         bool      `json:"dir,omitempty"`
+	Size        int64     `json:"size,omitempty"`
+	Hash        string    `json:"hash,omitempty"` // content
+	ContentType string    `json:"ctype,omitempty"`
+	ModTime     time.Time `json:"mtime"`
+	// PropBytes is what this entry's own dead properties cost, PropCount
+	// how many it has (files_props.go).
+	PropBytes int64 `json:"pbytes,omitempty"`
+	PropCount int64 `json:"pcount,omitempty"`
+	// Folders only: what lies below them. Height (levels below) is an
+	// upper bound: removals do not lower it until the folder is empty, so
+	// after deep subfolders are removed a MOVE can be refused by
+	// path_depth that would just fit.
+	Bytes   int64 `json:"bytes,omitempty"`
+	Entries int64 `json:"entries,omitempty"`
+	Height  int64 `json:"height,omitempty"`
+	// Props are the dead properties, kept in their own bucket (read with
+	// the entry by FileStat, on demand by FileProps).
+	Props map[string]DeadProp `json:"-"`
 }
+
+// Charge is the bytes the entry and everything below it hold (contents
+// and dead properties).
+func (e *FileEntry) Charge() int64 { return e.Size + e.PropBytes + e.Bytes }
+
+// Count is the entries it and everything below it are.
+func (e *FileEntry) Count() int64 { return 1 + e.Entries }
+
+func (e *FileEntry) charge() int64 { return e.Charge() }
+func (e *FileEntry) count() int64  { return e.Count() }
 
 // ETag is a strong entity tag: the content hash for files (same bytes,
 // same tag), id and modification time for folders.
@@ -107,15 +150,54 @@ func (e *FileEntry) ETag() string {
 	return `"` + e.Hash[:32] + `"`
 }
 
-func fileKey(tr Tree, parent uint64, name string) []byte {
-	k := make([]byte, 0, len(tr)+9+len(name))
-	k = append(k, tr...)
-	k = append(k, 0)
+// treeRecord is a tree's root and its totals.
+type treeRecord struct {
+	Root    uint64 `json:"root"`
+	Bytes   int64  `json:"bytes"`
+	Entries int64  `json:"entries"`
+}
+
+// FileLimits bound one change to a tree; a number < 0 means no limit. They
+// are checked in the transaction of the change, so concurrent requests
+// cannot pass them together.
+type FileLimits struct {
+	Quota     int64 // bytes the tree may hold (contents and dead properties)
+	Entries   int64 // files and folders in the tree
+	Depth     int64 // path components of any entry below the tree's root
+	NameBytes int64 // one file or folder name
+	Props     int64 // dead properties on one entry
+	PropBytes int64 // one dead property (DeadProp.Bytes)
+}
+
+// NoLimits is FileLimits without any limit.
+func NoLimits() FileLimits { return FileLimits{-1, -1, -1, -1, -1, -1} }
+
+// Limit names what a LimitError exceeded.
+type Limit string
+
+const (
+	LimitEntries   Limit = "entries"
+	LimitDepth     Limit = "depth"
+	LimitName      Limit = "name"
+	LimitProps     Limit = "props"
+	LimitPropBytes Limit = "prop-bytes"
+)
+
+// LimitError refuses a change that would exceed a bound (FileLimits,
+// MailLimits); N is the number the change would have reached, and nothing
+// of the change is stored.
+type LimitError struct {
+	Limit Limit
+	N     int64
+}
+
+func (e *LimitError) Error() string { return fmt.Sprintf("limit %s exceeded (%d)", e.Limit, e.N) }
+
+func entryKey(parent uint64, name string) []byte {
+	k := make([]byte, 0, 8+len(name))
 	k = binary.BigEndian.AppendUint64(k, parent)
 	return append(k, name...)
 }
-
-func childPrefix(tr Tree, parent uint64) []byte { return fileKey(tr, parent, "") }
 
 // splitPath turns "/a/b/" into ["a", "b"]; "" and "/" are the root.
 func splitPath(p string) ([]string, error) {
@@ -132,58 +214,120 @@ func splitPath(p string) ([]string, error) {
 	return out, nil
 }
 
-func (t *Tx) getEntry(tr Tree, parent uint64, name string) (*FileEntry, error) {
-	v := t.bucket(bucketFiles).Get(fileKey(tr, parent, name))
+// getEntry reads one entry. Folders are decoded once per transaction and
+// shared, so that two paths through the same folder (a MOVE within a
+// tree) change one record.
+func (t *Tx) getEntry(parent uint64, name string) (*FileEntry, error) {
+	v := t.bucket(bucketFileEntries).Get(entryKey(parent, name))
 	if v == nil {
 		return nil, ErrNotFound
 	}
 	var e FileEntry
-	if err := json.Unmarshal(v, &e); err != nil {
+	t.decoded++
+	if err := decodeEntry(v, &e); err != nil {
 		return nil, err
 	}
+	if !e.Dir {
+		return &e, nil
+	}
+	if d, ok := t.dirs[e.ID]; ok {
+		return d, nil
+	}
+	if t.dirs == nil {
+		t.dirs = map[uint64]*FileEntry{}
+	}
+	t.dirs[e.ID] = &e
 	return &e, nil
 }
 
-func (t *Tx) putEntry(tr Tree, e *FileEntry) error {
-	v, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	return t.bucket(bucketFiles).Put(fileKey(tr, e.Parent, e.Name), v)
+func (t *Tx) putEntry(e *FileEntry) error {
+	return t.bucket(bucketFileEntries).Put(entryKey(e.Parent, e.Name), encodeEntry(e))
 }
 
-// touch sets a folder's modification time after its listing changed, so
-// clients that cache listings see the change (the root has no entry).
-func (t *Tx) touch(tr Tree, dir *FileEntry, now time.Time) error {
-	if dir.ID == 0 {
-		return nil
-	}
-	dir.ModTime = now.UTC()
-	return t.putEntry(tr, dir)
+func (t *Tx) deleteEntry(e *FileEntry) error {
+	return t.bucket(bucketFileEntries).Delete(entryKey(e.Parent, e.Name))
 }
 
-func rootEntry() *FileEntry { return &FileEntry{Dir: true, ModTime: time.Unix(0, 0).UTC()} }
+// treeRec reads a tree's record; with create a missing tree gets its root
+// folder. Without create a missing tree is nil (an empty tree).
+func (t *Tx) treeRec(tr Tree, create bool) (*treeRecord, error) {
+	if r, ok := t.trees[tr]; ok {
+		return r, nil
+	}
+	var r *treeRecord
+	if v := t.bucket(bucketFileRoots).Get([]byte(tr)); v != nil {
+		r = &treeRecord{}
+		if err := decodeTreeRec(v, r); err != nil {
+			return nil, err
+		}
+	} else if create {
+		id, err := t.bucket(bucketFileEntries).NextSequence()
+		if err != nil {
+			return nil, err
+		}
+		r = &treeRecord{Root: id}
+		if err := t.putTreeRec(tr, r); err != nil {
+			return nil, err
+		}
+	} else {
+		return nil, nil
+	}
+	if t.trees == nil {
+		t.trees = map[Tree]*treeRecord{}
+	}
+	t.trees[tr] = r
+	return r, nil
+}
 
-// resolve finds the entry at p; the root is a synthetic folder with id 0.
-func (t *Tx) resolve(tr Tree, p string) (*FileEntry, error) {
-	parts, err := splitPath(p)
+func (t *Tx) putTreeRec(tr Tree, r *treeRecord) error {
+	return t.bucket(bucketFileRoots).Put([]byte(tr), encodeTreeRec(r))
+}
+
+// chain is the way from a tree's root down to one folder: dirs[0] is the
+// root (a synthetic entry), dirs[i] the folder i levels below it.
+type chain struct {
+	tr   Tree
+	rec  *treeRecord // nil: the tree holds nothing yet (only when reading)
+	dirs []*FileEntry
+}
+
+func (c *chain) last() *FileEntry { return c.dirs[len(c.dirs)-1] }
+
+// childDepth is the depth (path components) of an entry in c's last folder.
+func (c *chain) childDepth() int64 { return int64(len(c.dirs)) }
+
+func rootEntry(id uint64) *FileEntry {
+	return &FileEntry{ID: id, Dir: true, ModTime: time.Unix(0, 0).UTC()}
+}
+
+// chainTo follows the folders named by parts from the root: one small
+// read per level.
+func (t *Tx) chainTo(tr Tree, parts []string, create bool) (*chain, error) {
+	rec, err := t.treeRec(tr, create)
 	if err != nil {
 		return nil, err
 	}
-	e := rootEntry()
-	for _, name := range parts {
-		if !e.Dir {
-			return nil, fmt.Errorf("%s: %w", p, ErrNotFound)
-		}
-		if e, err = t.getEntry(tr, e.ID, name); err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
+	root := rootEntry(0) // id 0 has no children: a tree without a record is empty
+	if rec != nil {
+		root.ID = rec.Root
 	}
-	return e, nil
+	c := &chain{tr: tr, rec: rec, dirs: []*FileEntry{root}}
+	for _, name := range parts {
+		e, err := t.getEntry(c.last().ID, name)
+		if err != nil {
+			return nil, err
+		}
+		if !e.Dir {
+			return nil, ErrNotFound
+		}
+		c.dirs = append(c.dirs, e)
+	}
+	return c, nil
 }
 
-// resolveParent finds the folder that holds p and p's last name.
-func (t *Tx) resolveParent(tr Tree, p string) (*FileEntry, string, error) {
+// resolveParent finds the way to the folder that holds p, and p's last
+// name. create gives a tree without a record its root (for writes).
+func (t *Tx) resolveParent(tr Tree, p string, create bool) (*chain, string, error) {
 	parts, err := splitPath(p)
 	if err != nil {
 		return nil, "", err
@@ -191,60 +335,115 @@ func (t *Tx) resolveParent(tr Tree, p string) (*FileEntry, string, error) {
 	if len(parts) == 0 {
 		return nil, "", ErrBadPath
 	}
-	dir, err := t.resolve(tr, strings.Join(parts[:len(parts)-1], "/"))
+	c, err := t.chainTo(tr, parts[:len(parts)-1], create)
 	if err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("%s: %w", p, err)
 	}
-	if !dir.Dir {
-		return nil, "", fmt.Errorf("%s: %w", p, ErrNotFound)
-	}
-	return dir, parts[len(parts)-1], nil
+	return c, parts[len(parts)-1], nil
 }
 
-// lookup finds the entry at p and the folder that holds it.
-func (t *Tx) lookup(tr Tree, p string) (dir, e *FileEntry, err error) {
-	dir, name, err := t.resolveParent(tr, p)
+// lookup finds the entry at p and the way to the folder that holds it.
+func (t *Tx) lookup(tr Tree, p string, create bool) (*chain, *FileEntry, error) {
+	c, name, err := t.resolveParent(tr, p, create)
 	if err != nil {
 		return nil, nil, err
 	}
-	e, err = t.getEntry(tr, dir.ID, name)
+	e, err := t.getEntry(c.last().ID, name)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("%s: %w", p, err)
 	}
-	return dir, e, nil
+	return c, e, nil
 }
 
-func (t *Tx) usage(tr Tree) int64 {
-	if v := t.bucket(bucketFileTrees).Get([]byte(tr)); v != nil {
-		return int64(binary.BigEndian.Uint64(v))
+// resolve finds the entry at p; the root is a synthetic folder.
+func (t *Tx) resolve(tr Tree, p string) (*FileEntry, error) {
+	parts, err := splitPath(p)
+	if err != nil {
+		return nil, err
 	}
-	return 0
+	if len(parts) == 0 {
+		c, err := t.chainTo(tr, nil, false)
+		if err != nil {
+			return nil, err
+		}
+		return c.last(), nil
+	}
+	_, e, err := t.lookup(tr, p, false)
+	return e, err
 }
 
-// addUsage changes a tree's counter; growth past quota (>= 0) fails.
-func (t *Tx) addUsage(tr Tree, delta, quota int64) error {
-	used := t.usage(tr) + delta
-	if delta > 0 && quota >= 0 && used > quota {
+// grow checks a change of what lies below c's last folder against lim and
+// applies it: bytes and entries added (negative: removed), and the depth
+// of the deepest entry added (0: none).
+func (t *Tx) grow(c *chain, bytes, entries, deepest int64, lim FileLimits) error {
+	if bytes > 0 && lim.Quota >= 0 && c.rec.Bytes+bytes > lim.Quota {
 		return ErrQuota
 	}
-	if used < 0 {
-		used = 0
+	if entries > 0 && lim.Entries >= 0 && c.rec.Entries+entries > lim.Entries {
+		return &LimitError{LimitEntries, c.rec.Entries + entries}
 	}
-	return t.bucket(bucketFileTrees).Put([]byte(tr), u64(uint64(used)))
+	if deepest > 0 && lim.Depth >= 0 && deepest > lim.Depth {
+		return &LimitError{LimitDepth, deepest}
+	}
+	return t.shift(c, bytes, entries, deepest)
 }
 
-// FileStat returns the entry at p.
+// shift moves the totals of every folder on c and of the tree.
+func (t *Tx) shift(c *chain, bytes, entries, deepest int64) error {
+	if bytes == 0 && entries == 0 && deepest == 0 {
+		return nil
+	}
+	for i, d := range c.dirs[1:] {
+		d.Bytes = max(d.Bytes+bytes, 0)
+		d.Entries = max(d.Entries+entries, 0)
+		d.Height = max(d.Height, deepest-int64(i+1))
+		if d.Entries == 0 {
+			d.Height = 0 // exact again once a folder is empty
+		}
+		if err := t.putEntry(d); err != nil {
+			return err
+		}
+	}
+	c.rec.Bytes = max(c.rec.Bytes+bytes, 0)
+	c.rec.Entries = max(c.rec.Entries+entries, 0)
+	return t.putTreeRec(c.tr, c.rec)
+}
+
+func checkName(name string, lim FileLimits) error {
+	if lim.NameBytes >= 0 && int64(len(name)) > lim.NameBytes {
+		return &LimitError{LimitName, int64(len(name))}
+	}
+	return nil
+}
+
+// touch sets a folder's modification time after its listing changed, so
+// clients that cache listings see the change (the root has no entry).
+func (t *Tx) touch(c *chain, now time.Time) error {
+	if len(c.dirs) == 1 {
+		return nil
+	}
+	d := c.last()
+	d.ModTime = now.UTC()
+	return t.putEntry(d)
+}
+
+// FileStat returns the entry at p with its dead properties.
 func (s *Store) FileStat(tr Tree, p string) (*FileEntry, error) {
 	var e *FileEntry
 	err := s.view(func(t *Tx) error {
-		var err error
-		e, err = t.resolve(tr, p)
+		x, err := t.resolve(tr, p)
+		if err != nil {
+			return err
+		}
+		e, err = t.withProps(x)
 		return err
 	})
 	return e, err
 }
 
-// FileList returns the entries of the folder at p, sorted by name.
+// FileList returns the entries of the folder at p, sorted by name,
+// without their dead properties (FileProps reads them one entry at a
+// time), so a listing's memory does not grow with what they hold.
 func (s *Store) FileList(tr Tree, p string) ([]FileEntry, error) {
 	var out []FileEntry
 	err := s.view(func(t *Tx) error {
@@ -255,19 +454,35 @@ func (s *Store) FileList(tr Tree, p string) ([]FileEntry, error) {
 		if !dir.Dir {
 			return ErrNotDir
 		}
-		out, err = t.children(tr, dir.ID)
+		out, err = t.children(dir.ID)
 		return err
 	})
 	return out, err
 }
 
-func (t *Tx) children(tr Tree, id uint64) ([]FileEntry, error) {
+// FileProps reads the dead properties of an entry from FileList (nil:
+// none, or the entry is gone).
+func (s *Store) FileProps(e *FileEntry) (map[string]DeadProp, error) {
+	if e.Props != nil || e.PropBytes == 0 {
+		return e.Props, nil
+	}
+	var m map[string]DeadProp
+	err := s.view(func(t *Tx) error {
+		var err error
+		m, err = t.props(e)
+		return err
+	})
+	return m, err
+}
+
+func (t *Tx) children(id uint64) ([]FileEntry, error) {
 	var out []FileEntry
-	prefix := childPrefix(tr, id)
-	c := t.bucket(bucketFiles).Cursor()
+	prefix := u64(id)
+	c := t.bucket(bucketFileEntries).Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		var e FileEntry
-		if err := json.Unmarshal(v, &e); err != nil {
+		t.decoded++
+		if err := decodeEntry(v, &e); err != nil {
 			return nil, err
 		}
 		out = append(out, e)
@@ -275,328 +490,29 @@ func (t *Tx) children(tr Tree, id uint64) ([]FileEntry, error) {
 	return out, nil
 }
 
-// TreeUsage returns the bytes a tree holds (its quota counter).
+// TreeUsage returns the bytes a tree holds (its quota counter): contents
+// and dead properties.
 func (s *Store) TreeUsage(tr Tree) (int64, error) {
 	var n int64
-	err := s.view(func(t *Tx) error { n = t.usage(tr); return nil })
+	err := s.view(func(t *Tx) error {
+		r, err := t.treeRec(tr, false)
+		if r != nil {
+			n = r.Bytes
+		}
+		return err
+	})
 	return n, err
 }
 
-// FileMkdir creates a folder; its parent must exist (ErrNotFound) and the
-// name must be free (ErrExists).
-func (s *Store) FileMkdir(tr Tree, p string, now time.Time) error {
-	return s.update(func(t *Tx) error {
-		dir, name, err := t.resolveParent(tr, p)
-		if err != nil {
-			return err
+// TreeEntries returns how many files and folders a tree holds.
+func (s *Store) TreeEntries(tr Tree) (int64, error) {
+	var n int64
+	err := s.view(func(t *Tx) error {
+		r, err := t.treeRec(tr, false)
+		if r != nil {
+			n = r.Entries
 		}
-		if _, err := t.getEntry(tr, dir.ID, name); err == nil {
-			return ErrExists
-		}
-		id, err := t.bucket(bucketFiles).NextSequence()
-		if err != nil {
-			return err
-		}
-		t.publish(tr.event(p))
-		if err := t.touch(tr, dir, now); err != nil {
-			return err
-		}
-		return t.putEntry(tr, &FileEntry{ID: id, Parent: dir.ID, Name: name, Dir: true, ModTime: now.UTC()})
-	})
-}
-
-// PutFile describes new content for FilePut.
-type PutFile struct {
-	Blob Blob
-	// Pending says Blob comes from WriteBlob and is not referenced yet;
-	// otherwise it must already be referenced (a copy of another file).
-	Pending     bool
-	ContentType string
-	ModTime     time.Time
-	Quota       int64 // bytes the tree may hold; < 0: no limit
-	// Check, when set, runs inside the transaction with the current entry
-	// (nil if none) and may refuse the write (If-Match).
-	Check func(old *FileEntry) error
-	// Props, when set, replace the dead properties (COPY).
-	Props map[string]DeadProp
-}
-
-// FilePut creates or replaces the file at p with new content in one
-// transaction: the entry switches to the new blob, the old blob loses its
-// reference and the quota counter moves by the size difference. On any
-// error nothing changes. created reports a new entry.
-func (s *Store) FilePut(tr Tree, p string, in PutFile) (e *FileEntry, created bool, err error) {
-	err = s.update(func(t *Tx) error {
-		dir, name, err := t.resolveParent(tr, p)
-		if err != nil {
-			return err
-		}
-		old, err := t.getEntry(tr, dir.ID, name)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		if in.Check != nil {
-			if err := in.Check(old); err != nil {
-				return err
-			}
-		}
-		if old != nil && old.Dir {
-			return ErrIsDir
-		}
-		if !in.Pending && t.bucket(bucketBlobRefs).Get([]byte(in.Blob.Hash)) == nil {
-			return fmt.Errorf("blob %s: %w", in.Blob.Hash, ErrNotFound)
-		}
-		ne := &FileEntry{Parent: dir.ID, Name: name, Size: in.Blob.Size, Hash: in.Blob.Hash,
-			ContentType: in.ContentType, ModTime: in.ModTime.UTC(), Props: in.Props}
-		delta := in.Blob.Size
-		if old != nil {
-			ne.ID = old.ID
-			if in.Props == nil {
-				ne.Props = old.Props
-			}
-			delta -= old.Size
-			if err := t.unrefBlob(old.Hash); err != nil {
-				return err
-			}
-		} else if ne.ID, err = t.bucket(bucketFiles).NextSequence(); err != nil {
-			return err
-		}
-		if err := t.addUsage(tr, delta, in.Quota); err != nil {
-			return err
-		}
-		if err := t.refBlob(in.Blob.Hash); err != nil {
-			return err
-		}
-		e, created = ne, old == nil
-		if created {
-			if err := t.touch(tr, dir, in.ModTime); err != nil {
-				return err
-			}
-		}
-		t.publish(tr.event(p))
-		return t.putEntry(tr, ne)
-	})
-	return e, created, err
-}
-
-// FileRemove removes the file or folder (with everything in it) at p.
-func (s *Store) FileRemove(tr Tree, p string) error {
-	return s.update(func(t *Tx) error {
-		dir, e, err := t.lookup(tr, p)
-		if err != nil {
-			return err
-		}
-		t.publish(tr.event(p))
-		if err := t.touch(tr, dir, time.Now()); err != nil {
-			return err
-		}
-		return t.removeSubtree(tr, e)
-	})
-}
-
-// removeSubtree deletes e and its descendants, dropping blob references
-// and usage.
-func (t *Tx) removeSubtree(tr Tree, e *FileEntry) error {
-	var freed int64
-	err := t.walk(tr, e, func(x *FileEntry) error {
-		if !x.Dir {
-			freed += x.Size
-			if err := t.unrefBlob(x.Hash); err != nil {
-				return err
-			}
-		}
-		return t.bucket(bucketFiles).Delete(fileKey(tr, x.Parent, x.Name))
-	})
-	if err != nil {
 		return err
-	}
-	return t.addUsage(tr, -freed, -1)
-}
-
-// walk calls fn for e and then for every descendant (parents first). The
-// list is collected before fn runs, so fn may change the bucket.
-func (t *Tx) walk(tr Tree, e *FileEntry, fn func(*FileEntry) error) error {
-	all := []FileEntry{*e}
-	for i := 0; i < len(all); i++ {
-		if all[i].Dir {
-			kids, err := t.children(tr, all[i].ID)
-			if err != nil {
-				return err
-			}
-			all = append(all, kids...)
-		}
-	}
-	for i := range all {
-		if err := fn(&all[i]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// FileMove renames or moves the entry at src to dst, possibly into another
-// tree (home → group folder). dst's parent must exist (ErrNotFound); dst
-// must not (ErrExists), unless replace is set and both are files: then the
-// old dst goes in the same transaction, so a failed move loses nothing.
-// Within a tree only one entry changes; across trees the subtree is
-// re-keyed and its bytes move from one counter to the other, checked
-// against dstQuota. No content is copied.
-func (s *Store) FileMove(srcTree Tree, src string, dstTree Tree, dst string, dstQuota int64, replace bool) error {
-	return s.update(func(t *Tx) error {
-		sdir, e, err := t.lookup(srcTree, src)
-		if err != nil {
-			return err
-		}
-		ddir, dname, err := t.resolveParent(dstTree, dst)
-		if err != nil {
-			return err
-		}
-		if old, err := t.getEntry(dstTree, ddir.ID, dname); err == nil {
-			if !replace || old.Dir || e.Dir || old.ID == e.ID {
-				return ErrExists
-			}
-			if err := t.removeSubtree(dstTree, old); err != nil {
-				return err
-			}
-		}
-		b := t.bucket(bucketFiles)
-		t.publish(srcTree.event(src))
-		t.publish(dstTree.event(dst))
-		now := time.Now()
-		if err := t.touch(srcTree, sdir, now); err != nil {
-			return err
-		}
-		if srcTree != dstTree || ddir.ID != sdir.ID {
-			if err := t.touch(dstTree, ddir, now); err != nil {
-				return err
-			}
-		}
-		if srcTree == dstTree {
-			if e.Dir && t.isAncestor(srcTree, e.ID, ddir) {
-				return ErrBadPath // a folder into itself
-			}
-			if err := b.Delete(fileKey(srcTree, e.Parent, e.Name)); err != nil {
-				return err
-			}
-			e.Parent, e.Name = ddir.ID, dname
-			return t.putEntry(dstTree, e)
-		}
-		var size int64
-		err = t.walk(srcTree, e, func(x *FileEntry) error {
-			size += x.Size
-			if err := b.Delete(fileKey(srcTree, x.Parent, x.Name)); err != nil {
-				return err
-			}
-			if x.ID == e.ID {
-				x.Parent, x.Name = ddir.ID, dname
-			}
-			return t.putEntry(dstTree, x)
-		})
-		if err != nil {
-			return err
-		}
-		if err := t.addUsage(dstTree, size, dstQuota); err != nil {
-			return err
-		}
-		return t.addUsage(srcTree, -size, -1)
 	})
-}
-
-// isAncestor reports whether folder id is dir or one of dir's ancestors.
-func (t *Tx) isAncestor(tr Tree, id uint64, dir *FileEntry) bool {
-	for cur := dir; ; {
-		if cur.ID == id {
-			return true
-		}
-		if cur.ID == 0 {
-			return false
-		}
-		// Keys name the parent id, not the grandparent, so the way up is a
-		// lookup by id.
-		p, err := t.entryByID(tr, cur.Parent)
-		if err != nil {
-			return false
-		}
-		cur = p
-	}
-}
-
-// entryByID finds a folder entry by id (root: id 0). It scans the tree,
-// which only a MOVE of a folder within its tree needs.
-func (t *Tx) entryByID(tr Tree, id uint64) (*FileEntry, error) {
-	if id == 0 {
-		return rootEntry(), nil
-	}
-	prefix := append([]byte(tr), 0)
-	c := t.bucket(bucketFiles).Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		var e FileEntry
-		if json.Unmarshal(v, &e) == nil && e.ID == id {
-			return &e, nil
-		}
-	}
-	return nil, ErrNotFound
-}
-
-// PropOp is one PROPPATCH instruction: set Prop, or remove it.
-type PropOp struct {
-	Remove bool
-	Prop   DeadProp
-}
-
-// FilePatchProps applies dead property changes to the entry at p in
-// order (a set then a remove of one name leaves it removed), in one
-// transaction.
-func (s *Store) FilePatchProps(tr Tree, p string, ops []PropOp) error {
-	return s.update(func(t *Tx) error {
-		_, e, err := t.lookup(tr, p)
-		if err != nil {
-			return err
-		}
-		if e.Props == nil {
-			e.Props = map[string]DeadProp{}
-		}
-		for _, op := range ops {
-			k := PropKey(op.Prop.Space, op.Prop.Local)
-			if op.Remove {
-				delete(e.Props, k)
-			} else {
-				e.Props[k] = op.Prop
-			}
-		}
-		if len(e.Props) == 0 {
-			e.Props = nil
-		}
-		return t.putEntry(tr, e)
-	})
-}
-
-// deleteTree removes a whole tree: entries, blob references, counter.
-func (t *Tx) deleteTree(tr Tree) error {
-	b := t.bucket(bucketFiles)
-	prefix := append([]byte(tr), 0)
-	c := b.Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Seek(prefix) {
-		var e FileEntry
-		if err := json.Unmarshal(v, &e); err != nil {
-			return err
-		}
-		if !e.Dir {
-			if err := t.unrefBlob(e.Hash); err != nil {
-				return err
-			}
-		}
-		if err := b.Delete(k); err != nil {
-			return err
-		}
-	}
-	return t.bucket(bucketFileTrees).Delete([]byte(tr))
-}
-
-// DeleteTree removes a whole tree (a group folder when the group goes).
-func (s *Store) DeleteTree(tr Tree) error {
-	return s.update(func(t *Tx) error {
-		t.publish(tr.event("/"))
-		return t.deleteTree(tr)
-	})
+	return n, err
 }

@@ -17,7 +17,6 @@ package store
 
 import (
 	"bytes"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -35,24 +34,13 @@ type MailLimits struct {
 	MailboxNameBytes    int64
 }
 
-// MailLimit names one of the bounds in a LimitError.
-type MailLimit string
-
+// The mail bounds a LimitError (files.go) can name.
 const (
-	LimitKeywordsPerMailbox  MailLimit = "keywords per mailbox"
-	LimitKeywordBytes        MailLimit = "keyword bytes"
-	LimitMailboxesPerAccount MailLimit = "mailboxes per account"
-	LimitMailboxNameBytes    MailLimit = "mailbox name bytes"
+	LimitKeywordsPerMailbox  Limit = "keywords per mailbox"
+	LimitKeywordBytes        Limit = "keyword bytes"
+	LimitMailboxesPerAccount Limit = "mailboxes per account"
+	LimitMailboxNameBytes    Limit = "mailbox name bytes"
 )
-
-// LimitError refuses a change that would take N over a bound; nothing of
-// the change is stored.
-type LimitError struct {
-	Limit MailLimit
-	N     int64 // the number the change would have reached
-}
-
-func (e *LimitError) Error() string { return fmt.Sprintf("%s: %d over the limit", e.Limit, e.N) }
 
 type mailLimitsBox struct {
 	mu sync.RWMutex

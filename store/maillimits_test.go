@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-func limitOf(err error) (MailLimit, int64) {
+func limitOf(err error) (Limit, int64) {
 	var le *LimitError
 	if errors.As(err, &le) {
 		return le.Limit, le.N

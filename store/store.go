@@ -25,14 +25,24 @@
 //	mailboxes, mailboxnames, mailmsgs, mailexpunged, mailmeta, mailstate:
 //	            mail (mailboxes, messages, tombstones); key formats in mail.go
 //	mailkeywords  keywords used per mailbox (maillimits.go)
-//	files       tree 0x00 parent-id (8 bytes BE) name → FileEntry (files.go;
-//	            tree is "h:<account>" or "g:<group>")
-//	filetrees   tree → bytes used, uint64 big-endian (quota counter)
 //	davlocks    account 0x00 token → DavLock (WebDAV locks; davlocks.go)
+//	fileroots, fileentries, fileprops, filetrash:
+//	            the WebDAV file trees (tree → root and totals; parent-id
+//	            name → entry; id and property name hash → dead property;
+//	            removed folders still to empty); key formats and binary
+//	            records in files.go
+//	fileinline  content hash (hex) → small file content kept inline
+//	            (inline.go; counted in blobrefs like blob files)
+//
+// Schema versions: 1 kept file entries under tree 0x00 parent-id name
+// with their properties inside and a bytes counter per tree (files,
+// filetrees); 2 keys them by parent id alone with totals per folder
+// (migrate_files.go).
 //
 // Blob write ordering: a blob is streamed to blobs/tmp, fsynced, renamed to
 // its final name and the folder fsynced **before** the bbolt transaction
-// that references it commits. Reference counts change in the same
+// that references it commits. Small file contents skip the blob file and
+// commit inline with their entry (inline.go). Reference counts change in the same
 // transaction as the references. A blob whose count drops to zero is
 // removed after that transaction commits; blobs without a count (a crash
 // between write and commit) are removed by the sweep at every start.
@@ -55,7 +65,7 @@ import (
 
 // SchemaVersion is the version this code writes. Open migrates older
 // databases step by step through migrations.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 var (
 	ErrNotFound = errors.New("not found")
@@ -85,6 +95,16 @@ var buckets = [][]byte{
 // migrations[v] upgrades a database from schema v to v+1.
 var migrations = map[uint64]func(tx *bolt.Tx) error{}
 
+// registerMigration adds the step from schema v; two steps from one
+// version (branches merged without renumbering) stop the program at start
+// instead of silently skipping one.
+func registerMigration(v uint64, fn func(tx *bolt.Tx) error) {
+	if _, dup := migrations[v]; dup {
+		panic(fmt.Sprintf("store: two migrations from schema %d", v))
+	}
+	migrations[v] = fn
+}
+
 // Store is the open data directory. It is safe for concurrent use.
 type Store struct {
 	dir  string
@@ -98,6 +118,9 @@ type Store struct {
 	blobMu      sync.Mutex
 	blobPending map[string]int // blobs written but not yet referenced
 	seq         uint64         // in-process sequence for log keys (under blobMu)
+
+	reapWake, reapStop, reapDone chan struct{} // files_reap.go
+	reapOnce                     sync.Once
 }
 
 // Options tune Open.
@@ -140,6 +163,7 @@ func Open(dir string, opt Options) (*Store, error) {
 			db.Close()
 			return nil, fmt.Errorf("blob sweep: %w", err)
 		}
+		s.startReaper()
 	}
 	return s, nil
 }
@@ -195,19 +219,27 @@ func (s *Store) Feed() *Feed { return s.feed }
 
 // Close closes the database; the feed's subscribers are closed too.
 func (s *Store) Close() error {
+	s.stopReaper()
 	s.feed.close()
 	return s.db.Close()
 }
 
 // Check runs bbolt's consistency check and returns every problem found.
+// It runs in a write transaction that is rolled back: bbolt's check in a
+// read transaction reports false problems while another writer (the file
+// reaper, mail delivery) commits.
 func (s *Store) Check() []error {
 	var errs []error
-	_ = s.db.View(func(tx *bolt.Tx) error {
+	errRollback := errors.New("rollback")
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
 			errs = append(errs, err)
 		}
-		return nil
+		return errRollback
 	})
+	if err != nil && !errors.Is(err, errRollback) {
+		errs = append(errs, err)
+	}
 	return errs
 }
 
@@ -219,6 +251,13 @@ type Tx struct {
 	btx    *bolt.Tx
 	events []Event
 	unref  []string // blobs whose count reached zero in this tx
+	reap   bool     // the file trash got work (files_reap.go)
+	// decoded counts file entries read (files.go), so tests can check
+	// that a change costs O(depth) and not O(tree).
+	decoded int
+
+	dirs  map[uint64]*FileEntry // folders read in this tx, shared (files.go)
+	trees map[Tree]*treeRecord
 }
 
 // publish queues an event; it reaches subscribers only if the tx commits.
@@ -274,6 +313,9 @@ func (s *Store) write(run func(func(*bolt.Tx) error) error, fn func(*Tx) error) 
 	}
 	if committed != nil {
 		s.removeUnreferenced(committed.unref)
+		if committed.reap {
+			s.wakeReaper()
+		}
 	}
 	return nil
 }
