@@ -24,6 +24,8 @@
 //	blobrefs    blob hash (hex) → uint64 big-endian reference count
 //	mailboxes, mailboxnames, mailmsgs, mailexpunged, mailmeta, mailstate:
 //	            mail (mailboxes, messages, tombstones); key formats in mail.go
+//	mailsent    account 0x00 time (8 bytes BE unix nanos) seq (8 bytes BE) →
+//	            empty: messages sent in the last hour (MAIL-MASS, mailsent.go)
 //	files       tree 0x00 parent-id (8 bytes BE) name → FileEntry (files.go;
 //	            tree is "h:<account>" or "g:<group>")
 //	filetrees   tree → bytes used, uint64 big-endian (quota counter)
@@ -92,6 +94,8 @@ type Store struct {
 	blobMu      sync.Mutex
 	blobPending map[string]int // blobs written but not yet referenced
 	seq         uint64         // in-process sequence for log keys (under blobMu)
+
+	sends sendCounter // MAIL-MASS reservations (mailsent.go)
 }
 
 // Options tune Open.
