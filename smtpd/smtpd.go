@@ -51,7 +51,6 @@ type Server struct {
 	opt  Options
 	log  *slog.Logger
 	smtp *smtp.Server
-	rate *rateLog
 
 	mu      sync.Mutex
 	conns   map[*smtp.Conn]*session // for closing sessions of locked accounts
@@ -77,11 +76,13 @@ func New(opt Options) *Server {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	s := &Server{opt: opt, log: opt.Logger, rate: newRateLog(), conns: map[*smtp.Conn]*session{}, done: make(chan struct{})}
+	s := &Server{opt: opt, log: opt.Logger, conns: map[*smtp.Conn]*session{}, done: make(chan struct{})}
 	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
 	srv.Domain = opt.Hostname
 	srv.MaxMessageBytes = opt.MaxMessageBytes // 0: no library limit, see Options
-	srv.MaxLineLength = 4000                  // RFC 5321 says 1000; real clients exceed it
+	// LIMIT-HEADER line_bytes, for commands and DATA lines alike; an
+	// over-long DATA line is refused in Data with a 5xx naming the bound.
+	srv.MaxLineLength = int(opt.Policy.Bound(policy.LineBytes))
 	// Plain-text AUTH is checked per connection (TLS or loopback) in
 	// AuthMechanisms/Auth; the library only knows "always" or "never".
 	srv.AllowInsecureAuth = true

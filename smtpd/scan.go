@@ -1,0 +1,85 @@
+package smtpd
+
+import (
+	"errors"
+	"io"
+	"sync"
+
+	"schulhof/internal/links"
+	"schulhof/internal/mailmsg"
+	"schulhof/policy"
+	"schulhof/store"
+)
+
+// scanned is what the one pass over a message found besides its blob.
+type scanned struct {
+	sum     *mailmsg.Summary
+	sumErr  error
+	hosts   []string
+	linkErr error
+	links   bool // the link scan ran
+}
+
+// writeAndScan streams msg once: into its blob (fsynced before it
+// returns), and through pipes into the MIME walk and, when anything is
+// blocked, the link scan, which run beside the copy. Each consumer reads
+// its pipe to the end even when it stops looking, so the copy never waits
+// on it.
+func (s *session) writeAndScan(msg io.Reader, scanLinks bool) (*store.PendingBlob, *scanned, error) {
+	eng := s.srv.opt.Policy
+	lim := mailmsg.Limits{Parts: int(eng.Bound(policy.MIMEParts)), Depth: int(eng.Bound(policy.MIMEDepth))}
+	sc := &scanned{links: scanLinks}
+	var wg sync.WaitGroup
+	var pipes []*io.PipeWriter
+	var sinks []io.Writer
+	consume := func(fn func(r io.Reader)) {
+		pr, pw := io.Pipe()
+		pipes, sinks = append(pipes, pw), append(sinks, pw)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(pr)
+			io.Copy(io.Discard, pr)
+		}()
+	}
+	consume(func(r io.Reader) { sc.sum, sc.sumErr = mailmsg.ParseLimited(r, lim) })
+	if scanLinks {
+		consume(func(r io.Reader) { sc.hosts, sc.linkErr = links.Hosts(r) })
+	}
+	pb, err := s.srv.opt.Store.WriteBlob(io.TeeReader(msg, io.MultiWriter(sinks...)), -1)
+	for _, pw := range pipes {
+		pw.CloseWithError(err) // nil: the consumers see the end of the message
+	}
+	wg.Wait()
+	if err != nil {
+		return nil, nil, err
+	}
+	return pb, sc, nil
+}
+
+// checkScan turns what the pass found into a decision: LIMIT-MIME for a
+// structure over the bounds, LINK-BLOCK for blocked links or a message too
+// complex to check.
+func (s *session) checkScan(sc *scanned, blocked []string) policy.Decision {
+	eng := s.srv.opt.Policy
+	var le *mailmsg.LimitError
+	if errors.As(sc.sumErr, &le) {
+		key := policy.MIMEParts
+		if le.Bound == "depth" {
+			key = policy.MIMEDepth
+		}
+		return eng.CheckBound(key, int64(le.N))
+	}
+	if sc.sumErr != nil || sc.sum == nil {
+		return policy.Deny(policy.LimitMIME, "Die Nachricht lässt sich nicht lesen.")
+	}
+	if !sc.links {
+		return policy.Allowed
+	}
+	if errors.Is(sc.linkErr, links.ErrLimit) {
+		return policy.Deny(policy.LinkBlock, "Die Links dieser Nachricht lassen sich nicht prüfen (zu viele Teile oder Links).")
+	} else if sc.linkErr != nil {
+		return policy.Deny(policy.LinkBlock, "Die Links dieser Nachricht lassen sich nicht prüfen.")
+	}
+	return policy.CheckLinks(sc.hosts, blocked)
+}
