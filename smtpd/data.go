@@ -127,7 +127,7 @@ func (s *session) readErr(err error, limit int64) error {
 	case errors.Is(err, errTooLarge), errors.Is(err, store.ErrTooLarge), errors.Is(err, smtp.ErrDataTooLarge):
 		return s.refuse(eng.CheckTransfer(limit+1, s.exceptions(), s.srv.opt.Now()))
 	case errors.Is(err, smtp.ErrTooLongLine):
-		return s.refuse(eng.CheckBound(policy.LineBytes, eng.Bound(policy.LineBytes)+1))
+		return s.answerAndClose(s.refuse(eng.CheckBound(policy.LineBytes, eng.Bound(policy.LineBytes)+1)), limit)
 	case errors.As(err, &hb):
 		return s.refuse(eng.CheckBound(policy.HeaderBytes, hb.n))
 	}

@@ -26,8 +26,7 @@ type scanned struct {
 // its pipe to the end even when it stops looking, so the copy never waits
 // on it.
 func (s *session) writeAndScan(msg io.Reader, scanLinks bool) (*store.PendingBlob, *scanned, error) {
-	eng := s.srv.opt.Policy
-	lim := mailmsg.Limits{Parts: int(eng.Bound(policy.MIMEParts)), Depth: int(eng.Bound(policy.MIMEDepth))}
+	lim := mailmsg.PolicyLimits(s.srv.opt.Policy)
 	sc := &scanned{links: scanLinks}
 	var wg sync.WaitGroup
 	var pipes []*io.PipeWriter
@@ -61,14 +60,8 @@ func (s *session) writeAndScan(msg io.Reader, scanLinks bool) (*store.PendingBlo
 // structure over the bounds, LINK-BLOCK for blocked links or a message too
 // complex to check.
 func (s *session) checkScan(sc *scanned, blocked []string) policy.Decision {
-	eng := s.srv.opt.Policy
-	var le *mailmsg.LimitError
-	if errors.As(sc.sumErr, &le) {
-		key := policy.MIMEParts
-		if le.Bound == "depth" {
-			key = policy.MIMEDepth
-		}
-		return eng.CheckBound(key, int64(le.N))
+	if d := mailmsg.Refusal(s.srv.opt.Policy, sc.sumErr); !d.Allow {
+		return d
 	}
 	if sc.sumErr != nil || sc.sum == nil {
 		return policy.Deny(policy.LimitMIME, "Die Nachricht lässt sich nicht lesen.")
