@@ -64,7 +64,7 @@ func exceptionsOf(s *session) []policy.SizeException {
 // Summarize parses a stored blob once and returns the bytes the store
 // keeps with it (for tools that store messages themselves).
 func Summarize(st *store.Store, hash string) ([]byte, error) {
-	f, err := st.OpenBlob(hash)
+	f, err := st.OpenContent(hash)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func Summarize(st *store.Store, hash string) ([]byte, error) {
 // (mime_parts, mime_depth): a message over them is refused (LIMIT-MIME),
 // as at SMTP DATA.
 func summarizeBounded(st *store.Store, hash string, eng *policy.Engine) ([]byte, policy.Decision, error) {
-	f, err := st.OpenBlob(hash)
+	f, err := st.OpenContent(hash)
 	if err != nil {
 		return nil, policy.Decision{}, err
 	}

@@ -3,7 +3,6 @@ package imapd
 import (
 	"encoding/json"
 	"io"
-	"os"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -111,12 +110,13 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, l *loaded, opts *imap.Fetc
 		rw.WriteBodyStructure(toBodyStructure(l.meta.Body))
 	}
 	if len(opts.BodySection) > 0 || len(opts.BinarySection) > 0 || len(opts.BinarySectionSize) > 0 {
-		f, err := s.st().OpenBlob(l.msg.Blob)
+		rc, err := s.st().OpenContent(l.msg.Blob)
 		if err != nil {
 			rw.Close()
 			return err
 		}
-		defer f.Close()
+		defer rc.Close()
+		f := rc.(sectionReader) // a blob file or inline content (bytes)
 		for _, sec := range opts.BodySection {
 			if err := writeSection(rw, f, l.msg.Size, sec); err != nil {
 				rw.Close()
@@ -143,7 +143,13 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, l *loaded, opts *imap.Fetc
 
 // writeSection writes one BODY[section]<partial>. The whole message is
 // streamed from the blob; parts go through the library's extractor.
-func writeSection(rw *imapserver.FetchResponseWriter, f *os.File, size int64, sec *imap.FetchItemBodySection) error {
+// sectionReader is what OpenContent returns: a blob file or inline bytes.
+type sectionReader interface {
+	io.ReadSeeker
+	io.ReaderAt
+}
+
+func writeSection(rw *imapserver.FetchResponseWriter, f sectionReader, size int64, sec *imap.FetchItemBodySection) error {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return err
 	}

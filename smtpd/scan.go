@@ -20,8 +20,9 @@ type scanned struct {
 	links   bool // the link scan ran
 }
 
-// writeAndScan streams msg once: into its blob (fsynced before it
-// returns), and through pipes into the MIME walk and, when anything is
+// writeAndScan streams msg once: into its content (a small message stays
+// in memory and is stored inline by the delivering commit; a larger one
+// goes to a blob file, fsynced before this returns), and through pipes into the MIME walk and, when anything is
 // blocked, the link scan, which run beside the copy. Each consumer reads
 // its pipe to the end even when it stops looking, so the copy never waits
 // on it.
@@ -45,7 +46,7 @@ func (s *session) writeAndScan(msg io.Reader, scanLinks bool) (*store.PendingBlo
 	if scanLinks {
 		consume(func(r io.Reader) { sc.hosts, sc.linkErr = links.Hosts(r) })
 	}
-	pb, err := s.srv.opt.Store.WriteBlob(io.TeeReader(msg, io.MultiWriter(sinks...)), -1)
+	pb, err := s.srv.opt.Store.WriteContent(io.TeeReader(msg, io.MultiWriter(sinks...)), -1)
 	for _, pw := range pipes {
 		pw.CloseWithError(err) // nil: the consumers see the end of the message
 	}

@@ -30,6 +30,9 @@ type Blob struct {
 // committed (or failed): until then no sweep removes it.
 type PendingBlob struct {
 	Blob
+	// Data is small content kept in memory by WriteContent, to be stored
+	// inline by FilePut (inline.go); nil for a blob file.
+	Data     []byte
 	s        *Store
 	released bool
 }
@@ -149,6 +152,9 @@ func (t *Tx) unrefBlob(hash string) error {
 	n := binary.BigEndian.Uint64(v)
 	if n <= 1 {
 		t.unref = append(t.unref, hash)
+		if err := t.bucket(bucketFileInline).Delete([]byte(hash)); err != nil {
+			return err
+		}
 		return b.Delete([]byte(hash))
 	}
 	return b.Put([]byte(hash), u64(n-1))

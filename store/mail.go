@@ -635,6 +635,9 @@ func (t *Tx) appendMessages(m *Mailbox, msgs []NewMessage, origin any) ([]uint32
 		}
 		msg := Message{UID: m.UIDNext, Blob: nm.Blob.Hash, Size: nm.Blob.Size,
 			Internal: nm.Internal.UTC(), Flags: normFlags(nm.Flags), ModSeq: m.HighestModSeq}
+		if err := t.addMailInline(nm.Blob); err != nil {
+			return nil, err
+		}
 		if err := t.addBlobRef(nm.Blob.Hash, nm.Meta); err != nil {
 			return nil, err
 		}

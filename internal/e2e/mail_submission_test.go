@@ -60,7 +60,7 @@ func (e *mailEnv) lastMessage(t *testing.T, account string) string {
 	if err != nil || hash == "" {
 		t.Fatalf("no message for %s: %v", account, err)
 	}
-	f, err := e.st.OpenBlob(hash)
+	f, err := e.st.OpenContent(hash)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,97 @@
+package store
+
+// Small file contents are kept inline in bbolt instead of in blob files:
+// one fsync'ed bbolt commit then makes a small PUT durable, where a blob
+// file needs its own fsync and its folder's before the commit. Inline
+// content is content-addressed like blobs and shares their reference
+// counts (blobrefs), so COPY and MOVE stay metadata operations, the quota
+// counts it like any content, and it is deleted in the transaction that
+// drops its last reference.
+//
+// Bucket:
+//
+//	fileinline  content hash (hex) → the content (at most InlineMax bytes)
+//
+// Privacy: deleting inline content deletes its value in the same
+// transaction that drops its last reference, and bbolt hands the freed
+// pages to the next writes. bbolt does not zero freed pages, so until they
+// are reused the bytes can still be found in the raw file, as for every
+// other value bbolt held (names, subjects, flags). An erasure that must
+// leave no trace in the file needs a compaction into a new file (bbolt's
+// Compact); the store does not do that by itself.
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// InlineMax is the largest content kept inline in the database.
+const InlineMax = 16 << 10
+
+var bucketFileInline = []byte("fileinline")
+
+func init() { buckets = append(buckets, bucketFileInline) }
+
+// WriteContent is WriteBlob for file contents: content of at most
+// InlineMax bytes stays in memory (PendingBlob.Data) and is stored inline
+// by the FilePut that references it; larger content streams into a blob
+// file.
+func (s *Store) WriteContent(r io.Reader, max int64) (*PendingBlob, error) {
+	head := make([]byte, 0, 4096)
+	buf := bytes.NewBuffer(head)
+	n, err := io.Copy(buf, io.LimitReader(r, InlineMax+1))
+	if err != nil {
+		return nil, err
+	}
+	if max >= 0 && n > max {
+		return nil, ErrTooLarge
+	}
+	if n > InlineMax {
+		return s.WriteBlob(io.MultiReader(bytes.NewReader(buf.Bytes()), r), max)
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	data := buf.Bytes()
+	if data == nil {
+		data = []byte{}
+	}
+	return &PendingBlob{Blob: Blob{Hash: hex.EncodeToString(sum[:]), Size: n}, Data: data, s: s, released: true}, nil
+}
+
+func (t *Tx) putInline(hash string, data []byte) error {
+	return t.bucket(bucketFileInline).Put([]byte(hash), data)
+}
+
+// OpenContent opens a file's content for reading (inline or blob file).
+func (s *Store) OpenContent(hash string) (io.ReadSeekCloser, error) {
+	if !validHash(hash) {
+		return nil, fmt.Errorf("invalid blob hash %q", hash)
+	}
+	var data []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketFileInline).Get([]byte(hash)); v != nil {
+			data = bytes.Clone(v)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if data != nil {
+		return inlineReader{bytes.NewReader(data)}, nil
+	}
+	f, err := os.Open(s.blobPath(hash))
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+type inlineReader struct{ *bytes.Reader }
+
+func (inlineReader) Close() error { return nil }
