@@ -39,7 +39,7 @@ func (e *env) srvView(t *testing.T, id uint64) *mailboxView {
 	return b
 }
 
-func newEnv(t *testing.T, users ...string) *env {
+func newEnv(t testing.TB, users ...string) *env {
 	t.Helper()
 	st, err := store.Open(t.TempDir(), store.Options{})
 	if err != nil {
@@ -66,7 +66,7 @@ func newEnv(t *testing.T, users ...string) *env {
 	return &env{st: st, addr: ln.Addr().String(), svc: svc, srv: srv}
 }
 
-func (e *env) deliver(t *testing.T, msg string, to ...string) {
+func (e *env) deliver(t testing.TB, msg string, to ...string) {
 	t.Helper()
 	pb, err := e.st.WriteBlob(strings.NewReader(msg), -1)
 	if err != nil {
@@ -82,7 +82,7 @@ func (e *env) deliver(t *testing.T, msg string, to ...string) {
 	}
 }
 
-func (e *env) login(t *testing.T, user string, h *imapclient.UnilateralDataHandler) *imapclient.Client {
+func (e *env) login(t testing.TB, user string, h *imapclient.UnilateralDataHandler) *imapclient.Client {
 	t.Helper()
 	c, err := imapclient.DialInsecure(e.addr, &imapclient.Options{UnilateralDataHandler: h})
 	if err != nil {

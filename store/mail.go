@@ -558,7 +558,7 @@ type Delivered struct {
 }
 
 // Deliver stores one message into the INBOX of every recipient in one
-// shared transaction (db.Batch: concurrent deliveries share an fsync). The
+// shared transaction (group commit: concurrent deliveries share an fsync). The
 // blob must already be written; the caller releases it afterwards. When
 // Deliver returns nil the message is durable. A recipient whose account no
 // longer exists (deleted since the caller looked) is skipped in that same
@@ -722,7 +722,7 @@ const (
 // messages keep their MODSEQ.
 func (s *Store) StoreFlags(mbox uint64, uids []uint32, op FlagOp, flags []string, origin any) ([]Message, error) {
 	var out []Message
-	err := s.update(func(t *Tx) error {
+	err := s.batch(func(t *Tx) error {
 		var err error
 		out, err = t.StoreFlags(mbox, uids, op, flags, origin)
 		return err
@@ -779,7 +779,7 @@ func (t *Tx) StoreFlags(mbox uint64, uids []uint32, op FlagOp, flags []string, o
 // tombstones and returns the UIDs removed.
 func (s *Store) Expunge(mbox uint64, uids []uint32, origin any) ([]uint32, error) {
 	var out []uint32
-	err := s.update(func(t *Tx) error {
+	err := s.batch(func(t *Tx) error {
 		var err error
 		out, err = t.Expunge(mbox, uids, origin)
 		return err
@@ -836,7 +836,7 @@ type CopyResult struct {
 // originals are expunged in the same transaction.
 func (s *Store) CopyMessages(src uint64, uids []uint32, account, dest string, move bool, origin any) (*CopyResult, error) {
 	var res *CopyResult
-	err := s.update(func(t *Tx) error {
+	err := s.batch(func(t *Tx) error {
 		dm, err := t.MailboxByName(account, dest)
 		if err != nil {
 			return err

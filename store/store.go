@@ -90,6 +90,8 @@ type Store struct {
 	dir  string
 	db   *bolt.DB
 	feed *Feed
+	// group shares commits between concurrent writers (groupcommit.go).
+	group groupCommit
 
 	blobMu      sync.Mutex
 	blobPending map[string]int // blobs written but not yet referenced
@@ -118,6 +120,9 @@ func Open(dir string, opt Options) (*Store, error) {
 		Timeout:      opt.Timeout,
 		ReadOnly:     opt.ReadOnly,
 		FreelistType: bolt.FreelistMapType,
+		// The freelist is rebuilt from the pages at open instead of being
+		// written with every commit: fewer pages per small write.
+		NoFreelistSync: true,
 	})
 	if err != nil {
 		if errors.Is(err, bolt.ErrTimeout) {
@@ -237,9 +242,10 @@ func (s *Store) view(fn func(*Tx) error) error {
 func (s *Store) update(fn func(*Tx) error) error { return s.write(s.db.Update, fn) }
 
 // batch runs fn in a write transaction that may be shared with other
-// concurrent callers (bbolt's Batch), so they share one fsync. fn may run
-// more than once and must not have side effects outside the Tx.
-func (s *Store) batch(fn func(*Tx) error) error { return s.write(s.db.Batch, fn) }
+// concurrent callers (group commit, groupcommit.go), so they share one
+// fsync. fn may run more than once and must not have side effects outside
+// the Tx.
+func (s *Store) batch(fn func(*Tx) error) error { return s.write(s.groupUpdate, fn) }
 
 // write wraps a bbolt writer so that feed events are queued in commit order
 // (while the writer lock is held) and released only when bbolt commits, and

@@ -1,0 +1,115 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// waitPending waits until n calls are queued behind the running commit.
+func waitPending(s *Store, n int) {
+	for {
+		s.group.mu.Lock()
+		got := len(s.group.pending)
+		s.group.mu.Unlock()
+		if got >= n {
+			return
+		}
+		runtime.Gosched()
+	}
+}
+
+// Writers that arrive during a commit share the next one; one that fails
+// gets its own error and takes nothing of the others with it, and every
+// committed change reaches the feed once, in order.
+func TestGroupCommitSharesAndIsolatesFailures(t *testing.T) {
+	s := openMailTest(t, t.TempDir())
+	defer s.Close()
+	sub := s.Feed().Subscribe(64, nil)
+	put := func(key string, runs *atomic.Int32) func(*Tx) error {
+		return func(t *Tx) error {
+			runs.Add(1)
+			t.publish(Event{Kind: "test", Account: key})
+			return t.bucket(bucketMeta).Put([]byte(key), []byte("v"))
+		}
+	}
+	release := make(chan struct{})
+	var firstRuns, bRuns, cRuns, dRuns atomic.Int32
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // leads the first commit and holds it open
+		defer wg.Done()
+		err := s.batch(func(t *Tx) error {
+			if firstRuns.Add(1) == 1 {
+				<-release
+			}
+			return t.bucket(bucketMeta).Put([]byte("first"), []byte("v"))
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	}()
+	for firstRuns.Load() == 0 {
+		runtime.Gosched()
+	}
+	errC := errors.New("C refuses")
+	results := make([]error, 3)
+	fns := []func(*Tx) error{
+		put("b", &bRuns),
+		func(t *Tx) error { cRuns.Add(1); return errC },
+		put("d", &dRuns),
+	}
+	for i, fn := range fns {
+		wg.Add(1)
+		go func() { defer wg.Done(); results[i] = s.batch(fn) }()
+		waitPending(s, i+1)
+	}
+	close(release)
+	wg.Wait()
+	if results[0] != nil || results[2] != nil || !errors.Is(results[1], errC) {
+		t.Fatalf("results %v", results)
+	}
+	// B, C, D ran in one shared transaction that C failed; B and D then
+	// committed together without it and C ran alone.
+	if bRuns.Load() != 2 || cRuns.Load() != 2 || dRuns.Load() != 1 {
+		t.Fatalf("runs b=%d c=%d d=%d, want 2, 2, 1", bRuns.Load(), cRuns.Load(), dRuns.Load())
+	}
+	s.View(func(tx *Tx) error {
+		for _, k := range []string{"first", "b", "d"} {
+			if tx.bucket(bucketMeta).Get([]byte(k)) == nil {
+				t.Errorf("%s not committed", k)
+			}
+		}
+		return nil
+	})
+	var got []string
+	for len(got) < 2 {
+		e := <-sub.C
+		got = append(got, e.Account)
+	}
+	if fmt.Sprint(got) != "[b d]" {
+		t.Fatalf("feed %v, want [b d]", got)
+	}
+	select {
+	case e := <-sub.C:
+		t.Fatalf("extra event %+v", e)
+	default:
+	}
+}
+
+// A panic in one writer's function becomes its error; the commit of the
+// others goes on.
+func TestGroupCommitPanicIsAnError(t *testing.T) {
+	s := openMailTest(t, t.TempDir())
+	defer s.Close()
+	err := s.batch(func(t *Tx) error { panic("boom") })
+	if err == nil {
+		t.Fatal("panic swallowed")
+	}
+	if err := s.batch(func(t *Tx) error { return t.bucket(bucketMeta).Put([]byte("k"), []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+}
