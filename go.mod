@@ -15,3 +15,5 @@ require (
 )
 
 require golang.org/x/sys v0.50.0 // indirect
+
+replace github.com/emersion/go-smtp => ./third_party/go-smtp

@@ -32,11 +32,12 @@ func (s *session) Data(r io.Reader) error {
 	// The limit counts what the client sent, not the fields added here.
 	src := &clientReader{r: r, max: limit}
 	br := newHeaderReader(src)
+	defer putHeaderReader(br)
 	raw, err := readHeaderBlock(br, s.srv.opt.Policy.Bound(policy.HeaderBytes))
 	if err != nil {
 		return s.readErr(err, limit)
 	}
-	h, err := textproto.ReadHeader(newHeaderReader(bytes.NewReader(raw)))
+	h, err := parseHeader(raw)
 	if err != nil {
 		return s.refuse(policy.Deny(policy.MailSender, "Der Kopf der Nachricht ist nicht lesbar; ohne Absender (From:) wird keine Nachricht angenommen."))
 	}
@@ -63,7 +64,8 @@ func (s *session) Data(r io.Reader) error {
 	if d := s.checkScan(sc, blocked); !d.Allow {
 		return s.refuse(d)
 	}
-	if d, err := s.checkRecipientSizes(src.n, s.recipientNames()); err != nil {
+	recips := s.recipientNames()
+	if d, err := s.checkRecipientSizes(src.n, recips); err != nil {
 		return errTemp
 	} else if !d.Allow {
 		return s.refuse(d)
@@ -72,7 +74,6 @@ func (s *session) Data(r io.Reader) error {
 	if err != nil {
 		return errTemp
 	}
-	recips := s.recipientNames()
 	got, err := s.srv.opt.Store.Deliver(store.Delivery{
 		NewMessage: store.NewMessage{Blob: pb, Meta: meta, Internal: s.srv.opt.Now()},
 		Recipients: recips,

@@ -21,7 +21,7 @@ func stored(t *testing.T, msg []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := textproto.ReadHeader(newHeaderReader(bytes.NewReader(raw)))
+	h, err := parseHeader(raw)
 	if err != nil {
 		return nil, err
 	}
