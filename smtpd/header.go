@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/emersion/go-message/mail"
@@ -92,7 +93,7 @@ func (s *session) checkHeaderSenders(h textproto.Header) (policy.Decision, error
 			}
 			for _, a := range addrs {
 				hs := policy.HeaderSender{Field: field, Address: a.Address}
-				if local, dom, ok := policy.SplitAddress(a.Address); ok && dom == s.srv.opt.Domain && local != s.account.Name {
+				if local, dom, ok := policy.SplitAddress(a.Address); ok && dom == strings.ToLower(s.srv.opt.Domain) && local != s.account.Name {
 					g, err := s.srv.opt.Store.Group(local)
 					if err == nil {
 						hs.Group = &policy.SenderGroup{Name: g.Name, IsTeacher: g.IsTeacher(s.account.Name), IsMember: g.HasMember(s.account.Name)}

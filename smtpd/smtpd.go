@@ -1,8 +1,12 @@
 // Package smtpd is Schulhof's SMTP submission server (go-smtp backend).
 // It accepts mail only from authenticated accounts, only for the school's
 // own addresses (MAIL-INTERNAL), within the size (SIZE-20MB) and mass-mail
-// (MAIL-MASS) limits, and delivers it into the store before it answers
-// 250. Nothing is ever relayed.
+// (MAIL-MASS) limits, with header senders it may use (MAIL-SENDER) and a
+// header and MIME structure within the bounds (LIMIT-HEADER, LIMIT-MIME),
+// and delivers it into the store before it answers 250. Nothing is ever
+// relayed. Files by concern: auth.go, mail.go (MAIL FROM), rcpt.go,
+// data.go (DATA), header.go (reading, checking and rewriting the header),
+// scan.go (the one pass over the message), linger.go, errors.go.
 package smtpd
 
 import (

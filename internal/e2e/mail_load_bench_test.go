@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,7 +80,9 @@ func BenchmarkSMTPLoad(b *testing.B) {
 			sumPeer += p
 			line += fmt.Sprintf(", peer %.0f msg/s (%s), ratio %.2f", p, pl, o/p)
 		}
-		b.Log(line)
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.Log(line, fmt.Sprintf(" heap %d MB, %d goroutines", ms.HeapInuse>>20, runtime.NumGoroutine()))
 	}
 	b.ReportMetric(sumOurs/float64(rounds), "schulhof_msg/s")
 	if peer != "" {
