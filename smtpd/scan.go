@@ -28,6 +28,7 @@ type scanned struct {
 // on it.
 func (s *session) writeAndScan(msg io.Reader, scanLinks bool) (*store.PendingBlob, *scanned, error) {
 	lim := mailmsg.PolicyLimits(s.srv.opt.Policy)
+	lim.HeaderBytes = 0 // bounded as it was read; the fields added here do not count
 	sc := &scanned{links: scanLinks}
 	var wg sync.WaitGroup
 	var pipes []*io.PipeWriter

@@ -223,7 +223,8 @@ func TestSMTPLineAndHeaderBounds(t *testing.T) {
 }
 
 // LIMIT-MIME at SMTP DATA and IMAP APPEND: too many parts (a million
-// empty ones in 7 MB) or too deep a nesting is refused, nothing stored.
+// empty ones in 7 MB) or too deep a nesting is refused, nothing stored;
+// APPEND also refuses a header over header_bytes (LIMIT-HEADER).
 func TestMIMEBounds(t *testing.T) {
 	e := startMail(t, mailOpts{})
 	anna := e.user(t, "Anna", "Schmidt", policy.Student)
@@ -252,12 +253,13 @@ func TestMIMEBounds(t *testing.T) {
 	for name, c := range map[string]struct {
 		msg string
 		ok  bool
-	}{"9,999 parts": {parts(9_999), true}, "10,000 parts": {parts(10_000), false}, "60 levels deep": {deep, false}} {
+	}{"9,999 parts": {parts(9_999), true}, "10,000 parts": {parts(10_000), false}, "60 levels deep": {deep, false},
+		"a 300 KB header": {"From: " + addr(anna) + "\r\n" + strings.Repeat("X-Many: "+strings.Repeat("c", 990)+"\r\n", 300) + "\r\nbody\r\n", false}} {
 		cmd := ic.Append("INBOX", int64(len(c.msg)), nil)
 		io.WriteString(cmd, c.msg)
 		cmd.Close()
 		_, err := cmd.Wait()
-		if c.ok != (err == nil) || !c.ok && !strings.Contains(fmt.Sprint(err), "[LIMIT-MIME]") {
+		if c.ok != (err == nil) || !c.ok && !strings.Contains(fmt.Sprint(err), "[LIMIT-MIME]") && !strings.Contains(fmt.Sprint(err), "[LIMIT-HEADER]") {
 			t.Errorf("APPEND %s: %v", name, err)
 		}
 	}

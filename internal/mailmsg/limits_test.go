@@ -45,6 +45,14 @@ func TestParseLimitedBounds(t *testing.T) {
 	if _, err := ParseLimited(strings.NewReader(rfc), Limits{Depth: 2}); !errors.As(err, &le) || le.Bound != "depth" {
 		t.Fatalf("rfc822 depth: %v", err)
 	}
+	// the top header
+	hdr := "From: a@schule.test\r\nX: " + strings.Repeat("h", 200) + "\r\n\r\nbody\r\n"
+	if _, err := ParseLimited(strings.NewReader(hdr), Limits{HeaderBytes: 100}); !errors.As(err, &le) || le.Bound != "header" {
+		t.Fatalf("header over the bound: %v", err)
+	}
+	if _, err := ParseLimited(strings.NewReader(hdr), Limits{HeaderBytes: 1000}); err != nil {
+		t.Fatalf("header within the bound: %v", err)
+	}
 	// Parse stays forgiving: the summary up to the limit, no error
 	s, err := Parse(strings.NewReader(manyParts(DefaultLimits.Parts + 5)))
 	if err != nil || len(s.Body.Children) != DefaultLimits.Parts-1 || s.Size != int64(len(manyParts(DefaultLimits.Parts+5))) {

@@ -32,13 +32,16 @@ const maxDepth = 32
 type Limits struct {
 	Parts int
 	Depth int
+	// HeaderBytes, if set, bounds the message's top header (bytes).
+	HeaderBytes int64
 }
 
 // DefaultLimits are policy's defaults (Dovecot also stops at 10,000 parts).
 var DefaultLimits = Limits{Parts: 10_000, Depth: 50}
 
-// LimitError says which bound a message exceeded: Bound is "parts" or
-// "depth", N the count reached (one over the limit).
+// LimitError says which bound a message exceeded: Bound is "parts",
+// "depth" or "header", N the count reached (one over the limit, or the
+// header's bytes).
 type LimitError struct {
 	Bound string
 	N     int
@@ -145,6 +148,9 @@ func ParseLimited(r io.Reader, lim Limits) (*Summary, error) {
 		s.Body.Size, s.Body.Lines = n+headerSize, lines
 		s.Size = n + headerSize
 		return s, nil
+	}
+	if lim.HeaderBytes > 0 && headerSize > lim.HeaderBytes {
+		w.over = &LimitError{Bound: "header", N: int(headerSize)}
 	}
 	s.Envelope = ExtractEnvelope(h)
 	w.parts = 1
