@@ -17,3 +17,4 @@ require (
 require golang.org/x/sys v0.50.0 // indirect
 
 replace github.com/emersion/go-imap/v2 => ./third_party/go-imap
+replace github.com/emersion/go-smtp => ./third_party/go-smtp

@@ -33,9 +33,11 @@ func (s *session) Append(name string, r imap.LiteralReader, opts *imap.AppendOpt
 		return nil, err
 	}
 	defer pb.Release()
-	meta, err := Summarize(s.st(), pb.Hash)
+	meta, dec, err := summarizeBounded(s.st(), pb.Hash, s.srv.opt.Policy)
 	if err != nil {
 		return nil, err
+	} else if !dec.Allow {
+		return nil, s.refuse(dec) // LIMIT-MIME
 	}
 	d, err := s.st().Append(s.account, name, store.NewMessage{
 		Blob: pb, Meta: meta, Flags: storeFlags(opts.Flags), Internal: opts.Time,
@@ -60,7 +62,7 @@ func exceptionsOf(s *session) []policy.SizeException {
 // Summarize parses a stored blob once and returns the bytes the store
 // keeps with it (for tools that store messages themselves).
 func Summarize(st *store.Store, hash string) ([]byte, error) {
-	f, err := st.OpenBlob(hash)
+	f, err := st.OpenContent(hash)
 	if err != nil {
 		return nil, err
 	}
@@ -70,4 +72,23 @@ func Summarize(st *store.Store, hash string) ([]byte, error) {
 		return nil, err
 	}
 	return mailmsg.Marshal(sum)
+}
+
+// summarizeBounded is Summarize within the policy's MIME bounds
+// (mime_parts, mime_depth): a message over them is refused (LIMIT-MIME),
+// as at SMTP DATA.
+func summarizeBounded(st *store.Store, hash string, eng *policy.Engine) ([]byte, policy.Decision, error) {
+	f, err := st.OpenContent(hash)
+	if err != nil {
+		return nil, policy.Decision{}, err
+	}
+	defer f.Close()
+	sum, err := mailmsg.ParseLimited(f, mailmsg.PolicyLimits(eng))
+	if d := mailmsg.Refusal(eng, err); !d.Allow {
+		return nil, d, nil
+	} else if err != nil {
+		return nil, policy.Decision{}, err
+	}
+	meta, err := mailmsg.Marshal(sum)
+	return meta, policy.Allowed, err
 }

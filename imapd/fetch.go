@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"os"
 	"sync/atomic"
 
 	"github.com/emersion/go-imap/v2"
@@ -110,10 +109,10 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, l *loaded, opts *imap.Fetc
 	// The content is opened before the response starts, so a message
 	// expunged meanwhile by another session can still be left out (its
 	// EXPUNGE follows with this command's updates).
-	var f *os.File
+	var rc io.ReadSeekCloser
 	if len(opts.BodySection) > 0 || len(opts.BinarySection) > 0 || len(opts.BinarySectionSize) > 0 {
 		var err error
-		f, err = s.st().OpenMessage(s.view.id, l.msg.UID, l.msg.Blob)
+		rc, err = s.st().OpenMessage(s.view.id, l.msg.UID, l.msg.Blob)
 		if errors.Is(err, store.ErrMessageGone) {
 			return nil
 		} else if err != nil {
@@ -121,7 +120,7 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, l *loaded, opts *imap.Fetc
 			return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeServerBug,
 				Text: "Der Inhalt der Nachricht kann nicht gelesen werden."}
 		}
-		defer f.Close()
+		defer rc.Close()
 	}
 	rw := w.CreateMessage(l.seq)
 	if opts.UID {
@@ -142,7 +141,8 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, l *loaded, opts *imap.Fetc
 	if opts.BodyStructure != nil {
 		rw.WriteBodyStructure(toBodyStructure(l.meta.Body))
 	}
-	if f != nil {
+	if rc != nil {
+		f := rc.(sectionReader) // a blob file or inline content (bytes)
 		for _, sec := range opts.BodySection {
 			if err := writeSection(rw, f, l.msg.Size, sec); err != nil {
 				rw.Close()
@@ -181,7 +181,13 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, l *loaded, opts *imap.Fetc
 
 // writeSection writes one BODY[section]<partial>. The whole message is
 // streamed from the blob; parts go through the library's extractor.
-func writeSection(rw *imapserver.FetchResponseWriter, f *os.File, size int64, sec *imap.FetchItemBodySection) error {
+// sectionReader is what OpenContent returns: a blob file or inline bytes.
+type sectionReader interface {
+	io.ReadSeeker
+	io.ReaderAt
+}
+
+func writeSection(rw *imapserver.FetchResponseWriter, f sectionReader, size int64, sec *imap.FetchItemBodySection) error {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return err
 	}

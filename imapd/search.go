@@ -85,7 +85,7 @@ type searchMsg struct {
 func (m *searchMsg) headers() []string {
 	if m.header == nil {
 		m.header = []string{}
-		if f, err := m.s.st().OpenBlob(m.msg.Blob); err == nil {
+		if f, err := m.s.st().OpenContent(m.msg.Blob); err == nil {
 			if h, err := mailmsg.Header(io.LimitReader(f, 1<<20)); err == nil {
 				m.header = h
 			}
@@ -100,7 +100,7 @@ func (m *searchMsg) body() string {
 		cache := m.s.srv.texts
 		t, ok := cache.get(m.msg.Blob)
 		if !ok {
-			if f, err := m.s.st().OpenBlob(m.msg.Blob); err == nil {
+			if f, err := m.s.st().OpenContent(m.msg.Blob); err == nil {
 				t = strings.ToLower(mailmsg.BodyText(f))
 				f.Close()
 				cache.put(m.msg.Blob, t)

@@ -21,7 +21,7 @@ var (
 func refusal(d policy.Decision) *smtp.SMTPError {
 	code, enh := 550, smtp.EnhancedCode{5, 7, 1}
 	switch d.Rule {
-	case policy.Size20MB:
+	case policy.Size20MB, policy.LimitHeader, policy.LimitMIME:
 		code, enh = 552, smtp.EnhancedCode{5, 3, 4}
 	case policy.MailMass:
 		code, enh = 550, smtp.EnhancedCode{5, 7, 1}

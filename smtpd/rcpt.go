@@ -10,7 +10,9 @@ import (
 )
 
 // RCPT TO: an internal account or a group address the sender may use
-// (MAIL-INTERNAL, MAIL-MASS); anything else is refused permanently.
+// (MAIL-INTERNAL, MAIL-MASS); anything else is refused permanently. With
+// SIZE= announced, an address whose account (or, for a group, any member)
+// may not receive that size is refused here (SIZE-20MB).
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if s.account == nil {
 		return errNeedAuth
@@ -42,6 +44,13 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	} else {
 		return errTemp
 	}
+	if s.size > 0 {
+		if d, err := s.checkRecipientSizes(s.size, names); err != nil {
+			return errTemp
+		} else if !d.Allow {
+			return s.refuse(d)
+		}
+	}
 	if s.recipients == nil {
 		s.recipients = map[string]bool{}
 	}
@@ -51,4 +60,28 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	s.rcptCount++
 	s.rcptAddrs = append(s.rcptAddrs, to)
 	return nil
+}
+
+// checkRecipientSizes applies SIZE-20MB to a message of size bytes for
+// each recipient account with that account's own exceptions: one pupil's
+// exception does not carry a large message to classmates without one.
+func (s *session) checkRecipientSizes(size int64, names []string) (policy.Decision, error) {
+	eng := s.srv.opt.Policy
+	if size <= eng.MaxTransferBytes {
+		return policy.Allowed, nil // no exception needed: nothing to look up
+	}
+	rs := make([]policy.RecipientSize, 0, len(names))
+	for _, n := range names {
+		xs, err := s.srv.opt.Store.Exceptions(n)
+		if err != nil {
+			return policy.Decision{}, err
+		}
+		r := policy.RecipientSize{Account: n}
+		for _, x := range xs {
+			r.Exceptions = append(r.Exceptions, policy.SizeException{Bytes: x.Bytes, Until: x.Until})
+		}
+		rs = append(rs, r)
+	}
+	_, d := eng.CheckRecipientSizes(size, rs, s.srv.opt.Now())
+	return d, nil
 }

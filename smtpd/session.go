@@ -16,6 +16,8 @@ type session struct {
 	account *store.Account
 
 	from       string
+	size       int64           // SIZE= of MAIL FROM, 0 if not given
+	slot       *store.SendSlot // MAIL-MASS reservation of this message
 	rcptCount  int             // addresses accepted (a group counts once)
 	recipients map[string]bool // expanded account names
 	rcptAddrs  []string
@@ -30,10 +32,12 @@ func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
 }
 
 func (s *session) Reset() {
-	s.from, s.rcptCount, s.recipients, s.rcptAddrs = "", 0, nil, nil
+	s.releaseSlot()
+	s.from, s.size, s.rcptCount, s.recipients, s.rcptAddrs = "", 0, 0, nil, nil
 }
 
 func (s *session) Logout() error {
+	s.releaseSlot()
 	s.srv.mu.Lock()
 	delete(s.srv.conns, s.conn)
 	s.srv.mu.Unlock()

@@ -1,8 +1,12 @@
 // Package smtpd is Schulhof's SMTP submission server (go-smtp backend).
 // It accepts mail only from authenticated accounts, only for the school's
 // own addresses (MAIL-INTERNAL), within the size (SIZE-20MB) and mass-mail
-// (MAIL-MASS) limits, and delivers it into the store before it answers
-// 250. Nothing is ever relayed.
+// (MAIL-MASS) limits, with header senders it may use (MAIL-SENDER) and a
+// header and MIME structure within the bounds (LIMIT-HEADER, LIMIT-MIME),
+// and delivers it into the store before it answers 250. Nothing is ever
+// relayed. Files by concern: auth.go, mail.go (MAIL FROM), rcpt.go,
+// data.go (DATA), header.go (reading, checking and rewriting the header),
+// scan.go (the one pass over the message), linger.go, errors.go.
 package smtpd
 
 import (
@@ -51,7 +55,6 @@ type Server struct {
 	opt  Options
 	log  *slog.Logger
 	smtp *smtp.Server
-	rate *rateLog
 
 	mu      sync.Mutex
 	conns   map[*smtp.Conn]*session // for closing sessions of locked accounts
@@ -77,11 +80,13 @@ func New(opt Options) *Server {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	s := &Server{opt: opt, log: opt.Logger, rate: newRateLog(), conns: map[*smtp.Conn]*session{}, done: make(chan struct{})}
+	s := &Server{opt: opt, log: opt.Logger, conns: map[*smtp.Conn]*session{}, done: make(chan struct{})}
 	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
 	srv.Domain = opt.Hostname
 	srv.MaxMessageBytes = opt.MaxMessageBytes // 0: no library limit, see Options
-	srv.MaxLineLength = 4000                  // RFC 5321 says 1000; real clients exceed it
+	// LIMIT-HEADER line_bytes, for commands and DATA lines alike; an
+	// over-long DATA line is refused in Data with a 5xx naming the bound.
+	srv.MaxLineLength = int(opt.Policy.Bound(policy.LineBytes))
 	// Plain-text AUTH is checked per connection (TLS or loopback) in
 	// AuthMechanisms/Auth; the library only knows "always" or "never".
 	srv.AllowInsecureAuth = true

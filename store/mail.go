@@ -584,6 +584,9 @@ type Delivery struct {
 	NewMessage
 	Recipients []string // account names; duplicates are delivered once
 	Origin     any
+	// Sent, if set, is the sender's reserved slot (ReserveSend); the
+	// delivery records it in the same transaction.
+	Sent *SendSlot
 }
 
 // Delivered says where a message landed.
@@ -597,7 +600,10 @@ type Delivered struct {
 // Deliver stores one message into the INBOX of every recipient in one
 // shared transaction (group commit: concurrent deliveries share an fsync). The
 // blob must already be written; the caller releases it afterwards. When
-// Deliver returns nil the message is durable.
+// Deliver returns nil the message is durable. A recipient whose account no
+// longer exists (deleted since the caller looked) is skipped in that same
+// transaction, so no mailbox is made for it: the result lists only the
+// accounts that got the message, and may be empty.
 func (s *Store) Deliver(d Delivery) ([]Delivered, error) {
 	recips := slices.Clone(d.Recipients)
 	slices.Sort(recips)
@@ -609,6 +615,9 @@ func (s *Store) Deliver(d Delivery) ([]Delivered, error) {
 	err := s.batch(func(t *Tx) error {
 		out = out[:0]
 		for _, r := range recips {
+			if t.bucket(bucketAccounts).Get([]byte(r)) == nil {
+				continue // deleted since RCPT
+			}
 			if err := t.ensureMailboxes(r); err != nil {
 				return err
 			}
@@ -622,8 +631,14 @@ func (s *Store) Deliver(d Delivery) ([]Delivered, error) {
 			}
 			out = append(out, Delivered{Account: r, Mailbox: m.ID, UIDValidity: m.UIDValidity, UID: uid[0]})
 		}
+		if d.Sent != nil && len(out) > 0 {
+			return t.recordSent(d.Sent)
+		}
 		return nil
 	})
+	if err == nil && d.Sent != nil && len(out) > 0 {
+		d.Sent.recorded = true
+	}
 	return out, err
 }
 
@@ -661,6 +676,9 @@ func (t *Tx) appendMessages(m *Mailbox, msgs []NewMessage, origin any) ([]uint32
 		msg := Message{UID: m.UIDNext, Blob: nm.Blob.Hash, Size: nm.Blob.Size,
 			Internal: nm.Internal.UTC(), Flags: normFlags(nm.Flags), ModSeq: m.HighestModSeq}
 		if err := t.addKeywords(m, msg.Flags); err != nil {
+			return nil, err
+		}
+		if err := t.addMailInline(nm.Blob); err != nil {
 			return nil, err
 		}
 		if err := t.addBlobRef(nm.Blob.Hash, nm.Meta); err != nil {

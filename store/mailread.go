@@ -3,8 +3,8 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
-	"os"
 )
 
 // ErrMessageGone: the message was expunged (by another session) after the
@@ -17,9 +17,9 @@ var ErrMessageGone = fmt.Errorf("%w: message expunged meanwhile", ErrNotFound)
 // gone; a file already open stays readable, so the caller gets either the
 // content or ErrMessageGone, never a missing-file error for a message that
 // simply went away.
-func (s *Store) OpenMessage(mbox uint64, uid uint32, hash string) (*os.File, error) {
-	f, err := s.OpenBlob(hash)
-	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+func (s *Store) OpenMessage(mbox uint64, uid uint32, hash string) (io.ReadSeekCloser, error) {
+	f, err := s.OpenContent(hash) // a blob file or inline content
+	if err == nil || !(errors.Is(err, ErrNotFound) || errors.Is(err, fs.ErrNotExist)) {
 		return f, err
 	}
 	gone := false

@@ -24,6 +24,8 @@
 //	blobrefs    blob hash (hex) → uint64 big-endian reference count
 //	mailboxes, mailboxnames, mailmsgs, mailexpunged, mailmeta, mailstate:
 //	            mail (mailboxes, messages, tombstones); key formats in mail.go
+//	mailsent    account 0x00 time (8 bytes BE unix nanos) seq (8 bytes BE) →
+//	            empty: messages sent in the last hour (MAIL-MASS, mailsent.go)
 //	mailkeywords  keywords used per mailbox (maillimits.go)
 //	davlocks    account 0x00 token → DavLock (WebDAV locks; davlocks.go)
 //	fileroots, fileentries, fileprops, filetrash:
@@ -121,6 +123,8 @@ type Store struct {
 
 	reapWake, reapStop, reapDone chan struct{} // files_reap.go
 	reapOnce                     sync.Once
+
+	sends sendCounter // MAIL-MASS reservations (mailsent.go)
 }
 
 // Options tune Open.

@@ -43,6 +43,7 @@ type Verifier struct {
 	secret []byte
 
 	mu       sync.Mutex
+	settled  *sync.Cond // on mu: a throttled check ended (throttle.go)
 	cache    map[string]cacheEntry
 	throttle map[string]*bucket
 
@@ -71,9 +72,11 @@ func New(st *store.Store, opt Options) *Verifier {
 	}
 	secret := make([]byte, 32)
 	rand.Read(secret)
-	return &Verifier{st: st, opt: opt, secret: secret,
+	v := &Verifier{st: st, opt: opt, secret: secret,
 		cache: map[string]cacheEntry{}, throttle: map[string]*bucket{},
 		logq: newLogQueue(st, opt.Logger)}
+	v.settled = sync.NewCond(&v.mu)
+	return v
 }
 
 // Attempt describes one login.
@@ -114,31 +117,46 @@ var errWrongPassword = errors.New("wrong password")
 
 func (v *Verifier) check(name string, at Attempt, now time.Time) policy.Decision {
 	failed := policy.Deny(policy.AuthFailed, "Anmeldung fehlgeschlagen: Name oder Passwort falsch.")
+	a, err := v.st.Account(name)
+	known := err == nil && len(at.Password) <= 1024
 	// The token is taken before the hash, so concurrent guesses cannot all
-	// pass a check that would be counted only afterwards.
+	// pass a check that would be counted only afterwards. A cached right
+	// password takes one too (and gives it back at once): the cache must
+	// not answer guesses while the throttle refuses them.
 	if !v.reserve(name, at.IP, now) {
 		return policy.Deny(policy.AuthThrottle, "Zu viele Fehlversuche; bitte in einer Minute erneut versuchen.")
 	}
-	a, err := v.st.Account(name)
-	if err != nil || len(at.Password) > 1024 {
-		CheckPassword(at.Password, dummyHash) // same time as a wrong password
+	right := v.checkHash(name, at.Password, a, known, now)
+	v.settle(name, at.IP, right, now)
+	if !right {
 		return failed
 	}
-	if !v.cached(name, at.Password, a.PasswordHash, now) {
-		ok, err := CheckPassword(at.Password, a.PasswordHash)
-		if err != nil {
-			v.opt.Logger.Error("password hash", "account", name, "err", err)
-		}
-		if !ok {
-			return failed
-		}
-		v.remember(name, at.Password, a.PasswordHash, now)
-	}
-	v.refund(name, at.IP, now) // only failures count
 	return policy.CheckLogin(policy.LoginFacts{
 		Locked: a.Locked, LockReason: a.LockReason, MustChange: a.MustChange,
 		ConsentPlatform: a.ConsentPlatform, ConsentComms: a.ConsentComms,
 	}, at.Service, at.Purpose)
+}
+
+// checkHash checks the password against the cache, then the account's
+// hash (or a dummy one in the same time, for an unknown name), and
+// remembers a right one: checks that waited in reserve behind it find it
+// in the cache.
+func (v *Verifier) checkHash(name, pw string, a *store.Account, known bool, now time.Time) bool {
+	if !known {
+		CheckPassword(pw, dummyHash) // same time as a wrong password
+		return false
+	}
+	if v.cached(name, pw, a.PasswordHash, now) {
+		return true
+	}
+	ok, err := CheckPassword(pw, a.PasswordHash)
+	if err != nil {
+		v.opt.Logger.Error("password hash", "account", name, "err", err)
+	}
+	if ok {
+		v.remember(name, pw, a.PasswordHash, now)
+	}
+	return ok
 }
 
 // normalize maps what a user types to an account name: trimmed, lower

@@ -321,3 +321,29 @@ func TestLongLoginNameNotCut(t *testing.T) {
 		t.Fatal("a longer login name was cut to an existing account")
 	}
 }
+
+// TestConcurrentRightPasswords: a client (or a class behind one address)
+// opening many connections at once with the right password is slowed by
+// the tokens in flight, never refused: waiting checks take the tokens the
+// right ones give back.
+func TestConcurrentRightPasswords(t *testing.T) {
+	for _, ttl := range []time.Duration{0, time.Minute} {
+		v, _, _ := setup(t)
+		v.opt.CacheTTL = ttl
+		var mu sync.Mutex
+		got := map[policy.Rule]int{}
+		var wg sync.WaitGroup
+		for range 30 {
+			wg.Go(func() {
+				d := try(v, "max.mueller", "Str0ng!Passw0rd", "10.0.0.50")
+				mu.Lock()
+				got[d.Rule]++
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if got[policy.AuthThrottle] != 0 || got[policy.AuthFailed] != 0 {
+			t.Errorf("cache %v: %v, want all 30 logged in", ttl, got)
+		}
+	}
+}

@@ -7,8 +7,9 @@ import "time"
 // come back at the per-minute rate, and an empty bucket refuses further
 // attempts without checking the password.
 type bucket struct {
-	tokens float64
-	last   time.Time
+	tokens  float64
+	last    time.Time
+	pending int // tokens taken by checks still running (they may come back)
 }
 
 func (v *Verifier) limit(key string) float64 {
@@ -35,20 +36,32 @@ func (v *Verifier) refill(key string, now time.Time) *bucket {
 
 // reserve takes a token from the account's and the address's buckets
 // before a password is checked, in one step under the lock: of many
-// concurrent guesses exactly the limit get checked. It reports false,
-// taking nothing, when either bucket is empty.
+// concurrent guesses exactly the limit get checked. When a bucket is empty
+// but checks that took its tokens are still running, it waits for them: a
+// right password gives its token back, so a mail client opening ten
+// connections at once is slowed, never refused. It reports false, taking
+// nothing, when a bucket is empty and nothing is pending.
 func (v *Verifier) reserve(name, ip string, now time.Time) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	acct, addr := v.refill(accountKey(name), now), v.refill("i:"+ip, now)
-	if acct.tokens < 1 || addr.tokens < 1 {
-		return false
+	ak, ik := accountKey(name), "i:"+ip
+	for {
+		acct, addr := v.refill(ak, now), v.refill(ik, now)
+		if acct.tokens >= 1 && addr.tokens >= 1 {
+			acct.tokens--
+			addr.tokens--
+			acct.pending++
+			addr.pending++
+			break
+		}
+		if (acct.tokens < 1 && acct.pending == 0) || (addr.tokens < 1 && addr.pending == 0) {
+			return false
+		}
+		v.settled.Wait()
 	}
-	acct.tokens--
-	addr.tokens--
-	if len(v.throttle) > 200000 { // forget full buckets: they carry no state
+	if len(v.throttle) > 200000 { // forget full, idle buckets: they carry no state
 		for k, b := range v.throttle {
-			if b.tokens >= v.limit(k) {
+			if b.tokens >= v.limit(k) && b.pending == 0 {
 				delete(v.throttle, k)
 			}
 		}
@@ -56,15 +69,20 @@ func (v *Verifier) reserve(name, ip string, now time.Time) bool {
 	return true
 }
 
-// refund gives back the tokens of a check whose password was right: only
-// failures count against the limit.
-func (v *Verifier) refund(name, ip string, now time.Time) {
+// settle ends a check that reserve let through: a right password gives
+// the tokens back (only failures count), a wrong one keeps them spent.
+// Checks waiting in reserve look again.
+func (v *Verifier) settle(name, ip string, right bool, now time.Time) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for _, k := range []string{accountKey(name), "i:" + ip} {
 		b := v.refill(k, now)
-		b.tokens = min(v.limit(k), b.tokens+1)
+		b.pending--
+		if right {
+			b.tokens = min(v.limit(k), b.tokens+1)
+		}
 	}
+	v.settled.Broadcast()
 }
 
 // accountKey is the bucket of a login name. The map key is bounded (a

@@ -62,7 +62,7 @@ func sendOne(addr, user, subject string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "Subject: %s\r\n\r\n%s\r\n", subject, strings.Repeat("Inhalt ", 200))
+	fmt.Fprintf(w, "From: %s@schule.test\r\nSubject: %s\r\n\r\n%s\r\n", user, subject, strings.Repeat("Inhalt ", 200))
 	return w.Close() // returns after the server's reply to the final dot
 }
 

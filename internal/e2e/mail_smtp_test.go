@@ -103,7 +103,7 @@ func TestSMTPDeliverToAccountAndGroupThenIMAP(t *testing.T) {
 		t.Fatal(msgs, err)
 	}
 	hdr := string(msgs[0].BodySection[0].Bytes)
-	for _, want := range []string{"Received: from ", "Message-Id: <", "Date: ", "Subject: Hallo Klasse"} {
+	for _, want := range []string{"Received: by mail." + domain + " (Schulhof) with ESMTPA id ", "Message-Id: <", "Date: ", "Subject: Hallo Klasse"} {
 		if !strings.Contains(hdr, want) {
 			t.Errorf("header lacks %q:\n%s", want, hdr)
 		}
@@ -178,7 +178,7 @@ func TestSMTPRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprintf(w, "Subject: big\r\n\r\n")
+	fmt.Fprintf(w, "From: %s\r\nSubject: big\r\n\r\n", addr(anna))
 	line := strings.Repeat("x", 998) + "\r\n"
 	big := int64(policy.DefaultMaxTransferBytes) + 1
 	for written := int64(0); written < big; written += int64(len(line)) {
@@ -241,14 +241,19 @@ func TestSMTPBadInput(t *testing.T) {
 	// malformed MIME and 8-bit headers are stored and stay fetchable
 	bad := []string{
 		"Subject: Grüße aus der Küche\r\nFrom: Jörg <anna.schmidt@" + domain + ">\r\n\r\nä\r\n",
-		"Content-Type: multipart/mixed; boundary=\"nope\r\nSubject: broken\r\n\r\n--nope\r\nno end",
-		"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\n--b",
-		"no header at all, just text\r\n",
-		"",
+		"From: " + addr(anna) + "\r\nContent-Type: multipart/mixed; boundary=\"nope\r\nSubject: broken\r\n\r\n--nope\r\nno end",
+		"From: " + addr(anna) + "\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\n--b",
 	}
 	for _, b := range bad {
 		if err := smtp.SendMail(e.smtpAddr, smtp.PlainAuth("", anna, pw, "127.0.0.1"), addr(anna), []string{addr(anna)}, []byte(b)); err != nil {
 			t.Fatalf("%q: %v", b, err)
+		}
+	}
+	// without a header there is no From: refused (MAIL-SENDER), not stored
+	for _, b := range []string{"no header at all, just text\r\n", ""} {
+		err := smtp.SendMail(e.smtpAddr, smtp.PlainAuth("", anna, pw, "127.0.0.1"), addr(anna), []string{addr(anna)}, []byte(b))
+		if !strings.HasPrefix(code(err), "550 5.7.1 [MAIL-SENDER]") {
+			t.Fatalf("%q: %v", b, code(err))
 		}
 	}
 
@@ -272,7 +277,7 @@ func TestSMTPBadInput(t *testing.T) {
 	tc.ReadResponse(250)
 	tc.PrintfLine("DATA")
 	tc.ReadResponse(354)
-	tc.PrintfLine("Subject: half\r\n\r\nhalf a message")
+	tc.PrintfLine("From: %s\r\nSubject: half\r\n\r\nhalf a message", addr(anna))
 	nc.Close()
 	time.Sleep(200 * time.Millisecond)
 	if got := e.inboxCount(t, anna); got != before {
@@ -287,7 +292,7 @@ func TestSMTPBadInput(t *testing.T) {
 	msgs, err := ic.Fetch(func() imap.SeqSet { var s imap.SeqSet; s.AddRange(1, sel.NumMessages); return s }(), &imap.FetchOptions{Envelope: true,
 		BodyStructure: &imap.FetchItemBodyStructure{Extended: true}, RFC822Size: true,
 		BodySection: []*imap.FetchItemBodySection{{Peek: true}}}).Collect()
-	if err != nil || uint32(len(msgs)) != sel.NumMessages || len(msgs) != 6 {
+	if err != nil || uint32(len(msgs)) != sel.NumMessages || len(msgs) != 4 {
 		t.Fatalf("fetch all: %d of %d: %v", len(msgs), sel.NumMessages, err)
 	}
 	if s := msgs[1].Envelope.Subject; !strings.Contains(s, "Grüße") {
@@ -349,10 +354,12 @@ func TestSMTPSizeException(t *testing.T) {
 	if err := e.st.AddException(store.Exception{Account: anna, Bytes: 25 << 20, Until: time.Now().Add(time.Hour), Reason: "Projekt"}); err != nil {
 		t.Fatal(err)
 	}
-	big := []byte("Subject: gross\r\n\r\n" + strings.Repeat(strings.Repeat("z", 98)+"\r\n", 22<<20/100))
+	body := strings.Repeat(strings.Repeat("z", 98)+"\r\n", 22<<20/100)
+	big := []byte("From: " + addr(anna) + "\r\nSubject: gross\r\n\r\n" + body)
 	if err := smtp.SendMail(e.smtpAddr, smtp.PlainAuth("", anna, pw, "127.0.0.1"), addr(anna), []string{addr(anna)}, big); err != nil {
 		t.Fatalf("with exception: %v", code(err))
 	}
+	big = []byte("From: " + addr(ben) + "\r\nSubject: gross\r\n\r\n" + body)
 	err := smtp.SendMail(e.smtpAddr, smtp.PlainAuth("", ben, pw, "127.0.0.1"), addr(ben), []string{addr(ben)}, big)
 	if !strings.HasPrefix(code(err), "552 5.3.4 [SIZE-20MB]") {
 		t.Fatalf("without exception: %v", code(err))

@@ -37,7 +37,7 @@ func TestMailOverTLS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w.Write([]byte("Subject: tls\r\n\r\nhi\r\n"))
+		w.Write([]byte("From: " + from + "\r\nSubject: tls\r\n\r\nhi\r\n"))
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}

@@ -11,8 +11,11 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	gomessage "github.com/emersion/go-message"
@@ -20,9 +23,33 @@ import (
 	"github.com/emersion/go-message/textproto"
 )
 
-// maxDepth bounds nested multiparts and message/rfc822 parts so a hostile
-// message cannot exhaust the stack.
+// maxDepth bounds nested parts where no Limits are given (BodyText).
 const maxDepth = 32
+
+// Limits bound the MIME structure one walk accepts: parts in total and
+// nesting of multiparts and attached messages. The daemons pass policy's
+// mime_parts and mime_depth; zero fields take DefaultLimits.
+type Limits struct {
+	Parts int
+	Depth int
+	// HeaderBytes, if set, bounds the message's top header (bytes).
+	HeaderBytes int64
+}
+
+// DefaultLimits are policy's defaults (Dovecot also stops at 10,000 parts).
+var DefaultLimits = Limits{Parts: 10_000, Depth: 50}
+
+// LimitError says which bound a message exceeded: Bound is "parts",
+// "depth" or "header", N the count reached (one over the limit, or the
+// header's bytes).
+type LimitError struct {
+	Bound string
+	N     int
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("mailmsg: MIME %s over the limit (%d)", e.Bound, e.N)
+}
 
 // Address is one address of an envelope.
 type Address struct {
@@ -77,9 +104,31 @@ type Summary struct {
 	Size       int64    `json:"size"`
 }
 
-// Parse reads a whole message and summarises it. It fails only when r
-// fails; malformed content is summarised as well as it can be.
+// Parse reads a whole message and summarises it within DefaultLimits. It
+// fails only when r fails; malformed content is summarised as well as it
+// can be, and a structure over the limits is summarised up to them.
 func Parse(r io.Reader) (*Summary, error) {
+	s, err := ParseLimited(r, DefaultLimits)
+	var le *LimitError
+	if errors.As(err, &le) {
+		return s, nil
+	}
+	return s, err
+}
+
+// ParseLimited is Parse that reports a structure over lim as a
+// *LimitError (with the summary up to the limit). The walk keeps one Part
+// per part up to lim.Parts and nothing per part beyond it: the rest of the
+// message is only counted, so a million empty parts cost what ten
+// thousand do.
+func ParseLimited(r io.Reader, lim Limits) (*Summary, error) {
+	if lim.Parts <= 0 {
+		lim.Parts = DefaultLimits.Parts
+	}
+	if lim.Depth <= 0 {
+		lim.Depth = DefaultLimits.Depth
+	}
+	w := &walk{lim: lim}
 	cr := &countReader{r: r}
 	br := bufio.NewReader(cr)
 	hc := &countReader{r: br}
@@ -101,14 +150,28 @@ func Parse(r io.Reader) (*Summary, error) {
 		s.Size = n + headerSize
 		return s, nil
 	}
+	if lim.HeaderBytes > 0 && headerSize > lim.HeaderBytes {
+		w.over = &LimitError{Bound: "header", N: int(headerSize)}
+	}
 	s.Envelope = ExtractEnvelope(h)
-	s.Body = parsePart(h, hbr, 0)
+	w.parts = 1
+	s.Body = w.part(h, hbr, 0)
 	io.Copy(io.Discard, hbr)
 	if cr.err != nil {
 		return nil, cr.err // the source failed: the summary would be wrong
 	}
 	s.Size = cr.n
+	if w.over != nil {
+		return s, w.over
+	}
 	return s, nil
+}
+
+// walk is one bounded walk over a message's parts.
+type walk struct {
+	lim   Limits
+	parts int         // parts seen so far
+	over  *LimitError // the first bound exceeded; the walk stops descending
 }
 
 // ExtractEnvelope builds the envelope from a header.
@@ -139,10 +202,11 @@ func addressList(mh mail.Header, key string) []Address {
 	return ParseAddressList(mh.Get(key))
 }
 
-// parsePart reads one part's body from r (its header already read) and
+// part reads one part's body from r (its header already read) and
 // returns its structure. It consumes r up to the part's end; broken MIME
-// ends the part where the reader gives up.
-func parsePart(raw textproto.Header, r io.Reader, depth int) *Part {
+// ends the part where the reader gives up. Once a bound is exceeded no
+// further part is opened.
+func (w *walk) part(raw textproto.Header, r io.Reader, depth int) *Part {
 	h := gomessage.Header{Header: raw}
 	mediaType, params, err := h.ContentType()
 	if err != nil || mediaType == "" || !strings.Contains(mediaType, "/") {
@@ -166,15 +230,25 @@ func parsePart(raw textproto.Header, r io.Reader, depth int) *Part {
 			}
 		}
 	}
-	if typ == "multipart" && params["boundary"] != "" && depth < maxDepth {
+	container := typ == "multipart" && params["boundary"] != "" ||
+		typ == "message" && (sub == "rfc822" || sub == "global")
+	if container && w.over == nil && depth+1 > w.lim.Depth {
+		w.over = &LimitError{Bound: "depth", N: depth + 1}
+	}
+	open := container && w.over == nil
+	if typ == "multipart" && params["boundary"] != "" && open {
 		cr := &countReader{r: r}
 		mr := textproto.NewMultipartReader(cr, params["boundary"])
-		for {
+		for w.over == nil {
 			part, err := mr.NextPart()
 			if err != nil {
 				break // io.EOF or malformed: keep what was found
 			}
-			p.Children = append(p.Children, parsePart(part.Header, part, depth+1))
+			if w.parts++; w.parts > w.lim.Parts {
+				w.over = &LimitError{Bound: "parts", N: w.parts}
+				break
+			}
+			p.Children = append(p.Children, w.part(part.Header, part, depth+1))
 		}
 		io.Copy(io.Discard, cr)
 		p.Size = cr.n
@@ -187,7 +261,7 @@ func parsePart(raw textproto.Header, r io.Reader, depth int) *Part {
 	if typ == "multipart" {
 		p.Type, p.Subtype, p.Params = "text", "plain", map[string]string{"charset": "us-ascii"}
 	}
-	if typ == "message" && (sub == "rfc822" || sub == "global") && depth < maxDepth {
+	if typ == "message" && (sub == "rfc822" || sub == "global") && open {
 		lc := &lineCounter{}
 		tee := io.TeeReader(r, lc)
 		br := bufio.NewReader(tee)
@@ -195,7 +269,11 @@ func parsePart(raw textproto.Header, r io.Reader, depth int) *Part {
 		if err == nil {
 			env := ExtractEnvelope(ch)
 			p.Envelope = &env
-			p.Message = parsePart(ch, br, depth+1)
+			if w.parts++; w.parts > w.lim.Parts {
+				w.over = &LimitError{Bound: "parts", N: w.parts}
+			} else {
+				p.Message = w.part(ch, br, depth+1)
+			}
 		}
 		io.Copy(io.Discard, br)
 		p.Size, p.Lines = lc.n, lc.lines
@@ -209,12 +287,17 @@ func parsePart(raw textproto.Header, r io.Reader, depth int) *Part {
 }
 
 // countBody counts a body's bytes and lines up to its end or the first
-// error (broken MIME).
+// error (broken MIME), through one pooled buffer (io.Copy would allocate
+// 32 KiB per part).
 func countBody(r io.Reader) (int64, int64) {
 	lc := &lineCounter{}
-	io.Copy(lc, r)
+	bp := copyBufs.Get().(*[]byte)
+	io.CopyBuffer(lc, r, *bp)
+	copyBufs.Put(bp)
 	return lc.n, lc.lines
 }
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 type countReader struct {
 	r   io.Reader
