@@ -93,6 +93,8 @@ func TestRangeBounds(t *testing.T) {
 		}
 		return "bytes=" + strings.Join(s, ",")
 	}
+	eng := policy.NewEngine() // the defaults newEnv runs with
+	maxRanges, maxOverlaps := int(eng.Bound(policy.RangesPerRequest)), int(eng.Bound(policy.OverlappingRanges))
 	disjoint := func(i int) string { return fmt.Sprintf("%d-%d", i*10, i*10) }
 	overlapping := func(i int) string { return fmt.Sprintf("%d-%d", i, i+100) }
 	cases := []struct {
@@ -101,10 +103,10 @@ func TestRangeBounds(t *testing.T) {
 	}{
 		{"5,000 overlapping", ranges(5000, func(int) string { return "0-0" }), 200, 0},
 		{"5,000 disjoint", ranges(5000, disjoint), 200, 0},
-		{"201 disjoint", ranges(201, disjoint), 200, 0},
-		{"200 disjoint", ranges(200, disjoint), 206, 200},
-		{"21 overlapping", ranges(22, overlapping), 200, 0},
-		{"20 overlapping", ranges(21, overlapping), 206, 21},
+		{"201 disjoint", ranges(maxRanges+1, disjoint), 200, 0},
+		{"200 disjoint", ranges(maxRanges, disjoint), 206, maxRanges},
+		{"21 overlapping", ranges(maxOverlaps+2, overlapping), 200, 0}, // n ranges, n-1 overlaps
+		{"20 overlapping", ranges(maxOverlaps+1, overlapping), 206, maxOverlaps + 1},
 		{"suffix overlaps", "bytes=" + strings.TrimSuffix(strings.Repeat("-10,", 22), ","), 200, 0},
 		{"one range", "bytes=5-9", 206, 1},
 	}
