@@ -40,6 +40,9 @@ const (
 	LimitName      Rule = "LIMIT-NAME"      // names chosen by users or admins
 	LimitConn      Rule = "LIMIT-CONN"      // connections before login
 	LimitTimeout   Rule = "LIMIT-TIMEOUT"   // slow or silent clients
+	LimitMessage   Rule = "LIMIT-MESSAGE"   // one chat message or report
+	LimitFlood     Rule = "LIMIT-FLOOD"     // messages per minute
+	LimitFrame     Rule = "LIMIT-FRAME"     // one WebSocket frame
 )
 
 // Keys of the bounds (the config keys of [bounds]).
@@ -70,6 +73,11 @@ const (
 	BodyMinBytesPerSecond  BoundKey = "body_min_bytes_per_second"
 	IdleTimeoutSeconds     BoundKey = "idle_timeout_seconds"
 	FormBodyBytes          BoundKey = "form_body_bytes"
+	ChatMessageBytes       BoundKey = "chat_message_bytes"
+	ChatMessagesPerMinute  BoundKey = "chat_messages_per_minute"
+	ChatFrameBytes         BoundKey = "chat_frame_bytes"
+	ChatReportReasonBytes  BoundKey = "chat_report_reason_bytes"
+	ChatSearchBytes        BoundKey = "chat_search_bytes"
 )
 
 // BoundTable lists every bound with its default. Defaults follow what the
@@ -102,6 +110,11 @@ var BoundTable = []BoundInfo{
 	{HeaderTimeoutSeconds, LimitTimeout, 20, "seconds", "time to send a request's headers (HTTP) or a command line before login"},
 	{BodyMinBytesPerSecond, LimitTimeout, 500, "bytes/s", "slowest accepted upload rate after the first 20 seconds"},
 	{IdleTimeoutSeconds, LimitTimeout, 120, "seconds", "idle time between requests on a kept-alive HTTP connection"},
+	{ChatMessageBytes, LimitMessage, 4 << 10, "bytes", "one chat message (UTF-8)"},
+	{ChatReportReasonBytes, LimitMessage, 1000, "bytes", "the reason given with a report"},
+	{ChatSearchBytes, LimitMessage, 200, "bytes", "one chat search query"},
+	{ChatMessagesPerMinute, LimitFlood, 30, "count", "chat messages one account sends per minute (flood control; burst the same)"},
+	{ChatFrameBytes, LimitFrame, 16 << 10, "bytes", "one WebSocket frame read from a browser; a larger one closes the connection"},
 }
 
 // boundInfo finds a bound's row; it panics for a key not in the table,
