@@ -143,4 +143,3 @@ func (s *Store) CloseReport(id uint64, actor, note string, at time.Time) error {
 		return t.Audit(AuditRecord{Actor: actor, Action: "report.close", Target: fmt.Sprintf("report %d", id), Detail: note})
 	})
 }
-
