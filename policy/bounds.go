@@ -78,6 +78,8 @@ const (
 	ChatFrameBytes         BoundKey = "chat_frame_bytes"
 	ChatReportReasonBytes  BoundKey = "chat_report_reason_bytes"
 	ChatSearchBytes        BoundKey = "chat_search_bytes"
+	NicknameBytes          BoundKey = "nickname_bytes"
+	SettingBytes           BoundKey = "setting_bytes"
 )
 
 // BoundTable lists every bound with its default. Defaults follow what the
@@ -113,6 +115,8 @@ var BoundTable = []BoundInfo{
 	{ChatMessageBytes, LimitMessage, 4 << 10, "bytes", "one chat message (UTF-8)"},
 	{ChatReportReasonBytes, LimitMessage, 1000, "bytes", "the reason given with a report"},
 	{ChatSearchBytes, LimitMessage, 200, "bytes", "one chat search query"},
+	{NicknameBytes, LimitName, 40, "bytes", "a nickname chosen in the portal"},
+	{SettingBytes, LimitName, 200, "bytes", "one voluntary setting (status text) in the portal"},
 	{ChatMessagesPerMinute, LimitFlood, 30, "count", "chat messages one account sends per minute (flood control; burst the same)"},
 	{ChatFrameBytes, LimitFrame, 16 << 10, "bytes", "one WebSocket frame read from a browser; a larger one closes the connection"},
 }

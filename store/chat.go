@@ -104,7 +104,8 @@ func chatKey(room string, seq uint64) []byte {
 
 func roomPrefix(room string) []byte { return append([]byte(room), 0) }
 
-func (t *Tx) chatRoom(id string) (*ChatRoom, error) {
+// ChatRoom returns a room that has been used or opened.
+func (t *Tx) ChatRoom(id string) (*ChatRoom, error) {
 	v := t.bucket(bucketChatRooms).Get([]byte(id))
 	if v == nil {
 		return nil, fmt.Errorf("room %q: %w", id, ErrNotFound)
@@ -115,7 +116,7 @@ func (t *Tx) chatRoom(id string) (*ChatRoom, error) {
 
 // ensureRoom returns the room, creating it on first use.
 func (t *Tx) ensureRoom(id string, now time.Time) (*ChatRoom, error) {
-	r, err := t.chatRoom(id)
+	r, err := t.ChatRoom(id)
 	if err == nil {
 		return r, nil
 	}
@@ -222,7 +223,7 @@ func (s *Store) ChangeMessage(room string, seq uint64, by string, text *string, 
 		if err := check(m); err != nil {
 			return err
 		}
-		r, err := t.chatRoom(room)
+		r, err := t.ChatRoom(room)
 		if err != nil {
 			return err
 		}
@@ -247,7 +248,7 @@ func (s *Store) ChangeMessage(room string, seq uint64, by string, text *string, 
 func (s *Store) RoomSeq(room string) (uint64, error) {
 	var seq uint64
 	err := s.view(func(t *Tx) error {
-		if r, err := t.chatRoom(room); err == nil {
+		if r, err := t.ChatRoom(room); err == nil {
 			seq = r.Seq
 		}
 		return nil
@@ -441,7 +442,7 @@ func deleteChatOf(t *Tx, name string) error {
 		return err
 	}
 	for _, c := range changed {
-		r, err := t.chatRoom(c.room)
+		r, err := t.ChatRoom(c.room)
 		if err != nil {
 			return err
 		}

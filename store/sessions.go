@@ -42,6 +42,9 @@ type WebSession struct {
 	IP         string    `json:"ip"`
 	UserAgent  string    `json:"user_agent,omitempty"`
 	MustChange bool      `json:"must_change,omitempty"` // only the password change is allowed
+	// Fingerprint of the password hash the session was opened with: a
+	// password change ends it.
+	Fingerprint string `json:"fingerprint"`
 }
 
 // SessionKey is what the store keeps of a session ID.

@@ -32,14 +32,17 @@ type Options struct {
 	// Autoconfig, if set, answers mail-client configuration requests
 	// (matched by AutoconfigMatch, case-insensitively, on every host name).
 	Autoconfig http.Handler
+	// Portal, if set, serves the browser portal and chat (portal.go).
+	Portal *PortalOptions
 }
 
 // Server is the one HTTPS listener: WebDAV at /dav/, and whatever else is
 // mounted (login, password change, chat, client configuration).
 type Server struct {
-	opt Options
-	mux *http.ServeMux
-	srv *http.Server
+	opt    Options
+	mux    *http.ServeMux
+	srv    *http.Server
+	portal *portal
 }
 
 // New builds the server with WebDAV mounted at /dav/.
@@ -68,6 +71,10 @@ func New(opt Options) *Server {
 	pw := PasswordHandler(opt.Auth)
 	s.mux.Handle("/passwort", pw)
 	s.mux.Handle("/password", pw)
+	if opt.Portal != nil {
+		s.portal = newPortal(opt)
+		s.portal.mount(s.mux)
+	}
 	var root http.Handler = s.mux
 	if ac := opt.Autoconfig; ac != nil {
 		root = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -118,6 +125,9 @@ func (s *Server) Serve(ln net.Listener) error {
 // Shutdown stops accepting, waits for running requests until ctx ends,
 // then closes what is left.
 func (s *Server) Shutdown(ctx context.Context) error {
+	if s.portal != nil {
+		s.portal.close() // WebSockets are hijacked: Shutdown does not wait for them
+	}
 	err := s.srv.Shutdown(ctx)
 	if err != nil {
 		s.srv.Close()
