@@ -80,7 +80,7 @@ func (c *client) enqueue(b []byte) {
 	select {
 	case c.out <- b:
 	default:
-		go c.close(websocket.StatusTryAgainLater, "Zu langsam; bitte neu verbinden.")
+		c.close(websocket.StatusTryAgainLater, "Zu langsam; bitte neu verbinden.")
 	}
 }
 
@@ -92,10 +92,15 @@ func (c *client) send(o outbound) {
 	c.enqueue(b)
 }
 
-// close ends the connection once, with a status the browser shows.
+// close ends the connection once, with a status the browser shows. The
+// close handshake runs in its own goroutine: the hub never waits for a
+// client. Cancelling the context only after it keeps the reader alive to
+// receive the peer's close frame.
 func (c *client) close(code websocket.StatusCode, reason string) {
 	c.once.Do(func() {
-		c.cancel()
-		c.conn.Close(code, reason)
+		go func() {
+			c.conn.Close(code, reason)
+			c.cancel()
+		}()
 	})
 }
