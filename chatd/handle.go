@@ -331,7 +331,16 @@ func (c *client) sendRooms() {
 		ids = append(ids, r)
 	}
 	h.mu.RUnlock()
-	slices.Sort(ids)
+	// group rooms first, then direct conversations
+	slices.SortFunc(ids, func(a, b string) int {
+		if (a[0] == 'g') != (b[0] == 'g') {
+			if a[0] == 'g' {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
 	infos := make([]roomInfo, 0, len(ids))
 	for _, id := range ids {
 		kind, names, _ := store.ParseRoomID(id)

@@ -27,6 +27,24 @@ func (p *portal) reportList(w http.ResponseWriter, r *http.Request, s *session) 
 type reportData struct {
 	Report *store.ChatReport
 	Names  map[string]string
+	Room   string
+}
+
+// roomLabel names a room for the admin: the group, or the two people.
+func (p *portal) roomLabel(room string, names map[string]string) string {
+	kind, parts, ok := store.ParseRoomID(room)
+	if !ok {
+		return room
+	}
+	if kind == "group" {
+		return parts[0]
+	}
+	for i, n := range parts {
+		if a, err := p.st.Account(n); err == nil {
+			parts[i] = a.First + " " + a.Last
+		}
+	}
+	return parts[0] + " – " + parts[1]
 }
 
 func (p *portal) reportShow(w http.ResponseWriter, r *http.Request, s *session) {
@@ -52,7 +70,7 @@ func (p *portal) reportShow(w http.ResponseWriter, r *http.Request, s *session) 
 			}
 		}
 	}
-	v := p.view(s, p.t(s)["rep_title"]+" "+r.PathValue("id"), reportData{Report: rep, Names: names})
+	v := p.view(s, p.t(s)["rep_one"]+" "+r.PathValue("id"), reportData{Report: rep, Names: names, Room: p.roomLabel(rep.Room, names)})
 	v.Active = "reports"
 	p.render(w, http.StatusOK, "report", v)
 }

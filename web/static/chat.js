@@ -177,7 +177,7 @@
     li.dataset.seq = m.seq;
     var who = el("span", "who" + (m.color ? " c" + m.color.slice(1) : ""), m.name);
     li.appendChild(who);
-    var t = el("time", "", new Date(m.time).toLocaleString([], { dateStyle: "short", timeStyle: "short" }));
+    var t = el("time", "", new Date(m.time).toLocaleString(document.documentElement.lang || [], { dateStyle: "short", timeStyle: "short" }));
     li.appendChild(t);
     if (!m.deleted) {
       var acts = el("span", "acts");
