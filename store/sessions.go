@@ -55,10 +55,11 @@ func SessionKey(id string) string {
 
 func acctSessionKey(account, key string) []byte { return []byte(account + "\x00" + key) }
 
-// CreateSession stores a new session under the key of id.
+// CreateSession stores a new session under the key of id. Concurrent
+// logins share one fsync (Batch).
 func (s *Store) CreateSession(id string, ws WebSession) error {
 	ws.Key = SessionKey(id)
-	return s.update(func(t *Tx) error {
+	return s.batch(func(t *Tx) error {
 		v, err := json.Marshal(ws)
 		if err != nil {
 			return err
