@@ -21,6 +21,7 @@ type client struct {
 	session string
 	rooms   map[string]bool // under h.mu
 	out     chan []byte
+	posts   chan *inbound // sends waiting for the poster
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -29,7 +30,7 @@ type client struct {
 
 func newClient(h *Hub, conn *websocket.Conn, a *store.Account, session string) *client {
 	c := &client{h: h, conn: conn, account: a.Name, role: a.Role, session: session,
-		rooms: map[string]bool{}, out: make(chan []byte, h.opt.SendQueue)}
+		rooms: map[string]bool{}, out: make(chan []byte, h.opt.SendQueue), posts: make(chan *inbound, maxPostBatch)}
 	c.ctx, c.cancel = context.WithCancel(h.ctx)
 	return c
 }
@@ -37,6 +38,7 @@ func newClient(h *Hub, conn *websocket.Conn, a *store.Account, session string) *
 // serve runs the writer and reads until the connection ends.
 func (c *client) serve() {
 	go c.writer()
+	go c.poster()
 	c.sendRooms()
 	for {
 		_, data, err := c.conn.Read(c.ctx)

@@ -148,6 +148,8 @@ func (c *client) checkText(text string) policy.Decision {
 	return policy.CheckLinks(hosts, blocked)
 }
 
+// post checks a message (bounds, flood, links) and queues it for the
+// connection's poster, which commits in order what has queued up.
 func (c *client) post(in *inbound) {
 	if d := c.checkText(in.Text); !d.Allow {
 		c.refuse(in.Ref, d)
@@ -157,17 +159,59 @@ func (c *client) post(in *inbound) {
 		c.refuse(in.Ref, d)
 		return
 	}
-	m, err := c.h.opt.Store.PostMessage(in.Room, c.account, in.Text, c.h.opt.Now().UTC(), func(t *store.Tx) error {
-		if _, d := c.access(t, in.Room); !d.Allow {
-			return errRefused{d}
-		}
-		return nil
-	})
-	if err != nil {
-		c.fail(in.Ref, err)
-		return
+	select {
+	case c.posts <- in:
+	case <-c.ctx.Done():
 	}
-	c.send(outbound{T: "ack", Ref: in.Ref, Room: in.Room, Seq: m.Seq})
+}
+
+// maxPostBatch is how many queued messages of one connection commit
+// together.
+const maxPostBatch = 64
+
+// poster commits the connection's queued messages: one transaction for
+// all that queued while the previous one was committing (in order).
+func (c *client) poster() {
+	for {
+		var batch []*inbound
+		select {
+		case in := <-c.posts:
+			batch = append(batch, in)
+		case <-c.ctx.Done():
+			return
+		}
+	drain:
+		for len(batch) < maxPostBatch {
+			select {
+			case in := <-c.posts:
+				batch = append(batch, in)
+			default:
+				break drain
+			}
+		}
+		posts := make([]store.ChatPost, len(batch))
+		now := c.h.opt.Now().UTC()
+		for i, in := range batch {
+			room := in.Room
+			posts[i] = store.ChatPost{Room: room, Author: c.account, Text: in.Text, At: now, Check: func(t *store.Tx) error {
+				if _, d := c.access(t, room); !d.Allow {
+					return errRefused{d}
+				}
+				return nil
+			}}
+		}
+		msgs, errs, err := c.h.opt.Store.PostMessages(posts)
+		for i, in := range batch {
+			switch {
+			case err != nil:
+				c.fail(in.Ref, err)
+			case errs[i] != nil:
+				c.fail(in.Ref, errs[i])
+			default:
+				c.send(outbound{T: "ack", Ref: in.Ref, Room: in.Room, Seq: msgs[i].Seq})
+			}
+		}
+	}
 }
 
 func (c *client) change(in *inbound) {

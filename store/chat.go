@@ -197,6 +197,49 @@ func (s *Store) PostMessage(room, author, text string, at time.Time, check func(
 	return out, err
 }
 
+// ChatPost is one message to post with PostMessages.
+type ChatPost struct {
+	Room, Author, Text string
+	At                 time.Time
+	Check              func(*Tx) error // runs in the transaction; an error skips this post
+}
+
+// PostMessages commits several posts in one transaction, in order, each
+// with its room's next sequence number. A post whose check fails is
+// skipped and its error returned in errs; the others commit. A chat
+// connection uses it to commit what its user sent while the previous
+// commit was in flight, so a slow disk costs one fsync per batch, not per
+// message.
+func (s *Store) PostMessages(posts []ChatPost) (msgs []ChatMessage, errs []error, err error) {
+	err = s.batch(func(t *Tx) error {
+		msgs, errs = make([]ChatMessage, len(posts)), make([]error, len(posts)) // fn may run again
+		for i, p := range posts {
+			if p.Check != nil {
+				if err := p.Check(t); err != nil {
+					errs[i] = err
+					continue
+				}
+			}
+			r, err := t.ensureRoom(p.Room, p.At)
+			if err != nil {
+				errs[i] = err
+				continue
+			}
+			r.Seq++
+			m := ChatMessage{Seq: r.Seq, Rev: r.Seq, Author: p.Author, Text: p.Text, Time: p.At}
+			if err := t.putRoom(r); err != nil {
+				return err
+			}
+			if err := t.putChatMessage(p.Room, &m, 0); err != nil {
+				return err
+			}
+			msgs[i] = m
+		}
+		return nil
+	})
+	return msgs, errs, err
+}
+
 // ChatMessage returns one message of a room.
 func (t *Tx) ChatMessage(room string, seq uint64) (*ChatMessage, error) {
 	v := t.bucket(bucketChatMsgs).Get(chatKey(room, seq))

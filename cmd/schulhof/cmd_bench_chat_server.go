@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -118,6 +119,13 @@ func chatServer(fs *flag.FlagSet, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "cookies %s %s\n", web.SessionCookie, path)
 	default:
 		return usagef("--kind: schulhof or bare")
+	}
+	if path := os.Getenv("SCHULHOF_BENCH_CPUPROFILE"); path != "" { // where the time goes
+		f, err := os.Create(path + "." + str(fs, "kind"))
+		if err == nil {
+			pprof.StartCPUProfile(f)
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
 	}
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 20 * time.Second}
 	go hs.Serve(ln)
