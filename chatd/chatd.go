@@ -58,6 +58,10 @@ type Hub struct {
 	byAccount map[string]map[*client]struct{}
 	closed    bool
 
+	// groups mirrors the store's groups (loaded at start, refreshed on
+	// GroupChanged), so a connection finds its rooms without a scan of
+	// the store: 10,000 browsers reconnect at once after a restart.
+	groups map[string]*store.Group
 	names  nameCache
 	flood  *floodControl
 	sub    *store.Subscription
@@ -89,6 +93,7 @@ func New(opt Options) *Hub {
 	h.flood = newFloodControl(opt.Policy)
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	h.sub = opt.Store.Feed().Subscribe(feedBuffer, feedFilter)
+	h.loadGroups()
 	go h.run()
 	return h
 }
@@ -236,14 +241,30 @@ func (h *Hub) leaveLocked(c *client, room string) {
 // roomsOf lists the rooms an account belongs to: its groups' rooms (as
 // member or teacher) and its direct conversations.
 func (h *Hub) roomsOf(account string, role policy.Role) ([]string, error) {
-	groups, err := h.opt.Store.GroupsOf(account)
-	if err != nil {
-		return nil, err
-	}
 	var out []string
-	for _, g := range groups {
-		out = append(out, store.GroupRoomID(g.Name))
+	h.mu.RLock()
+	for name, g := range h.groups {
+		if g.HasMember(account) {
+			out = append(out, store.GroupRoomID(name))
+		}
 	}
+	h.mu.RUnlock()
 	direct, err := h.opt.Store.DirectRoomsOf(account)
 	return append(out, direct...), err
+}
+
+// loadGroups fills the group mirror (after subscribing, so no change is
+// missed between the two).
+func (h *Hub) loadGroups() {
+	all, err := h.opt.Store.Groups()
+	if err != nil {
+		h.log.Error("chat: groups", "err", err)
+	}
+	m := make(map[string]*store.Group, len(all))
+	for i := range all {
+		m[all[i].Name] = &all[i]
+	}
+	h.mu.Lock()
+	h.groups = m
+	h.mu.Unlock()
 }

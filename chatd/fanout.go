@@ -46,6 +46,7 @@ func (h *Hub) run() {
 		h.sub = h.opt.Store.Feed().Subscribe(feedBuffer, feedFilter)
 		all := h.allLocked()
 		h.mu.Unlock()
+		h.loadGroups()
 		for _, c := range all {
 			c.close(websocket.StatusTryAgainLater, "Bitte neu verbinden.")
 		}
@@ -100,6 +101,11 @@ func (h *Hub) syncGroup(name string) {
 	room := store.GroupRoomID(name)
 	var changed []*client
 	h.mu.Lock()
+	if err == nil {
+		h.groups[name] = g
+	} else {
+		delete(h.groups, name)
+	}
 	for _, cs := range h.byAccount {
 		for c := range cs {
 			in := err == nil && g.HasMember(c.account)

@@ -210,13 +210,17 @@ func (p *portal) page(o pageOpts, h func(http.ResponseWriter, *http.Request, *se
 
 // module decides MODULE-OFF for an account.
 func (p *portal) module(a *store.Account, m policy.Module) policy.Decision {
+	set := p.opt.Modules[m]
 	var groups []string
+	if len(set.Groups) == 0 || a.Role == string(policy.Admin) {
+		return policy.CheckModule(m, set, policy.Role(a.Role), nil) // groups do not matter
+	}
 	if gs, err := p.st.GroupsOf(a.Name); err == nil {
 		for _, g := range gs {
 			groups = append(groups, g.Name)
 		}
 	}
-	return policy.CheckModule(m, p.opt.Modules[m], policy.Role(a.Role), groups)
+	return policy.CheckModule(m, set, policy.Role(a.Role), groups)
 }
 
 func (p *portal) lang(s *session) string {
