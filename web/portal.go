@@ -45,6 +45,8 @@ type portal struct {
 	log  *slog.Logger
 	hub  *chatd.Hub
 	tpl  map[string]*template.Template
+	stop chan struct{}
+	done chan struct{}
 }
 
 // csp: no inline script or style anywhere, no framing, forms only here.
@@ -71,7 +73,9 @@ func newPortal(o Options) *portal {
 			po.Modules[m] = policy.ModuleSetting{On: true}
 		}
 	}
-	p := &portal{opt: po, st: o.Store, auth: o.Auth, pol: o.Policy, log: o.Logger, tpl: parseTemplates()}
+	p := &portal{opt: po, st: o.Store, auth: o.Auth, pol: o.Policy, log: o.Logger, tpl: parseTemplates(),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	go p.purgeLoop(time.Hour)
 	p.hub = chatd.New(chatd.Options{Store: o.Store, Policy: o.Policy, Logger: o.Logger,
 		Authenticate: func(r *http.Request) (string, string, bool) {
 			s, ok := p.lookup(r)
@@ -90,7 +94,34 @@ func newPortal(o Options) *portal {
 
 func (p *portal) now() time.Time { return p.opt.Now() }
 
-func (p *portal) close() { p.hub.Close() }
+func (p *portal) close() {
+	p.hub.Close()
+	close(p.stop)
+	<-p.done
+}
+
+// purgeLoop removes expired sessions that were never presented again.
+func (p *portal) purgeLoop(every time.Duration) {
+	defer close(p.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+			now := p.now()
+			n, err := p.st.PurgeSessions(func(ws store.WebSession) bool {
+				return now.Sub(ws.Created) > p.opt.SessionMax || now.Sub(ws.LastSeen) > p.opt.SessionIdle
+			})
+			if err != nil {
+				p.log.Error("portal: purge sessions", "err", err)
+			} else if n > 0 {
+				p.log.Info("portal: expired sessions removed", "count", n)
+			}
+		}
+	}
+}
 
 func parseTemplates() map[string]*template.Template {
 	funcs := template.FuncMap{
