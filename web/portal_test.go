@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -362,5 +363,20 @@ func TestReportsOnlyForAdminsAndAudited(t *testing.T) {
 	}
 	if n, _ := e.st.OpenReports(); n != 0 || id != 1 {
 		t.Fatal("not closed")
+	}
+}
+
+// Every text a template asks for is in the catalog (a missing key would
+// render as nothing).
+func TestTemplatesUseOnlyCatalogKeys(t *testing.T) {
+	re := regexp.MustCompile(`\.L\.([a-z_]+)`)
+	files, _ := templateFS.ReadDir("templates")
+	for _, f := range files {
+		raw, _ := templateFS.ReadFile("templates/" + f.Name())
+		for _, m := range re.FindAllStringSubmatch(string(raw), -1) {
+			if catalog["de"][m[1]] == "" || catalog["en"][m[1]] == "" {
+				t.Errorf("%s: text %q not in the catalog", f.Name(), m[1])
+			}
+		}
 	}
 }

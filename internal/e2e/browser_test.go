@@ -160,6 +160,9 @@ https = "127.0.0.1:%d"
 	run(t, zoeCtx, chromedp.Click(chromedp.CSS(`#messages li[data-seq="1"] button.report`)))
 	waitText(t, zoeCtx, "#chat-error", "Gemeldet")
 	shot(zoeCtx, "chat")
+	run(t, zoeCtx, chromedp.EmulateViewport(360, 740))
+	shot(zoeCtx, "chat-mobile")
+	run(t, zoeCtx, chromedp.EmulateViewport(1024, 760))
 
 	// The admin sees the report at once and reads it.
 	adminCtx := newBrowser(t, chromium, 1024, 760)
