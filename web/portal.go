@@ -239,6 +239,12 @@ func (p *portal) page(o pageOpts, h func(http.ResponseWriter, *http.Request, *se
 	}))
 }
 
+// chatOpen: the chat module is on and the account has consented to chat
+// (CONSENT-COMMS); otherwise the portal does not offer it.
+func (p *portal) chatOpen(a *store.Account) bool {
+	return a.ConsentComms && p.module(a, policy.ModuleChat).Allow
+}
+
 // module decides MODULE-OFF for an account.
 func (p *portal) module(a *store.Account, m policy.Module) policy.Decision {
 	set := p.opt.Modules[m]
@@ -295,7 +301,7 @@ func (p *portal) view(s *session, title string, data any) *view {
 		return v
 	}
 	v.Nav = append(v.Nav, navItem{"/", v.L["nav_start"], "start"})
-	if p.module(s.account, policy.ModuleChat).Allow {
+	if p.chatOpen(s.account) {
 		v.Nav = append(v.Nav, navItem{"/chat", v.L["nav_chat"], "chat"})
 	}
 	if p.module(s.account, policy.ModuleAddressBook).Allow {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"schulhof/policy"
+
 	"schulhof/store"
 )
 
@@ -73,7 +74,7 @@ func (p *portal) addressBook(w http.ResponseWriter, r *http.Request, s *session)
 		return
 	}
 	v := p.view(s, p.t(s)["ab_title"], addressData{Query: q, Entries: list, More: more,
-		CanChat: p.module(s.account, policy.ModuleChat).Allow})
+		CanChat: p.chatOpen(s.account)})
 	v.Active = "addressbook"
 	if r.URL.Query().Get("teil") == "1" { // search as you type: the rows only
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -123,6 +124,10 @@ var chatKeys = []string{"chat_pick", "chat_write", "chat_send", "chat_older", "c
 
 func (p *portal) chatPage(w http.ResponseWriter, r *http.Request, s *session) {
 	t := p.t(s)
+	if !s.account.ConsentComms {
+		p.fail(w, r, s, http.StatusForbidden, refusal(p.lang(s), policy.CheckLogin(policy.LoginFacts{ConsentPlatform: true}, policy.ServiceChat, policy.PurposeUse)))
+		return
+	}
 	sub := map[string]string{}
 	for _, k := range chatKeys {
 		sub[k] = t[k]

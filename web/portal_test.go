@@ -380,3 +380,20 @@ func TestTemplatesUseOnlyCatalogKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestNoChatWithoutCommsConsent(t *testing.T) {
+	e := newPortalEnv(t, nil)
+	name := e.user("Max", "Müller", policy.Student, false, "5a")
+	e.st.UpdateAccount(name, func(a *store.Account) error { a.ConsentComms = false; return nil })
+	b := e.browser()
+	b.mustLogin(name)
+	if _, body := b.do("GET", "/", nil); strings.Contains(body, `href="/chat"`) {
+		t.Fatal("chat offered without consent")
+	}
+	if resp, body := b.do("GET", "/chat", nil); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "[CONSENT-COMMS]") {
+		t.Fatalf("chat page: %v", resp.Status)
+	}
+	if _, resp, err := b.dial(); err == nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("socket: %v", err)
+	}
+}
