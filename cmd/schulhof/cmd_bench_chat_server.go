@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -126,6 +127,15 @@ func chatServer(fs *flag.FlagSet, stdout io.Writer) error {
 			pprof.StartCPUProfile(f)
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
+	}
+	if path := os.Getenv("SCHULHOF_BENCH_BLOCKPROFILE"); path != "" { // where the waits are
+		runtime.SetBlockProfileRate(int(time.Millisecond))
+		defer func() {
+			if f, err := os.Create(path + "." + str(fs, "kind")); err == nil {
+				pprof.Lookup("block").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
 	}
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 20 * time.Second}
 	go hs.Serve(ln)
