@@ -347,3 +347,27 @@ func TestReportNotifiesAdmins(t *testing.T) {
 		t.Fatalf("admin not told: %v", n)
 	}
 }
+
+func TestChatEndsOnDeleteAndPasswordReset(t *testing.T) {
+	e := newPortalEnv(t, nil)
+	max := e.user("Max", "Müller", policy.Student, false, "5a")
+	zoe := e.user("Zoe", "Groß", policy.Student, false, "5a")
+	bm, bz := e.browser(), e.browser()
+	bm.mustLogin(max)
+	bz.mustLogin(zoe)
+	wm, wz := bm.mustDial(), bz.mustDial()
+	wm.next("rooms")
+	wz.next("rooms")
+	if _, err := e.svc.ResetPassword("test", max); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := wm.closed(time.Second); !ok {
+		t.Fatal("socket survived an admin password reset")
+	}
+	if err := e.svc.DeleteUser("test", zoe); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := wz.closed(time.Second); !ok {
+		t.Fatal("socket survived the deletion of its account")
+	}
+}
