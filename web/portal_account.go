@@ -113,3 +113,22 @@ func (p *portal) logoutEverywhere(w http.ResponseWriter, r *http.Request, s *ses
 	setCookie(w, sessionCookie, "", -1)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
+
+// endSession ends one of the account's own sessions (another browser).
+func (p *portal) endSession(w http.ResponseWriter, r *http.Request, s *session) {
+	key := r.PostForm.Get("key")
+	list, _ := p.st.SessionsOf(s.account.Name)
+	for _, ws := range list {
+		if ws.Key == key {
+			p.st.DeleteSession(key)
+			if key == s.ws.Key {
+				setCookie(w, sessionCookie, "", -1)
+				http.Redirect(w, r, "/", http.StatusSeeOther)
+				return
+			}
+			http.Redirect(w, r, "/konto", http.StatusSeeOther)
+			return
+		}
+	}
+	p.fail(w, r, s, http.StatusNotFound, p.t(s)["err_notfound"]) // not one of hers
+}

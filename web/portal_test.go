@@ -397,3 +397,32 @@ func TestNoChatWithoutCommsConsent(t *testing.T) {
 		t.Fatalf("socket: %v", err)
 	}
 }
+
+func TestEndOneSession(t *testing.T) {
+	e := newPortalEnv(t, nil)
+	name := e.user("Max", "Müller", policy.Student, false)
+	other := e.user("Eva", "Lang", policy.Student, false)
+	phone, pc, eva := e.browser(), e.browser(), e.browser()
+	phone.mustLogin(name)
+	pc.mustLogin(name)
+	eva.mustLogin(other)
+	phoneKey := store.SessionKey(phone.cookies[sessionCookie])
+	evaKey := store.SessionKey(eva.cookies[sessionCookie])
+	tok := pc.csrf("/konto")
+	// another account's session cannot be ended
+	if resp, _ := pc.do("POST", "/konto/sitzung-beenden", url.Values{"csrf": {tok}, "key": {evaKey}}); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("ending another's session: %v", resp.Status)
+	}
+	if resp, _ := eva.do("GET", "/konto", nil); resp.StatusCode != 200 {
+		t.Fatal("another account's session ended")
+	}
+	if resp, _ := pc.do("POST", "/konto/sitzung-beenden", url.Values{"csrf": {tok}, "key": {phoneKey}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("end: %v", resp.Status)
+	}
+	if resp, _ := phone.do("GET", "/konto", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatal("the phone's session survived")
+	}
+	if resp, _ := pc.do("GET", "/konto", nil); resp.StatusCode != 200 {
+		t.Fatal("the PC's own session ended")
+	}
+}
