@@ -39,6 +39,7 @@ type inbound struct {
 //	err       Ref, Rule, Reason: a refusal, shown to the sender
 //	found     Hits: search results with context
 //	reports   Open: open reports (admins only)
+//	batch     Items: several of the above that queued up, in order
 type outbound struct {
 	T      string     `json:"t"`
 	Ref    string     `json:"ref,omitempty"`

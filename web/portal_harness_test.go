@@ -205,6 +205,12 @@ func (b *browser) dial() (*ws, *http.Response, error) {
 			}
 			var m map[string]any
 			json.Unmarshal(data, &m)
+			if items, ok := m["items"].([]any); ok && m["t"] == "batch" {
+				for _, it := range items {
+					w.in <- it.(map[string]any)
+				}
+				continue
+			}
 			w.in <- m
 		}
 	}()

@@ -55,6 +55,7 @@
   }
 
   function receive(m) {
+    if (m.t === "batch") { (m.items || []).forEach(receive); return; }
     var done = m.ref && pending[m.ref];
     if (done) delete pending[m.ref];
     switch (m.t) {
