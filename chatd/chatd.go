@@ -61,13 +61,14 @@ type Hub struct {
 	// groups mirrors the store's groups (loaded at start, refreshed on
 	// GroupChanged), so a connection finds its rooms without a scan of
 	// the store: 10,000 browsers reconnect at once after a restart.
-	groups map[string]*store.Group
-	names  nameCache
-	flood  *floodControl
-	sub    *store.Subscription
-	done   chan struct{}
-	ctx    context.Context
-	cancel context.CancelFunc
+	groups  map[string]*store.Group
+	names   nameCache
+	commits chan *commitReq // to the committer (commit.go)
+	flood   *floodControl
+	sub     *store.Subscription
+	done    chan struct{}
+	ctx     context.Context
+	cancel  context.CancelFunc
 }
 
 // New starts the hub's feed reader.
@@ -94,7 +95,9 @@ func New(opt Options) *Hub {
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	h.sub = opt.Store.Feed().Subscribe(feedBuffer, feedFilter)
 	h.loadGroups()
+	h.commits = make(chan *commitReq, 1024)
 	go h.run()
+	go h.committer()
 	return h
 }
 

@@ -200,7 +200,7 @@ func (c *client) poster() {
 				return nil
 			}}
 		}
-		msgs, errs, err := c.h.opt.Store.PostMessages(posts)
+		msgs, errs, err := c.h.commit(posts)
 		for i, in := range batch {
 			switch {
 			case err != nil:

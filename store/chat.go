@@ -212,32 +212,51 @@ type ChatPost struct {
 // message.
 func (s *Store) PostMessages(posts []ChatPost) (msgs []ChatMessage, errs []error, err error) {
 	err = s.batch(func(t *Tx) error {
-		msgs, errs = make([]ChatMessage, len(posts)), make([]error, len(posts)) // fn may run again
-		for i, p := range posts {
-			if p.Check != nil {
-				if err := p.Check(t); err != nil {
-					errs[i] = err
-					continue
-				}
-			}
-			r, err := t.ensureRoom(p.Room, p.At)
-			if err != nil {
+		var err error
+		msgs, errs, err = t.postMessages(posts) // fn may run again: outputs reset inside
+		return err
+	})
+	return msgs, errs, err
+}
+
+// CommitMessages is PostMessages in a transaction of its own, without
+// Batch's wait for company: for a caller that gathers posts itself (the
+// chat hub's one committer), so a message costs one commit, not a commit
+// plus Batch's delay.
+func (s *Store) CommitMessages(posts []ChatPost) (msgs []ChatMessage, errs []error, err error) {
+	err = s.update(func(t *Tx) error {
+		var err error
+		msgs, errs, err = t.postMessages(posts)
+		return err
+	})
+	return msgs, errs, err
+}
+
+func (t *Tx) postMessages(posts []ChatPost) ([]ChatMessage, []error, error) {
+	msgs, errs := make([]ChatMessage, len(posts)), make([]error, len(posts))
+	for i, p := range posts {
+		if p.Check != nil {
+			if err := p.Check(t); err != nil {
 				errs[i] = err
 				continue
 			}
-			r.Seq++
-			m := ChatMessage{Seq: r.Seq, Rev: r.Seq, Author: p.Author, Text: p.Text, Time: p.At}
-			if err := t.putRoom(r); err != nil {
-				return err
-			}
-			if err := t.putChatMessage(p.Room, &m, 0); err != nil {
-				return err
-			}
-			msgs[i] = m
 		}
-		return nil
-	})
-	return msgs, errs, err
+		r, err := t.ensureRoom(p.Room, p.At)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		r.Seq++
+		m := ChatMessage{Seq: r.Seq, Rev: r.Seq, Author: p.Author, Text: p.Text, Time: p.At}
+		if err := t.putRoom(r); err != nil {
+			return nil, nil, err
+		}
+		if err := t.putChatMessage(p.Room, &m, 0); err != nil {
+			return nil, nil, err
+		}
+		msgs[i] = m
+	}
+	return msgs, errs, nil
 }
 
 // ChatMessage returns one message of a room.
