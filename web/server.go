@@ -39,10 +39,11 @@ type Options struct {
 // Server is the one HTTPS listener: WebDAV at /dav/, and whatever else is
 // mounted (login, password change, chat, client configuration).
 type Server struct {
-	opt    Options
-	mux    *http.ServeMux
-	srv    *http.Server
-	portal *portal
+	opt Options
+	mux *http.ServeMux
+	srv *http.Server
+
+	portal *portal // the browser portal and chat, if Options.Portal is set
 }
 
 // New builds the server with WebDAV mounted at /dav/.
