@@ -41,6 +41,9 @@ const (
 	LimitConn      Rule = "LIMIT-CONN"      // connections before login
 	LimitTimeout   Rule = "LIMIT-TIMEOUT"   // slow or silent clients
 	LimitUploads   Rule = "LIMIT-UPLOADS"   // uploads of one account at once
+	LimitMessage   Rule = "LIMIT-MESSAGE"   // one chat message or report
+	LimitFlood     Rule = "LIMIT-FLOOD"     // messages per minute
+	LimitFrame     Rule = "LIMIT-FRAME"     // one WebSocket frame
 )
 
 // Keys of the bounds (the config keys of [bounds]).
@@ -75,6 +78,13 @@ const (
 	IdleTimeoutSeconds     BoundKey = "idle_timeout_seconds"
 	FormBodyBytes          BoundKey = "form_body_bytes"
 	UploadsPerAccount      BoundKey = "uploads_per_account"
+	ChatMessageBytes       BoundKey = "chat_message_bytes"
+	ChatMessagesPerMinute  BoundKey = "chat_messages_per_minute"
+	ChatFrameBytes         BoundKey = "chat_frame_bytes"
+	ChatReportReasonBytes  BoundKey = "chat_report_reason_bytes"
+	ChatSearchBytes        BoundKey = "chat_search_bytes"
+	NicknameBytes          BoundKey = "nickname_bytes"
+	SettingBytes           BoundKey = "setting_bytes"
 )
 
 // BoundTable lists every bound with its default. Defaults follow what the
@@ -111,6 +121,13 @@ var BoundTable = []BoundInfo{
 	{BodyMinBytesPerSecond, LimitTimeout, 500, "bytes/s", "slowest accepted rate of a request body or an HTTP response, after a grace of header_timeout_seconds"},
 	{IdleTimeoutSeconds, LimitTimeout, 120, "seconds", "idle time between requests on a kept-alive HTTP connection"},
 	{LoginTimeoutSeconds, LimitTimeout, 60, "seconds", "time from connecting to a successful login on SMTP and IMAP (NOOPs do not keep a connection that never logs in)"},
+	{ChatMessageBytes, LimitMessage, 4 << 10, "bytes", "one chat message (UTF-8)"},
+	{ChatReportReasonBytes, LimitMessage, 1000, "bytes", "the reason given with a report"},
+	{ChatSearchBytes, LimitMessage, 200, "bytes", "one chat search query"},
+	{NicknameBytes, LimitName, 40, "bytes", "a nickname chosen in the portal"},
+	{SettingBytes, LimitName, 200, "bytes", "one voluntary setting (status text) in the portal"},
+	{ChatMessagesPerMinute, LimitFlood, 30, "count", "chat messages one account sends per minute (flood control; burst the same)"},
+	{ChatFrameBytes, LimitFrame, 16 << 10, "bytes", "one WebSocket frame read from a browser; a larger one closes the connection"},
 }
 
 // boundInfo finds a bound's row; it panics for a key not in the table,

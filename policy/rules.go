@@ -48,6 +48,17 @@ const (
 	// Rechte anderer achten: the header From and Sender of submitted mail
 	// must be an address the account may use (nobody writes as a teacher).
 	MailSender Rule = "MAIL-SENDER"
+	// Nutzungsmöglichkeiten: the school decides which modules (mail, files,
+	// chat, …) are switched on, for everyone or per group.
+	ModuleOff Rule = "MODULE-OFF"
+	// Chat: only a room's members (and the group's teachers) read and
+	// write in it.
+	ChatMember Rule = "CHAT-MEMBER"
+	// Chat: who may open a direct conversation with whom, per role.
+	ChatDirect Rule = "CHAT-DIRECT"
+	// Chat: authors edit and delete their own messages; a room's teachers
+	// may delete in their room.
+	ChatOwn Rule = "CHAT-OWN"
 )
 
 // RuleInfo describes one rule for documentation and `--help` output.
@@ -76,6 +87,10 @@ var Table = []RuleInfo{
 	{Naming, "Art der gespeicherten Daten", "account and group creation"},
 	{RoleRequired, "Administratoren", "admin actions"},
 	{MailSender, "Rechte anderer achten", "SMTP DATA"},
+	{ModuleOff, "Nutzungsmöglichkeiten", "portal, chat"},
+	{ChatMember, "Verhaltensregeln", "chat rooms"},
+	{ChatDirect, "Verhaltensregeln", "chat direct conversations"},
+	{ChatOwn, "Rechte anderer achten", "chat edit and delete"},
 	{LimitBody, "(robustness)", "portal request bodies"},
 	{LimitXML, "(robustness)", "WebDAV XML bodies"},
 	{LimitProps, "(robustness)", "WebDAV PROPPATCH"},
@@ -90,4 +105,7 @@ var Table = []RuleInfo{
 	{LimitName, "(robustness)", "file names, account names"},
 	{LimitConn, "(robustness)", "every listener before login"},
 	{LimitTimeout, "(robustness)", "every listener"},
+	{LimitMessage, "(robustness)", "chat messages and reports"},
+	{LimitFlood, "(robustness)", "chat messages per minute"},
+	{LimitFrame, "(robustness)", "WebSocket frames"},
 }

@@ -41,6 +41,13 @@
 // filetrees); 2 keys them by parent id alone with totals per folder
 // (migrate_files.go).
 //
+//	websessions, websessionsacct: portal sessions, keyed by the SHA-256 of
+//	            the cookie ID (never the ID itself); sessions.go
+//	chatrooms, chatmsgs, chatrev, chatread, chatdirect: chat rooms, messages
+//	            with per-room sequence numbers, read marks; chat.go
+//	chatreports id (8 bytes BE) → ChatReport, the reported message and its
+//	            context frozen; read only with an audit record (reports.go)
+//
 // Blob write ordering: a blob is streamed to blobs/tmp, fsynced, renamed to
 // its final name and the folder fsynced **before** the bbolt transaction
 // that references it commits. Small file contents skip the blob file and

@@ -35,6 +35,8 @@ type Options struct {
 	// Autoconfig, if set, answers mail-client configuration requests
 	// (matched by AutoconfigMatch, case-insensitively, on every host name).
 	Autoconfig http.Handler
+	// Portal, if set, serves the browser portal and chat (portal.go).
+	Portal *PortalOptions
 }
 
 // Server is the one HTTPS listener: WebDAV at /dav/, and whatever else is
@@ -48,6 +50,8 @@ type Server struct {
 	// listenTLS is the listener's own copy: net/http adjusts
 	// srv.TLSConfig while it sets up HTTP/2, handshakes read this one.
 	listenTLS *tls.Config
+
+	portal *portal // the browser portal and chat, if Options.Portal is set
 }
 
 // New builds the server with WebDAV mounted at /dav/.
@@ -76,6 +80,10 @@ func New(opt Options) *Server {
 	pw := PasswordHandler(opt.Auth)
 	s.mux.Handle("/passwort", pw)
 	s.mux.Handle("/password", pw)
+	if opt.Portal != nil {
+		s.portal = newPortal(opt)
+		s.portal.mount(s.mux)
+	}
 	var root http.Handler = s.mux
 	if ac := opt.Autoconfig; ac != nil {
 		root = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -153,6 +161,9 @@ func seconds(n int64) time.Duration { return time.Duration(n) * time.Second }
 // Shutdown stops accepting, waits for running requests until ctx ends,
 // then closes what is left.
 func (s *Server) Shutdown(ctx context.Context) error {
+	if s.portal != nil {
+		s.portal.close() // WebSockets are hijacked: Shutdown does not wait for them
+	}
 	err := s.srv.Shutdown(ctx)
 	if err != nil {
 		s.srv.Close()

@@ -67,7 +67,10 @@ func (s *server) webDaemon() daemon {
 	q := policy.Quotas{Student: f.StudentQuotaBytes, Teacher: f.TeacherQuotaBytes, Admin: f.AdminQuotaBytes,
 		Auditor: f.AuditorQuotaBytes, Group: f.GroupQuotaBytes}
 	w := web.New(web.Options{Store: s.st, Auth: s.auth, Policy: s.policy, Logger: s.log, TLS: s.tls, Quotas: &q,
-		Autoconfig: web.AutoconfigHandler(autoconfigOptions(s.cfg))})
+		Autoconfig: web.AutoconfigHandler(autoconfigOptions(s.cfg)),
+		Portal: &web.PortalOptions{Domain: s.cfg.Domain, Language: s.cfg.Language,
+			SessionIdle: s.cfg.Portal.Idle(), SessionMax: s.cfg.Portal.Max(),
+			Modules: s.cfg.Modules.Settings(), DirectScopes: s.cfg.Chat.Scopes()}})
 	return daemon{name: "https", addr: s.cfg.Listen.HTTPS, ownTLS: true, proto: connlimit.HTTP, serve: w.Serve, close: func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 		defer cancel()

@@ -34,6 +34,9 @@ type Config struct {
 
 	Autoconfig Autoconfig `toml:"autoconfig"` // mail client onboarding (autoconfig.go)
 	Files      Files      `toml:"files"`      // WebDAV quotas (files.go)
+	Portal     Portal     `toml:"portal"`     // web sessions (portal.go)
+	Chat       Chat       `toml:"chat"`       // direct conversations per role
+	Modules    Modules    `toml:"modules"`    // Nutzungsmöglichkeiten
 }
 
 // Mail configures smtpd and imapd.
@@ -126,6 +129,7 @@ func Default() *Config {
 		},
 		Policy: Policy{MaxTransferBytes: 20 << 20, DefaultConsentComms: true},
 		Files:  defaultFiles(),
+		Portal: defaultPortal(), Modules: defaultModules(),
 	}
 	def := policy.DefaultMailLimits()
 	conv := func(l policy.MailLimits) RoleLimits {
@@ -239,7 +243,7 @@ func (c *Config) validate() error {
 	if err := c.Files.validate(); err != nil {
 		return err
 	}
-	return nil
+	return c.validatePortal()
 }
 
 // Engine is the policy engine this configuration asks for: the SIZE-20MB

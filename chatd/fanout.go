@@ -1,0 +1,143 @@
+package chatd
+
+import (
+	"encoding/json"
+
+	"github.com/coder/websocket"
+
+	"schulhof/store"
+)
+
+// feedBuffer is how far the hub may lag behind the feed before it must
+// resynchronise (every client reconnects and resumes).
+var feedBuffer = 1 << 16
+
+func feedFilter(e store.Event) bool {
+	switch e.Kind {
+	case store.ChatChanged, store.AccountChanged, store.AccountDeleted, store.SessionsEnded,
+		store.GroupChanged, store.ReportCreated:
+		return true
+	}
+	return false
+}
+
+// run reads the feed in commit order and fans out.
+func (h *Hub) run() {
+	defer close(h.done)
+	for {
+		h.mu.RLock()
+		sub := h.sub
+		h.mu.RUnlock()
+		if sub == nil {
+			return
+		}
+		for e := range sub.C {
+			h.apply(e)
+		}
+		if !sub.Overflowed() {
+			return
+		}
+		h.log.Warn("chat: change feed overflowed; every client reconnects and resumes")
+		h.mu.Lock()
+		if h.sub == nil {
+			h.mu.Unlock()
+			return
+		}
+		h.sub = h.opt.Store.Feed().Subscribe(feedBuffer, feedFilter)
+		all := h.allLocked()
+		h.mu.Unlock()
+		h.loadGroups()
+		for _, c := range all {
+			c.close(websocket.StatusTryAgainLater, "Bitte neu verbinden.")
+		}
+	}
+}
+
+func (h *Hub) allLocked() []*client {
+	var all []*client
+	for _, cs := range h.byAccount {
+		for c := range cs {
+			all = append(all, c)
+		}
+	}
+	return all
+}
+
+func (h *Hub) apply(e store.Event) {
+	switch e.Kind {
+	case store.ChatChanged:
+		ch := e.Data.(store.ChatChange)
+		m := h.message(ch.Message)
+		b, _ := json.Marshal(outbound{T: "msg", Room: ch.Room, Msg: &m})
+		h.mu.RLock()
+		for c := range h.rooms[ch.Room] {
+			c.enqueue(b)
+		}
+		h.mu.RUnlock()
+	case store.AccountChanged, store.AccountDeleted, store.SessionsEnded:
+		h.names.forget(e.Account)
+		h.mu.RLock()
+		var cs []*client
+		for c := range h.byAccount[e.Account] {
+			cs = append(cs, c)
+		}
+		h.mu.RUnlock()
+		for _, c := range cs {
+			if h.opt.Valid == nil || !h.opt.Valid(c.account, c.session) {
+				c.close(websocket.StatusPolicyViolation, "Sitzung beendet.")
+			}
+		}
+	case store.GroupChanged:
+		h.syncGroup(e.Group)
+	case store.ReportCreated:
+		h.notifyAdmins()
+	}
+}
+
+// syncGroup brings every connection's subscription to a group's room in
+// line with the group's membership: who left loses the room at once.
+func (h *Hub) syncGroup(name string) {
+	g, err := h.opt.Store.Group(name)
+	room := store.GroupRoomID(name)
+	var changed []*client
+	h.mu.Lock()
+	if err == nil {
+		h.groups[name] = g
+	} else {
+		delete(h.groups, name)
+	}
+	for _, cs := range h.byAccount {
+		for c := range cs {
+			in := err == nil && g.HasMember(c.account)
+			if in != c.rooms[room] {
+				if in {
+					h.joinLocked(c, room)
+				} else {
+					h.leaveLocked(c, room)
+				}
+				changed = append(changed, c)
+			}
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range changed {
+		c.sendRooms()
+	}
+}
+
+func (h *Hub) notifyAdmins() {
+	n, err := h.opt.Store.OpenReports()
+	if err != nil {
+		return
+	}
+	b, _ := json.Marshal(outbound{T: "reports", Open: &n})
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, cs := range h.byAccount {
+		for c := range cs {
+			if c.role == "admin" {
+				c.enqueue(b)
+			}
+		}
+	}
+}
