@@ -227,6 +227,7 @@ func TestChatLimits(t *testing.T) {
 		rule policy.Rule
 	}{
 		{strings.Repeat("ä", 2049), policy.LimitMessage}, // 4098 bytes
+		{strings.Repeat("x", int(e.pol.Bound(policy.ChatMessageBytes))+1), policy.LimitMessage},
 		{"   ", policy.LimitMessage},
 		{"schau mal https://www.TikTok.com/@x", policy.LinkBlock},
 	}
@@ -250,7 +251,11 @@ func TestChatLimits(t *testing.T) {
 		t.Fatalf("stored: %d", len(h))
 	}
 	// a frame over the frame bound ends the connection with 1009
-	w.send(map[string]any{"t": "send", "room": "g:5a", "text": strings.Repeat("x", 20000)})
+	w.send(map[string]any{"t": "search", "text": strings.Repeat("x", int(e.pol.Bound(policy.ChatSearchBytes))+1), "ref": "s"})
+	if a := w.next("ack"); a["rule"] != string(policy.LimitMessage) {
+		t.Fatalf("long search: %v", a)
+	}
+	w.send(map[string]any{"t": "send", "room": "g:5a", "text": strings.Repeat("x", int(e.pol.Bound(policy.ChatFrameBytes)))})
 	if code, ok := w.closed(5 * time.Second); !ok || code != websocket.StatusMessageTooBig {
 		t.Fatalf("oversize frame: %v %v", code, ok)
 	}
@@ -335,7 +340,7 @@ func TestReportNotifiesAdmins(t *testing.T) {
 	}
 	wm.send(map[string]any{"t": "send", "room": "g:5a", "text": "gemein", "ref": "1"})
 	wm.next("ack")
-	wz.send(map[string]any{"t": "report", "room": "g:5a", "seq": 1, "text": strings.Repeat("x", 1001), "ref": "r0"})
+	wz.send(map[string]any{"t": "report", "room": "g:5a", "seq": 1, "text": strings.Repeat("x", int(e.pol.Bound(policy.ChatReportReasonBytes))+1), "ref": "r0"})
 	if a := wz.next("ack"); a["rule"] != string(policy.LimitMessage) {
 		t.Fatalf("long reason: %v", a)
 	}

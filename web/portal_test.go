@@ -426,3 +426,44 @@ func TestEndOneSession(t *testing.T) {
 		t.Fatal("the PC's own session ended")
 	}
 }
+
+// TestFormBodyBound: a form post over form_body_bytes is refused with 413
+// naming LIMIT-BODY before anything of it is used.
+func TestFormBodyBound(t *testing.T) {
+	e := newPortalEnv(t, nil)
+	name := e.user("Max", "Müller", policy.Student, false)
+	b := e.browser()
+	b.mustLogin(name)
+	tok := b.csrf("/konto")
+	huge := strings.Repeat("x", int(policy.NewEngine().Bound(policy.FormBodyBytes)))
+	resp, body := b.do("POST", "/konto", url.Values{"csrf": {tok}, "nickname": {huge}, "lang": {"de"}})
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, "[LIMIT-BODY]") {
+		t.Fatalf("oversized form: %v %q", resp.Status, body[:min(len(body), 300)])
+	}
+	if a, _ := e.st.Account(name); a.Nickname != "" {
+		t.Fatal("an oversized form changed the account")
+	}
+}
+
+// TestVoluntaryDataBounds: nickname and status over their bounds are
+// refused naming the bound; nothing is stored.
+func TestVoluntaryDataBounds(t *testing.T) {
+	e := newPortalEnv(t, nil)
+	name := e.user("Max", "Müller", policy.Student, false)
+	b := e.browser()
+	b.mustLogin(name)
+	eng := policy.NewEngine()
+	for _, c := range []struct {
+		field string
+		key   policy.BoundKey
+	}{{"nickname", policy.NicknameBytes}, {"status", policy.SettingBytes}} {
+		form := url.Values{"csrf": {b.csrf("/konto")}, "lang": {"de"}, c.field: {strings.Repeat("y", int(eng.Bound(c.key))+1)}}
+		resp, body := b.do("POST", "/konto", form)
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, string(c.key)) {
+			t.Errorf("%s over the bound: %v", c.field, resp.Status)
+		}
+	}
+	if a, _ := e.st.Account(name); a.Nickname != "" {
+		t.Fatal("a refused form changed the account")
+	}
+}
