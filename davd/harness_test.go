@@ -43,7 +43,10 @@ func (e *env) advance(d time.Duration) {
 	e.mu.Unlock()
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB) *env { t.Helper(); return newEnvModules(t, nil) }
+
+// newEnvModules is newEnv with the school's [modules] (nil: all on).
+func newEnvModules(t testing.TB, mods map[policy.Module]policy.ModuleSetting) *env {
 	t.Helper()
 	st, err := store.Open(t.TempDir(), store.Options{})
 	if err != nil {
@@ -54,7 +57,7 @@ func newEnv(t testing.TB) *env {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e.svc = &admin.Service{Store: st, Policy: policy.NewEngine(), Domain: "schule.test", DefaultConsentComms: true}
 	v := auth.New(st, auth.Options{Domain: "schule.test", CacheTTL: time.Minute, Logger: logger,
-		FailuresPerAccount: 1000, FailuresPerIP: 1000})
+		FailuresPerAccount: 1000, FailuresPerIP: 1000, Modules: mods})
 	t.Cleanup(func() { v.Close() }) // before the store closes: flushes the login log
 	e.h = New(Options{Store: st, Auth: v, Policy: policy.NewEngine(), Logger: logger, Now: e.clock})
 	mux := http.NewServeMux()

@@ -38,3 +38,17 @@ func CheckModule(m Module, s ModuleSetting, role Role, groups []string) Decision
 	}
 	return Deny(ModuleOff, "Das Modul %q ist für diese Schule oder Gruppe nicht eingeschaltet.", string(m))
 }
+
+// Module is the module a login for the service uses; the web login (the
+// portal, the password change) belongs to none: every account has it.
+func (s Service) Module() Module {
+	switch s {
+	case ServiceMail:
+		return ModuleMail
+	case ServiceFiles:
+		return ModuleFiles
+	case ServiceChat:
+		return ModuleChat
+	}
+	return ""
+}

@@ -87,7 +87,7 @@ var Table = []RuleInfo{
 	{Naming, "Art der gespeicherten Daten", "account and group creation"},
 	{RoleRequired, "Administratoren", "admin actions"},
 	{MailSender, "Rechte anderer achten", "SMTP DATA"},
-	{ModuleOff, "Nutzungsmöglichkeiten", "portal, chat"},
+	{ModuleOff, "Nutzungsmöglichkeiten", "portal, chat, SMTP, IMAP, WebDAV"},
 	{ChatMember, "Verhaltensregeln", "chat rooms"},
 	{ChatDirect, "Verhaltensregeln", "chat direct conversations"},
 	{ChatOwn, "Rechte anderer achten", "chat edit and delete"},

@@ -46,7 +46,7 @@ func (s *session) login(user, pass string) error {
 		Service: policy.ServiceMail, Purpose: policy.PurposeUse,
 	})
 	if !d.Allow {
-		return refusal(d)
+		return authRefusal(d)
 	}
 	s.srv.mu.Lock() // closeSessions reads it from the lock watcher
 	s.account = a

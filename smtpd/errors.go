@@ -34,6 +34,17 @@ func refusal(d policy.Decision) *smtp.SMTPError {
 	return &smtp.SMTPError{Code: code, EnhancedCode: enh, Message: d.String()}
 }
 
+// authRefusal is refusal for AUTH: a login the rules refuse is 535
+// (RFC 4954); MODULE-OFF keeps 5.7.1, a policy refusal, not bad
+// credentials, and permanent: retrying does not help.
+func authRefusal(d policy.Decision) *smtp.SMTPError {
+	r := refusal(d)
+	if d.Rule == policy.ModuleOff {
+		r.Code = 535
+	}
+	return r
+}
+
 // refuse logs a refusal of the session's account and turns it into the
 // reply.
 func (s *session) refuse(d policy.Decision) *smtp.SMTPError {

@@ -31,6 +31,10 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	st := s.srv.opt.Store
 	var names []string
 	if a, err := st.Account(local); err == nil {
+		// MODULE-OFF: no mail for an account that may not read it.
+		if d := s.srv.opt.Auth.Module(a, policy.ModuleMail); !d.Allow {
+			return s.refuse(d)
+		}
 		names = []string{a.Name}
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return errTemp
@@ -38,7 +42,12 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		if d := lim.CheckGroupAddress(g.Name, g.IsTeacher(s.account.Name), g.HasMember(s.account.Name)); !d.Allow {
 			return s.refuse(d)
 		}
-		names = append(append(names, g.Members...), g.Teachers...)
+		for _, n := range append(append([]string(nil), g.Members...), g.Teachers...) {
+			// MODULE-OFF: members without mail get none through the group.
+			if a, err := st.Account(n); err == nil && s.srv.opt.Auth.Module(a, policy.ModuleMail).Allow {
+				names = append(names, n)
+			}
+		}
 	} else if errors.Is(err, store.ErrNotFound) {
 		return unknownRecipient(to)
 	} else {

@@ -117,6 +117,7 @@ func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
 		FailuresPerIP:      cfg.Auth.FailuresPerIPPerMinute,
 		CacheTTL:           time.Duration(cfg.Auth.CacheSeconds) * time.Second,
 		Logger:             log,
+		Modules:            cfg.Modules.Settings(), // MODULE-OFF at every login
 	})
 	defer v.Close() // flushes the login log before the store closes
 	s := &server{cfg: cfg, st: st, auth: v, admin: newService(cfg, st, v), tls: tlsCfg, log: log}

@@ -34,6 +34,10 @@ type Options struct {
 	CacheTTL time.Duration
 	Logger   *slog.Logger
 	Now      func() time.Time // tests
+	// Modules are the school's [modules] (MODULE-OFF): a login for a
+	// service whose module is off for the account is refused. nil: every
+	// module is on.
+	Modules map[policy.Module]policy.ModuleSetting
 }
 
 // Verifier is safe for concurrent use.
@@ -131,10 +135,14 @@ func (v *Verifier) check(name string, at Attempt, now time.Time) policy.Decision
 	if !right {
 		return failed
 	}
-	return policy.CheckLogin(policy.LoginFacts{
+	d := policy.CheckLogin(policy.LoginFacts{
 		Locked: a.Locked, LockReason: a.LockReason, MustChange: a.MustChange,
 		ConsentPlatform: a.ConsentPlatform, ConsentComms: a.ConsentComms,
 	}, at.Service, at.Purpose)
+	if m := at.Service.Module(); d.Allow && m != "" {
+		d = v.Module(a, m)
+	}
+	return d
 }
 
 // checkHash checks the password against the cache, then the account's

@@ -37,6 +37,7 @@ type mailEnv struct {
 type mailOpts struct {
 	limits   map[policy.Role]policy.MailLimits
 	maxBytes int64 // smtpd hard cap (0: the policy limit)
+	modules  map[policy.Module]policy.ModuleSetting
 }
 
 func startMail(t *testing.T, o mailOpts) *mailEnv { return startMailB(t, o) }
@@ -53,7 +54,7 @@ func startMailB(t testing.TB, o mailOpts) *mailEnv {
 		log = slog.Default()
 	}
 	eng := policy.NewEngine()
-	v := auth.New(st, auth.Options{Domain: domain, CacheTTL: time.Minute, Logger: log})
+	v := auth.New(st, auth.Options{Domain: domain, CacheTTL: time.Minute, Logger: log, Modules: o.modules})
 	sm := smtpd.New(smtpd.Options{Store: st, Auth: v, Policy: eng, Domain: domain, Hostname: "mail." + domain, Limits: o.limits, MaxMessageBytes: o.maxBytes, Logger: log})
 	im := imapd.New(imapd.Options{Store: st, Auth: v, Policy: eng, Logger: log})
 	sl, err := net.Listen("tcp", "127.0.0.1:0")
