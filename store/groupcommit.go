@@ -49,7 +49,8 @@ func (s *Store) groupUpdate(fn func(*bolt.Tx) error) error {
 	}
 	err := <-c.err
 	if err == errAlone {
-		return s.db.Update(fn)
+		// Alone, a panic is still an error, not a crash of the caller.
+		return s.db.Update(func(tx *bolt.Tx) error { return callSafely(fn, tx) })
 	}
 	return err
 }

@@ -113,3 +113,59 @@ func TestGroupCommitPanicIsAnError(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A panic in a round shared with others: the panicking writer is rerun
+// alone and must still get an error, not a crash; the others commit, and
+// the feed keeps delivering afterwards.
+func TestGroupCommitPanicInSharedRound(t *testing.T) {
+	s := openMailTest(t, t.TempDir())
+	defer s.Close()
+	sub := s.Feed().Subscribe(16, func(e Event) bool { return e.Kind == "test.shared" })
+	defer sub.Close()
+	entered, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- s.batch(func(t *Tx) error {
+			select {
+			case <-entered:
+			default:
+				close(entered)
+			}
+			<-release // holds the round so the next ones queue up together
+			return nil
+		})
+	}()
+	<-entered
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() {
+			errs[i] = s.batch(func(t *Tx) error {
+				if i == 0 {
+					panic("boom")
+				}
+				t.publish(Event{Kind: "test.shared"})
+				return t.bucket(bucketMeta).Put([]byte(fmt.Sprintf("k%d", i)), []byte("v"))
+			})
+		})
+	}
+	waitPending(s, len(errs))
+	close(release)
+	wg.Wait()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if errs[0] == nil {
+		t.Fatal("panic swallowed")
+	}
+	for i, err := range errs[1:] {
+		if err != nil {
+			t.Fatalf("writer %d: %v", i+1, err)
+		}
+	}
+	for range 3 {
+		if e := <-sub.C; e.Kind != "test.shared" {
+			t.Fatalf("event %+v", e)
+		}
+	}
+}

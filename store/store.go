@@ -303,6 +303,13 @@ func (s *Store) batch(fn func(*Tx) error) error { return s.write(s.groupUpdate, 
 func (s *Store) write(run func(func(*bolt.Tx) error) error, fn func(*Tx) error) error {
 	var tickets []*ticket
 	var committed *Tx
+	// Tickets of rounds that did not commit are given back whatever
+	// happens (a panic too): the feed releases only from its head.
+	defer func() {
+		for _, tk := range tickets {
+			s.feed.cancel(tk) // no-op for the committed one
+		}
+	}()
 	err := run(func(btx *bolt.Tx) error {
 		t := &Tx{s: s, btx: btx}
 		if err := fn(t); err != nil {
@@ -316,9 +323,6 @@ func (s *Store) write(run func(func(*bolt.Tx) error) error, fn func(*Tx) error) 
 		})
 		return nil
 	})
-	for _, tk := range tickets {
-		s.feed.cancel(tk) // no-op for the committed one
-	}
 	if err != nil {
 		return err
 	}
