@@ -130,8 +130,13 @@ func (v *Verifier) check(name string, at Attempt, now time.Time) policy.Decision
 	if !v.reserve(name, at.IP, now) {
 		return policy.Deny(policy.AuthThrottle, "Zu viele Fehlversuche; bitte in einer Minute erneut versuchen.")
 	}
-	right := v.checkHash(name, at.Password, a, known, now)
-	v.settle(name, at.IP, right, now)
+	right := false
+	func() {
+		// Deferred: a panic in the check must not leave its token pending,
+		// or checks waiting in reserve would wait forever.
+		defer func() { v.settle(name, at.IP, right, now) }()
+		right = v.checkHash(name, at.Password, a, known, now)
+	}()
 	if !right {
 		return failed
 	}

@@ -347,3 +347,26 @@ func TestConcurrentRightPasswords(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedNamesAddNoBuckets: a throttled address trying random names
+// leaves no state per name behind (the map would grow without bound).
+func TestRefusedNamesAddNoBuckets(t *testing.T) {
+	v, _, _ := setup(t)
+	for i := range 30 {
+		try(v, fmt.Sprintf("gast.%d", i), "x", "10.0.0.70")
+	}
+	v.mu.Lock()
+	before := len(v.throttle)
+	v.mu.Unlock()
+	for i := range 1000 {
+		if d := try(v, fmt.Sprintf("zufall.%d", i), "x", "10.0.0.70"); d.Rule != policy.AuthThrottle {
+			t.Fatalf("attempt %d: %s", i, d)
+		}
+	}
+	v.mu.Lock()
+	after := len(v.throttle)
+	v.mu.Unlock()
+	if after != before {
+		t.Fatalf("throttle buckets grew from %d to %d on refused attempts", before, after)
+	}
+}

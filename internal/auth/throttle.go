@@ -34,6 +34,16 @@ func (v *Verifier) refill(key string, now time.Time) *bucket {
 	return b
 }
 
+// peek is refill without inserting: a name or address never seen is a
+// full bucket, and a refused attempt adds nothing to the map (random
+// names from a throttled address must not grow it).
+func (v *Verifier) peek(key string, now time.Time) *bucket {
+	if _, ok := v.throttle[key]; ok {
+		return v.refill(key, now)
+	}
+	return &bucket{tokens: v.limit(key), last: now}
+}
+
 // reserve takes a token from the account's and the address's buckets
 // before a password is checked, in one step under the lock: of many
 // concurrent guesses exactly the limit get checked. When a bucket is empty
@@ -46,8 +56,9 @@ func (v *Verifier) reserve(name, ip string, now time.Time) bool {
 	defer v.mu.Unlock()
 	ak, ik := accountKey(name), "i:"+ip
 	for {
-		acct, addr := v.refill(ak, now), v.refill(ik, now)
+		acct, addr := v.peek(ak, now), v.peek(ik, now)
 		if acct.tokens >= 1 && addr.tokens >= 1 {
+			acct, addr = v.refill(ak, now), v.refill(ik, now) // now kept
 			acct.tokens--
 			addr.tokens--
 			acct.pending++
