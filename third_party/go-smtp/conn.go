@@ -1043,13 +1043,14 @@ func (c *Conn) handleBdat(arg string) {
 		r, c.bdatPipe = io.Pipe()
 
 		c.dataResult = make(chan error, 1)
+		result := c.dataResult // reset may clear the field before Data returns
 
 		go func() {
 			defer func() {
 				if err := recover(); err != nil {
 					c.handlePanic(err, c.bdatStatus)
 
-					c.dataResult <- errPanic
+					result <- errPanic
 					r.CloseWithError(errPanic)
 				}
 			}()
@@ -1069,7 +1070,7 @@ func (c *Conn) handleBdat(arg string) {
 				}
 			}
 
-			c.dataResult <- err
+			result <- err
 			r.CloseWithError(err)
 		}()
 	}
@@ -1102,6 +1103,7 @@ func (c *Conn) handleBdat(arg string) {
 		c.bdatPipe.Close()
 
 		err := <-c.dataResult
+		c.dataResult = nil // consumed: reset must not wait for it
 
 		if c.server.LMTP {
 			c.bdatStatus.fillRemaining(err)
@@ -1336,12 +1338,18 @@ func (c *Conn) readLine() (string, error) {
 
 func (c *Conn) reset() {
 	c.locker.Lock()
-	defer c.locker.Unlock()
-
-	if c.bdatPipe != nil {
-		c.bdatPipe.CloseWithError(ErrDataReset)
-		c.bdatPipe = nil
+	pipe, result := c.bdatPipe, c.dataResult
+	c.bdatPipe, c.dataResult = nil, nil
+	c.locker.Unlock()
+	if pipe != nil {
+		pipe.CloseWithError(ErrDataReset)
+		if result != nil {
+			<-result // the BDAT Data call has returned before Session.Reset runs
+		}
 	}
+
+	c.locker.Lock()
+	defer c.locker.Unlock()
 	c.bdatStatus = nil
 	c.bytesReceived = 0
 
