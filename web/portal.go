@@ -246,19 +246,9 @@ func (p *portal) chatOpen(a *store.Account) bool {
 	return a.ConsentComms && p.module(a, policy.ModuleChat).Allow
 }
 
-// module decides MODULE-OFF for an account.
+// module decides MODULE-OFF for an account with the portal's settings.
 func (p *portal) module(a *store.Account, m policy.Module) policy.Decision {
-	set := p.opt.Modules[m]
-	var groups []string
-	if len(set.Groups) == 0 || a.Role == string(policy.Admin) {
-		return policy.CheckModule(m, set, policy.Role(a.Role), nil) // groups do not matter
-	}
-	if gs, err := p.st.GroupsOf(a.Name); err == nil {
-		for _, g := range gs {
-			groups = append(groups, g.Name)
-		}
-	}
-	return policy.CheckModule(m, set, policy.Role(a.Role), groups)
+	return auth.CheckModule(p.st, p.opt.Modules, a, m, p.log)
 }
 
 func (p *portal) lang(s *session) string {
