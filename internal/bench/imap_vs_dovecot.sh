@@ -9,31 +9,11 @@
 #   go build -o /tmp/imapbench/schulhof ./cmd/schulhof
 #   bash internal/bench/imap_vs_dovecot.sh ROUNDS SECONDS [bench imap args]
 set -e
+. "$(cd "$(dirname "$0")" && pwd)/schulhof_server.sh"
 W=${W:-/tmp/imapbench}; mkdir -p $W; cd $W
 BIN=${BIN:-/tmp/imapbench/schulhof}
 ROUNDS=${1:-3}; SECS=${2:-15}; shift 2 || true
-rm -rf data; mkdir data
-cat > cfg.toml <<EOT
-domain = "schule.test"
-data_dir = "$W/data"
-[listen]
-submission = ""
-submissions = ""
-imap = "127.0.0.1:17143"
-imaps = ""
-https = ""
-EOT
-$BIN --config cfg.toml serve > serve.log 2>&1 &
-SRV=$!
-trap "kill $SRV" EXIT
-for i in $(seq 50); do [ -S data/admin.sock ] && break; sleep 0.2; done
-: > users.txt
-for i in $(seq 1 10); do
-  n=$(printf "n%02d" $i)
-  echo 'Erst!Passw0rt1' | $BIN --config cfg.toml user add --first Bench --last $n --password-stdin >/dev/null
-  echo 'Lastt3st!Schulhof' | $BIN --config cfg.toml user passwd bench.$n --password-stdin >/dev/null
-  echo "bench.$n Lastt3st!Schulhof" >> users.txt
-done
+start_schulhof 10
 for r in $(seq $ROUNDS); do
   echo "round $r schulhof"
   $BIN bench imap --addr 127.0.0.1:17143 --users-file users.txt --clients 10 --duration ${SECS}s "$@" | grep -E " store|total"
