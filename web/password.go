@@ -39,7 +39,10 @@ type passwordView struct {
 
 // PasswordHandler serves the password change form (GET) and carries out
 // the change (POST) through the one authentication path.
-func PasswordHandler(v *auth.Verifier) http.Handler {
+func PasswordHandler(v *auth.Verifier, pol *policy.Engine) http.Handler {
+	if pol == nil {
+		pol = policy.NewEngine()
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -59,7 +62,7 @@ func PasswordHandler(v *auth.Verifier) http.Handler {
 			http.Error(w, "[CSRF] Formular von fremder Seite abgelehnt.", http.StatusForbidden)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+		r.Body = http.MaxBytesReader(w, r.Body, pol.Bound(policy.FormBodyBytes))
 		if err := r.ParseForm(); err != nil {
 			http.Error(w, "Ungültiges Formular.", http.StatusBadRequest)
 			return

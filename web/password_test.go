@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"schulhof/internal/auth"
+	"schulhof/policy"
 	"schulhof/store"
 )
 
@@ -26,7 +27,7 @@ func TestPasswordChangePage(t *testing.T) {
 	v := auth.New(st, auth.Options{Domain: "schule.test", FailuresPerAccount: 5, FailuresPerIP: 30, CacheTTL: time.Minute,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	defer v.Close()
-	srv := httptest.NewServer(PasswordHandler(v))
+	srv := httptest.NewServer(PasswordHandler(v, policy.NewEngine()))
 	defer srv.Close()
 
 	resp, err := http.Get(srv.URL)
@@ -88,7 +89,7 @@ func TestPasswordPageThrottle(t *testing.T) {
 	v := auth.New(st, auth.Options{Domain: "schule.test", FailuresPerAccount: 1, FailuresPerIP: 30,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	defer v.Close()
-	srv := httptest.NewServer(PasswordHandler(v))
+	srv := httptest.NewServer(PasswordHandler(v, policy.NewEngine()))
 	defer srv.Close()
 	post := func(current string) (*http.Response, string) {
 		f := url.Values{"account": {"max.mueller"}, "current": {current}, "new": {"Blume#Wiese77"}, "repeat": {"Blume#Wiese77"}}

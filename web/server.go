@@ -77,7 +77,7 @@ func New(opt Options) *Server {
 		w.WriteHeader(http.StatusOK)
 	})
 	// The user's own password change: the way out of PW-MUST-CHANGE.
-	pw := PasswordHandler(opt.Auth)
+	pw := PasswordHandler(opt.Auth, opt.Policy)
 	s.mux.Handle("/passwort", pw)
 	s.mux.Handle("/password", pw)
 	if opt.Portal != nil {
