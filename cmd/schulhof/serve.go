@@ -26,6 +26,10 @@ import (
 	"schulhof/web"
 )
 
+// certWatchEvery is how often the certificate files are looked at (two
+// stat calls).
+const certWatchEvery = 5 * time.Second
+
 // server is everything `serve` wires together around one store.
 type server struct {
 	cfg    *config.Config
@@ -104,11 +108,13 @@ func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
-	tlsCfg, generated, err := tlsutil.Load(cfg.TLS.Cert, cfg.TLS.Key, cfg.DataDir, cfg.Domain)
+	certs, err := tlsutil.Open(tlsutil.Options{CertFile: cfg.TLS.Cert, KeyFile: cfg.TLS.Key,
+		DataDir: cfg.DataDir, Domain: cfg.Domain, Logger: log})
 	if err != nil {
 		return fmt.Errorf("tls: %w", err)
 	}
-	if generated {
+	tlsCfg := certs.Config()
+	if certs.Generated() {
 		fmt.Fprintf(stdout, "Generated a self-signed certificate in %s (set [tls] cert/key for a real one).\n", filepath.Join(cfg.DataDir, "tls"))
 	}
 	v := auth.New(st, auth.Options{
@@ -129,6 +135,13 @@ func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// New certificates without a restart: on SIGHUP (systemctl reload,
+	// certbot's deploy hook) and when the files change.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go certs.ReloadOn(ctx, hup)
+	go certs.Watch(ctx, certWatchEvery)
 
 	sockPath := socketPath(cfg)
 	sock, err := adminsock.Listen(sockPath)
