@@ -239,10 +239,16 @@ func (s *Store) Close() error {
 // It runs in a write transaction that is rolled back: bbolt's check in a
 // read transaction reports false problems while another writer (the file
 // reaper, mail delivery) commits.
+// A read-only store (schulhof doctor without a server) has no writer to
+// race with and checks in a read transaction.
 func (s *Store) Check() []error {
 	var errs []error
 	errRollback := errors.New("rollback")
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	run := s.db.Update
+	if s.db.IsReadOnly() {
+		run = s.db.View
+	}
+	err := run(func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
 			errs = append(errs, err)
 		}
