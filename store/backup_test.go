@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -183,5 +184,114 @@ func TestBackupHoldsBlobRemoval(t *testing.T) {
 	s.releaseBlobRemoval()
 	if _, err := os.Stat(s.blobPath(e.Hash)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("blob not removed after the backup: %v", err)
+	}
+}
+
+func errorTexts(r *BackupReport) string {
+	var b strings.Builder
+	for _, f := range r.Findings {
+		if f.Error {
+			b.WriteString(f.Text + "\n")
+		}
+	}
+	return b.String()
+}
+
+func TestBackupVerifyAndRestore(t *testing.T) {
+	data, bdir := t.TempDir(), t.TempDir()
+	s := openMailTest(t, data)
+	mkAccount(t, s, "anna")
+	body := "Subject: keep\r\n\r\n" + strings.Repeat("k", InlineMax+5)
+	deliver(t, s, body, "anna")
+	pb, err := s.WriteContent(strings.NewReader("klein"), -1)
+	if err != nil || pb.Data == nil {
+		t.Fatalf("small content not inline: %v", err)
+	}
+	if _, _, err := s.FilePut(HomeTree("anna"), "/small.txt", PutFile{Blob: pb.Blob, Pending: true, Data: pb.Data, ModTime: time.Now(), Limits: NoLimits()}); err != nil {
+		t.Fatal(err)
+	}
+	pb.Release()
+	r, err := s.Backup(bdir, BackupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if r.Manifest.Counts.Inline != 1 || r.Manifest.Counts.Blobs != 1 {
+		t.Fatalf("counts %+v", r.Manifest.Counts)
+	}
+
+	rep, err := VerifyBackups(bdir)
+	if err != nil || !rep.OK() || len(rep.Findings) != 0 || rep.Files != 2 {
+		t.Fatalf("verify healthy: %v %+v", err, rep)
+	}
+
+	// Restore refuses a directory that holds anything.
+	busy := t.TempDir()
+	os.WriteFile(filepath.Join(busy, "x"), nil, 0o600)
+	if _, err := RestoreBackup(r.Path, busy); !errors.Is(err, ErrNotEmpty) {
+		t.Fatalf("restore into non-empty: %v", err)
+	}
+	target := filepath.Join(t.TempDir(), "new")
+	if _, err := RestoreBackup(r.Path, target); err != nil {
+		t.Fatal(err)
+	}
+	s2 := openMailTest(t, target)
+	if errs := s2.Check(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if miss, err := s2.MissingBlobs(); err != nil || len(miss) != 0 {
+		t.Fatalf("missing after restore: %v %v", miss, err)
+	}
+	c, err := s2.OpenContent(r.Manifest.Files[1].SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(c)
+	c.Close()
+	if string(got) != body {
+		t.Fatal("restored message differs")
+	}
+	e, rc, err := s2.FileOpen(HomeTree("anna"), "/small.txt")
+	if err != nil || e.Size != 5 {
+		t.Fatalf("restored file: %v", err)
+	}
+	got, _ = io.ReadAll(rc)
+	rc.Close()
+	if string(got) != "klein" {
+		t.Fatalf("restored file %q", got)
+	}
+	s2.Close()
+
+	// A corrupted blob (same size) and then a missing one are found.
+	blob := filepath.Join(r.Path, r.Manifest.Files[1].Path)
+	raw, _ := os.ReadFile(blob)
+	raw[len(raw)-1] ^= 1
+	os.Chmod(blob, 0o600)
+	if err := os.WriteFile(blob, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep, _ = VerifyBackups(r.Path)
+	if rep.OK() || !strings.Contains(errorTexts(rep), "Prüfsumme stimmt nicht") {
+		t.Fatalf("corrupt blob not found: %+v", rep.Findings)
+	}
+	if _, err := RestoreBackup(r.Path, filepath.Join(t.TempDir(), "x")); err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Fatalf("restore of a corrupt backup: %v", err)
+	}
+	os.Remove(blob)
+	rep, _ = VerifyBackups(r.Path)
+	if rep.OK() || !strings.Contains(errorTexts(rep), r.Manifest.Files[1].Path+" fehlt") {
+		t.Fatalf("missing blob not found: %+v", rep.Findings)
+	}
+	// A damaged database page fails bbolt's check or the open.
+	dbPath := filepath.Join(r.Path, "schulhof.db")
+	dbRaw, _ := os.ReadFile(dbPath)
+	for i := 4096 * 2; i < len(dbRaw); i++ {
+		dbRaw[i] = 0xff
+	}
+	os.WriteFile(dbPath, dbRaw, 0o600)
+	rep, _ = VerifyBackups(r.Path)
+	if !strings.Contains(errorTexts(rep), "schulhof.db: Prüfsumme stimmt nicht") ||
+		!strings.Contains(errorTexts(rep), "Datenbank") {
+		t.Fatalf("damaged db: %s", errorTexts(rep))
 	}
 }
