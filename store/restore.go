@@ -86,7 +86,28 @@ func RestoreBackup(from, dataDir string) (*BackupManifest, error) {
 	if err := syncDir(dataDir); err != nil {
 		return nil, err
 	}
-	return m, nil
+	return m, checkRestored(dataDir)
+}
+
+// checkRestored opens the restored directory as the server will (older
+// schemas are migrated) and checks the database and its blobs.
+func checkRestored(dataDir string) error {
+	s, err := Open(dataDir, Options{})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if errs := s.Check(); len(errs) > 0 {
+		return fmt.Errorf("restored database fails the check: %w", errors.Join(errs...))
+	}
+	miss, err := s.MissingBlobs()
+	if err != nil {
+		return err
+	}
+	if len(miss) > 0 {
+		return fmt.Errorf("restored data lacks %d blobs (first %s)", len(miss), miss[0])
+	}
+	return nil
 }
 
 // copyChecked copies src to dst (synced) and fails if the content's
