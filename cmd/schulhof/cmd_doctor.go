@@ -93,7 +93,9 @@ func doctorStore(cfg *config.Config) ([]doctor.Finding, bool) {
 		return fs, true
 	}
 	if !errors.Is(err, adminsock.ErrNoServer) {
-		return []doctor.Finding{doctor.NoStore(cfg.DataDir, true, err)}, false
+		// The socket is there but refused us (permissions): a server
+		// runs, its listeners are still worth checking.
+		return []doctor.Finding{doctor.NoStore(cfg.DataDir, true, err)}, true
 	}
 	if !store.Exists(cfg.DataDir) {
 		return []doctor.Finding{doctor.NoStore(cfg.DataDir, false, nil)}, false

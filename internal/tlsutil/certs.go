@@ -78,8 +78,18 @@ func Open(opt Options) (*Certs, error) {
 	c.stamp = stamp
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, err := c.renewIfDue(); err != nil {
+	if renewed, err := c.renewIfDue(); err != nil {
 		return nil, err
+	} else if !renewed {
+		c.log.Info("tls: certificate loaded", "why", "start", "file", c.certFile,
+			"serial", cert.Leaf.SerialNumber.String(), "sha256", Fingerprint(cert.Leaf),
+			"not_after", cert.Leaf.NotAfter.Format(time.RFC3339))
+	}
+	if now := time.Now(); now.After(c.Leaf().NotAfter) {
+		// Serving it beats refusing to start: the admin can still reach
+		// the server, and schulhof doctor says what to do.
+		c.log.Warn("tls: the certificate has expired: clients will refuse it", "file", c.certFile,
+			"not_after", c.Leaf().NotAfter.Format(time.RFC3339))
 	}
 	return c, nil
 }
