@@ -129,7 +129,9 @@ func (s *Store) OpenBlob(hash string) (*os.File, error) {
 	return os.Open(s.blobPath(hash))
 }
 
-// refBlob adds one reference to a blob inside a transaction.
+// refBlob adds one reference to a blob inside a transaction. A new kind
+// of reference must also be counted by countReferences (checkblobs.go), or
+// schulhof doctor reports its counts as too high.
 func (t *Tx) refBlob(hash string) error {
 	if !validHash(hash) {
 		return fmt.Errorf("invalid blob hash %q", hash)

@@ -2,7 +2,9 @@ package store
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -24,6 +26,16 @@ type BlobReport struct {
 	Missing   []string // counted, but neither a file nor inline
 	WrongHash []string // content does not match its name (damaged)
 	Orphans   []string // blob files nothing counts (removed at the next start)
+	// Recounted from the references themselves (messages and file
+	// entries): a count below the references found frees content still
+	// in use when it reaches zero; one above never frees it.
+	Undercounted, Overcounted []RefMismatch
+}
+
+// RefMismatch is a hash whose count differs from its references.
+type RefMismatch struct {
+	Hash           string
+	Counted, Found uint64
 }
 
 // CheckBlobs reads every blob and inline content and hashes it. The
@@ -35,10 +47,23 @@ func (s *Store) CheckBlobs() (BlobReport, error) {
 	refs := map[string]bool{} // hash → inline
 	err := s.db.View(func(tx *bolt.Tx) error {
 		inline := tx.Bucket(bucketFileInline)
-		return tx.Bucket(bucketBlobRefs).ForEach(func(k, _ []byte) error {
+		counts := map[string]uint64{}
+		err := tx.Bucket(bucketBlobRefs).ForEach(func(k, v []byte) error {
 			refs[string(k)] = inline != nil && inline.Get(k) != nil
+			if len(v) == 8 {
+				counts[string(k)] = binary.BigEndian.Uint64(v)
+			}
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		found, err := countReferences(tx)
+		if err != nil {
+			return err
+		}
+		r.Undercounted, r.Overcounted = compareCounts(counts, found)
+		return nil
 	})
 	if err != nil {
 		return r, err
@@ -127,6 +152,62 @@ func (s *Store) CheckBlobs() (BlobReport, error) {
 	sort.Strings(r.WrongHash)
 	sort.Strings(r.Orphans)
 	return r, err
+}
+
+// countReferences counts what references content, in one snapshot:
+// messages (mailmsgs) and file entries (fileentries, those under removed
+// folders included until the reaper drops them). Every refBlob caller
+// must be counted here.
+func countReferences(tx *bolt.Tx) (map[string]uint64, error) {
+	found := map[string]uint64{}
+	if b := tx.Bucket(bucketMailMsgs); b != nil {
+		err := b.ForEach(func(_, v []byte) error {
+			var m Message
+			if err := decodeMessage(v, &m); err != nil {
+				return err
+			}
+			found[m.Blob]++
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("mailmsgs: %w", err)
+		}
+	}
+	if b := tx.Bucket(bucketFileEntries); b != nil {
+		err := b.ForEach(func(_, v []byte) error {
+			var e FileEntry
+			if err := decodeEntry(v, &e); err != nil {
+				return err
+			}
+			if !e.Dir && e.Hash != "" {
+				found[e.Hash]++
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("fileentries: %w", err)
+		}
+	}
+	return found, nil
+}
+
+func compareCounts(counts, found map[string]uint64) (under, over []RefMismatch) {
+	for h, n := range found {
+		if c := counts[h]; c < n {
+			under = append(under, RefMismatch{h, c, n})
+		}
+	}
+	for h, c := range counts {
+		if n := found[h]; c > n {
+			over = append(over, RefMismatch{h, c, n})
+		}
+	}
+	byHash := func(l []RefMismatch) {
+		sort.Slice(l, func(i, j int) bool { return l[i].Hash < l[j].Hash })
+	}
+	byHash(under)
+	byHash(over)
+	return under, over
 }
 
 func hashFile(path string) (string, error) {

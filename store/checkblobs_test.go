@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func sha(s string) string {
@@ -47,6 +49,31 @@ func TestCheckBlobs(t *testing.T) {
 	if r.Counted != 4 || r.Inline != 1 || r.Files != 3 || len(r.Missing)+len(r.WrongHash)+len(r.Orphans) != 0 {
 		t.Fatalf("healthy store: %+v", r)
 	}
+
+	// Counts that disagree with the references: the same content in two
+	// files counted once, and one file's content counted five times.
+	for _, p := range []string{"/twin1", "/twin2"} {
+		if err := putString(t, s, home, p, "Zwilling", -1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setCount := func(h string, n uint64) {
+		if err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketBlobRefs).Put([]byte(h), u64(n)) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setCount(sha("Zwilling"), 1)
+	setCount(sha(contents[2]), 5)
+	r, err = s.CheckBlobs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(r.Undercounted, []RefMismatch{{sha("Zwilling"), 1, 2}}) ||
+		!reflect.DeepEqual(r.Overcounted, []RefMismatch{{sha(contents[2]), 5, 1}}) {
+		t.Fatalf("recount: under %v over %v", r.Undercounted, r.Overcounted)
+	}
+	setCount(sha("Zwilling"), 2)
+	setCount(sha(contents[2]), 1)
 
 	missing, damaged := sha(contents[0]), sha(contents[1])
 	if err := os.Remove(s.blobPath(missing)); err != nil {
@@ -93,5 +120,32 @@ func TestCheckBlobs(t *testing.T) {
 	}
 	if !Exists(dir) || Exists(t.TempDir()) {
 		t.Fatal("Exists")
+	}
+}
+
+// TestCheckBlobsRecountsMail: messages delivered to two accounts, copied
+// and expunged in one mailbox are counted as their references: no mismatch.
+func TestCheckBlobsRecountsMail(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	mkAccount(t, s, "anna")
+	mkAccount(t, s, "ben")
+	d := deliver(t, s, strings.Repeat("Nachricht ", 3000), "anna", "ben")
+	deliver(t, s, "zweite", "anna")
+	if _, err := s.CreateMailbox("anna", "Archiv", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CopyMessages(d[0].Mailbox, []uint32{d[0].UID}, "anna", "Archiv", false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Expunge(d[1].Mailbox, []uint32{d[1].UID}, nil); err != nil { // ben's copy
+		t.Fatal(err)
+	}
+	r, err := s.CheckBlobs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Counted != 2 || len(r.Undercounted)+len(r.Overcounted)+len(r.Missing)+len(r.WrongHash)+len(r.Orphans) != 0 {
+		t.Fatalf("after delivery and copy: %+v", r)
 	}
 }

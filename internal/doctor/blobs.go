@@ -1,14 +1,16 @@
 package doctor
 
 import (
+	"fmt"
 	"path/filepath"
 
 	"schulhof/store"
 )
 
-// checkBlobs compares the blob directory with the reference counts: every
-// missing or damaged blob is named (FEHLER), uncounted files are a
-// WARNUNG (the next start removes them).
+// checkBlobs compares the blob directory with the reference counts and
+// the counts with the references: every missing or damaged blob and every
+// count below its references is named (FEHLER); uncounted files (the next
+// start removes them) and counts above the references are a WARNUNG.
 func checkBlobs(st *store.Store) []Finding {
 	const check = "blobs"
 	r, err := st.CheckBlobs()
@@ -31,6 +33,19 @@ func checkBlobs(st *store.Store) []Finding {
 	}
 	if len(r.WrongHash) > 0 {
 		out = append(out, finding(check, Fail, "blobs.damaged", len(r.WrongHash), paths(r.WrongHash), st.Dir()))
+	}
+	mismatches := func(ms []store.RefMismatch) string {
+		ps := make([]string, len(ms))
+		for i, m := range ms {
+			ps[i] = fmt.Sprintf("%s (%d/%d)", m.Hash, m.Counted, m.Found)
+		}
+		return list(ps, 5)
+	}
+	if len(r.Undercounted) > 0 {
+		out = append(out, finding(check, Fail, "blobs.undercounted", len(r.Undercounted), mismatches(r.Undercounted)))
+	}
+	if len(r.Overcounted) > 0 {
+		out = append(out, finding(check, Warn, "blobs.overcounted", len(r.Overcounted), mismatches(r.Overcounted)))
 	}
 	if len(r.Orphans) > 0 {
 		out = append(out, finding(check, Warn, "blobs.orphans", len(r.Orphans), paths(r.Orphans)))

@@ -170,6 +170,16 @@ var catalog = map[string]entry{
 			"Die Platte prüfen (smartctl -a, dmesg) und die Dateien aus der letzten Sicherung an dieselbe Stelle unter %[3]s kopieren."},
 		en: [2]string{"%s blobs are damaged (the SHA-256 does not match the name): %s",
 			"Check the disk (smartctl -a, dmesg) and copy these files from the latest backup to the same place under %[3]s."}},
+	"blobs.undercounted": {
+		de: [2]string{"%s Inhalte sind niedriger gezählt als ihre Verweise (gezählt/gefunden), sie würden gelöscht, solange sie noch gebraucht werden: %s",
+			"Jetzt eine Sicherung anlegen (schulhof backup --to <Verzeichnis>), sie enthält die Inhalte; den Fehler mit dieser Ausgabe melden."},
+		en: [2]string{"%s blobs are counted lower than their references (counted/found) and would be deleted while still in use: %s",
+			"Take a backup now (schulhof backup --to <directory>), it holds the content; report the bug with this output."}},
+	"blobs.overcounted": {
+		de: [2]string{"%s Inhalte sind höher gezählt als ihre Verweise (gezählt/gefunden) und werden nie freigegeben: %s",
+			"Es geht nur Platz verloren; den Fehler mit dieser Ausgabe melden."},
+		en: [2]string{"%s blobs are counted higher than their references (counted/found) and are never freed: %s",
+			"Only space is lost; report the bug with this output."}},
 	"blobs.orphans": {
 		de: [2]string{"%s Dateien ohne Verweis: %s",
 			"Nichts zu tun: sie sind Reste eines Absturzes und werden beim nächsten Start entfernt (systemctl restart schulhof)."},
