@@ -3,8 +3,6 @@ package doctor
 import (
 	"bytes"
 	"crypto/x509"
-	"encoding/pem"
-	"fmt"
 	"os"
 	"time"
 
@@ -20,11 +18,10 @@ const expirySoon = 14 * 24 * time.Hour
 // It returns the leaf's fingerprint for the listener check.
 func checkCertificate(certFile string, selfSigned bool, host string, otherNames []string, now time.Time) ([]Finding, string) {
 	const check = "certificate"
-	raw, err := os.ReadFile(certFile)
-	if err != nil {
+	leaf, err := tlsutil.ReadLeaf(certFile)
+	if os.IsNotExist(err) || os.IsPermission(err) {
 		return []Finding{finding(check, Fail, "cert.unreadable", certFile, err)}, ""
 	}
-	leaf, err := firstCert(raw)
 	if err != nil {
 		return []Finding{finding(check, Fail, "cert.bad", certFile, err)}, ""
 	}
@@ -65,19 +62,6 @@ func checkCertificate(certFile string, selfSigned bool, host string, otherNames 
 		out = append(out, finding(check, Warn, "cert.selfsigned"))
 	}
 	return out, fp
-}
-
-func firstCert(raw []byte) (*x509.Certificate, error) {
-	for {
-		var b *pem.Block
-		b, raw = pem.Decode(raw)
-		if b == nil {
-			return nil, fmt.Errorf("no PEM CERTIFICATE block")
-		}
-		if b.Type == "CERTIFICATE" {
-			return x509.ParseCertificate(b.Bytes)
-		}
-	}
 }
 
 func isSelfSigned(c *x509.Certificate) bool {

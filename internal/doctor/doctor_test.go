@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -157,6 +158,12 @@ func TestCertificate(t *testing.T) {
 	fs, _ = checkCertificate(filepath.Join(dir, "nope.pem"), false, "schule.test", nil, now)
 	if keys(fs)["cert.unreadable"] != Fail {
 		t.Fatalf("missing file: %v", fs)
+	}
+	garbage := filepath.Join(dir, "garbage.pem")
+	os.WriteFile(garbage, []byte("kein Zertifikat"), 0o644)
+	fs, _ = checkCertificate(garbage, false, "schule.test", nil, now)
+	if out := texts(t, fs); keys(fs)["cert.bad"] != Fail || !strings.Contains(out, "fullchain.pem") {
+		t.Fatalf("garbage:\n%s", out)
 	}
 }
 

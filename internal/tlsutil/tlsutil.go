@@ -9,6 +9,10 @@ package tlsutil
 
 import (
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"os"
 	"path/filepath"
 )
 
@@ -32,4 +36,22 @@ func Paths(certFile, keyFile, dataDir string) (cert, key string, selfSigned bool
 	}
 	dir := filepath.Join(dataDir, "tls")
 	return filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), true
+}
+
+// ReadLeaf reads the first certificate of a PEM file (the leaf of a
+// chain), for schulhof doctor.
+func ReadLeaf(certFile string) (*x509.Certificate, error) {
+	raw, err := os.ReadFile(certFile)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		var b *pem.Block
+		if b, raw = pem.Decode(raw); b == nil {
+			return nil, fmt.Errorf("%s: no PEM CERTIFICATE block", certFile)
+		}
+		if b.Type == "CERTIFICATE" {
+			return x509.ParseCertificate(b.Bytes)
+		}
+	}
 }
