@@ -96,7 +96,7 @@ the running server's admin socket (mode 0600), used by the admin commands.
 .SH SEE ALSO
 .BR systemctl (1),
 .BR journalctl (1),
-.I /usr/share/doc/schulhof/README.md
+.I /usr/share/doc/schulhof/README.md.gz
 `)
 }
 
