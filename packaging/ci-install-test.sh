@@ -66,6 +66,11 @@ touch "$marker"
 runuser -u schulhof -- /usr/bin/schulhof user list >/dev/null ||
   fail "the installed CLI cannot open /var/lib/schulhof as schulhof with the packaged config"
 [ -e /var/lib/schulhof/schulhof.db ] || fail "the CLI without --config did not use /var/lib/schulhof"
+# Root without a running server must not write root-owned files there.
+if /usr/bin/schulhof user list >/dev/null 2>"$tmp/root-local"; then
+  fail "root opened schulhof's /var/lib/schulhof without a server"
+fi
+grep -q "sudo -u schulhof" "$tmp/root-local" || fail "root's refusal does not say what to do: $(cat "$tmp/root-local")"
 
 # The server, as the schulhof user without any privilege, on a temporary
 # config: loopback, port 0 (the kernel picks free ports; the server prints them).

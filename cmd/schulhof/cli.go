@@ -187,6 +187,9 @@ func prepareRequest(c *command, args []string, stdin io.Reader) (adminsock.Reque
 
 // runLocal runs a request against the store in this process (no server).
 func runLocal(cfg *config.Config, req adminsock.Request) (adminsock.Response, error) {
+	if err := checkLocalUser(cfg.DataDir); err != nil {
+		return adminsock.Response{}, err
+	}
 	st, err := store.Open(cfg.DataDir, store.Options{})
 	if err != nil {
 		return adminsock.Response{}, err
