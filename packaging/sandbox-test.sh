@@ -35,6 +35,7 @@ cat > "$tmp/share/inner.sh" <<'INNER'
 set -euo pipefail
 exec >/pkgtest/result.txt 2>&1
 fail() { echo "FAIL: $*"; journalctl -u schulhof --no-pager | tail -20; exit 1; }
+rm -f /usr/sbin/policy-rc.d # a build image's "start no services" (overlay only): a real machine has none
 dpkg -i /pkgtest/schulhof_*.deb >/dev/null
 sed -i 's/^domain = .*/domain = "box.schule.test"/' /etc/schulhof/schulhof.toml
 systemctl enable --now schulhof 2>/dev/null
@@ -65,6 +66,9 @@ head -c 3000000 /dev/urandom > /tmp/big.bin
 curl -sSk --user "ben.box:$pw" https://127.0.0.1/dav/home/big.bin | cmp -s - /tmp/big.bin || fail "WebDAV GET differs"
 [ -z "$(find /var/lib/schulhof -not -user schulhof)" ] || fail "files not owned by schulhof: $(find /var/lib/schulhof -not -user schulhof)"
 systemd-analyze security --no-pager schulhof.service | tail -1
+dpkg -i /pkgtest/schulhof_*.deb >/dev/null # an upgrade restarts a running server
+systemctl is-active -q schulhof || fail "not active after the upgrade"
+[ "$(systemctl show -p MainPID --value schulhof)" != "$pid" ] || fail "the upgrade did not restart the server"
 systemctl stop schulhof
 [ "$(systemctl show -p Result --value schulhof)" = success ] || fail "stop: $(systemctl show -p Result --value schulhof)"
 echo PASS
