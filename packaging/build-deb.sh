@@ -31,7 +31,10 @@ mkdir -p "$pkg/DEBIAN" "$pkg/usr/bin" "$pkg/lib/systemd/system" "$pkg/etc/schulh
 "$pkg/usr/bin/schulhof" help --man | gzip -9n > "$pkg/usr/share/man/man8/schulhof.8.gz"
 
 install -m 0644 "$root/packaging/schulhof.service" "$pkg/lib/systemd/system/schulhof.service"
-sed -e 's|^data_dir = .*|data_dir = "/var/lib/schulhof"|' "$root/packaging/schulhof.toml" > "$pkg/etc/schulhof/schulhof.toml"
+# The packaged paths; nightly backups on (the unit may write there).
+sed -e 's|^data_dir = .*|data_dir = "/var/lib/schulhof"|' \
+  -e '/^\[backup\]/,/^\[/ s|^dir = ""|dir = "/var/backups/schulhof"|' \
+  "$root/packaging/schulhof.toml" > "$pkg/etc/schulhof/schulhof.toml"
 chmod 0644 "$pkg/etc/schulhof/schulhof.toml" # nothing secret in it; the server reads it as schulhof
 gzip -9n < "$root/README.md" > "$doc/README.md.gz"
 

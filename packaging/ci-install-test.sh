@@ -5,9 +5,10 @@
 # temporary config (loopback, free ports) and data directory, create two
 # accounts with the installed CLI, send one mail with swaks (AUTH on
 # submission, STARTTLS), read it back over IMAPS with curl, stop the server,
-# dpkg --purge, and check that the user, /var/lib/schulhof and /etc/schulhof
-# are gone. Needs: dpkg-dev tools (dpkg-deb), adduser, swaks, curl,
-# systemd (systemd-analyze; it need not be PID 1). Runs twice in a row.
+# dpkg --remove (data kept), dpkg --purge, and check that the user,
+# /var/lib/schulhof, /var/backups/schulhof and /etc/schulhof are gone.
+# Needs dpkg-deb, adduser, swaks, curl, procps and systemd (for
+# systemd-analyze; it need not be PID 1). Runs twice in a row.
 #   bash packaging/ci-install-test.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -49,8 +50,10 @@ say "built $(basename "$deb") in $(($(date +%s) - start))s"
 dpkg -i "$deb" >/dev/null
 [ -x /usr/bin/schulhof ] || fail "/usr/bin/schulhof not installed"
 getent passwd schulhof >/dev/null || fail "postinst did not create the user schulhof"
-[ "$(stat -c '%U:%G %a' /var/lib/schulhof)" = "schulhof:schulhof 700" ] ||
-  fail "/var/lib/schulhof is $(stat -c '%U:%G %a' /var/lib/schulhof), want schulhof:schulhof 700"
+for d in /var/lib/schulhof /var/backups/schulhof; do
+  [ "$(stat -c '%U:%G %a' "$d")" = "schulhof:schulhof 700" ] ||
+    fail "$d is $(stat -c '%U:%G %a' "$d"), want schulhof:schulhof 700"
+done
 grep -qx /etc/schulhof/schulhof.toml /var/lib/dpkg/info/schulhof.conffiles || fail "schulhof.toml is no conffile"
 man -w schulhof >/dev/null 2>&1 || [ -e /usr/share/man/man8/schulhof.8.gz ] || fail "no man page"
 
@@ -149,6 +152,7 @@ dpkg --purge schulhof >/dev/null
 ! getent passwd schulhof >/dev/null || fail "purge left the user schulhof"
 ! getent group schulhof >/dev/null || fail "purge left the group schulhof"
 [ ! -e /var/lib/schulhof ] || fail "purge left /var/lib/schulhof"
+[ ! -e /var/backups/schulhof ] || fail "purge left /var/backups/schulhof"
 [ ! -e /etc/schulhof ] || fail "purge left /etc/schulhof"
 [ ! -e /usr/bin/schulhof ] || fail "purge left /usr/bin/schulhof"
 say "ok: installed, served, mailed, purged ($(($(date +%s) - start))s)"
