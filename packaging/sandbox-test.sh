@@ -66,6 +66,22 @@ head -c 3000000 /dev/urandom > /tmp/big.bin
 curl -sSk --user "ben.box:$pw" https://127.0.0.1/dav/home/big.bin | cmp -s - /tmp/big.bin || fail "WebDAV GET differs"
 [ -z "$(find /var/lib/schulhof -not -user schulhof)" ] || fail "files not owned by schulhof: $(find /var/lib/schulhof -not -user schulhof)"
 systemd-analyze security --no-pager schulhof.service | tail -1
+# With backup, doctor and certificate reload (issue 10, other branches):
+# the backup lands in the packaged dir, nowhere else is writable, reload
+# keeps the process, doctor runs its store checks inside the server.
+if schulhof backup --help >/dev/null 2>&1; then
+  grep -q '^dir = "/var/backups/schulhof"' /etc/schulhof/schulhof.toml || fail "packaged [backup] dir not set"
+  schulhof backup --to /var/backups/schulhof >/dev/null || fail "backup into /var/backups/schulhof"
+  schulhof backup verify /var/backups/schulhof >/dev/null || fail "backup verify"
+  install -d -o schulhof -g schulhof /srv/elsewhere
+  ! schulhof backup --to /srv/elsewhere >/dev/null 2>&1 || fail "the server wrote outside its ReadWritePaths"
+  systemctl reload schulhof
+  for _ in $(seq 50); do journalctl -u schulhof --no-pager | grep -q 'certificate loaded.*why=signal' && break; sleep 0.1; done
+  journalctl -u schulhof --no-pager | grep -q 'certificate loaded.*why=signal' || fail "reload did not reload the certificate"
+  [ "$(systemctl show -p MainPID --value schulhof)" = "$pid" ] || fail "reload restarted the server"
+  schulhof doctor | grep -q '0 FEHLER' || fail "doctor: $(schulhof doctor)"
+  echo "backup, reload and doctor work in the sandbox"
+fi
 dpkg -i /pkgtest/schulhof_*.deb >/dev/null # an upgrade restarts a running server
 systemctl is-active -q schulhof || fail "not active after the upgrade"
 [ "$(systemctl show -p MainPID --value schulhof)" != "$pid" ] || fail "the upgrade did not restart the server"
