@@ -139,19 +139,23 @@ func (c *command) help() string {
 	return b.String()
 }
 
+// The texts of `schulhof help` that are not in a command's registration;
+// the man page (manpage.go) prints the same.
+const (
+	usageTitle   = "the school's mail, files and chat server, and its admin CLI"
+	serveSummary = "run the server (first start: data dir, certificate, first admin)"
+	serveDetail  = "Runs every daemon in one process until SIGINT or SIGTERM."
+	usageTrailer = "Each command takes --help. Admin commands use the running server's socket, or the data directory when no server runs."
+)
+
 func usage(w io.Writer) {
-	fmt.Fprint(w, `schulhof: the school's mail, files and chat server, and its admin CLI.
-
-usage: schulhof [--config FILE] [--data DIR] [--domain DOMAIN] COMMAND ...
-
-  serve                      run the server (first start: data dir, certificate, first admin)
-`)
+	fmt.Fprintf(w, "schulhof: %s.\n\nusage: schulhof [--config FILE] [--data DIR] [--domain DOMAIN] COMMAND ...\n\n  %-26s %s\n", usageTitle, "serve", serveSummary)
 	sorted := append([]*command(nil), commands...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].path < sorted[j].path })
 	for _, c := range sorted {
 		fmt.Fprintf(w, "  %-26s %s\n", c.path, firstLine(c.summary))
 	}
-	fmt.Fprint(w, "\nEach command takes --help. Admin commands use the running server's socket, or the data directory when no server runs.\n")
+	fmt.Fprintf(w, "\n%s\n", usageTrailer)
 }
 
 func firstLine(s string) string {
@@ -183,6 +187,9 @@ func prepareRequest(c *command, args []string, stdin io.Reader) (adminsock.Reque
 
 // runLocal runs a request against the store in this process (no server).
 func runLocal(cfg *config.Config, req adminsock.Request) (adminsock.Response, error) {
+	if err := checkLocalUser(cfg.DataDir); err != nil {
+		return adminsock.Response{}, err
+	}
 	st, err := store.Open(cfg.DataDir, store.Options{})
 	if err != nil {
 		return adminsock.Response{}, err

@@ -85,7 +85,7 @@ func (s *server) webDaemon() daemon {
 func serve(cfg *config.Config, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		if args[0] == "--help" || args[0] == "-h" {
-			fmt.Fprint(stdout, "usage: schulhof serve [--config FILE] [--data DIR] [--domain DOMAIN]\n\nRuns every daemon in one process until SIGINT or SIGTERM.\n")
+			fmt.Fprintf(stdout, "usage: schulhof serve [--config FILE] [--data DIR] [--domain DOMAIN]\n\n%s\n", serveDetail)
 			return 0
 		}
 		fmt.Fprintf(stderr, "schulhof: serve takes no arguments (got %q)\n", args[0])
