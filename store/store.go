@@ -20,7 +20,8 @@
 //	blocklist   blocked domain (lower case, IDN in "xn--" form) → BlockedDomain
 //	            (LINK-BLOCK; cached in memory between changes)
 //	loginlog    time (8 bytes BE unix nanos) seq (8 bytes BE) → LoginRecord
-//	audit       time (8 bytes BE unix nanos) seq (8 bytes BE) → AuditRecord
+//	audit       entry number (8 bytes BE, from 1) → hash-chained entry; meta
+//	            "audit.head" holds the last number and hash (audit.go)
 //	blobrefs    blob hash (hex) → uint64 big-endian reference count
 //	mailboxes, mailboxnames, mailmsgs, mailexpunged, mailmeta, mailstate:
 //	            mail (mailboxes, messages, tombstones); key formats in mail.go
@@ -39,7 +40,8 @@
 // Schema versions: 1 kept file entries under tree 0x00 parent-id name
 // with their properties inside and a bytes counter per tree (files,
 // filetrees); 2 keys them by parent id alone with totals per folder
-// (migrate_files.go).
+// (migrate_files.go); 3 turns the time-keyed audit log into a hash chain
+// whose personal parts are salted digests (audit.go).
 //
 //	websessions, websessionsacct: portal sessions, keyed by the SHA-256 of
 //	            the cookie ID (never the ID itself); sessions.go
@@ -74,7 +76,7 @@ import (
 
 // SchemaVersion is the version this code writes. Open migrates older
 // databases step by step through migrations.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 var (
 	ErrNotFound = errors.New("not found")
