@@ -324,6 +324,10 @@ func (t *Tx) RedactAudit(account string) (int, error) {
 	return len(changes), nil
 }
 
+// Mentions reports whether text names the account as a whole word (the
+// audit list's --person filter uses the rule of erasure).
+func Mentions(text, account string) bool { return mentions(text, account) }
+
 // mentions reports whether text names the account as a whole word:
 // "max.mueller" is in "author max.mueller" and "max.mueller@schule.de",
 // not in "max.mueller2".

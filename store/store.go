@@ -49,6 +49,8 @@
 //	            with per-room sequence numbers, read marks; chat.go
 //	chatreports id (8 bytes BE) → ChatReport, the reported message and its
 //	            context frozen; read only with an audit record (reports.go)
+//	inspections id (8 bytes BE) → Inspection: four-eyes requests to view a
+//	            person's login log, mail or chat (inspections.go)
 //
 // Blob write ordering: a blob is streamed to blobs/tmp, fsynced, renamed to
 // its final name and the folder fsynced **before** the bbolt transaction

@@ -37,6 +37,7 @@ type Config struct {
 	Portal     Portal     `toml:"portal"`     // web sessions (portal.go)
 	Chat       Chat       `toml:"chat"`       // direct conversations per role
 	Modules    Modules    `toml:"modules"`    // Nutzungsmöglichkeiten
+	Audit      Audit      `toml:"audit"`      // inspections (audit.go)
 }
 
 // Mail configures smtpd and imapd.
@@ -130,6 +131,7 @@ func Default() *Config {
 		Policy: Policy{MaxTransferBytes: 20 << 20, DefaultConsentComms: true},
 		Files:  defaultFiles(),
 		Portal: defaultPortal(), Modules: defaultModules(),
+		Audit: defaultAudit(),
 	}
 	def := policy.DefaultMailLimits()
 	conv := func(l policy.MailLimits) RoleLimits {
@@ -241,6 +243,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.Files.validate(); err != nil {
+		return err
+	}
+	if err := c.Audit.validate(); err != nil {
 		return err
 	}
 	return c.validatePortal()
