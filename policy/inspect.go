@@ -144,3 +144,17 @@ func CheckInspectList(who Inspector) Decision {
 	}
 	return Allowed
 }
+
+// CheckLogRead decides whether who may evaluate the login log: auditors
+// only (the Nutzungsordnung: "von den von der Schulleitung bestimmten
+// Personen"); the log of one person only through an approved inspection
+// of scope loginlog, never by filtering the whole log.
+func CheckLogRead(who Inspector, onePerson bool) Decision {
+	if who.Role != Auditor {
+		return notAuditor(who)
+	}
+	if onePerson {
+		return Deny(AuditInspect, "Das Anmeldeprotokoll einer Person nur mit genehmigter Einsicht: schulhof inspect request --scope loginlog.")
+	}
+	return Allowed
+}

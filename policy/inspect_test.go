@@ -89,3 +89,21 @@ func TestCheckInspectView(t *testing.T) {
 		t.Errorf("auditor lists: %v", d)
 	}
 }
+
+func TestCheckLogRead(t *testing.T) {
+	for _, c := range []struct {
+		who       Inspector
+		onePerson bool
+		want      bool
+	}{
+		{Inspector{"anna.pruef", Auditor}, false, true},
+		{Inspector{"anna.pruef", Auditor}, true, false},
+		{Inspector{"root.admin", Admin}, false, false},
+		{Inspector{"cli:root", ""}, false, false},
+		{Inspector{"t.lehrer", Teacher}, true, false},
+	} {
+		if d := CheckLogRead(c.who, c.onePerson); d.Allow != c.want || (!d.Allow && d.Rule != AuditInspect) {
+			t.Errorf("%+v one=%v: %v", c.who, c.onePerson, d)
+		}
+	}
+}
