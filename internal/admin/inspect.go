@@ -281,6 +281,11 @@ func (s *Service) Inspections(c Creds) ([]store.Inspection, error) {
 	if d := policy.CheckInspectList(who); !d.Allow {
 		return nil, s.refuseInspect(who, c, "inspect.list", "", d)
 	}
+	if err := s.Store.Update(func(t *store.Tx) error {
+		return t.Audit(store.AuditRecord{Actor: who.Name, Action: "inspect.list", Detail: "via " + c.Via})
+	}); err != nil {
+		return nil, err
+	}
 	list, err := s.Store.Inspections()
 	if list == nil {
 		list = []store.Inspection{}
