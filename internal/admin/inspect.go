@@ -27,7 +27,10 @@ import (
 type Creds struct {
 	Name     string // the auditor's account; empty: the OS user acts
 	Password string
-	Via      string // the OS user at the CLI ("cli:root"), for the audit log
+	Via      string // the OS user at the CLI ("cli:root") or "web", for the audit log
+	// Account, if set, is the account of a portal session: the login was
+	// the proof, no password is asked again.
+	Account *store.Account
 }
 
 // InspectView is what an approved inspection shows.
@@ -69,6 +72,9 @@ func (s *Service) inspectView() time.Duration {
 // inspector authenticates the acting auditor. Without a name the OS user
 // acts, which has no role and is refused by policy.
 func (s *Service) inspector(c Creds) (policy.Inspector, error) {
+	if c.Account != nil {
+		return policy.Inspector{Name: c.Account.Name, Role: policy.Role(c.Account.Role)}, nil
+	}
 	if c.Name == "" {
 		return policy.Inspector{Name: c.Via}, nil
 	}

@@ -149,6 +149,9 @@ func (s *Service) ShowUser(name string) (UserInfo, error) {
 		return UserInfo{}, notFound(err, "user", name)
 	}
 	a.PasswordHash = "" // never shown
+	// The address of the last login is login-log data: auditors evaluate
+	// it through an inspection (AUDIT-INSPECT), admins do not see it.
+	a.LastLoginIP = ""
 	info := UserInfo{Account: *a, Address: s.Address(a.Name), Groups: []string{}, Teaches: []string{}}
 	groups, err := s.Store.GroupsOf(name)
 	if err != nil {
@@ -190,7 +193,7 @@ func (s *Service) ListUsers(group, role string) ([]store.Account, error) {
 	out := []store.Account{}
 	for _, a := range all {
 		if (in == nil || in.HasMember(a.Name)) && (role == "" || a.Role == role) {
-			a.PasswordHash = "" // never shown
+			a.PasswordHash, a.LastLoginIP = "", "" // never shown; the IP is for inspections
 			out = append(out, a)
 		}
 	}
