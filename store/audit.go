@@ -274,44 +274,20 @@ func verifyAudit(audit, meta *bolt.Bucket) AuditVerdict {
 // RedactAudit erases one person from the audit log: in every entry that
 // names the account, the parts naming it lose their text and salt (an
 // entry about the person loses target and detail, one the person did
-// loses its actor). The digests stay, so VerifyAudit still passes. It
-// returns the number of entries changed.
+// loses its actor). The digests stay, so VerifyAudit still passes. The
+// record of the erasure itself (ActionErase) keeps the name. It returns
+// the number of entries changed. Erasure runs it in chunks through the
+// privacy provider "audit" (privacy_audit.go).
 func (t *Tx) RedactAudit(account string) (int, error) {
-	if account == "" {
-		return 0, nil
-	}
 	b := t.bucket(bucketAudit)
 	type change struct{ k, v []byte }
 	var changes []change
 	err := b.ForEach(func(k, raw []byte) error {
-		var e auditEntry
-		if err := json.Unmarshal(raw, &e); err != nil {
-			return fmt.Errorf("audit entry %x: %w", k, err)
+		nv, err := redactAuditValue(raw, account)
+		if nv != nil {
+			changes = append(changes, change{append([]byte(nil), k...), nv})
 		}
-		changed := false
-		drop := func(s *sealed) {
-			if !s.erased() {
-				s.Text, s.Salt, changed = "", nil, true
-			}
-		}
-		if mentions(e.Actor.Text, account) {
-			drop(&e.Actor)
-		}
-		if mentions(e.Target.Text, account) {
-			drop(&e.Target)
-			drop(&e.Detail)
-		}
-		if mentions(e.Detail.Text, account) {
-			drop(&e.Detail)
-		}
-		if changed {
-			v, err := json.Marshal(e)
-			if err != nil {
-				return err
-			}
-			changes = append(changes, change{append([]byte(nil), k...), v})
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return 0, err
@@ -324,13 +300,48 @@ func (t *Tx) RedactAudit(account string) (int, error) {
 	return len(changes), nil
 }
 
+// redactAuditValue returns the entry with the account's parts erased, or
+// nil when the entry does not name the account.
+func redactAuditValue(raw []byte, account string) ([]byte, error) {
+	if account == "" {
+		return nil, nil
+	}
+	var e auditEntry
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return nil, fmt.Errorf("audit entry: %w", err)
+	}
+	if e.Action == ActionErase {
+		return nil, nil
+	}
+	changed := false
+	drop := func(s *sealed) {
+		if !s.erased() {
+			s.Text, s.Salt, changed = "", nil, true
+		}
+	}
+	if mentions(e.Actor.Text, account) {
+		drop(&e.Actor)
+	}
+	if mentions(e.Target.Text, account) {
+		drop(&e.Target)
+		drop(&e.Detail)
+	}
+	if mentions(e.Detail.Text, account) {
+		drop(&e.Detail)
+	}
+	if !changed {
+		return nil, nil
+	}
+	return json.Marshal(e)
+}
+
 // Mentions reports whether text names the account as a whole word (the
 // audit list's --person filter uses the rule of erasure).
 func Mentions(text, account string) bool { return mentions(text, account) }
 
 // mentions reports whether text names the account as a whole word:
 // "max.mueller" is in "author max.mueller" and "max.mueller@schule.de",
-// not in "max.mueller2".
+// not in "max.mueller2" (nameByte: privacy.go).
 func mentions(text, account string) bool {
 	for i := 0; ; {
 		j := strings.Index(text[i:], account)
@@ -343,10 +354,6 @@ func mentions(text, account string) bool {
 		}
 		i = start + 1
 	}
-}
-
-func nameByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_'
 }
 
 // migrateAuditChain (schema 2→3) puts the records of the old time-keyed

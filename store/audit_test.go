@@ -277,3 +277,49 @@ func TestAuditMigrationBuildsChain(t *testing.T) {
 		t.Fatalf("after append: %+v", v)
 	}
 }
+
+// Erasure through the privacy registry (provider "audit") keeps the chain
+// valid: the entries about the person lose their texts, the erasure's own
+// entry names the person, and verify passes.
+func TestEraseKeepsAuditChain(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	mkAccount(t, s, "paula.p")
+	mkAccount(t, s, "carl.c")
+	for _, r := range []AuditRecord{
+		{Actor: "cli:root", Action: "user.lock", Target: "paula.p", Detail: "Grund-für-Paula"},
+		{Actor: "cli:root", Action: "group.member.add", Target: "5a", Detail: "carl.c,paula.p"},
+		{Actor: "cli:root", Action: "user.lock", Target: "carl.c", Detail: "Grund-für-Carl"},
+	} {
+		if err := s.Update(func(t *Tx) error { return t.Audit(r) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := s.EraseAccountBy("cli:root", "paula.p", ErasePlatform)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Items["audit"] != 2 {
+		t.Fatalf("audit entries redacted: %s", rep.Summary())
+	}
+	v, err := s.VerifyAudit()
+	if err != nil || v.Bad != nil || v.Redacted != 2 {
+		t.Fatalf("verify after erasure: %+v %v", v, err)
+	}
+	recs, _ := s.AuditLog(time.Time{})
+	last := recs[len(recs)-1]
+	if last.Action != ActionErase || last.Target != "paula.p" {
+		t.Fatalf("erasure entry %+v", last)
+	}
+	s.View(func(t *Tx) error {
+		return t.bucket(bucketAudit).ForEach(func(k, v []byte) error {
+			if bytes.Contains(v, []byte("Grund-für-Paula")) || (bytes.Contains(v, []byte("paula.p")) && !bytes.Contains(v, []byte(ActionErase))) {
+				panic("erased person still in " + string(v))
+			}
+			return nil
+		})
+	})
+	if recs[2].Detail != "Grund-für-Carl" {
+		t.Fatalf("another person's entry changed: %+v", recs[2])
+	}
+}

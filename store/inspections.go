@@ -130,10 +130,10 @@ func eraseInspections(s *Store, account string, r *ErasureReport) error {
 				del = append(del, &in)
 			case in.RequestedBy == account || in.ApprovedBy == account:
 				if in.RequestedBy == account {
-					in.RequestedBy = "(gelöscht)"
+					in.RequestedBy = ErasedName
 				}
 				if in.ApprovedBy == account {
-					in.ApprovedBy = "(gelöscht)"
+					in.ApprovedBy = ErasedName
 				}
 				put = append(put, &in)
 			}

@@ -68,7 +68,7 @@ func TestEveryCommandIsAudited(t *testing.T) {
 		{path: "inspect show", args: append(auditor("anna.pruef"), "1"), stdin: coveragePW, action: "inspect.view"},
 		{path: "audit list", why: "reads the audit log itself"},
 		{path: "audit verify", why: "checks the audit log itself"},
-		{path: "user delete", args: []string{"jonas.berg"}, action: "user.delete"},
+		{path: "user delete", args: []string{"jonas.berg"}, action: "privacy.erase"},
 	}
 	covered := map[string]bool{}
 	for _, s := range steps {
