@@ -158,3 +158,14 @@ func CheckLogRead(who Inspector, onePerson bool) Decision {
 	}
 	return Allowed
 }
+
+// CheckAdminSetsPassword decides whether an admin may reset or set the
+// password of an account with this role. Not an auditor's: whoever knows
+// two auditors' passwords could request and approve alone, so auditors
+// set their own (the one-time password at creation, then /passwort).
+func CheckAdminSetsPassword(target Role) Decision {
+	if target == Auditor {
+		return Deny(AuditInspect, "Passwörter von Auditor/innen setzt nur die Person selbst (sonst wäre das Vier-Augen-Prinzip umgehbar); bei Verlust benennt die Schulleitung ein neues Konto.")
+	}
+	return Allowed
+}

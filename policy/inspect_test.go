@@ -107,3 +107,12 @@ func TestCheckLogRead(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckAdminSetsPassword(t *testing.T) {
+	for _, r := range Roles {
+		d := CheckAdminSetsPassword(r)
+		if d.Allow == (r == Auditor) || (!d.Allow && d.Rule != AuditInspect) {
+			t.Errorf("%s: %v", r, d)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -210,6 +211,13 @@ func (s *Service) change(actor, name, action, detail string, fn func(a *store.Ac
 		}
 		return t.Audit(store.AuditRecord{Actor: actor, Action: action, Target: name, Detail: detail})
 	})
+	var re *policy.RefusalError
+	if errors.As(err, &re) && re.Decision.Rule == policy.AuditInspect {
+		// An admin reaching for an auditor's password is worth a trace.
+		s.Store.Update(func(t *store.Tx) error {
+			return t.Audit(store.AuditRecord{Actor: actor, Action: action + ".refused", Target: name, Detail: re.Decision.String()})
+		})
+	}
 	if err == nil {
 		s.forget(name)
 	}
@@ -250,6 +258,9 @@ func (s *Service) ResetPassword(actor, name string) (string, error) {
 		return "", err
 	}
 	_, err = s.change(actor, name, "user.reset-password", "", func(a *store.Account) error {
+		if d := policy.CheckAdminSetsPassword(policy.Role(a.Role)); !d.Allow {
+			return refused(d)
+		}
 		a.PasswordHash, a.MustChange = hash, true
 		return nil
 	})
@@ -274,6 +285,9 @@ func (s *Service) SetPassword(actor, name, pw string) error {
 		return err
 	}
 	_, err = s.change(actor, name, "user.passwd", "", func(a *store.Account) error {
+		if d := policy.CheckAdminSetsPassword(policy.Role(a.Role)); !d.Allow {
+			return refused(d)
+		}
 		a.PasswordHash, a.MustChange = hash, false
 		return nil
 	})

@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,15 +21,35 @@ import (
 // one auditor cannot approve alone, a wrong password is refused; then the
 // audit list filters, verify passes, and a copy of the database file with
 // one byte sequence changed fails verify naming the entry.
+// selfPassword changes a password at /passwort as its owner would.
+func selfPassword(t *testing.T, base, name, old, new string) {
+	t.Helper()
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	req, _ := http.NewRequest("POST", base+"/passwort", strings.NewReader(url.Values{"account": {name}, "current": {old}, "new": {new}, "repeat": {new}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	resp, err := hc.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("password change of %s: %v %v", name, err, resp)
+	}
+	resp.Body.Close()
+}
+
 func TestAuditAndInspectCLI(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	cfg := WriteConfig(t, dir, "")
 	srv := Start(t, cfg)
 
 	ok(t, cfg, "", "user", "add", "--first", "Max", "--last", "Müller")
+	base := "https://" + srv.Addrs["https"]
 	for _, n := range []string{"Anna", "Bert"} {
-		ok(t, cfg, "", "user", "add", "--first", n, "--last", "Prüf", "--role", "auditor")
-		ok(t, cfg, pw+"\n", "user", "passwd", strings.ToLower(n)+".pruef", "--password-stdin")
+		name := strings.ToLower(n) + ".pruef"
+		out := ok(t, cfg, "", "user", "add", "--first", n, "--last", "Prüf", "--role", "auditor")
+		// The admin may not set an auditor's password; the auditor changes
+		// the one-time password herself.
+		fails(t, cfg, pw+"\n", "AUDIT-INSPECT", "user", "passwd", name, "--password-stdin")
+		fails(t, cfg, "", "AUDIT-INSPECT", "user", "reset-password", name)
+		selfPassword(t, base, name, strings.Fields(out)[2], pw)
 	}
 	req := []string{"inspect", "request", "--person", "max.mueller", "--scope", "mail", "--reason", "Verdacht", "--case", "AZ-9"}
 	fails(t, cfg, "", "AUDIT-INSPECT", req...)
