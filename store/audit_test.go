@@ -323,3 +323,41 @@ func TestEraseKeepsAuditChain(t *testing.T) {
 		t.Fatalf("another person's entry changed: %+v", recs[2])
 	}
 }
+
+// BenchmarkAuditVerify: verifying a chain of 10,000 entries.
+//
+//	go test -run '^$' -bench 'BenchmarkAudit' -benchtime 5x ./store
+func BenchmarkAuditVerify(b *testing.B) {
+	s := openTest(b, b.TempDir())
+	defer s.Close()
+	for i := 0; i < 10; i++ {
+		s.Update(func(t *Tx) error {
+			for j := 0; j < 1000; j++ {
+				if err := t.Audit(AuditRecord{Actor: "cli:root", Action: "user.lock", Target: "max.mueller", Detail: "Verstoß gegen die Nutzungsordnung"}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if v, err := s.VerifyAudit(); err != nil || v.Bad != nil || v.Entries != 10000 {
+			b.Fatalf("%+v %v", v, err)
+		}
+	}
+}
+
+// BenchmarkAuditAppend: one audited action in its own transaction.
+func BenchmarkAuditAppend(b *testing.B) {
+	s := openTest(b, b.TempDir())
+	defer s.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := s.Update(func(t *Tx) error {
+			return t.Audit(AuditRecord{Actor: "cli:root", Action: "user.lock", Target: "max.mueller", Detail: "Verstoß"})
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
