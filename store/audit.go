@@ -168,18 +168,29 @@ func (e *auditEntry) record() AuditRecord {
 		Seq: e.Seq, Hash: e.Hash, Redacted: e.Actor.erased() || e.Target.erased() || e.Detail.erased()}
 }
 
+// decodeAuditRecord reads one stored entry as a record (erased parts
+// empty): code that scans the audit bucket itself (export) uses it, since
+// the stored form is not an AuditRecord.
+func decodeAuditRecord(v []byte) (AuditRecord, error) {
+	var e auditEntry
+	if err := json.Unmarshal(v, &e); err != nil {
+		return AuditRecord{}, err
+	}
+	return e.record(), nil
+}
+
 // AuditLog returns audit records since a time, in chain order (oldest
 // first). Erased parts are empty, with Redacted set.
 func (s *Store) AuditLog(since time.Time) ([]AuditRecord, error) {
 	var out []AuditRecord
 	err := s.view(func(t *Tx) error {
 		return t.bucket(bucketAudit).ForEach(func(k, v []byte) error {
-			var e auditEntry
-			if err := json.Unmarshal(v, &e); err != nil {
+			r, err := decodeAuditRecord(v)
+			if err != nil {
 				return fmt.Errorf("audit entry %x: %w", k, err)
 			}
-			if !e.Time.Before(since) {
-				out = append(out, e.record())
+			if !r.Time.Before(since) {
+				out = append(out, r)
 			}
 			return nil
 		})
