@@ -169,3 +169,18 @@ func CheckAdminSetsPassword(target Role) Decision {
 	}
 	return Allowed
 }
+
+// CheckInspectClose decides whether who may end a request early: the
+// requester (also while it waits) or the approver.
+func CheckInspectClose(who Inspector, s InspectState) Decision {
+	if who.Role != Auditor {
+		return notAuditor(who)
+	}
+	if s.Closed {
+		return Deny(AuditInspect, "Der Antrag ist schon abgeschlossen.")
+	}
+	if who.Name != s.RequestedBy && who.Name != s.ApprovedBy {
+		return Deny(AuditInspect, "Nur die beantragende oder die genehmigende Person schließt den Antrag.")
+	}
+	return Allowed
+}

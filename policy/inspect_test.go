@@ -116,3 +116,25 @@ func TestCheckAdminSetsPassword(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckInspectClose(t *testing.T) {
+	open := InspectState{Person: "max.mueller", RequestedBy: "anna.pruef", Approved: true, ApprovedBy: "bert.pruef"}
+	closed := open
+	closed.Closed = true
+	for _, c := range []struct {
+		who  Inspector
+		s    InspectState
+		want bool
+	}{
+		{Inspector{"anna.pruef", Auditor}, open, true},
+		{Inspector{"bert.pruef", Auditor}, open, true},
+		{Inspector{"anna.pruef", Auditor}, InspectState{Person: "max.mueller", RequestedBy: "anna.pruef"}, true},
+		{Inspector{"carl.pruef", Auditor}, open, false},
+		{Inspector{"root.admin", Admin}, open, false},
+		{Inspector{"anna.pruef", Auditor}, closed, false},
+	} {
+		if d := CheckInspectClose(c.who, c.s); d.Allow != c.want || (!d.Allow && d.Rule != AuditInspect) {
+			t.Errorf("%+v %+v: %v", c.who, c.s, d)
+		}
+	}
+}

@@ -67,6 +67,7 @@ func TestEveryCommandIsAudited(t *testing.T) {
 		{path: "inspect approve", args: append(auditor("bert.pruef"), "1"), stdin: coveragePW, action: "inspect.notice"},
 		{path: "inspect list", args: auditor("bert.pruef"), stdin: coveragePW, action: "inspect.list"},
 		{path: "inspect show", args: append(auditor("anna.pruef"), "1"), stdin: coveragePW, action: "inspect.view"},
+		{path: "inspect close", args: append(auditor("bert.pruef"), "1"), stdin: coveragePW, action: "inspect.close"},
 		{path: "audit list", why: "reads the audit log itself"},
 		{path: "audit verify", why: "checks the audit log itself"},
 		{path: "user delete", args: []string{"jonas.berg"}, action: "privacy.erase"},

@@ -80,6 +80,25 @@ func init() {
 			return nil
 		}})
 
+	register(&command{path: "inspect close", args: "ID", summary: "end a request early (withdrawn, or the view no longer needed); requester or approver",
+		stdinFlag: "password-stdin",
+		flags: func(fs *flag.FlagSet) {
+			inspectFlags(fs)
+			fs.String("note", "", "why")
+		},
+		run: func(e *env, fs *flag.FlagSet, args []string) error {
+			id, err := inspectID(args)
+			if err != nil {
+				return err
+			}
+			in, err := e.svc.CloseInspection(inspectCreds(e, fs), id, str(fs, "note"))
+			if err != nil {
+				return err
+			}
+			e.printf("Antrag %d abgeschlossen: keine Einsicht mehr.\n", in.ID)
+			return nil
+		}})
+
 	register(&command{path: "inspect list", summary: "list inspection requests (auditors only)",
 		stdinFlag: "password-stdin", flags: inspectFlags,
 		run: func(e *env, fs *flag.FlagSet, args []string) error {

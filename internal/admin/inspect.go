@@ -433,3 +433,34 @@ func (s *Service) roomHistory(room string) ([]store.ChatMessage, error) {
 		before = msgs[0].Seq
 	}
 }
+
+// CloseInspection ends a request early (withdrawn, or the view no longer
+// needed): nobody sees the data through it any more.
+func (s *Service) CloseInspection(c Creds, id uint64, note string) (*store.Inspection, error) {
+	who, err := s.inspector(c)
+	if err != nil {
+		return nil, s.refuseInspect(policy.Inspector{}, c, "inspect.close", fmt.Sprintf("inspection %d", id), refusalOf(err))
+	}
+	var in *store.Inspection
+	var refusal policy.Decision
+	err = s.Store.Update(func(t *store.Tx) error {
+		var err error
+		if in, err = t.Inspection(id); err != nil {
+			return notFound(err, "inspection", fmt.Sprint(id))
+		}
+		if d := policy.CheckInspectClose(who, inspectState(in)); !d.Allow {
+			refusal = d
+			return d.Err()
+		}
+		in.Closed = true
+		if err := t.PutInspection(in); err != nil {
+			return err
+		}
+		return t.Audit(store.AuditRecord{Actor: who.Name, Action: "inspect.close", Target: in.Person,
+			Detail: fmt.Sprintf("id=%d note=%s via %s", id, strings.TrimSpace(note), c.Via)})
+	})
+	if refusal.Rule != "" {
+		return nil, s.refuseInspect(who, c, "inspect.close", in.Person, refusal)
+	}
+	return in, err
+}

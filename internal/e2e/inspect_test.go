@@ -138,6 +138,14 @@ func TestInspectionFourEyes(t *testing.T) {
 	_, err = e.svc.ShowInspection(as(anna), in.ID)
 	refusedBy(t, "a view after its end", err, policy.AuditInspect)
 	e.svc.Now = nil
+	// Ended early by the approver: no view any more.
+	_, err = e.svc.CloseInspection(as(carl), in.ID, "")
+	refusedBy(t, "a third auditor closing", err, policy.AuditInspect)
+	if _, err := e.svc.CloseInspection(as(bert), in.ID, "erledigt"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.ShowInspection(as(anna), in.ID)
+	refusedBy(t, "a view after closing", err, policy.AuditInspect)
 
 	// Every step is in the audit log, with the acting auditor named.
 	recs, _ := e.st.AuditLog(time.Time{})
@@ -147,7 +155,7 @@ func TestInspectionFourEyes(t *testing.T) {
 	}
 	for _, want := range []string{"inspect.request " + anna, "inspect.approve.refused " + anna, "inspect.view.refused " + anna,
 		"inspect.approve.refused " + root, "inspect.approve.refused cli:root", "inspect.request.refused " + root,
-		"inspect.approve " + bert, "inspect.notice " + bert, "inspect.view " + anna, "inspect.view " + bert, "inspect.view.refused " + carl} {
+		"inspect.approve " + bert, "inspect.notice " + bert, "inspect.view " + anna, "inspect.view " + bert, "inspect.view.refused " + carl, "inspect.close " + bert} {
 		if count[want] == 0 {
 			t.Errorf("no audit record %q in %v", want, count)
 		}
