@@ -20,6 +20,20 @@ func (p *portal) mountInspect(mux *http.ServeMux) {
 	mux.Handle("POST /einsicht", p.page(pageOpts{auditor: true}, p.inspectRequest))
 	mux.Handle("POST /einsicht/{id}/genehmigen", p.page(pageOpts{auditor: true}, p.inspectApprove))
 	mux.Handle("GET /einsicht/{id}", p.page(pageOpts{auditor: true}, p.inspectShow))
+	mux.Handle("POST /einsicht/{id}/schliessen", p.page(pageOpts{auditor: true}, p.inspectClose))
+}
+
+func (p *portal) inspectClose(w http.ResponseWriter, r *http.Request, s *session) {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err != nil {
+		p.fail(w, r, s, http.StatusNotFound, p.t(s)["err_notfound"])
+		return
+	}
+	if _, err := p.opt.Inspect.CloseInspection(p.inspectCreds(s), id, r.PostForm.Get("note")); err != nil {
+		p.inspectFail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/einsicht", http.StatusSeeOther)
 }
 
 func (p *portal) inspectCreds(s *session) admin.Creds {

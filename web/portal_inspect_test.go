@@ -84,13 +84,23 @@ func TestPortalInspection(t *testing.T) {
 	if resp, _ := adm.do("GET", "/einsicht/1", nil); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("admin's view after approval: %d", resp.StatusCode)
 	}
+	tokA := a.csrf("/einsicht/1")
+	if resp, _ := a.do("POST", "/einsicht/1/schliessen", url.Values{"csrf": {tokA}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("close: %d", resp.StatusCode)
+	}
+	if resp, _ := b.do("GET", "/einsicht/1", nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("view after closing: %d", resp.StatusCode)
+	}
+	if _, body := b.do("GET", "/einsicht", nil); !strings.Contains(body, "abgeschlossen") {
+		t.Fatalf("list after closing:\n%s", body)
+	}
 	recs, _ := e.st.AuditLog(e.clock().AddDate(0, 0, -1))
 	seen := map[string]bool{}
 	for _, r := range recs {
 		seen[r.Action+" "+r.Actor] = true
 	}
 	for _, want := range []string{"inspect.request " + anna, "inspect.approve.refused " + anna, "inspect.approve " + bert,
-		"inspect.notice " + bert, "inspect.view " + anna, "inspect.view " + bert, "inspect.view.refused " + carl} {
+		"inspect.notice " + bert, "inspect.view " + anna, "inspect.view " + bert, "inspect.view.refused " + carl, "inspect.close " + anna} {
 		if !seen[want] {
 			t.Errorf("no audit record %q", want)
 		}
