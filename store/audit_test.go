@@ -282,7 +282,8 @@ func TestAuditMigrationBuildsChain(t *testing.T) {
 // valid: the entries about the person lose their texts, the erasure's own
 // entry names the person, and verify passes.
 func TestEraseKeepsAuditChain(t *testing.T) {
-	s := openTest(t, t.TempDir())
+	dir := t.TempDir()
+	s := openTest(t, dir)
 	defer s.Close()
 	mkAccount(t, s, "paula.p")
 	mkAccount(t, s, "carl.c")
@@ -321,6 +322,13 @@ func TestEraseKeepsAuditChain(t *testing.T) {
 	})
 	if recs[2].Detail != "Grund-für-Carl" {
 		t.Fatalf("another person's entry changed: %+v", recs[2])
+	}
+	// On disk too: the redacted texts are not in the file's freed pages.
+	if found := leftovers(t, dir, []string{"Grund-für-Paula", "carl.c,paula.p"}); len(found) > 0 {
+		t.Fatalf("redacted audit text readable on disk: %v", found)
+	}
+	if found := leftovers(t, dir, []string{"Grund-für-Carl"}); len(found) == 0 {
+		t.Fatal("the scan does not find what stays")
 	}
 }
 
