@@ -81,7 +81,7 @@ var Table = []RuleInfo{
 	{ConsentComms, "Einwilligung", "mail and chat logins"},
 	{ChatReadReported, "Administratoren", "chat admin views"},
 	{ForumModScope, "Moderatoren", "forum"},
-	{AuditInspect, "E-Mail, Einwilligung", "admin CLI"},
+	{AuditInspect, "E-Mail, Einwilligung", "inspect CLI, portal /pruefung"},
 	{AuthThrottle, "Verhaltensregeln", "every login"},
 	{AuthFailed, "Verhaltensregeln", "every login"},
 	{Naming, "Art der gespeicherten Daten", "account and group creation"},

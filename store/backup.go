@@ -65,7 +65,9 @@ func (s *Store) releaseBlobRemoval() {
 		run, s.hold.deferred = s.hold.deferred, nil
 	}
 	s.blobMu.Unlock()
-	s.removeUnreferenced(run)
+	// Held removals may come from an erasure: scrub them all (zeroing a
+	// file nobody erased costs only time).
+	s.removeUnreferenced(run, true)
 }
 
 // backupBlob is one blob file the snapshot references.

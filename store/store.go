@@ -20,7 +20,8 @@
 //	blocklist   blocked domain (lower case, IDN in "xn--" form) → BlockedDomain
 //	            (LINK-BLOCK; cached in memory between changes)
 //	loginlog    time (8 bytes BE unix nanos) seq (8 bytes BE) → LoginRecord
-//	audit       time (8 bytes BE unix nanos) seq (8 bytes BE) → AuditRecord
+//	audit       entry number (8 bytes BE, from 1) → hash-chained entry; meta
+//	            "audit.head" holds the last number and hash (audit.go)
 //	blobrefs    blob hash (hex) → uint64 big-endian reference count
 //	mailboxes, mailboxnames, mailmsgs, mailexpunged, mailmeta, mailstate:
 //	            mail (mailboxes, messages, tombstones); key formats in mail.go
@@ -39,7 +40,8 @@
 // Schema versions: 1 kept file entries under tree 0x00 parent-id name
 // with their properties inside and a bytes counter per tree (files,
 // filetrees); 2 keys them by parent id alone with totals per folder
-// (migrate_files.go).
+// (migrate_files.go); 3 turns the time-keyed audit log into a hash chain
+// whose personal parts are salted digests (audit.go).
 //
 //	websessions, websessionsacct: portal sessions, keyed by the SHA-256 of
 //	            the cookie ID (never the ID itself); sessions.go
@@ -47,6 +49,8 @@
 //	            with per-room sequence numbers, read marks; chat.go
 //	chatreports id (8 bytes BE) → ChatReport, the reported message and its
 //	            context frozen; read only with an audit record (reports.go)
+//	inspections id (8 bytes BE) → Inspection: four-eyes requests to view a
+//	            person's login log, mail or chat (inspections.go)
 //
 // Blob write ordering: a blob is streamed to blobs/tmp, fsynced, renamed to
 // its final name and the folder fsynced **before** the bbolt transaction
@@ -79,7 +83,7 @@ import (
 
 // SchemaVersion is the version this code writes. Open migrates older
 // databases step by step through migrations.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 var (
 	ErrNotFound = errors.New("not found")
@@ -138,6 +142,10 @@ type Store struct {
 	reapOnce                     sync.Once
 
 	sends sendCounter // MAIL-MASS reservations (mailsent.go)
+
+	scrubMu     sync.Mutex // one scrub of the free pages at a time (scrub.go)
+	skipScrub   bool       // tests: what an erasure leaves without the scrub
+	onScrubWait func()     // tests: the scrub waits for a reader
 }
 
 // Options tune Open.
@@ -192,6 +200,9 @@ func (s *Store) init() error {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
+		}
+		if err := dropScrubBucket(tx); err != nil { // a scrub cut short
+			return err
 		}
 		meta := tx.Bucket(bucketMeta)
 		v := uint64(0)
@@ -274,6 +285,8 @@ type Tx struct {
 	btx    *bolt.Tx
 	events []Event
 	unref  []string // blobs whose count reached zero in this tx
+	freed  int64    // inline content bytes deleted in this tx
+	scrub  bool     // an erasure: overwrite blob files before removal (erase.go)
 	reap   bool     // the file trash got work (files_reap.go)
 	// decoded counts file entries read (files.go), so tests can check
 	// that a change costs O(depth) and not O(tree).
@@ -313,6 +326,14 @@ func (s *Store) batch(fn func(*Tx) error) error { return s.write(s.groupUpdate, 
 // (while the writer lock is held) and released only when bbolt commits, and
 // blobs left without references are removed after the commit.
 func (s *Store) write(run func(func(*bolt.Tx) error) error, fn func(*Tx) error) error {
+	_, err := s.writeTx(run, fn, false)
+	return err
+}
+
+// writeTx is write; with scrub (an erasure) blob files left without
+// references are overwritten before removal. It returns the content bytes
+// the commit freed (inline values and blob files).
+func (s *Store) writeTx(run func(func(*bolt.Tx) error) error, fn func(*Tx) error, scrub bool) (int64, error) {
 	var tickets []*ticket
 	var committed *Tx
 	// Tickets of rounds that did not commit are given back whatever
@@ -323,7 +344,7 @@ func (s *Store) write(run func(func(*bolt.Tx) error) error, fn func(*Tx) error) 
 		}
 	}()
 	err := run(func(btx *bolt.Tx) error {
-		t := &Tx{s: s, btx: btx}
+		t := &Tx{s: s, btx: btx, scrub: scrub}
 		if err := fn(t); err != nil {
 			return err
 		}
@@ -336,15 +357,16 @@ func (s *Store) write(run func(func(*bolt.Tx) error) error, fn func(*Tx) error) 
 		return nil
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
+	var freed int64
 	if committed != nil {
-		s.removeUnreferenced(committed.unref)
+		freed = committed.freed + s.removeUnreferenced(committed.unref, committed.scrub)
 		if committed.reap {
 			s.wakeReaper()
 		}
 	}
-	return nil
+	return freed, nil
 }
 
 func u64(v uint64) []byte {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"schulhof/chatd"
+	"schulhof/internal/admin"
 	"schulhof/internal/auth"
 	"schulhof/policy"
 	"schulhof/store"
@@ -27,7 +28,10 @@ type PortalOptions struct {
 	Modules map[policy.Module]policy.ModuleSetting
 	// DirectScopes per role for chat (nil: policy defaults).
 	DirectScopes map[policy.Role]policy.DirectScope
-	Now          func() time.Time
+	// Inspect, if set, serves the auditors' inspection pages
+	// (portal_inspect.go, AUDIT-INSPECT).
+	Inspect *admin.Service
+	Now     func() time.Time
 }
 
 //go:embed templates/*.html
@@ -170,6 +174,9 @@ func (p *portal) mount(mux *http.ServeMux) {
 	mux.Handle("GET /meldungen", p.page(pageOpts{admin: true}, p.reportList))
 	mux.Handle("GET /meldungen/{id}", p.page(pageOpts{admin: true}, p.reportShow))
 	mux.Handle("POST /meldungen/{id}/schliessen", p.page(pageOpts{admin: true}, p.reportClose))
+	if p.opt.Inspect != nil {
+		p.mountInspect(mux)
+	}
 }
 
 // secure sets the headers every portal answer carries.
@@ -191,6 +198,7 @@ type pageOpts struct {
 	restricted bool          // allowed while the password must be changed
 	module     policy.Module // the module that must be on ("" none)
 	admin      bool          // admins only
+	auditor    bool          // auditors only (AUDIT-INSPECT)
 }
 
 // page wraps a handler that needs a session: login, must-change, CSRF on
@@ -231,6 +239,10 @@ func (p *portal) page(o pageOpts, h func(http.ResponseWriter, *http.Request, *se
 				p.fail(w, r, s, http.StatusForbidden, refusal(p.lang(s), d))
 				return
 			}
+		}
+		if o.auditor && s.account.Role != string(policy.Auditor) {
+			p.fail(w, r, s, http.StatusForbidden, refusal(p.lang(s), policy.CheckInspectList(policy.Inspector{Name: s.account.Name, Role: policy.Role(s.account.Role)})))
+			return
 		}
 		if o.admin && s.account.Role != string(policy.Admin) {
 			p.fail(w, r, s, http.StatusForbidden, "["+string(policy.RoleRequired)+"] "+p.t(s)["err_forbidden"])
@@ -303,6 +315,9 @@ func (p *portal) view(s *session, title string, data any) *view {
 		v.Admin = true
 		v.Reports, _ = p.st.OpenReports()
 		v.Nav = append(v.Nav, navItem{"/meldungen", v.L["nav_reports"], "reports"})
+	}
+	if s.account.Role == string(policy.Auditor) && p.opt.Inspect != nil {
+		v.Nav = append(v.Nav, navItem{"/einsicht", v.L["nav_inspect"], "inspect"})
 	}
 	return v
 }

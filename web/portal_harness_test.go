@@ -51,7 +51,7 @@ func newPortalEnv(t *testing.T, mod func(*PortalOptions)) *portalEnv {
 	pol := policy.NewEngine()
 	e := &portalEnv{t: t, st: st, pol: pol, auth: v, now: time.Now()}
 	e.svc = &admin.Service{Store: st, Policy: pol, Domain: "schule.test", DefaultConsentComms: true}
-	po := &PortalOptions{Domain: "schule.test", Now: e.clock}
+	po := &PortalOptions{Domain: "schule.test", Now: e.clock, Inspect: e.svc}
 	if mod != nil {
 		mod(po)
 	}

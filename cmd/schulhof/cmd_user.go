@@ -109,7 +109,7 @@ func init() {
 			e.printf("groups:           %s\nteaches:          %s\n", orDash(strings.Join(info.Groups, ", ")), orDash(strings.Join(info.Teaches, ", ")))
 			e.printf("locked:           %s\nmust change pw:   %s\n", lock, yesNo(a.MustChange))
 			e.printf("consent platform: %s\nconsent comms:    %s\n", yesNo(a.ConsentPlatform), yesNo(a.ConsentComms))
-			e.printf("created:          %s by %s\nlast login:       %s from %s\n", fmtTime(a.CreatedAt), a.CreatedBy, fmtTime(a.LastLoginAt), orDash(a.LastLoginIP))
+			e.printf("created:          %s by %s\nlast login:       %s (address: auditors only, AUDIT-INSPECT)\n", fmtTime(a.CreatedAt), a.CreatedBy, fmtTime(a.LastLoginAt))
 			if a.ExternalID != "" {
 				e.printf("external ID:      %s\n", a.ExternalID)
 			}
@@ -194,10 +194,11 @@ func init() {
 			if err := need(args, 1, "NAME"); err != nil {
 				return err
 			}
-			if err := e.svc.DeleteUser(e.actor, args[0]); err != nil {
+			r, err := e.svc.DeleteUser(e.actor, args[0])
+			if err != nil {
 				return err
 			}
-			e.printf("deleted %s\n", args[0])
+			e.printf("%s gelöscht; der Name wird nie wieder vergeben.\n%s", args[0], admin.ErasureText(r))
 			return nil
 		}})
 }

@@ -74,7 +74,8 @@ func (s *server) webDaemon() daemon {
 		Autoconfig: web.AutoconfigHandler(autoconfigOptions(s.cfg)),
 		Portal: &web.PortalOptions{Domain: s.cfg.Domain, Language: s.cfg.Language,
 			SessionIdle: s.cfg.Portal.Idle(), SessionMax: s.cfg.Portal.Max(),
-			Modules: s.cfg.Modules.Settings(), DirectScopes: s.cfg.Chat.Scopes()}})
+			Modules: s.cfg.Modules.Settings(), DirectScopes: s.cfg.Chat.Scopes(),
+			Inspect: s.admin}})
 	return daemon{name: "https", addr: s.cfg.Listen.HTTPS, ownTLS: true, proto: connlimit.HTTP, serve: w.Serve, close: func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 		defer cancel()

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -149,6 +150,9 @@ func (s *Service) ShowUser(name string) (UserInfo, error) {
 		return UserInfo{}, notFound(err, "user", name)
 	}
 	a.PasswordHash = "" // never shown
+	// The address of the last login is login-log data: auditors evaluate
+	// it through an inspection (AUDIT-INSPECT), admins do not see it.
+	a.LastLoginIP = ""
 	info := UserInfo{Account: *a, Address: s.Address(a.Name), Groups: []string{}, Teaches: []string{}}
 	groups, err := s.Store.GroupsOf(name)
 	if err != nil {
@@ -190,7 +194,7 @@ func (s *Service) ListUsers(group, role string) ([]store.Account, error) {
 	out := []store.Account{}
 	for _, a := range all {
 		if (in == nil || in.HasMember(a.Name)) && (role == "" || a.Role == role) {
-			a.PasswordHash = "" // never shown
+			a.PasswordHash, a.LastLoginIP = "", "" // never shown; the IP is for inspections
 			out = append(out, a)
 		}
 	}
@@ -207,6 +211,13 @@ func (s *Service) change(actor, name, action, detail string, fn func(a *store.Ac
 		}
 		return t.Audit(store.AuditRecord{Actor: actor, Action: action, Target: name, Detail: detail})
 	})
+	var re *policy.RefusalError
+	if errors.As(err, &re) && re.Decision.Rule == policy.AuditInspect {
+		// An admin reaching for an auditor's password is worth a trace.
+		s.Store.Update(func(t *store.Tx) error {
+			return t.Audit(store.AuditRecord{Actor: actor, Action: action + ".refused", Target: name, Detail: re.Decision.String()})
+		})
+	}
 	if err == nil {
 		s.forget(name)
 	}
@@ -247,6 +258,9 @@ func (s *Service) ResetPassword(actor, name string) (string, error) {
 		return "", err
 	}
 	_, err = s.change(actor, name, "user.reset-password", "", func(a *store.Account) error {
+		if d := policy.CheckAdminSetsPassword(policy.Role(a.Role)); !d.Allow {
+			return refused(d)
+		}
 		a.PasswordHash, a.MustChange = hash, true
 		return nil
 	})
@@ -271,21 +285,24 @@ func (s *Service) SetPassword(actor, name, pw string) error {
 		return err
 	}
 	_, err = s.change(actor, name, "user.passwd", "", func(a *store.Account) error {
+		if d := policy.CheckAdminSetsPassword(policy.Role(a.Role)); !d.Allow {
+			return refused(d)
+		}
 		a.PasswordHash, a.MustChange = hash, false
 		return nil
 	})
 	return err
 }
 
-// DeleteUser removes an account and all it stored; the name stays
-// reserved so it never reaches another person.
-func (s *Service) DeleteUser(actor, name string) error {
-	err := s.Store.Update(func(t *store.Tx) error {
-		if err := t.DeleteAccount(name); err != nil {
-			return notFound(err, "user", name)
-		}
-		return t.Audit(store.AuditRecord{Actor: actor, Action: "user.delete", Target: name})
-	})
+// DeleteUser removes an account and all it stored: the platform erasure
+// of the privacy registry (store.EraseAccountBy), which writes the one
+// "privacy.erase" audit record. The name stays reserved so it never
+// reaches another person. The report says what went.
+func (s *Service) DeleteUser(actor, name string) (*store.ErasureReport, error) {
+	r, err := s.Store.EraseAccountBy(actor, name, store.ErasePlatform)
 	s.forget(name)
-	return err
+	if err != nil {
+		return r, notFound(err, "user", name)
+	}
+	return r, nil
 }

@@ -38,6 +38,7 @@ type Config struct {
 	Chat       Chat       `toml:"chat"`       // direct conversations per role
 	Modules    Modules    `toml:"modules"`    // Nutzungsmöglichkeiten
 	Backup     Backup     `toml:"backup"`     // scheduled backups (backup.go)
+	Audit      Audit      `toml:"audit"`      // inspections (audit.go)
 }
 
 // Mail configures smtpd and imapd.
@@ -132,6 +133,7 @@ func Default() *Config {
 		Files:  defaultFiles(),
 		Portal: defaultPortal(), Modules: defaultModules(),
 		Backup: defaultBackup(),
+		Audit: defaultAudit(),
 	}
 	def := policy.DefaultMailLimits()
 	conv := func(l policy.MailLimits) RoleLimits {
@@ -246,6 +248,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.validateBackup(); err != nil {
+		return err
+	}
+	if err := c.Audit.validate(); err != nil {
 		return err
 	}
 	return c.validatePortal()
