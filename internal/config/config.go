@@ -133,7 +133,7 @@ func Default() *Config {
 		Files:  defaultFiles(),
 		Portal: defaultPortal(), Modules: defaultModules(),
 		Backup: defaultBackup(),
-		Audit: defaultAudit(),
+		Audit:  defaultAudit(),
 	}
 	def := policy.DefaultMailLimits()
 	conv := func(l policy.MailLimits) RoleLimits {
