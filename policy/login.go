@@ -58,6 +58,21 @@ const (
 // a service: ACCOUNT-LOCKED, CONSENT-PLATFORM, CONSENT-COMMS, PW-MUST-CHANGE,
 // in that order (the most fundamental reason first).
 func CheckLogin(f LoginFacts, svc Service, purpose LoginPurpose) Decision {
+	if d := SessionAllowed(f, svc); !d.Allow {
+		return d
+	}
+	if f.MustChange && purpose != PurposeChangePassword {
+		return Deny(PWMustChange, "Das Passwort muss zuerst geändert werden.")
+	}
+	return Allowed
+}
+
+// SessionAllowed decides whether an open session of a service may go on
+// after the account changed: ACCOUNT-LOCKED, CONSENT-PLATFORM and
+// CONSENT-COMMS end it (a withdrawn consent closes what it covered at
+// once); PW-MUST-CHANGE does not (a reset changes the password, which ends
+// sessions by itself).
+func SessionAllowed(f LoginFacts, svc Service) Decision {
 	if f.Locked {
 		reason := f.LockReason
 		if reason == "" {
@@ -70,9 +85,6 @@ func CheckLogin(f LoginFacts, svc Service, purpose LoginPurpose) Decision {
 	}
 	if (svc == ServiceMail || svc == ServiceChat) && !f.ConsentComms {
 		return Deny(ConsentComms, "Ohne Einwilligung in E-Mail und Chat sind diese Dienste gesperrt.")
-	}
-	if f.MustChange && purpose != PurposeChangePassword {
-		return Deny(PWMustChange, "Das Passwort muss zuerst geändert werden.")
 	}
 	return Allowed
 }
