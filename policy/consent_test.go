@@ -119,3 +119,15 @@ func TestSessionAllowed(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckReceive(t *testing.T) {
+	if d := CheckReceive(LoginFacts{Locked: true, ConsentPlatform: true, ConsentComms: true}); !d.Allow {
+		t.Errorf("locked account gets no mail: %v", d)
+	}
+	if d := CheckReceive(LoginFacts{ConsentPlatform: true}); d.Rule != ConsentComms {
+		t.Errorf("without comms consent: %v", d)
+	}
+	if d := CheckReceive(LoginFacts{ConsentComms: true}); d.Rule != ConsentPlatform {
+		t.Errorf("without platform consent: %v", d)
+	}
+}

@@ -88,3 +88,13 @@ func SessionAllowed(f LoginFacts, svc Service) Decision {
 	}
 	return Allowed
 }
+
+// CheckReceive decides whether mail may be delivered to an account: not
+// without its consent to the platform and to e-mail (CONSENT-PLATFORM,
+// CONSENT-COMMS), since nobody could read it and it would be kept against
+// the withdrawal. A lock does not stop delivery (the lock is lifted again,
+// the mail is the senders' and the recipient's).
+func CheckReceive(f LoginFacts) Decision {
+	f.Locked = false
+	return SessionAllowed(f, ServiceMail)
+}

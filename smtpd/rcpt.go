@@ -5,6 +5,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"schulhof/internal/auth"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -35,6 +36,10 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		if d := s.srv.opt.Auth.Module(a, policy.ModuleMail); !d.Allow {
 			return s.refuse(d)
 		}
+		// CONSENT-*: no mail kept for a person who has not consented.
+		if d := policy.CheckReceive(auth.Facts(a)); !d.Allow {
+			return s.refuse(d)
+		}
 		names = []string{a.Name}
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return errTemp
@@ -44,7 +49,7 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		}
 		for _, n := range append(append([]string(nil), g.Members...), g.Teachers...) {
 			// MODULE-OFF: members without mail get none through the group.
-			if a, err := st.Account(n); err == nil && s.srv.opt.Auth.Module(a, policy.ModuleMail).Allow {
+			if a, err := st.Account(n); err == nil && s.srv.opt.Auth.Module(a, policy.ModuleMail).Allow && policy.CheckReceive(auth.Facts(a)).Allow {
 				names = append(names, n)
 			}
 		}
