@@ -173,3 +173,37 @@ func (s *Service) ShowConsent(name string) (ConsentInfo, error) {
 			{Scope: policy.ScopeComms, Given: a.ConsentComms, Record: a.CommsConsent},
 		}}, nil
 }
+
+// importConsent records the consents of an import's Einwilligung column
+// on a (new or existing) account and returns the scopes recorded. The
+// school's office holds the signed forms; the import says that the right
+// people signed (policy.RequiredSigner for the age), on the import's day.
+func (s *Service) importConsent(a *store.Account, c ImportConsent, form, actor string) []policy.ConsentScope {
+	var out []policy.ConsentScope
+	now := s.now()
+	by, _ := policy.RequiredSigner(consentFacts(a, now))
+	for _, sc := range []struct {
+		scope policy.ConsentScope
+		given bool
+	}{{policy.ScopePlatform, c.Platform}, {policy.ScopeComms, c.Comms}} {
+		if !sc.given {
+			continue
+		}
+		setConsent(a, sc.scope, &store.ConsentRecord{GivenOn: now.Format(dateLayout), GivenBy: string(by), Form: form,
+			RecordedAt: now, RecordedBy: actor})
+		out = append(out, sc.scope)
+	}
+	return out
+}
+
+// auditImportedConsents leaves one consent.record per consent an import
+// recorded.
+func auditImportedConsents(t *store.Tx, actor, name string, scopes []policy.ConsentScope, form string) error {
+	for _, sc := range scopes {
+		if err := t.Audit(store.AuditRecord{Actor: actor, Action: "consent.record", Target: name,
+			Detail: fmt.Sprintf("scope=%s source=import form=%s", sc, form)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

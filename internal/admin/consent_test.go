@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -118,5 +120,90 @@ func TestWithdrawCommsConsent(t *testing.T) {
 	info, _ := s.ShowConsent(name)
 	if info.Consents[1].Given || info.Consents[1].Record.WithdrawnAt.IsZero() {
 		t.Fatalf("show %+v", info)
+	}
+}
+
+// TestImportConsentColumns imports testdata/einwilligung.csv (as German
+// Excel saves it: UTF-8 with BOM, ";" and CRLF) with the Einwilligung and
+// Geburtsdatum columns.
+func TestImportConsentColumns(t *testing.T) {
+	s := newService(t)
+	s.DefaultConsentComms = false
+	s.Now = func() time.Time { return time.Date(2026, 9, 1, 8, 0, 0, 0, time.UTC) }
+	data, err := os.ReadFile("testdata/einwilligung.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.ImportUsers("office", data, ImportOptions{ConsentForm: "2026-08"})
+	if err != nil || len(res.Created) != 5 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	want := []struct {
+		name, birth     string
+		platform, comms bool
+		by              string
+	}{
+		{"mia.sommer", "2015-05-03", true, true, "eltern"}, // 11
+		{"jonas.winter", "2011-02-14", true, false, "beide"}, // 15
+		{"luca.herbst", "2007-01-01", false, false, ""},      // keine
+		{"emil.fruehling", "", true, false, ""},              // empty cell: the defaults, no record
+		{"eva.lang", "", true, true, "selbst"},
+	}
+	for _, w := range want {
+		a, err := s.Store.Account(w.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.BirthDate != w.birth || a.ConsentPlatform != w.platform || a.ConsentComms != w.comms {
+			t.Errorf("%s: birth %q platform %v comms %v", w.name, a.BirthDate, a.ConsentPlatform, a.ConsentComms)
+		}
+		if w.by == "" {
+			if a.PlatformConsent != nil || a.CommsConsent != nil {
+				t.Errorf("%s: records without consent: %+v %+v", w.name, a.PlatformConsent, a.CommsConsent)
+			}
+			continue
+		}
+		r := a.PlatformConsent
+		if r == nil || r.GivenBy != w.by || r.Form != "2026-08" || r.GivenOn != "2026-09-01" || r.RecordedBy != "office" {
+			t.Errorf("%s: platform record %+v", w.name, r)
+		}
+		if w.comms != (a.CommsConsent != nil) {
+			t.Errorf("%s: comms record %+v", w.name, a.CommsConsent)
+		}
+	}
+	// Re-import: nothing changes.
+	again, err := s.ImportUsers("office", data, ImportOptions{ConsentForm: "2026-08"})
+	if err != nil || again.Unchanged != 5 || len(again.Consents) != 0 {
+		t.Fatalf("re-import: %+v %v", again, err)
+	}
+	// A later file brings Jonas's comms form and says less for Mia: Jonas
+	// gets it, Mia keeps hers (an import never withdraws).
+	later := "Vorname;Nachname;Klasse;Rolle;Einwilligung\nMia;Sommer;5a;S;plattform\nJonas;Winter;9b;S;plattform+kommunikation\n"
+	res, err = s.ImportUsers("office", []byte(later), ImportOptions{})
+	if err != nil || len(res.Consents) != 1 || res.Consents[0] != "jonas.winter" {
+		t.Fatalf("later file: %+v %v", res, err)
+	}
+	if j, _ := s.Store.Account("jonas.winter"); !j.ConsentComms || j.CommsConsent.Form != "Import" {
+		t.Fatalf("jonas %+v", j.CommsConsent)
+	}
+	if m, _ := s.Store.Account("mia.sommer"); !m.ConsentComms {
+		t.Fatal("an import withdrew a consent")
+	}
+	log, _ := s.Store.AuditLog(time.Time{})
+	n := 0
+	for _, r := range log {
+		if r.Action == "consent.record" && strings.Contains(r.Detail, "source=import") {
+			n++
+		}
+	}
+	if n != 6 { // mia 2, jonas 1, eva 2 at first; jonas 1 later
+		t.Errorf("%d consent.record entries from imports, want 6", n)
+	}
+	// Bad cells: every line named, nothing imported.
+	bad := "Vorname;Nachname;Einwilligung;Geburtsdatum\nA;B;vielleicht;\nC;D;plattform;31.02.2010\nE;F;keine;2099-01-01\n"
+	_, err = s.ImportUsers("office", []byte(bad), ImportOptions{})
+	var ie *ImportError
+	if !errors.As(err, &ie) || len(ie.Lines) != 3 || !strings.Contains(err.Error(), "line 2: unknown Einwilligung") || !strings.Contains(err.Error(), "line 3:") || !strings.Contains(err.Error(), "line 4:") {
+		t.Fatalf("bad cells: %v", err)
 	}
 }
