@@ -143,7 +143,7 @@ func TestImportConsentColumns(t *testing.T) {
 		platform, comms bool
 		by              string
 	}{
-		{"mia.sommer", "2015-05-03", true, true, "eltern"}, // 11
+		{"mia.sommer", "2015-05-03", true, true, "eltern"},   // 11
 		{"jonas.winter", "2011-02-14", true, false, "beide"}, // 15
 		{"luca.herbst", "2007-01-01", false, false, ""},      // keine
 		{"emil.fruehling", "", true, false, ""},              // empty cell: the defaults, no record
