@@ -21,7 +21,9 @@ type Service struct {
 	Domain string
 	// DefaultConsentComms is recorded for new accounts (config).
 	DefaultConsentComms bool
-	Now                 func() time.Time
+	// LeaverGrace is [privacy] leaver_grace_days (0: DefaultLeaverGrace).
+	LeaverGrace time.Duration
+	Now         func() time.Time
 }
 
 func (s *Service) now() time.Time {

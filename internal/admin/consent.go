@@ -137,7 +137,19 @@ func (s *Service) WithdrawConsent(actor, name string, scope policy.ConsentScope)
 		return w, err
 	}
 	s.forget(name)
-	return w, nil
+	es := store.ErasePlatform
+	if scope == policy.ScopeComms {
+		es = store.EraseComms
+	}
+	w.Report, err = s.erase(name, es)
+	if err != nil {
+		return w, fmt.Errorf("Einwilligung widerrufen und Zugang gesperrt, aber das Löschen schlug fehl: %w", err)
+	}
+	err = s.Store.Update(func(t *store.Tx) error {
+		return t.Audit(store.AuditRecord{Actor: actor, Action: "consent.erase", Target: name,
+			Detail: fmt.Sprintf("scope=%s %s", scope, reportDetail(w.Report))})
+	})
+	return w, err
 }
 
 // ConsentStatus is one consent of an account, for `consent show` and

@@ -37,6 +37,7 @@ type Config struct {
 	Portal     Portal     `toml:"portal"`     // web sessions (portal.go)
 	Chat       Chat       `toml:"chat"`       // direct conversations per role
 	Modules    Modules    `toml:"modules"`    // Nutzungsmöglichkeiten
+	Privacy    Privacy    `toml:"privacy"`    // leavers (privacy.go)
 }
 
 // Mail configures smtpd and imapd.
@@ -129,7 +130,7 @@ func Default() *Config {
 		},
 		Policy: Policy{MaxTransferBytes: 20 << 20, DefaultConsentComms: true},
 		Files:  defaultFiles(),
-		Portal: defaultPortal(), Modules: defaultModules(),
+		Portal: defaultPortal(), Modules: defaultModules(), Privacy: defaultPrivacy(),
 	}
 	def := policy.DefaultMailLimits()
 	conv := func(l policy.MailLimits) RoleLimits {
@@ -241,6 +242,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.Files.validate(); err != nil {
+		return err
+	}
+	if err := c.Privacy.validate(); err != nil {
 		return err
 	}
 	return c.validatePortal()
