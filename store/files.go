@@ -63,9 +63,6 @@ var (
 
 func init() {
 	buckets = append(buckets, bucketFileRoots, bucketFileEntries, bucketFileProps, bucketFileTrash)
-	accountDeleteHooks = append(accountDeleteHooks, func(t *Tx, name string) error {
-		return t.deleteTree(HomeTree(name))
-	})
 }
 
 // Tree names one file tree.
