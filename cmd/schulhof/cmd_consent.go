@@ -2,12 +2,9 @@ package main
 
 import (
 	"flag"
-	"fmt"
-	"sort"
 
 	"schulhof/internal/admin"
 	"schulhof/policy"
-	"schulhof/store"
 )
 
 func init() {
@@ -65,9 +62,14 @@ func init() {
 			if boolean(fs, "json") {
 				return e.printJSON(w)
 			}
-			e.printf("Einwilligung (%s) von %s widerrufen am %s; der Zugang ist gesperrt, offene Sitzungen sind beendet.\n",
-				scope.Text(), w.Account, fmtTime(w.At))
-			printErasure(e, w.Report)
+			if scope == policy.ScopeComms {
+				e.printf("Einwilligung (%s) von %s widerrufen am %s: E-Mail und Chat sind geschlossen, ihre Inhalte gelöscht; Dateien bleiben.\n",
+					scope.Text(), w.Account, fmtTime(w.At))
+			} else {
+				e.printf("Einwilligung (%s) von %s widerrufen am %s: das Konto ist gesperrt, offene Sitzungen sind beendet, alles Gespeicherte ist gelöscht; der Name wird nie wieder vergeben.\n",
+					scope.Text(), w.Account, fmtTime(w.At))
+			}
+			e.printf("%s", admin.ErasureText(w.Report))
 			return nil
 		}})
 
@@ -121,23 +123,4 @@ func consentState(c admin.ConsentStatus) string {
 		return "widerrufen"
 	}
 	return "nicht erteilt"
-}
-
-// printErasure prints an erasure report: records per provider, bytes.
-func printErasure(e *env, r *store.ErasureReport) {
-	if r == nil {
-		return
-	}
-	e.printf("Gelöscht:\n")
-	names := make([]string, 0, len(r.Items))
-	for n := range r.Items {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var rows [][]string
-	for _, n := range names {
-		rows = append(rows, []string{"  " + n, fmt.Sprint(r.Items[n])})
-	}
-	e.table("  BEREICH\tEINTRÄGE", rows)
-	e.printf("  freigegeben: %s\n", policy.FormatBytes(r.BytesFreed))
 }

@@ -141,15 +141,16 @@ func (s *Service) WithdrawConsent(actor, name string, scope policy.ConsentScope)
 	if scope == policy.ScopeComms {
 		es = store.EraseComms
 	}
-	w.Report, err = s.erase(name, es)
+	// The erasure writes its own audit record with the report
+	// ("privacy.erase"); a platform erasure removes the account record
+	// last, so a failure half-way leaves it refused and is finished by
+	// running the erasure again (`user delete`).
+	w.Report, err = s.Store.EraseAccountBy(actor, name, es)
+	s.forget(name)
 	if err != nil {
-		return w, fmt.Errorf("Einwilligung widerrufen und Zugang gesperrt, aber das Löschen schlug fehl: %w", err)
+		return w, fmt.Errorf("Einwilligung widerrufen und Zugang gesperrt, aber das Löschen schlug fehl (mit 'schulhof user delete %s' wiederholen): %w", name, err)
 	}
-	err = s.Store.Update(func(t *store.Tx) error {
-		return t.Audit(store.AuditRecord{Actor: actor, Action: "consent.erase", Target: name,
-			Detail: fmt.Sprintf("scope=%s %s", scope, reportDetail(w.Report))})
-	})
-	return w, err
+	return w, nil
 }
 
 // ConsentStatus is one consent of an account, for `consent show` and

@@ -114,8 +114,15 @@ func TestWithdrawCommsConsent(t *testing.T) {
 		t.Fatal("withdrawn twice")
 	}
 	log, _ := s.Store.AuditLog(time.Time{})
-	if last := log[len(log)-1]; last.Action != "consent.withdraw" || last.Target != name || last.Actor != "admin2" || last.Detail != "scope=comms" {
-		t.Fatalf("audit %+v", last)
+	if wd := log[len(log)-2]; wd.Action != "consent.withdraw" || wd.Target != name || wd.Actor != "admin2" || wd.Detail != "scope=comms" {
+		t.Fatalf("audit %+v", wd)
+	}
+	if er := log[len(log)-1]; er.Action != store.ActionErase || er.Target != name || er.Actor != "admin2" || !strings.HasPrefix(er.Detail, "scope=comms ") ||
+		!strings.Contains(er.Detail, "mail=0") || strings.Contains(er.Detail, "files=") {
+		t.Fatalf("erasure audit %+v", er)
+	}
+	if w.Report == nil || w.Report.Scope != store.EraseComms {
+		t.Fatalf("report %+v", w.Report)
 	}
 	info, _ := s.ShowConsent(name)
 	if info.Consents[1].Given || info.Consents[1].Record.WithdrawnAt.IsZero() {
@@ -205,5 +212,53 @@ func TestImportConsentColumns(t *testing.T) {
 	var ie *ImportError
 	if !errors.As(err, &ie) || len(ie.Lines) != 3 || !strings.Contains(err.Error(), "line 2: unknown Einwilligung") || !strings.Contains(err.Error(), "line 3:") || !strings.Contains(err.Error(), "line 4:") {
 		t.Fatalf("bad cells: %v", err)
+	}
+}
+
+// TestWithdrawPlatformConsent: the account is refused at once and then
+// erased; the name is never given again; the audit log keeps the
+// withdrawal (name removed) and the erasure's record with the report.
+func TestWithdrawPlatformConsent(t *testing.T) {
+	s := newService(t)
+	c, _ := s.AddUser("admin1", NewUser{First: "Lea", Last: "Klein", Groups: []string{"5a"}})
+	name := c.Account.Name
+	sub := s.Store.Feed().Subscribe(16, func(e store.Event) bool { return e.Account == name })
+	defer sub.Close()
+	w, err := s.WithdrawConsent("admin2", name, policy.ScopePlatform)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first event is the withdrawal itself: the account without its
+	// platform consent (what the daemons end sessions on).
+	e := <-sub.C
+	if a, ok := e.Data.(store.Account); e.Kind != store.AccountChanged || !ok || a.ConsentPlatform || a.PlatformConsent == nil || a.PlatformConsent.WithdrawnBy != "admin2" {
+		t.Fatalf("first event %+v", e)
+	}
+	if w.Report == nil || w.Report.Items["accounts"] != 1 || w.Report.Scope != store.ErasePlatform {
+		t.Fatalf("report %+v", w.Report)
+	}
+	if _, err := s.Store.Account(name); err == nil {
+		t.Fatal("account still there after the platform withdrawal")
+	}
+	if _, err := s.ShowConsent(name); err == nil || !strings.Contains(err.Error(), "unknown user") {
+		t.Fatalf("show after erasure: %v", err)
+	}
+	if again, _ := s.AddUser("admin1", NewUser{First: "Lea", Last: "Klein"}); again.Account.Name == name {
+		t.Fatal("the name was given again")
+	}
+	log, _ := s.Store.AuditLog(time.Time{})
+	var withdraw, erase int
+	for _, r := range log {
+		switch {
+		case r.Action == "consent.withdraw" && r.Target == store.ErasedName:
+			withdraw++
+		case r.Action == store.ActionErase && r.Target == name && strings.HasPrefix(r.Detail, "scope=platform"):
+			erase++
+		case r.Target == name:
+			t.Errorf("audit record still names the erased person: %+v", r)
+		}
+	}
+	if withdraw != 1 || erase != 1 {
+		t.Fatalf("withdraw %d erase %d in %+v", withdraw, erase, log)
 	}
 }

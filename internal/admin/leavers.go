@@ -65,6 +65,9 @@ type LeaverErasure struct {
 	Err    string               `json:"error,omitempty"`
 }
 
+// LeaverActor is the actor the audit log names for the leavers' erasure.
+const LeaverActor = "system:leavers"
+
 // EraseDueLeavers erases every leaver whose grace period ended before
 // now, each with an audit record carrying its erasure report. One failure
 // does not stop the others; it is reported and tried again next day.
@@ -80,13 +83,10 @@ func (s *Service) EraseDueLeavers(actor string, now time.Time) ([]LeaverErasure,
 			break // sorted: the rest is later
 		}
 		e := LeaverErasure{Leaver: l}
-		e.Report, err = s.erase(l.Account, store.ErasePlatform)
-		if err == nil {
-			err = s.Store.Update(func(t *store.Tx) error {
-				return t.Audit(store.AuditRecord{Time: now, Actor: actor, Action: "leaver.erase", Target: l.Account,
-					Detail: fmt.Sprintf("left=%s grace=%dd %s", l.LeftAt.Format(dateLayout), int(s.leaverGrace()/(24*time.Hour)), reportDetail(e.Report))})
-			})
-		}
+		// The erasure's one audit record ("privacy.erase", with the
+		// report) names the leavers job as its actor; records written
+		// after it could not name the person.
+		e.Report, err = s.Store.EraseAccountBy(actor, l.Account, store.ErasePlatform)
 		if err != nil {
 			e.Err = err.Error()
 			errs = append(errs, fmt.Errorf("%s: %w", l.Account, err))
@@ -106,10 +106,10 @@ func (s *Service) LeaverLoop(ctx context.Context, ticks <-chan time.Time, log *s
 		case <-ctx.Done():
 			return
 		case now := <-ticks:
-			res, err := s.EraseDueLeavers("schulhof serve", now)
+			res, err := s.EraseDueLeavers(LeaverActor, now)
 			for _, e := range res {
 				if e.Err == "" {
-					log.Info("leaver erased", "account", e.Account, "left", e.LeftAt.Format(dateLayout), "detail", reportDetail(e.Report))
+					log.Info("leaver erased", "account", e.Account, "left", e.LeftAt.Format(dateLayout), "report", e.Report.Summary())
 				}
 			}
 			if err != nil {
@@ -120,40 +120,4 @@ func (s *Service) LeaverLoop(ctx context.Context, ticks <-chan time.Time, log *s
 			}
 		}
 	}
-}
-
-// reportDetail renders an erasure report for the audit log:
-// "items=mail:3,files:2 bytes=1234".
-func reportDetail(r *store.ErasureReport) string {
-	if r == nil {
-		return ""
-	}
-	names := make([]string, 0, len(r.Items))
-	for n := range r.Items {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	parts := make([]string, len(names))
-	for i, n := range names {
-		parts[i] = fmt.Sprintf("%s:%d", n, r.Items[n])
-	}
-	return fmt.Sprintf("items=%s bytes=%d", strings.Join(parts, ","), r.BytesFreed)
-}
-
-// eraser is store.EraseAccount, the privacy registry's erasure (helper
-// "privacy"'s branch); until it is merged a withdrawal locks and reports
-// that nothing was erased yet.
-type eraser interface {
-	EraseAccount(account string, scope store.EraseScope) (*store.ErasureReport, error)
-}
-
-// errNoErasure: this build has no erasure yet.
-var errNoErasure = errors.New("Löschen ist in dieser Version noch nicht verfügbar (store.EraseAccount fehlt)")
-
-func (s *Service) erase(name string, scope store.EraseScope) (*store.ErasureReport, error) {
-	e, ok := any(s.Store).(eraser)
-	if !ok {
-		return nil, errNoErasure
-	}
-	return e.EraseAccount(name, scope)
 }
