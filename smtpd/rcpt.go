@@ -37,8 +37,11 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 			return s.refuse(d)
 		}
 		// CONSENT-*: no mail kept for a person who has not consented.
+		// A refusal of the recipient, not of the sender's login: 550 5.7.1.
 		if d := policy.CheckReceive(auth.Facts(a)); !d.Allow {
-			return s.refuse(d)
+			r := s.refuse(d)
+			r.Code, r.EnhancedCode = 550, smtp.EnhancedCode{5, 7, 1}
+			return r
 		}
 		names = []string{a.Name}
 	} else if !errors.Is(err, store.ErrNotFound) {
