@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/smtp"
 	"strings"
@@ -227,6 +228,22 @@ func TestWithdrawPlatformEndsEverything(t *testing.T) {
 	if status, _ := e.dav(t, hc, "PUT", "/dav/home/Referat.txt", anna, "Mein Referat"); status != http.StatusCreated {
 		t.Fatal("PUT")
 	}
+	// 20 MiB (the most without an exception): more than the socket
+	// buffers hold, so the download is still running at the withdrawal.
+	big := strings.Repeat("Film-AG ", 20<<20/8)
+	if status, _ := e.dav(t, hc, "PUT", "/dav/home/film.txt", anna, big); status != http.StatusCreated {
+		t.Fatal("PUT film")
+	}
+	req, _ := http.NewRequest("GET", e.url("/dav/home/film.txt"), nil)
+	req.SetBasicAuth(anna, pw)
+	download, err := e.httpsClient().Do(req)
+	if err != nil || download.StatusCode != http.StatusOK {
+		t.Fatalf("GET film: %v %v", err, download)
+	}
+	defer download.Body.Close()
+	if _, err := io.ReadFull(download.Body, make([]byte, 64<<10)); err != nil {
+		t.Fatal(err)
+	}
 	if status, _ := e.portalLogin(t, hc, anna); status != http.StatusSeeOther {
 		t.Fatal("portal login")
 	}
@@ -255,6 +272,18 @@ func TestWithdrawPlatformEndsEverything(t *testing.T) {
 	ends := watchEnds(t, im, smtpConn, ws)
 	start := time.Now()
 	w, err := e.svc.WithdrawConsent("office", anna, policy.ScopePlatform)
+	// The download's client reads on only now: what it gets is what the
+	// buffers held when the server stopped writing.
+	davEnd := make(chan time.Time, 1)
+	go func() {
+		n, err := io.Copy(io.Discard, download.Body)
+		if err == nil {
+			t.Errorf("download ran to its end (%d more bytes) after the withdrawal", n)
+		} else {
+			t.Logf("download cut after %d more bytes: %v", n, err)
+		}
+		davEnd <- time.Now()
+	}()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,6 +292,15 @@ func TestWithdrawPlatformEndsEverything(t *testing.T) {
 		if at.Sub(start) > time.Second {
 			t.Errorf("%s ended %v after the withdrawal, want within a second", what, at.Sub(start))
 		}
+	}
+	select {
+	case at := <-davEnd:
+		t.Logf("WebDAV download ended %v after the withdrawal began", at.Sub(start))
+		if at.Sub(start) > time.Second {
+			t.Errorf("WebDAV download ended %v after the withdrawal", at.Sub(start))
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("WebDAV download still running")
 	}
 	if w.Report == nil || w.Report.Items["mail"] == 0 || w.Report.Items["files"] == 0 || w.Report.Items["accounts"] != 1 || w.Report.BytesFreed == 0 {
 		t.Errorf("erasure report %+v", w.Report)
