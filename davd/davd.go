@@ -65,6 +65,7 @@ type Handler struct {
 	inflight inflight // requests in flight, ended on a lock or withdrawal (revoke.go)
 
 	beforeOpen func() // tests: runs between a GET's lookup and its blob open
+	putStarted func() // tests: runs when a PUT's body is about to be read
 }
 
 // New returns the WebDAV handler.
@@ -123,9 +124,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer st.done()
 	req := h.inflight.add(acct)
 	defer h.inflight.remove(req)
-	if r.Body != nil {
-		r.Body = &revocableBody{ReadCloser: r.Body, req: req}
-	}
 	fs := &userFS{h: h, acct: acct, state: st}
 	rw := &responseMapper{ResponseWriter: w, h: h, r: r, state: st, req: req}
 	if !h.boundBody(rw, r) {

@@ -244,6 +244,26 @@ func TestWithdrawPlatformEndsEverything(t *testing.T) {
 	if _, err := io.ReadFull(download.Body, make([]byte, 64<<10)); err != nil {
 		t.Fatal(err)
 	}
+	// An upload running at the withdrawal: the body comes from a pipe the
+	// test feeds.
+	pr, pwr := io.Pipe()
+	upReq, _ := http.NewRequest("PUT", e.url("/dav/home/upload.bin"), pr)
+	upReq.SetBasicAuth(anna, pw)
+	upReq.ContentLength = 10 << 20
+	upload := make(chan int, 1)
+	go func() {
+		resp, err := e.httpsClient().Do(upReq)
+		if err != nil {
+			upload <- -1
+			return
+		}
+		resp.Body.Close()
+		upload <- resp.StatusCode
+	}()
+	chunk := make([]byte, 64<<10)
+	if _, err := pwr.Write(chunk); err != nil {
+		t.Fatal(err)
+	}
 	if status, _ := e.portalLogin(t, hc, anna); status != http.StatusSeeOther {
 		t.Fatal("portal login")
 	}
@@ -272,6 +292,24 @@ func TestWithdrawPlatformEndsEverything(t *testing.T) {
 	ends := watchEnds(t, im, smtpConn, ws)
 	start := time.Now()
 	w, err := e.svc.WithdrawConsent("office", anna, policy.ScopePlatform)
+	// The upload's client sends on: the server stops reading it.
+	go func() {
+		for {
+			if _, err := pwr.Write(chunk); err != nil {
+				return
+			}
+		}
+	}()
+	select {
+	case code := <-upload:
+		t.Logf("upload ended %v after the withdrawal began (status %d)", time.Since(start), code)
+		if code == http.StatusCreated || code == http.StatusNoContent {
+			t.Errorf("upload completed after the withdrawal: %d", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("upload still running after the withdrawal")
+	}
+	pwr.CloseWithError(errors.New("test done"))
 	// The download's client reads on only now: what it gets is what the
 	// buffers held when the server stopped writing.
 	davEnd := make(chan time.Time, 1)
