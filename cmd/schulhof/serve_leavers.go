@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"time"
+
+	"schulhof/internal/admin"
 )
 
 // leaverCheckEvery is how often the server looks for leavers whose grace
@@ -10,7 +12,8 @@ import (
 const leaverCheckEvery = 24 * time.Hour
 
 // startLeaverCheck runs the leavers' erasure at start and then daily.
-func (s *server) startLeaverCheck(ctx context.Context) {
+// done, if set, gets every check's result (tests).
+func (s *server) startLeaverCheck(ctx context.Context, done func([]admin.LeaverErasure, error)) {
 	ticks := make(chan time.Time)
 	go func() {
 		t := time.NewTicker(leaverCheckEvery)
@@ -29,5 +32,5 @@ func (s *server) startLeaverCheck(ctx context.Context) {
 			}
 		}
 	}()
-	go s.admin.LeaverLoop(ctx, ticks, s.log, nil)
+	go s.admin.LeaverLoop(ctx, ticks, s.log, done)
 }
