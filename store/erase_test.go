@@ -48,6 +48,13 @@ func TestEraseAccountMailFiles(t *testing.T) {
 	if err := putString(t, s, home, "/gross.bin", big, -1); err != nil {
 		t.Fatal(err)
 	}
+	grp := GroupTree("7b")
+	if err := s.FileMkdir(grp, "/projekt", now, NoLimits()); err != nil {
+		t.Fatal(err)
+	}
+	putAs(t, s, grp, "/projekt/von-paula.txt", "paulas referat", "paula.p")
+	putAs(t, s, grp, "/projekt/von-carl.txt", "carls referat", "carl.c")
+	putAs(t, s, grp, "/projekt/gleich.txt", "carls referat", "paula.p") // same bytes as carl's
 	blobsBefore, _ := s.BlobCount()
 
 	r, err := s.EraseAccount("paula.p", ErasePlatform)
@@ -100,8 +107,28 @@ func TestEraseAccountMailFiles(t *testing.T) {
 	if !bytes.Equal(got, []byte("Subject: von paula an carl\r\n\r\nHallo Carl")) {
 		t.Fatalf("recipient's copy changed: %q", got)
 	}
-	if n, _ := s.BlobCount(); n != 1 || blobsBefore <= 1 {
-		t.Fatalf("blobs with references: %d (before %d), want only carl's message", n, blobsBefore)
+	for p, want := range map[string]string{"/projekt/von-paula.txt": "", "/projekt/gleich.txt": "", "/projekt/von-carl.txt": "carls referat"} {
+		e, rc, err := s.FileOpen(grp, p)
+		if want == "" {
+			if !errors.Is(err, ErrNotFound) {
+				t.Errorf("%s uploaded by the erased person: %v", p, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		got, _ := io.ReadAll(rc)
+		rc.Close()
+		if string(got) != want || e.Uploader != "carl.c" {
+			t.Errorf("%s: %q by %q", p, got, e.Uploader)
+		}
+	}
+	if n, _ := s.TreeEntries(grp); n != 2 {
+		t.Errorf("group tree has %d entries, want the folder and carl's file", n)
+	}
+	if n, _ := s.BlobCount(); n != 2 || blobsBefore <= 2 {
+		t.Fatalf("contents with references: %d (before %d), want carl's message and file", n, blobsBefore)
 	}
 	log, _ := s.AuditLog(time.Time{})
 	if len(log) != 1 || log[0].Action != ActionErase || log[0].Target != "paula.p" {
@@ -144,5 +171,34 @@ func TestEraseComms(t *testing.T) {
 	}
 	if r.Items["mail"] == 0 || r.Items["chat"] == 0 {
 		t.Fatalf("report %s", r.Summary())
+	}
+}
+
+// TestEntryCodecUploader: the uploader round-trips; a record written
+// before the field (it ends after the content type) reads as unknown.
+func TestEntryCodecUploader(t *testing.T) {
+	e := FileEntry{ID: 9, Parent: 2, Name: "a.txt", Hash: strings.Repeat("cd", 32), ContentType: "text/plain", Uploader: "paula.p"}
+	var got FileEntry
+	if err := decodeEntry(encodeEntry(&e), &got); err != nil || got.Uploader != "paula.p" || got.ContentType != "text/plain" {
+		t.Fatalf("round trip: %v %+v", err, got)
+	}
+	e.Uploader = ""
+	old := encodeEntry(&e)
+	old = old[:len(old)-1] // the empty uploader's length byte: the old format
+	got = FileEntry{}
+	if err := decodeEntry(old, &got); err != nil || got.Uploader != "" || got.Name != "a.txt" || got.ContentType != "text/plain" {
+		t.Fatalf("old record: %v %+v", err, got)
+	}
+}
+
+func putAs(t *testing.T, s *Store, tr Tree, p, content, who string) {
+	t.Helper()
+	pb, err := s.WriteContent(strings.NewReader(content), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pb.Release()
+	if _, _, err := s.FilePut(tr, p, PutFile{Blob: pb.Blob, Pending: true, Data: pb.Data, ModTime: time.Now(), Limits: NoLimits(), Uploader: who}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -53,10 +53,89 @@ func eraseFiles(s *Store, account string, r *ErasureReport) error {
 	if err != nil {
 		return err
 	}
+	if err := s.eraseGroupUploads(r, account); err != nil {
+		return err
+	}
 	return s.eraseLoop(r, "files", func(t *Tx) (int, bool, error) {
 		n, err := t.deletePrefix(bucketDavLocks, []byte(account+"\x00"), eraseChunk)
 		return n, n < eraseChunk, err
 	})
+}
+
+// eraseGroupUploads removes the files account uploaded into group
+// folders: each group tree is searched in one read transaction, then the
+// files found are removed by path, eraseChunk per transaction, each
+// checked again (same entry, same uploader) so a file replaced meanwhile
+// by someone else stays.
+func (s *Store) eraseGroupUploads(r *ErasureReport, account string) error {
+	var trees []Tree
+	if err := s.view(func(t *Tx) error {
+		p := []byte("g:")
+		c := t.bucket(bucketFileRoots).Cursor()
+		for k, _ := c.Seek(p); k != nil && hasPrefix(k, p); k, _ = c.Next() {
+			trees = append(trees, Tree(k))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	type found struct {
+		path string
+		id   uint64
+	}
+	for _, tr := range trees {
+		var files []found
+		if err := s.view(func(t *Tx) error {
+			rec, err := t.treeRec(tr, false)
+			if err != nil || rec == nil {
+				return err
+			}
+			var walk func(id uint64, dir string) error
+			walk = func(id uint64, dir string) error {
+				kids, err := t.children(id)
+				if err != nil {
+					return err
+				}
+				for _, e := range kids {
+					p := dir + "/" + e.Name
+					if e.Dir {
+						if err := walk(e.ID, p); err != nil {
+							return err
+						}
+					} else if e.Uploader == account {
+						files = append(files, found{p, e.ID})
+					}
+				}
+				return nil
+			}
+			return walk(rec.Root, "")
+		}); err != nil {
+			return err
+		}
+		for len(files) > 0 {
+			chunk := files[:min(len(files), eraseChunk)]
+			files = files[len(chunk):]
+			n := 0
+			if err := s.eraseUpdate(r, func(t *Tx) error {
+				n = 0
+				for _, f := range chunk {
+					_, e, err := t.lookup(tr, f.path, false)
+					if err != nil || e.ID != f.id || e.Uploader != account {
+						continue // moved, removed or replaced meanwhile
+					}
+					if err := t.remove(tr, f.path); err != nil {
+						return err
+					}
+					n++
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			r.Add("files", n)
+		}
+	}
+	return nil
 }
 
 // eraseBelow deletes the entries below folder id, deepest first, at most
