@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -214,5 +215,36 @@ func closedWithin(conn net.Conn, d time.Duration) (time.Time, bool) {
 			return time.Time{}, false
 		}
 		return time.Now(), true
+	}
+}
+
+// chatSay posts a message in a room and waits for its ack.
+func chatSay(t *testing.T, ws *websocket.Conn, room, text string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	raw, _ := json.Marshal(map[string]string{"t": "send", "ref": "say", "room": room, "text": text})
+	if err := ws.Write(ctx, websocket.MessageText, raw); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_, data, err := ws.Read(ctx)
+		if err != nil {
+			t.Fatalf("waiting for the ack: %v", err)
+		}
+		var f struct {
+			T, Ref, Rule, Reason string
+			Items                []struct{ T, Ref, Rule, Reason string }
+		}
+		json.Unmarshal(data, &f)
+		frames := append([]struct{ T, Ref, Rule, Reason string }{{f.T, f.Ref, f.Rule, f.Reason}}, f.Items...)
+		for _, x := range frames {
+			if x.Ref == "say" && x.T == "ack" {
+				return
+			}
+			if x.Ref == "say" && x.T == "err" {
+				t.Fatalf("chat send refused: [%s] %s", x.Rule, x.Reason)
+			}
+		}
 	}
 }

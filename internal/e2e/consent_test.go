@@ -157,6 +157,7 @@ func TestWithdrawCommsClosesMailAndChat(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ws.CloseNow()
+	chatSay(t, ws, store.GroupRoomID("5a"), "Wer kommt mit zur Klassenfahrt?")
 	im, err := imapLogin(t, e.imapAddr, anna)
 	if err != nil {
 		t.Fatal(err)
@@ -189,8 +190,8 @@ func TestWithdrawCommsClosesMailAndChat(t *testing.T) {
 	if ends.wsReason != "" && !strings.Contains(ends.wsReason, "[CONSENT-COMMS]") {
 		t.Errorf("chat close reason %q", ends.wsReason)
 	}
-	if w.Report == nil || w.Report.Items["mail"] == 0 {
-		t.Errorf("erasure report %+v: no mail erased", w.Report)
+	if w.Report == nil || w.Report.Items["mail"] == 0 || w.Report.Items["chat"] == 0 || w.Report.Items["files"] != 0 {
+		t.Errorf("erasure report %+v: want mail and chat, no files", w.Report)
 	}
 	if m, err := e.st.MailboxByName(anna, store.Inbox); err == nil && m.Messages != 0 {
 		t.Errorf("%d messages left after the withdrawal", m.Messages)
@@ -272,6 +273,7 @@ func TestWithdrawPlatformEndsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ws.CloseNow()
+	chatSay(t, ws, store.GroupRoomID("5a"), "Wer kommt mit zur Klassenfahrt?")
 	im, err := imapLogin(t, e.imapAddr, anna)
 	if err != nil {
 		t.Fatal(err)
@@ -340,7 +342,7 @@ func TestWithdrawPlatformEndsEverything(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Error("WebDAV download still running")
 	}
-	if w.Report == nil || w.Report.Items["mail"] == 0 || w.Report.Items["files"] == 0 || w.Report.Items["accounts"] != 1 || w.Report.BytesFreed == 0 {
+	if w.Report == nil || w.Report.Items["mail"] == 0 || w.Report.Items["chat"] == 0 || w.Report.Items["files"] == 0 || w.Report.Items["accounts"] != 1 || w.Report.BytesFreed == 0 {
 		t.Errorf("erasure report %+v", w.Report)
 	}
 	if _, err := e.st.Account(anna); err == nil {
