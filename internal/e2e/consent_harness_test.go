@@ -201,23 +201,6 @@ func (e *allEnv) chat(c *http.Client) (*websocket.Conn, *http.Response, error) {
 	return websocket.Dial(ctx, "wss://"+e.https+"/chat/ws", &websocket.DialOptions{HTTPClient: c, HTTPHeader: h})
 }
 
-// closedWithin waits for the server to end a connection (EOF or reset,
-// not the deadline) and reports when it did.
-func closedWithin(conn net.Conn, d time.Duration) (time.Time, bool) {
-	conn.SetReadDeadline(time.Now().Add(d))
-	buf := make([]byte, 512)
-	for {
-		_, err := conn.Read(buf)
-		if err == nil {
-			continue
-		}
-		if ne, ok := err.(net.Error); ok && ne.Timeout() {
-			return time.Time{}, false
-		}
-		return time.Now(), true
-	}
-}
-
 // chatSay posts a message in a room and waits for its ack.
 func chatSay(t *testing.T, ws *websocket.Conn, room, text string) {
 	t.Helper()
