@@ -24,6 +24,7 @@ type request struct {
 	account string
 	pwHash  string // the hash it authenticated with
 	revoked atomic.Bool
+	why     atomic.Pointer[policy.Decision] // set before revoked
 }
 
 // inflight tracks the requests in flight per account.
@@ -62,7 +63,15 @@ func (f *inflight) revoke(name string, cur *store.Account) bool {
 	defer f.mu.Unlock()
 	ended := false
 	for r := range f.byAcct[name] {
-		if cur == nil || !auth.SessionAllowed(cur, policy.ServiceFiles).Allow || cur.PasswordHash != r.pwHash {
+		d := policy.Deny(policy.AccountLocked, "Das Konto gibt es nicht mehr.")
+		if cur != nil {
+			d = auth.SessionAllowed(cur, policy.ServiceFiles)
+			if d.Allow && cur.PasswordHash != r.pwHash {
+				d = policy.Deny(policy.AuthFailed, "Das Passwort wurde geändert; bitte neu anmelden.")
+			}
+		}
+		if !d.Allow {
+			r.why.CompareAndSwap(nil, &d) // the first reason stays
 			r.revoked.Store(true)
 			ended = true
 		}
@@ -128,7 +137,7 @@ type revocableBody struct {
 
 func (b *revocableBody) Read(p []byte) (int, error) {
 	if b.req.revoked.Load() {
-		return 0, errRevoked
+		return 0, b.req.why.Load().Err() // the refusal, answered by the response mapper
 	}
 	return b.ReadCloser.Read(p)
 }

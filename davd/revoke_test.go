@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,12 +30,22 @@ func TestLockEndsUploadInFlight(t *testing.T) {
 			done <- -1
 			return
 		}
+		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "[ACCOUNT-LOCKED]") {
+			t.Errorf("cut upload answered %d %s, want 403 [ACCOUNT-LOCKED]", resp.StatusCode, body)
+		}
 		done <- resp.StatusCode
 	}()
+	// A quarter MiB before the lock, the rest after: the upload cannot
+	// finish before the lock is there.
 	chunk := make([]byte, 32<<10)
+	locked := make(chan struct{})
 	go func() {
-		for {
+		for i := 0; ; i++ {
+			if i == 8 {
+				<-locked
+			}
 			if _, err := pw.Write(chunk); err != nil {
 				return
 			}
@@ -46,6 +57,7 @@ func TestLockEndsUploadInFlight(t *testing.T) {
 	if err := e.svc.Lock("test", u, "Test"); err != nil {
 		t.Fatal(err)
 	}
+	close(locked)
 	select {
 	case code := <-done:
 		if code == http.StatusCreated || code == http.StatusNoContent {
