@@ -70,6 +70,9 @@ func init() {
 					e.printf(": %s", strings.Join(res.Locked, ", "))
 				}
 				e.printf("\n")
+				if len(res.Locked) > 0 {
+					e.printf("pupils among them are erased after [privacy] leaver_grace_days unless they are back in a file (schulhof leavers list)\n")
+				}
 			}
 			if !res.DryRun && len(res.Created) > 0 {
 				e.printf("initial passwords written to %s (keep it safe, delete it after printing)\n", out)

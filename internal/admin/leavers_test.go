@@ -109,4 +109,15 @@ func TestLeaverBackInFileIsKept(t *testing.T) {
 	if m, _ := s.Store.Account("mia.sommer"); m == nil || m.Locked || !m.LeftAt.IsZero() {
 		t.Fatalf("%+v", m)
 	}
+	// An admin's unlock ends the leaver state too.
+	s.ImportUsers("office", []byte("Vorname;Nachname\n"), ImportOptions{Sync: true})
+	if l, _ := s.Leavers(); len(l) != 1 {
+		t.Fatalf("leavers %+v", l)
+	}
+	if err := s.Unlock("admin", "mia.sommer"); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := s.Leavers(); len(l) != 0 {
+		t.Fatalf("unlocked, still due: %+v", l)
+	}
 }
