@@ -187,8 +187,8 @@ func TestWithdrawCommsClosesMailAndChat(t *testing.T) {
 			t.Errorf("%s ended %v after the withdrawal, want within a second", what, at.Sub(start))
 		}
 	}
-	if ends.wsReason != "" && !strings.Contains(ends.wsReason, "[CONSENT-COMMS]") {
-		t.Errorf("chat close reason %q", ends.wsReason)
+	if !strings.Contains(ends.wsReason, "[CONSENT-COMMS]") {
+		t.Errorf("chat close reason %q, want [CONSENT-COMMS]", ends.wsReason)
 	}
 	if w.Report == nil || w.Report.Items["mail"] == 0 || w.Report.Items["chat"] == 0 || w.Report.Items["files"] != 0 {
 		t.Errorf("erasure report %+v: want mail and chat, no files", w.Report)
@@ -332,6 +332,9 @@ func TestWithdrawPlatformEndsEverything(t *testing.T) {
 		if at.Sub(start) > time.Second {
 			t.Errorf("%s ended %v after the withdrawal, want within a second", what, at.Sub(start))
 		}
+	}
+	if !strings.Contains(ends.wsReason, "[CONSENT-PLATFORM]") {
+		t.Errorf("chat close reason %q, want [CONSENT-PLATFORM]", ends.wsReason)
 	}
 	select {
 	case at := <-davEnd:
