@@ -250,8 +250,8 @@ func TestWithdrawPlatformConsent(t *testing.T) {
 	var withdraw, erase int
 	for _, r := range log {
 		switch {
-		case r.Action == "consent.withdraw" && r.Target == store.ErasedName:
-			withdraw++
+		case r.Action == "consent.withdraw" && r.Target != name && r.Actor == "admin2":
+			withdraw++ // kept, the person's name removed
 		case r.Action == store.ActionErase && r.Target == name && strings.HasPrefix(r.Detail, "scope=platform"):
 			erase++
 		case r.Target == name:
