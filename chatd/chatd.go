@@ -153,8 +153,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Nicht angemeldet.", http.StatusUnauthorized)
 		return
 	}
-	d := policy.CheckLogin(policy.LoginFacts{Locked: a.Locked, LockReason: a.LockReason, MustChange: a.MustChange,
-		ConsentPlatform: a.ConsentPlatform, ConsentComms: a.ConsentComms}, policy.ServiceChat, policy.PurposeUse)
+	d := policy.CheckLogin(loginFacts(a), policy.ServiceChat, policy.PurposeUse)
 	if d.Allow && h.opt.Module != nil {
 		d = h.opt.Module(a)
 	}
@@ -270,4 +269,22 @@ func (h *Hub) loadGroups() {
 	h.mu.Lock()
 	h.groups = m
 	h.mu.Unlock()
+}
+
+func loginFacts(a *store.Account) policy.LoginFacts {
+	return policy.LoginFacts{Locked: a.Locked, LockReason: a.LockReason, MustChange: a.MustChange,
+		ConsentPlatform: a.ConsentPlatform, ConsentComms: a.ConsentComms}
+}
+
+// closeReason fits a close frame's reason (at most 123 bytes) without
+// cutting a UTF-8 character.
+func closeReason(s string) string {
+	if len(s) <= 123 {
+		return s
+	}
+	cut := 123
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut]
 }

@@ -62,8 +62,10 @@ type Handler struct {
 	locks    *lockTable
 	sessions *sessions
 	uploads  uploads
+	inflight inflight // requests in flight, ended on a lock or withdrawal (revoke.go)
 
 	beforeOpen func() // tests: runs between a GET's lookup and its blob open
+	putStarted func() // tests: runs when a PUT's body is about to be read
 }
 
 // New returns the WebDAV handler.
@@ -93,6 +95,9 @@ func New(opt Options) *Handler {
 	}
 	h.locks = newLockTable(opt.Store, opt.Logger, opt.Now())
 	h.sessions = newSessions(opt.SessionTTL, opt.Now)
+	if opt.Store != nil {
+		go h.watch()
+	}
 	return h
 }
 
@@ -117,8 +122,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	connlimit.AuthenticatedContext(r.Context())
 	st := &reqState{method: r.Method}
 	defer st.done()
+	req := h.inflight.add(acct)
+	defer h.inflight.remove(req)
 	fs := &userFS{h: h, acct: acct, state: st}
-	rw := &responseMapper{ResponseWriter: w, h: h, r: r, state: st}
+	rw := &responseMapper{ResponseWriter: w, h: h, r: r, state: st, req: req}
 	if !h.boundBody(rw, r) {
 		return
 	}

@@ -102,6 +102,7 @@ type responseMapper struct {
 	h       *Handler
 	r       *http.Request
 	state   *reqState
+	req     *request // revoked: the account's access ended (revoke.go)
 	swallow bool
 	wrote   bool
 }
@@ -132,6 +133,9 @@ func (m *responseMapper) Write(b []byte) (int, error) {
 	}
 	if m.swallow {
 		return len(b), nil
+	}
+	if m.req != nil && m.req.revoked.Load() {
+		return 0, errRevoked
 	}
 	return m.ResponseWriter.Write(b)
 }

@@ -230,9 +230,14 @@ func (s *Server) accountChanged(e store.Event) {
 // hash pwHash when the account is now cur (nil: deleted), or "" when the
 // session may go on.
 func endsSession(cur *store.Account, pwHash string) string {
-	switch {
-	case cur == nil || cur.Locked:
+	if cur == nil {
 		return "[ACCOUNT-LOCKED] Das Konto ist gesperrt."
+	}
+	// A lock or a withdrawn consent (CONSENT-PLATFORM, CONSENT-COMMS).
+	if d := auth.SessionAllowed(cur, policy.ServiceMail); !d.Allow {
+		return d.String()
+	}
+	switch {
 	case cur.PasswordHash != pwHash:
 		return "Das Passwort wurde geändert; bitte mit dem neuen Passwort anmelden."
 	}

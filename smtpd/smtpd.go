@@ -126,7 +126,9 @@ func (s *Server) watchAccounts() {
 		sub := s.sub
 		s.mu.Unlock()
 		for e := range sub.C {
-			if a, ok := e.Data.(store.Account); e.Kind == store.AccountChanged && (!ok || !a.Locked) {
+			// A lock or a withdrawn consent (CONSENT-PLATFORM,
+			// CONSENT-COMMS) ends the account's sessions.
+			if a, ok := e.Data.(store.Account); e.Kind == store.AccountChanged && (!ok || auth.SessionAllowed(&a, policy.ServiceMail).Allow) {
 				continue
 			}
 			s.closeSessions(func(name string) bool { return name == e.Account })
@@ -143,7 +145,7 @@ func (s *Server) watchAccounts() {
 		s.mu.Unlock()
 		s.closeSessions(func(name string) bool {
 			a, err := s.opt.Store.Account(name)
-			return errors.Is(err, store.ErrNotFound) || err == nil && a.Locked
+			return errors.Is(err, store.ErrNotFound) || err == nil && !auth.SessionAllowed(a, policy.ServiceMail).Allow
 		})
 	}
 }

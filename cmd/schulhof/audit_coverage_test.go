@@ -70,6 +70,10 @@ func TestEveryCommandIsAudited(t *testing.T) {
 		{path: "inspect close", args: append(auditor("bert.pruef"), "1"), stdin: coveragePW, action: "inspect.close"},
 		{path: "audit list", why: "reads the audit log itself"},
 		{path: "audit verify", why: "checks the audit log itself"},
+		{path: "consent show", args: []string{"max.mueller"}, why: "consent records the admin manages, no content"},
+		{path: "consent record", args: []string{"max.mueller", "--comms", "--by", "beide", "--date", "2026-09-01", "--form", "2026-08"}, action: "consent.record"},
+		{path: "consent withdraw", args: []string{"max.mueller", "--comms"}, action: "privacy.erase"},
+		{path: "leavers list", why: "lists locked pupils and the day of their erasure, no content"},
 		{path: "user delete", args: []string{"jonas.berg"}, action: "privacy.erase"},
 	}
 	covered := map[string]bool{}

@@ -201,7 +201,8 @@ func runLocal(cfg *config.Config, req adminsock.Request) (adminsock.Response, er
 func newService(cfg *config.Config, st *store.Store, v *auth.Verifier) *admin.Service {
 	eng, _ := cfg.Engine() // validated when the config was loaded
 	return &admin.Service{Store: st, Policy: eng, Auth: v, Domain: cfg.Domain, DefaultConsentComms: cfg.Policy.DefaultConsentComms,
-		InspectView: cfg.Audit.InspectView()}
+		InspectView: cfg.Audit.InspectView(),
+		LeaverGrace: time.Duration(cfg.Privacy.LeaverGraceDays) * 24 * time.Hour}
 }
 
 // execute runs one admin request and captures its output and exit code.

@@ -155,6 +155,7 @@ func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
 	fmt.Fprintf(stdout, "admin socket   %s\n", sockPath)
 
 	go v.PurgeLoop(ctx, time.Duration(cfg.Auth.LoginLogRetentionDays)*24*time.Hour, time.Hour)
+	s.startLeaverCheck(ctx, nil) // leavers past [privacy] leaver_grace_days are erased
 
 	running, err := s.start(stdout)
 	defer s.stop(running)

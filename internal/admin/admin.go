@@ -24,6 +24,8 @@ type Service struct {
 	// InspectView is how long an approved inspection can be viewed
 	// (0: policy.DefaultInspectView).
 	InspectView time.Duration
+	// LeaverGrace is [privacy] leaver_grace_days (0: DefaultLeaverGrace).
+	LeaverGrace time.Duration
 	Now         func() time.Time
 }
 

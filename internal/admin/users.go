@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"schulhof/internal/auth"
 	"schulhof/policy"
@@ -17,6 +18,9 @@ type NewUser struct {
 	Groups      []string // members (students) or taught (teachers)
 	Password    string   // empty: generate a one-time password
 	ExternalID  string
+	BirthDate   string         // YYYY-MM-DD, only from the import
+	Consent     *ImportConsent // the import's Einwilligung column; nil: defaults
+	ConsentForm string         // form version recorded with Consent
 }
 
 // Created reports a new account.
@@ -74,13 +78,22 @@ func (s *Service) prepare(u NewUser) (prepared, error) {
 // create stores a prepared user inside a transaction. Missing groups are
 // created as classes.
 func (s *Service) create(t *store.Tx, actor string, p prepared) (Created, error) {
-	a, err := t.CreateAccount(store.Account{
+	acct := store.Account{
 		First: p.First, Last: p.Last, Role: string(p.Role), PasswordHash: p.hash,
 		MustChange:      true, // first login changes it, as after a reset
 		ConsentPlatform: true, ConsentComms: s.DefaultConsentComms,
-		CreatedAt: s.now(), CreatedBy: actor, ExternalID: p.ExternalID,
-	}, func(n int) string { return policy.AccountCandidate(p.base, n) })
+		CreatedAt: s.now(), CreatedBy: actor, ExternalID: p.ExternalID, BirthDate: p.BirthDate,
+	}
+	var recorded []policy.ConsentScope
+	if p.Consent != nil {
+		acct.ConsentPlatform, acct.ConsentComms = false, false
+		recorded = s.importConsent(&acct, *p.Consent, p.ConsentForm, actor)
+	}
+	a, err := t.CreateAccount(acct, func(n int) string { return policy.AccountCandidate(p.base, n) })
 	if err != nil {
+		return Created{}, err
+	}
+	if err := auditImportedConsents(t, actor, a.Name, recorded, p.ConsentForm); err != nil {
 		return Created{}, err
 	}
 	// A collision suffix (max.mueller2) may carry the name over the bound:
@@ -244,6 +257,7 @@ func (s *Service) Unlock(actor, name string) error {
 			return fmt.Errorf("user %q is not locked", name)
 		}
 		a.Locked, a.LockReason, a.LockedAt, a.LockedBy = false, "", s.now(), actor
+		a.LeftAt = time.Time{} // no longer a leaver due for erasure
 		return nil
 	})
 	return err

@@ -39,6 +39,7 @@ type Config struct {
 	Modules    Modules    `toml:"modules"`    // Nutzungsmöglichkeiten
 	Backup     Backup     `toml:"backup"`     // scheduled backups (backup.go)
 	Audit      Audit      `toml:"audit"`      // inspections (audit.go)
+	Privacy    Privacy    `toml:"privacy"`    // leavers (privacy.go)
 }
 
 // Mail configures smtpd and imapd.
@@ -132,8 +133,9 @@ func Default() *Config {
 		Policy: Policy{MaxTransferBytes: 20 << 20, DefaultConsentComms: true},
 		Files:  defaultFiles(),
 		Portal: defaultPortal(), Modules: defaultModules(),
-		Backup: defaultBackup(),
-		Audit:  defaultAudit(),
+		Backup:  defaultBackup(),
+		Audit:   defaultAudit(),
+		Privacy: defaultPrivacy(),
 	}
 	def := policy.DefaultMailLimits()
 	conv := func(l policy.MailLimits) RoleLimits {
@@ -251,6 +253,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.Audit.validate(); err != nil {
+		return err
+	}
+	if err := c.Privacy.validate(); err != nil {
 		return err
 	}
 	return c.validatePortal()
