@@ -123,7 +123,7 @@ func (s *Store) Backup(dir string, opt BackupOptions) (*BackupResult, error) {
 		if raw := tx.Bucket(bucketMeta).Get([]byte("schema")); len(raw) == 8 {
 			m.Schema = binary.BigEndian.Uint64(raw)
 		}
-		f, err := writeSnapshot(tx, filepath.Join(tmp, backupDBName))
+		f, err := writeSnapshot(tx, filepath.Join(tmp, backupDBName), !haveSyncFS)
 		if err != nil {
 			return err
 		}
@@ -156,7 +156,7 @@ func (s *Store) Backup(dir string, opt BackupOptions) (*BackupResult, error) {
 			}
 		}
 		if !f.Linked {
-			n, err := copyBlob(s.blobPath(b.hash), dst, b.hash, buf)
+			n, err := copyBlob(s.blobPath(b.hash), dst, b.hash, buf, !haveSyncFS)
 			if err != nil {
 				return nil, err
 			}
@@ -170,15 +170,8 @@ func (s *Store) Backup(dir string, opt BackupOptions) (*BackupResult, error) {
 	}
 	release() // every referenced blob is copied or linked
 
-	for d := range dirs {
-		if err := syncDir(d); err != nil {
-			return nil, err
-		}
-	}
-	if len(blobs) > 0 {
-		if err := syncDir(filepath.Join(tmp, "blobs")); err != nil {
-			return nil, err
-		}
+	if err := syncTree(tmp, dirs); err != nil {
+		return nil, err
 	}
 	if err := writeManifest(tmp, m); err != nil {
 		return nil, err
@@ -205,8 +198,9 @@ func (s *Store) Backup(dir string, opt BackupOptions) (*BackupResult, error) {
 	return &BackupResult{Path: final, Manifest: m}, nil
 }
 
-// writeSnapshot copies the transaction's database into path, synced.
-func writeSnapshot(tx *bolt.Tx, path string) (BackupFile, error) {
+// writeSnapshot copies the transaction's database into path (synced when
+// sync; else syncTree does it).
+func writeSnapshot(tx *bolt.Tx, path string, sync bool) (BackupFile, error) {
 	out, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return BackupFile{}, err
@@ -217,8 +211,10 @@ func writeSnapshot(tx *bolt.Tx, path string) (BackupFile, error) {
 	if err != nil {
 		return BackupFile{}, err
 	}
-	if err := out.Sync(); err != nil {
-		return BackupFile{}, err
+	if sync {
+		if err := out.Sync(); err != nil {
+			return BackupFile{}, err
+		}
 	}
 	if err := out.Close(); err != nil {
 		return BackupFile{}, err
@@ -258,8 +254,8 @@ func snapshotContents(tx *bolt.Tx) ([]backupBlob, BackupCounts) {
 
 // copyBlob copies a blob file, checking its content against its name (a
 // damaged blob is never written into a backup as if it were good), and
-// syncs the copy.
-func copyBlob(src, dst, hash string, buf []byte) (int64, error) {
+// syncs the copy when sync (else syncTree does).
+func copyBlob(src, dst, hash string, buf []byte, sync bool) (int64, error) {
 	in, err := os.Open(src)
 	if err != nil {
 		return 0, fmt.Errorf("blob %s: %w", hash, err)
@@ -278,10 +274,31 @@ func copyBlob(src, dst, hash string, buf []byte) (int64, error) {
 	if got := hex.EncodeToString(h.Sum(nil)); got != hash {
 		return 0, fmt.Errorf("blob %s is damaged in the data directory (its content hashes to %s)", hash, got)
 	}
-	if err := out.Sync(); err != nil {
-		return 0, err
+	if sync {
+		if err := out.Sync(); err != nil {
+			return 0, err
+		}
 	}
 	return n, out.Close()
+}
+
+// syncTree makes everything written under root durable: one syncfs where
+// there is one, else the folders (the files were synced one by one).
+func syncTree(root string, dirs map[string]bool) error {
+	if haveSyncFS {
+		return syncFS(root)
+	}
+	for d := range dirs {
+		if err := syncDir(d); err != nil {
+			return err
+		}
+	}
+	if len(dirs) > 0 {
+		if err := syncDir(filepath.Join(root, "blobs")); err != nil {
+			return err
+		}
+	}
+	return syncDir(root)
 }
 
 // writeManifest writes manifest.json synced, then syncs the folder: the
