@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -136,38 +137,19 @@ func (s *Store) Backup(dir string, opt BackupOptions) (*BackupResult, error) {
 		return nil, fmt.Errorf("snapshot: %w", err)
 	}
 
-	dirs := map[string]bool{}
-	buf := make([]byte, 1<<20)
-	for _, b := range blobs {
-		rel := filepath.Join("blobs", b.hash[:2], b.hash[2:])
-		dst := filepath.Join(tmp, rel)
-		if !dirs[filepath.Dir(dst)] {
-			if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
-				return nil, err
-			}
-			dirs[filepath.Dir(dst)] = true
-		}
-		f := BackupFile{Path: filepath.ToSlash(rel), SHA256: b.hash}
-		if prev, ok := earlier[b.hash]; ok {
-			if err := os.Link(prev, dst); err == nil {
-				if fi, err := os.Stat(dst); err == nil {
-					f.Size, f.Linked = fi.Size(), true
-				}
-			}
-		}
-		if !f.Linked {
-			n, err := copyBlob(s.blobPath(b.hash), dst, b.hash, buf, !haveSyncFS)
-			if err != nil {
-				return nil, err
-			}
-			f.Size = n
-			m.Bytes.Copied += n
-		} else {
+	files, dirs, err := s.backupBlobs(tmp, blobs, earlier)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		if f.Linked {
 			m.Bytes.Linked += f.Size
+		} else {
+			m.Bytes.Copied += f.Size
 		}
 		m.Bytes.Blobs += f.Size
-		m.Files = append(m.Files, f)
 	}
+	m.Files = append(m.Files, files...)
 	release() // every referenced blob is copied or linked
 
 	if err := syncTree(tmp, dirs); err != nil {
@@ -196,6 +178,71 @@ func (s *Store) Backup(dir string, opt BackupOptions) (*BackupResult, error) {
 		return nil, fmt.Errorf("backup %s complete, audit record failed: %w", final, err)
 	}
 	return &BackupResult{Path: final, Manifest: m}, nil
+}
+
+// backupWorkers copy blobs at once: the copying waits on the disks, so a
+// few in parallel keep them busy.
+const backupWorkers = 4
+
+// backupBlobs links or copies every blob into the backup folder tmp and
+// returns their manifest entries in the order of blobs and the folders
+// made.
+func (s *Store) backupBlobs(tmp string, blobs []backupBlob, earlier map[string]string) ([]BackupFile, map[string]bool, error) {
+	dirs := map[string]bool{}
+	for _, b := range blobs {
+		d := filepath.Join(tmp, "blobs", b.hash[:2])
+		if !dirs[d] {
+			if err := os.MkdirAll(d, 0o700); err != nil {
+				return nil, nil, err
+			}
+			dirs[d] = true
+		}
+	}
+	files := make([]BackupFile, len(blobs))
+	errs := make([]error, backupWorkers)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < backupWorkers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 1<<20)
+			for i := range next {
+				if errs[w] != nil {
+					continue // drain
+				}
+				files[i], errs[w] = s.backupBlob(tmp, blobs[i].hash, earlier[blobs[i].hash], buf)
+			}
+		}()
+	}
+	for i := range blobs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return files, dirs, errors.Join(errs...)
+}
+
+// backupBlob hard-links the blob from an earlier backup (prev) or copies
+// it from the data directory.
+func (s *Store) backupBlob(tmp, hash, prev string, buf []byte) (BackupFile, error) {
+	rel := filepath.Join("blobs", hash[:2], hash[2:])
+	dst := filepath.Join(tmp, rel)
+	f := BackupFile{Path: filepath.ToSlash(rel), SHA256: hash}
+	if prev != "" {
+		if err := os.Link(prev, dst); err == nil {
+			fi, err := os.Stat(dst)
+			if err != nil {
+				return f, err
+			}
+			f.Size, f.Linked = fi.Size(), true
+			return f, nil
+		}
+		// Not linkable (another file system, gone): copy it.
+	}
+	n, err := copyBlob(s.blobPath(hash), dst, hash, buf, !haveSyncFS)
+	f.Size = n
+	return f, err
 }
 
 // writeSnapshot copies the transaction's database into path (synced when
