@@ -1,8 +1,8 @@
 package store
 
 // Online backup: the database is copied from one read transaction
-// (bbolt's Tx.WriteTo), and the blob list comes from the same
-// transaction, so the copy and its blobs are one consistent point in
+// (compacted, backup_compact.go; or page by page with Tx.WriteTo), and the
+// blob list comes from the same transaction, so the copy and its blobs are one consistent point in
 // time while writers go on committing. Blob files are immutable; the only
 // danger is removal of a blob the snapshot still references, after a
 // later commit dropped its last reference. A backup therefore holds the
@@ -37,6 +37,9 @@ type BackupOptions struct {
 	Now func() time.Time
 	// Actor is recorded in the audit log ("cli:<user>", "schedule").
 	Actor string
+	// Raw copies the database page by page (Tx.WriteTo): faster, but it
+	// keeps freed pages and with them erased values (backup_compact.go).
+	Raw bool
 }
 
 // BackupResult is a finished backup.
@@ -124,7 +127,11 @@ func (s *Store) Backup(dir string, opt BackupOptions) (*BackupResult, error) {
 		if raw := tx.Bucket(bucketMeta).Get([]byte("schema")); len(raw) == 8 {
 			m.Schema = binary.BigEndian.Uint64(raw)
 		}
-		f, err := writeSnapshot(tx, filepath.Join(tmp, backupDBName), !haveSyncFS)
+		write := writeCompact
+		if opt.Raw {
+			write = writeSnapshot
+		}
+		f, err := write(tx, filepath.Join(tmp, backupDBName), !haveSyncFS)
 		if err != nil {
 			return err
 		}
