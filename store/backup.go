@@ -82,6 +82,9 @@ func (s *Store) Backup(dir string, opt BackupOptions) (*BackupResult, error) {
 	if opt.Now != nil {
 		now = opt.Now
 	}
+	if inside(s.dir, dir) {
+		return nil, fmt.Errorf("backup directory %s lies inside the data directory %s", dir, s.dir)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -250,6 +253,17 @@ func (s *Store) backupBlob(tmp, hash, prev string, buf []byte) (BackupFile, erro
 	n, err := copyBlob(s.blobPath(hash), dst, hash, buf, !haveSyncFS)
 	f.Size = n
 	return f, err
+}
+
+// inside reports whether p is root or below it.
+func inside(root, p string) bool {
+	ar, err1 := filepath.Abs(root)
+	ap, err2 := filepath.Abs(p)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(ar, ap)
+	return err == nil && (rel == "." || !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && rel != "..")
 }
 
 // writeSnapshot copies the transaction's database into path (synced when

@@ -104,6 +104,9 @@ func TestBackupIncrementalLinksAndLatest(t *testing.T) {
 			t.Fatalf("--full linked %s", f.Path)
 		}
 	}
+	if _, err := s.Backup(filepath.Join(data, "bak"), BackupOptions{}); err == nil || !strings.Contains(err.Error(), "inside the data directory") {
+		t.Fatalf("backup into the data directory: %v", err)
+	}
 	got, err := LatestBackup(bdir)
 	if err != nil || !got.Equal(r3.Manifest.Created) {
 		t.Fatalf("LatestBackup = %v, %v; want %v", got, err, r3.Manifest.Created)
