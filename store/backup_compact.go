@@ -49,7 +49,7 @@ func writeCompact(tx *bolt.Tx, path string, sync bool) (BackupFile, error) {
 	if err != nil {
 		return BackupFile{}, err
 	}
-	return hashFile(path, backupDBName)
+	return manifestEntry(path, backupDBName)
 }
 
 type compactWriter struct {
@@ -122,8 +122,8 @@ func (w *compactWriter) copyBucket(path [][]byte, src *bolt.Bucket) error {
 	return nil
 }
 
-// hashFile returns the manifest entry of a file written into a backup.
-func hashFile(path, rel string) (BackupFile, error) {
+// manifestEntry returns the manifest entry of a file written into a backup.
+func manifestEntry(path, rel string) (BackupFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return BackupFile{}, err
