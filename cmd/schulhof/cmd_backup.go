@@ -27,9 +27,13 @@ func init() {
 		client: func(cfg *config.Config, args []string, stdout, stderr io.Writer) int {
 			c, _ := findCommand([]string{"backup"})
 			fs, pos, err := c.parse(args)
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprint(stdout, c.help())
+				return 0
+			}
 			if err != nil || str(fs, "to") == "" || len(pos) > 0 {
-				req := adminsock.Request{Args: append([]string{"backup"}, args...), Actor: osUser()}
-				return callServer(cfg, req, stdout, stderr) // reports the usage error or --help
+				fmt.Fprintln(stderr, "schulhof: backup: erwartet --to VERZEICHNIS [--full] (siehe --help)")
+				return 2
 			}
 			to, err := filepath.Abs(str(fs, "to"))
 			if err != nil {

@@ -444,4 +444,36 @@ func TestBackupVerifyCLI(t *testing.T) {
 		t.Fatalf("missing blob: exit %d\n%s", r.Code, r.Stdout)
 	}
 	fails(t, cfg, "", "restore fehlgeschlagen", "restore", "--from", backups[1], "--data", filepath.Join(root, "r"))
+
+	// Without a running server the CLI opens the data directory itself.
+	local := filepath.Join(root, "local")
+	if out := ok(t, cfg, "", "backup", "--to", local, "--full"); !strings.Contains(out, "Sicherung fertig") {
+		t.Fatalf("local backup: %s", out)
+	}
+	if v := ok(t, cfg, "", "backup", "verify", local); !strings.Contains(v, "in Ordnung") {
+		t.Fatalf("verify local backup: %s", v)
+	}
+}
+
+// TestScheduledBackupAtStart: with [backup] dir set and no backup yet,
+// serve takes one right after start, and it verifies.
+func TestScheduledBackupAtStart(t *testing.T) {
+	root := t.TempDir()
+	bdir := filepath.Join(root, "backups")
+	cfg := WriteConfig(t, filepath.Join(root, "data"), fmt.Sprintf("[backup]\ndir = %q\ntime = \"03:00\"\nkeep_days = 3\n", bdir))
+	srv := Start(t, cfg)
+	if !strings.Contains(srv.Output(), "kept 3 days") {
+		t.Fatalf("serve does not announce the schedule:\n%s", srv.Output())
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(srv.Output(), "msg=backup ") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no backup after start:\n%s", srv.Output())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	srv.Stop()
+	if v := ok(t, cfg, "", "backup", "verify", bdir); !strings.Contains(v, "1 Sicherung(en) geprüft") {
+		t.Fatalf("verify: %s", v)
+	}
 }
