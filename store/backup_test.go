@@ -414,3 +414,40 @@ func TestBackupCompactCopyIsExact(t *testing.T) {
 		t.Fatalf("compacted copy differs: %d entries, want %d", len(got), len(want))
 	}
 }
+
+// A backup that fails half way leaves no folder that looks complete, and
+// a damaged blob in the data directory is never copied as if good.
+func TestBackupFailureLeavesNoHalfBackup(t *testing.T) {
+	data, bdir := t.TempDir(), t.TempDir()
+	s := openMailTest(t, data)
+	defer s.Close()
+	mkAccount(t, s, "anna")
+	d := deliver(t, s, "Subject: x\r\n\r\n"+strings.Repeat("q", InlineMax+1), "anna")
+	r1, err := s.Backup(bdir, BackupOptions{Now: fixedClock(time.Now(), time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hash string
+	s.View(func(tx *Tx) error {
+		m, err := tx.Message(d[0].Mailbox, d[0].UID)
+		if err == nil {
+			hash = m.Blob
+		}
+		return err
+	})
+	if hash == "" {
+		t.Fatal("no blob hash")
+	}
+	if err := os.WriteFile(s.blobPath(hash), []byte("kaputt"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Backup(bdir, BackupOptions{Full: true})
+	if err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Fatalf("backup of a damaged blob: %v", err)
+	}
+	list, _ := ListBackups(bdir)
+	entries, _ := os.ReadDir(bdir)
+	if len(list) != 1 || list[0].Path != r1.Path || len(entries) != 2 { // r1 and .lock
+		t.Fatalf("after a failed backup: %v %v", list, entries)
+	}
+}
