@@ -156,6 +156,7 @@ func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
 
 	go v.PurgeLoop(ctx, time.Duration(cfg.Auth.LoginLogRetentionDays)*24*time.Hour, time.Hour)
 	s.startLeaverCheck(ctx, nil) // leavers past [privacy] leaver_grace_days are erased
+	defer s.startBackups(ctx, stdout)() // waits for a running backup before the store closes
 
 	running, err := s.start(stdout)
 	defer s.stop(running)
