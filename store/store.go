@@ -132,6 +132,8 @@ type Store struct {
 	reapOnce                     sync.Once
 
 	sends sendCounter // MAIL-MASS reservations (mailsent.go)
+
+	observer Observer // Options.Observer, or nil (observe.go)
 }
 
 // Options tune Open.
@@ -140,6 +142,8 @@ type Options struct {
 	Timeout time.Duration
 	// ReadOnly opens without writing (no migration, no sweep).
 	ReadOnly bool
+	// Observer, if set, is told the commit and blob fsync durations.
+	Observer Observer
 }
 
 // Open opens or creates the store in dir.
@@ -164,7 +168,7 @@ func Open(dir string, opt Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open %s: %w", dir, err)
 	}
-	s := &Store{dir: dir, db: db, feed: newFeed(), blobPending: map[string]int{}}
+	s := &Store{dir: dir, db: db, feed: newFeed(), blobPending: map[string]int{}, observer: opt.Observer}
 	if !opt.ReadOnly {
 		if err := s.init(); err != nil {
 			db.Close()
@@ -289,7 +293,9 @@ func (s *Store) view(fn func(*Tx) error) error {
 }
 
 // update runs fn in its own write transaction.
-func (s *Store) update(fn func(*Tx) error) error { return s.write(s.db.Update, fn) }
+func (s *Store) update(fn func(*Tx) error) error {
+	return s.write(func(f func(*bolt.Tx) error) error { return s.observedUpdate(false, f) }, fn)
+}
 
 // batch runs fn in a write transaction that may be shared with other
 // concurrent callers (group commit, groupcommit.go), so they share one
