@@ -37,6 +37,8 @@ type Config struct {
 	Portal     Portal     `toml:"portal"`     // web sessions (portal.go)
 	Chat       Chat       `toml:"chat"`       // direct conversations per role
 	Modules    Modules    `toml:"modules"`    // Nutzungsmöglichkeiten
+	Metrics    Metrics    `toml:"metrics"`    // Prometheus listener (observability.go)
+	Log        Log        `toml:"log"`        // log format (observability.go)
 }
 
 // Mail configures smtpd and imapd.
@@ -130,6 +132,7 @@ func Default() *Config {
 		Policy: Policy{MaxTransferBytes: 20 << 20, DefaultConsentComms: true},
 		Files:  defaultFiles(),
 		Portal: defaultPortal(), Modules: defaultModules(),
+		Metrics: defaultMetrics(),
 	}
 	def := policy.DefaultMailLimits()
 	conv := func(l policy.MailLimits) RoleLimits {
@@ -241,6 +244,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.Files.validate(); err != nil {
+		return err
+	}
+	if err := c.validateObservability(); err != nil {
 		return err
 	}
 	return c.validatePortal()
