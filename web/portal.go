@@ -76,7 +76,7 @@ func newPortal(o Options) *portal {
 	p := &portal{opt: po, st: o.Store, auth: o.Auth, pol: o.Policy, log: o.Logger, tpl: parseTemplates(),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go p.purgeLoop(time.Hour)
-	p.hub = chatd.New(chatd.Options{Store: o.Store, Policy: o.Policy, Logger: o.Logger,
+	p.hub = chatd.New(chatd.Options{Store: o.Store, Policy: o.Policy, Logger: o.Logger, Metrics: o.Metrics,
 		Authenticate: func(r *http.Request) (string, string, bool) {
 			s, ok := p.lookup(r)
 			if !ok || s.ws.MustChange {

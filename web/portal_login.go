@@ -59,7 +59,7 @@ func (p *portal) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := p.startSession(w, r, a); err != nil {
-		p.log.Error("portal: session", "err", err)
+		p.log.ErrorContext(r.Context(), "portal: session", "err", err)
 		p.loginPage(w, r, http.StatusInternalServerError, name, texts(p.opt.Language)["err_internal"])
 		return
 	}

@@ -35,7 +35,7 @@ func TestLabelsAreBounded(t *testing.T) {
 	m := New()
 	m.Refused(SMTP, policy.Deny(policy.MailInternal, "x"))
 	m.Refused(SMTP, policy.Deny(policy.MailInternal, "y"))
-	m.Refused("gopher", policy.Deny(policy.Rule("MADE-UP"), "z"))
+	m.Refused("gopher", policy.Deny(policy.Rule("made up!"), "z"))
 	m.Refused(SMTP, policy.Allowed) // an allowed decision is no refusal
 	m.Command(IMAP, "uid fetch")
 	m.Command(IMAP, "XYZZY-1")

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+
+	"schulhof/internal/metrics"
+	"schulhof/store"
+)
+
+// metricsProtocol is the protocol label of a listener.
+func metricsProtocol(listener string) string {
+	switch listener {
+	case "submission", "submissions":
+		return metrics.SMTP
+	case "imap", "imaps":
+		return metrics.IMAP
+	}
+	return metrics.Web
+}
+
+// storeUsage feeds the store size gauges.
+func storeUsage(st *store.Store) func() (metrics.Usage, error) {
+	return func() (metrics.Usage, error) {
+		u, err := st.Usage()
+		return metrics.Usage{DBBytes: u.DBBytes, Blobs: u.Blobs, BlobBytes: u.BlobBytes}, err
+	}
+}
+
+// startMetrics opens the [metrics] listener (/metrics, /healthz, /readyz)
+// and returns its closer; nothing when it is disabled.
+func (s *server) startMetrics(stdout io.Writer) (func() error, error) {
+	addr := s.cfg.Metrics.Listen
+	if addr == "" {
+		return func() error { return nil }, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	srv := s.metrics.NewServer(s.health)
+	fmt.Fprintf(stdout, "%-14s %s\n", "metrics", ln.Addr())
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, net.ErrClosed) {
+			s.log.Error("metrics listener stopped", "err", err)
+		}
+	}()
+	return srv.Close, nil
+}
