@@ -65,11 +65,14 @@ type Server struct {
 }
 
 // WriteConfig writes a config for dir with every listener on a random
-// loopback port, plus extra TOML appended verbatim (it may add sections).
+// loopback port (the metrics listener too), plus extra TOML appended
+// verbatim (it may add sections).
 func WriteConfig(t testing.TB, dir, extra string) string {
 	t.Helper()
 	cfg := fmt.Sprintf(`domain = "schule.test"
 data_dir = %q
+[metrics]
+listen = "127.0.0.1:0"
 [listen]
 submission  = "127.0.0.1:0"
 submissions = "127.0.0.1:0"
