@@ -174,6 +174,10 @@ func (s *Store) removeUnreferenced(hashes []string) {
 	}
 	s.blobMu.Lock()
 	defer s.blobMu.Unlock()
+	if s.hold.n > 0 { // a backup is copying its snapshot's blobs
+		s.hold.deferred = append(s.hold.deferred, hashes...)
+		return
+	}
 	_ = s.db.View(func(tx *bolt.Tx) error {
 		refs := tx.Bucket(bucketBlobRefs)
 		for _, h := range hashes {

@@ -58,6 +58,11 @@
 //
 // Every committed change that other sessions must see is published on the
 // change feed (feed.go) in commit order.
+//
+// Backups (backup.go, backup_dir.go, restore.go) are written outside the
+// data directory: one read transaction's copy of schulhof.db plus the blob
+// files it references, with a manifest; a running backup holds blob
+// removals until it has copied what its snapshot references.
 package store
 
 import (
@@ -125,8 +130,9 @@ type Store struct {
 	mailLimits mailLimitsBox
 
 	blobMu      sync.Mutex
-	blobPending map[string]int // blobs written but not yet referenced
-	seq         uint64         // in-process sequence for log keys (under blobMu)
+	blobPending map[string]int  // blobs written but not yet referenced
+	seq         uint64          // in-process sequence for log keys (under blobMu)
+	hold        backupHoldState // blob removals held by running backups (backup.go)
 
 	reapWake, reapStop, reapDone chan struct{} // files_reap.go
 	reapOnce                     sync.Once

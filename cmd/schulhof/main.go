@@ -52,6 +52,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "schulhof:", err)
 		return 2
 	}
+	return callServer(cfg, req, stdout, stderr)
+}
+
+// callServer runs a request in the running server, or against the store
+// in this process when none runs, and prints its result.
+func callServer(cfg *config.Config, req adminsock.Request, stdout, stderr io.Writer) int {
 	resp, err := adminsock.Call(socketPath(cfg), req)
 	if errors.Is(err, adminsock.ErrNoServer) {
 		resp, err = runLocal(cfg, req)

@@ -39,6 +39,7 @@ type Config struct {
 	Modules    Modules    `toml:"modules"`    // Nutzungsmöglichkeiten
 	Metrics    Metrics    `toml:"metrics"`    // Prometheus listener (observability.go)
 	Log        Log        `toml:"log"`        // log format (observability.go)
+	Backup     Backup     `toml:"backup"`     // scheduled backups (backup.go)
 }
 
 // Mail configures smtpd and imapd.
@@ -133,6 +134,7 @@ func Default() *Config {
 		Files:  defaultFiles(),
 		Portal: defaultPortal(), Modules: defaultModules(),
 		Metrics: defaultMetrics(),
+		Backup:  defaultBackup(),
 	}
 	def := policy.DefaultMailLimits()
 	conv := func(l policy.MailLimits) RoleLimits {
@@ -247,6 +249,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.validateObservability(); err != nil {
+		return err
+	}
+	if err := c.validateBackup(); err != nil {
 		return err
 	}
 	return c.validatePortal()
