@@ -125,6 +125,9 @@ func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
 	}
 	defer st.Close()
 	m.StoreUsage(storeUsage(st))
+	if cfg.Backup.Dir != "" {
+		m.BackupAge(backupAge(cfg.Backup.Dir))
+	}
 	tlsCfg, generated, err := tlsutil.Load(cfg.TLS.Cert, cfg.TLS.Key, cfg.DataDir, cfg.Domain)
 	if err != nil {
 		return fmt.Errorf("tls: %w", err)

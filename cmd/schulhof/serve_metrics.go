@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"time"
 
 	"schulhof/internal/metrics"
 	"schulhof/store"
@@ -26,6 +27,18 @@ func storeUsage(st *store.Store) func() (metrics.Usage, error) {
 	return func() (metrics.Usage, error) {
 		u, err := st.Usage()
 		return metrics.Usage{DBBytes: u.DBBytes, Blobs: u.Blobs, BlobBytes: u.BlobBytes}, err
+	}
+}
+
+// backupAge feeds schulhof_backup_age_seconds from the [backup]
+// directory; no gauge while there is no complete backup.
+func backupAge(dir string) func() (time.Time, bool, error) {
+	return func() (time.Time, bool, error) {
+		t, err := store.LatestBackup(dir)
+		if errors.Is(err, store.ErrNoBackup) {
+			return time.Time{}, false, nil
+		}
+		return t, err == nil, err
 	}
 }
 

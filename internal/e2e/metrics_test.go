@@ -89,7 +89,8 @@ func get(t *testing.T, url string) (int, string) {
 // store's commits and size.
 func TestMetricsAfterTraffic(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	cfg := WriteConfig(t, dir, "[files]\nstudent_quota_bytes = 65536\n")
+	backups := filepath.Join(t.TempDir(), "backups")
+	cfg := WriteConfig(t, dir, fmt.Sprintf("[files]\nstudent_quota_bytes = 65536\n[backup]\ndir = %q\n", backups))
 	srv := Start(t, cfg)
 	base := "http://" + srv.Addrs["metrics"]
 	if srv.Addrs["metrics"] == "" {
@@ -179,7 +180,12 @@ func TestMetricsAfterTraffic(t *testing.T) {
 		t.Fatalf("PUT over quota: %d, want 507", got)
 	}
 
+	ok(t, cfg, "", "backup", "--to", backups) // the backup-age gauge appears
+
 	fams := scrape(t, srv)
+	if age, found := value(fams, "schulhof_backup_age_seconds", nil); !found || age < 0 || age > 300 {
+		t.Errorf("schulhof_backup_age_seconds = %v (found %v) right after a backup", age, found)
+	}
 	for _, c := range []struct {
 		name    string
 		labels  map[string]string
