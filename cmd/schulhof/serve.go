@@ -149,6 +149,7 @@ func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
 		metrics: m, health: &metrics.Health{Store: st.CheckWritable}}
 	s.policy = s.admin.Policy
 	s.conns = connlimit.New(s.policy, log)
+	s.conns.Refused = s.connRefused
 	if err := s.firstAdmin(stdout); err != nil {
 		return err
 	}

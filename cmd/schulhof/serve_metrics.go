@@ -7,7 +7,9 @@ import (
 	"net"
 	"time"
 
+	"schulhof/internal/connlimit"
 	"schulhof/internal/metrics"
+	"schulhof/policy"
 	"schulhof/store"
 )
 
@@ -20,6 +22,19 @@ func metricsProtocol(listener string) string {
 		return metrics.IMAP
 	}
 	return metrics.Web
+}
+
+// connRefused counts the listeners' own refusals (LIMIT-CONN,
+// LIMIT-TIMEOUT) under the daemon's protocol.
+func (s *server) connRefused(p connlimit.Protocol, d policy.Decision) {
+	proto := metrics.Web
+	switch p {
+	case connlimit.SMTP:
+		proto = metrics.SMTP
+	case connlimit.IMAP:
+		proto = metrics.IMAP
+	}
+	s.metrics.Refused(proto, d)
 }
 
 // storeUsage feeds the store size gauges.
