@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/smtp"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -180,6 +183,30 @@ func TestMetricsAfterTraffic(t *testing.T) {
 		t.Fatalf("PUT over quota: %d, want 507", got)
 	}
 
+	// The portal: a wrong password at the login form.
+	jar, _ := cookiejar.New(nil)
+	bc := &http.Client{Jar: jar, Transport: hc.Transport}
+	resp, err := bc.Get("https://" + srv.Addrs["https"] + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	tok := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
+	if tok == nil {
+		t.Fatalf("no login form: %s", page)
+	}
+	resp, err = bc.PostForm("https://"+srv.Addrs["https"]+"/anmelden",
+		url.Values{"csrf": {string(tok[1])}, "account": {"mia.maus"}, "password": {"Falsch#Passwort1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 403 || !strings.Contains(string(page), "AUTH-FAILED") {
+		t.Fatalf("portal login with a wrong password: %s %s", resp.Status, page)
+	}
+
 	ok(t, cfg, "", "backup", "--to", backups) // the backup-age gauge appears
 
 	fams := scrape(t, srv)
@@ -195,7 +222,9 @@ func TestMetricsAfterTraffic(t *testing.T) {
 		{"schulhof_refusals_total", map[string]string{"protocol": "smtp", "rule": "MAIL-INTERNAL"}, 2, false},
 		{"schulhof_refusals_total", map[string]string{"protocol": "imap", "rule": "AUTH-FAILED"}, 3, false},
 		{"schulhof_refusals_total", map[string]string{"protocol": "dav", "rule": "QUOTA"}, 1, false},
+		{"schulhof_refusals_total", map[string]string{"protocol": "web", "rule": "AUTH-FAILED"}, 1, false},
 		{"schulhof_auth_failures_total", map[string]string{"protocol": "imap"}, 3, false},
+		{"schulhof_auth_failures_total", map[string]string{"protocol": "web"}, 1, false},
 		{"schulhof_auth_failures_total", map[string]string{"protocol": "smtp"}, 0, false},
 		{"schulhof_auth_throttled_total", nil, 0, false},
 		{"schulhof_mail_deliveries_total", nil, 1, false},
