@@ -1,8 +1,8 @@
 package store
 
 // Online backup: the database is copied from one read transaction
-// (bbolt's Tx.WriteTo), and the blob list comes from the same
-// transaction, so the copy and its blobs are one consistent point in
+// (compacted, backup_compact.go; or page by page with Tx.WriteTo), and the
+// blob list comes from the same transaction, so the copy and its blobs are one consistent point in
 // time while writers go on committing. Blob files are immutable; the only
 // danger is removal of a blob the snapshot still references, after a
 // later commit dropped its last reference. A backup therefore holds the
@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -36,6 +37,9 @@ type BackupOptions struct {
 	Now func() time.Time
 	// Actor is recorded in the audit log ("cli:<user>", "schedule").
 	Actor string
+	// Raw copies the database page by page (Tx.WriteTo): faster, but it
+	// keeps freed pages and with them erased values (backup_compact.go).
+	Raw bool
 }
 
 // BackupResult is a finished backup.
@@ -77,6 +81,9 @@ func (s *Store) Backup(dir string, opt BackupOptions) (*BackupResult, error) {
 	now := time.Now
 	if opt.Now != nil {
 		now = opt.Now
+	}
+	if inside(s.dir, dir) {
+		return nil, fmt.Errorf("backup directory %s lies inside the data directory %s", dir, s.dir)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -123,7 +130,11 @@ func (s *Store) Backup(dir string, opt BackupOptions) (*BackupResult, error) {
 		if raw := tx.Bucket(bucketMeta).Get([]byte("schema")); len(raw) == 8 {
 			m.Schema = binary.BigEndian.Uint64(raw)
 		}
-		f, err := writeSnapshot(tx, filepath.Join(tmp, backupDBName))
+		write := writeCompact
+		if opt.Raw {
+			write = writeSnapshot
+		}
+		f, err := write(tx, filepath.Join(tmp, backupDBName), !haveSyncFS)
 		if err != nil {
 			return err
 		}
@@ -136,49 +147,23 @@ func (s *Store) Backup(dir string, opt BackupOptions) (*BackupResult, error) {
 		return nil, fmt.Errorf("snapshot: %w", err)
 	}
 
-	dirs := map[string]bool{}
-	buf := make([]byte, 1<<20)
-	for _, b := range blobs {
-		rel := filepath.Join("blobs", b.hash[:2], b.hash[2:])
-		dst := filepath.Join(tmp, rel)
-		if !dirs[filepath.Dir(dst)] {
-			if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
-				return nil, err
-			}
-			dirs[filepath.Dir(dst)] = true
-		}
-		f := BackupFile{Path: filepath.ToSlash(rel), SHA256: b.hash}
-		if prev, ok := earlier[b.hash]; ok {
-			if err := os.Link(prev, dst); err == nil {
-				if fi, err := os.Stat(dst); err == nil {
-					f.Size, f.Linked = fi.Size(), true
-				}
-			}
-		}
-		if !f.Linked {
-			n, err := copyBlob(s.blobPath(b.hash), dst, b.hash, buf)
-			if err != nil {
-				return nil, err
-			}
-			f.Size = n
-			m.Bytes.Copied += n
-		} else {
+	files, dirs, err := s.backupBlobs(tmp, blobs, earlier)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		if f.Linked {
 			m.Bytes.Linked += f.Size
+		} else {
+			m.Bytes.Copied += f.Size
 		}
 		m.Bytes.Blobs += f.Size
-		m.Files = append(m.Files, f)
 	}
+	m.Files = append(m.Files, files...)
 	release() // every referenced blob is copied or linked
 
-	for d := range dirs {
-		if err := syncDir(d); err != nil {
-			return nil, err
-		}
-	}
-	if len(blobs) > 0 {
-		if err := syncDir(filepath.Join(tmp, "blobs")); err != nil {
-			return nil, err
-		}
+	if err := syncTree(tmp, dirs); err != nil {
+		return nil, err
 	}
 	if err := writeManifest(tmp, m); err != nil {
 		return nil, err
@@ -205,8 +190,85 @@ func (s *Store) Backup(dir string, opt BackupOptions) (*BackupResult, error) {
 	return &BackupResult{Path: final, Manifest: m}, nil
 }
 
-// writeSnapshot copies the transaction's database into path, synced.
-func writeSnapshot(tx *bolt.Tx, path string) (BackupFile, error) {
+// backupWorkers copy blobs at once: the copying waits on the disks, so a
+// few in parallel keep them busy.
+const backupWorkers = 4
+
+// backupBlobs links or copies every blob into the backup folder tmp and
+// returns their manifest entries in the order of blobs and the folders
+// made.
+func (s *Store) backupBlobs(tmp string, blobs []backupBlob, earlier map[string]string) ([]BackupFile, map[string]bool, error) {
+	dirs := map[string]bool{}
+	for _, b := range blobs {
+		d := filepath.Join(tmp, "blobs", b.hash[:2])
+		if !dirs[d] {
+			if err := os.MkdirAll(d, 0o700); err != nil {
+				return nil, nil, err
+			}
+			dirs[d] = true
+		}
+	}
+	files := make([]BackupFile, len(blobs))
+	errs := make([]error, backupWorkers)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < backupWorkers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 1<<20)
+			for i := range next {
+				if errs[w] != nil {
+					continue // drain
+				}
+				files[i], errs[w] = s.backupBlob(tmp, blobs[i].hash, earlier[blobs[i].hash], buf)
+			}
+		}()
+	}
+	for i := range blobs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return files, dirs, errors.Join(errs...)
+}
+
+// backupBlob hard-links the blob from an earlier backup (prev) or copies
+// it from the data directory.
+func (s *Store) backupBlob(tmp, hash, prev string, buf []byte) (BackupFile, error) {
+	rel := filepath.Join("blobs", hash[:2], hash[2:])
+	dst := filepath.Join(tmp, rel)
+	f := BackupFile{Path: filepath.ToSlash(rel), SHA256: hash}
+	if prev != "" {
+		if err := os.Link(prev, dst); err == nil {
+			fi, err := os.Stat(dst)
+			if err != nil {
+				return f, err
+			}
+			f.Size, f.Linked = fi.Size(), true
+			return f, nil
+		}
+		// Not linkable (another file system, gone): copy it.
+	}
+	n, err := copyBlob(s.blobPath(hash), dst, hash, buf, !haveSyncFS)
+	f.Size = n
+	return f, err
+}
+
+// inside reports whether p is root or below it.
+func inside(root, p string) bool {
+	ar, err1 := filepath.Abs(root)
+	ap, err2 := filepath.Abs(p)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(ar, ap)
+	return err == nil && (rel == "." || !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && rel != "..")
+}
+
+// writeSnapshot copies the transaction's database into path (synced when
+// sync; else syncTree does it).
+func writeSnapshot(tx *bolt.Tx, path string, sync bool) (BackupFile, error) {
 	out, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return BackupFile{}, err
@@ -217,8 +279,10 @@ func writeSnapshot(tx *bolt.Tx, path string) (BackupFile, error) {
 	if err != nil {
 		return BackupFile{}, err
 	}
-	if err := out.Sync(); err != nil {
-		return BackupFile{}, err
+	if sync {
+		if err := out.Sync(); err != nil {
+			return BackupFile{}, err
+		}
 	}
 	if err := out.Close(); err != nil {
 		return BackupFile{}, err
@@ -258,8 +322,8 @@ func snapshotContents(tx *bolt.Tx) ([]backupBlob, BackupCounts) {
 
 // copyBlob copies a blob file, checking its content against its name (a
 // damaged blob is never written into a backup as if it were good), and
-// syncs the copy.
-func copyBlob(src, dst, hash string, buf []byte) (int64, error) {
+// syncs the copy when sync (else syncTree does).
+func copyBlob(src, dst, hash string, buf []byte, sync bool) (int64, error) {
 	in, err := os.Open(src)
 	if err != nil {
 		return 0, fmt.Errorf("blob %s: %w", hash, err)
@@ -278,10 +342,31 @@ func copyBlob(src, dst, hash string, buf []byte) (int64, error) {
 	if got := hex.EncodeToString(h.Sum(nil)); got != hash {
 		return 0, fmt.Errorf("blob %s is damaged in the data directory (its content hashes to %s)", hash, got)
 	}
-	if err := out.Sync(); err != nil {
-		return 0, err
+	if sync {
+		if err := out.Sync(); err != nil {
+			return 0, err
+		}
 	}
 	return n, out.Close()
+}
+
+// syncTree makes everything written under root durable: one syncfs where
+// there is one, else the folders (the files were synced one by one).
+func syncTree(root string, dirs map[string]bool) error {
+	if haveSyncFS {
+		return syncFS(root)
+	}
+	for d := range dirs {
+		if err := syncDir(d); err != nil {
+			return err
+		}
+	}
+	if len(dirs) > 0 {
+		if err := syncDir(filepath.Join(root, "blobs")); err != nil {
+			return err
+		}
+	}
+	return syncDir(root)
 }
 
 // writeManifest writes manifest.json synced, then syncs the folder: the

@@ -61,19 +61,15 @@ func RestoreBackup(from, dataDir string) (*BackupManifest, error) {
 			}
 			dirs[filepath.Dir(dst)] = true
 		}
-		if _, err := copyBlob(filepath.Join(from, filepath.FromSlash(f.Path)), dst, h, buf); err != nil {
+		if _, err := copyBlob(filepath.Join(from, filepath.FromSlash(f.Path)), dst, h, buf, !haveSyncFS); err != nil {
 			return nil, err
 		}
 	}
 	if db == nil {
 		return nil, fmt.Errorf("manifest names no %s", backupDBName)
 	}
-	for d := range dirs {
-		if err := syncDir(d); err != nil {
-			return nil, err
-		}
-	}
-	if err := syncDir(filepath.Join(dataDir, "blobs")); err != nil {
+	// The blobs are durable before the database that references them.
+	if err := syncTree(dataDir, dirs); err != nil {
 		return nil, err
 	}
 	tmp := filepath.Join(dataDir, backupDBName+".restore")

@@ -19,6 +19,7 @@ func init() {
 		flags: func(fs *flag.FlagSet) {
 			fs.String("to", "", "backup directory (required)")
 			fs.Bool("full", false, "copy every blob, link none")
+			fs.Bool("raw", false, "copy the database page by page (faster; keeps erased values in freed pages)")
 			fs.Bool("json", false, "print the manifest's summary as JSON")
 		},
 		// The server writes the backup: the directory is made absolute
@@ -36,7 +37,7 @@ func init() {
 				return 1
 			}
 			req := adminsock.Request{Args: []string{"backup", "--to", to,
-				"--full=" + str(fs, "full"), "--json=" + str(fs, "json")}, Actor: osUser()}
+				"--full=" + str(fs, "full"), "--raw=" + str(fs, "raw"), "--json=" + str(fs, "json")}, Actor: osUser()}
 			return callServer(cfg, req, stdout, stderr)
 		},
 		run: func(e *env, fs *flag.FlagSet, args []string) error {
@@ -47,7 +48,7 @@ func init() {
 			if to == "" {
 				return usagef("backup: --to DIR fehlt")
 			}
-			res, err := e.svc.Store.Backup(to, store.BackupOptions{Full: boolean(fs, "full"), Actor: e.actor})
+			res, err := e.svc.Store.Backup(to, store.BackupOptions{Full: boolean(fs, "full"), Raw: boolean(fs, "raw"), Actor: e.actor})
 			if err != nil {
 				return fmt.Errorf("Sicherung fehlgeschlagen: %w", err)
 			}

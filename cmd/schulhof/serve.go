@@ -168,6 +168,7 @@ func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
 	fmt.Fprintf(stdout, "admin socket   %s\n", sockPath)
 
 	go v.PurgeLoop(ctx, time.Duration(cfg.Auth.LoginLogRetentionDays)*24*time.Hour, time.Hour)
+	defer s.startBackups(ctx, stdout)() // waits for a running backup before the store closes
 
 	running, err := s.start(stdout)
 	defer s.stop(running)
