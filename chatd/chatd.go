@@ -20,6 +20,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"schulhof/internal/metrics"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -46,6 +47,8 @@ type Options struct {
 	// dropped as too slow (default 256).
 	SendQueue int
 	Now       func() time.Time
+	// Metrics counts sockets, frames and refusals; nil: none.
+	Metrics *metrics.Metrics
 }
 
 // Hub serves the chat WebSocket at its mount point.
@@ -158,6 +161,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d = h.opt.Module(a)
 	}
 	if !d.Allow {
+		h.opt.Metrics.Refused(metrics.Chat, d)
 		http.Error(w, d.String(), http.StatusForbidden)
 		return
 	}
@@ -172,6 +176,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.unregister(c)
+	defer h.opt.Metrics.ConnOpened(metrics.Chat, "https")()
 	c.serve()
 }
 
@@ -190,7 +195,7 @@ func sameOrigin(r *http.Request) bool {
 func (h *Hub) register(c *client) bool {
 	rooms, err := h.roomsOf(c.account, policy.Role(c.role))
 	if err != nil {
-		h.log.Error("chat: rooms", "account", c.account, "err", err)
+		c.log.Error("chat: rooms", "account", c.account, "err", err)
 		return false
 	}
 	h.mu.Lock()

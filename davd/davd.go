@@ -34,6 +34,7 @@ import (
 
 	"schulhof/internal/auth"
 	"schulhof/internal/connlimit"
+	"schulhof/internal/metrics"
 	"schulhof/internal/usercontent"
 	"schulhof/policy"
 	"schulhof/store"
@@ -53,6 +54,8 @@ type Options struct {
 	// password goes through auth.Verify (and the login log) again; 0: 5 min.
 	SessionTTL time.Duration
 	Now        func() time.Time // tests
+	// Metrics counts requests and refusals; nil: none.
+	Metrics *metrics.Metrics
 }
 
 // Handler serves WebDAV; it is safe for concurrent use.
@@ -138,7 +141,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		LockSystem: probeLocks{},
 		Logger: func(r *http.Request, err error) {
 			if err != nil {
-				h.opt.Logger.Debug("dav", "method", r.Method, "path", r.URL.Path, "account", acct.Name, "err", err)
+				h.opt.Logger.DebugContext(r.Context(), "dav", "method", r.Method, "path", r.URL.Path, "account", acct.Name, "err", err)
 			}
 		},
 	}

@@ -29,7 +29,7 @@ func (h *Handler) serveGet(w *responseMapper, r *http.Request, u *userFS) bool {
 	}
 	e, f, err := h.openFile(p)
 	if err != nil {
-		h.opt.Logger.Error("open blob", "path", r.URL.Path, "err", err)
+		h.opt.Logger.ErrorContext(r.Context(), "open blob", "path", r.URL.Path, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return false
 	}

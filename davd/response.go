@@ -5,13 +5,15 @@ import (
 	"net/http"
 	"strconv"
 
+	"schulhof/internal/metrics"
 	"schulhof/policy"
 	"schulhof/store"
 )
 
 // refuse turns a policy refusal into the HTTP answer. It is the one place
-// in davd where a Decision becomes a status code.
+// in davd where a Decision becomes a status code (and is counted).
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d policy.Decision) {
+	h.opt.Metrics.Refused(metrics.DAV, d)
 	status := http.StatusForbidden
 	switch d.Rule {
 	case policy.AuthFailed:
@@ -38,7 +40,7 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d policy.Decisi
 		status = http.StatusRequestTimeout
 	}
 	if d.Rule != policy.AuthFailed {
-		h.opt.Logger.Info("dav refused", "method", r.Method, "path", r.URL.Path, "rule", d.Rule, "status", status)
+		h.opt.Logger.InfoContext(r.Context(), "dav refused", "method", r.Method, "path", r.URL.Path, "rule", d.Rule, "status", status)
 	}
 	body := d.String() + "\n"
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -21,6 +21,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"schulhof/internal/auth"
+	"schulhof/internal/metrics"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -47,6 +48,8 @@ type Options struct {
 	TLSConfig *tls.Config
 	Logger    *slog.Logger
 	Now       func() time.Time // tests
+	// Metrics counts commands, deliveries and refusals; nil: none.
+	Metrics *metrics.Metrics
 }
 
 // Server is one SMTP submission service; Serve may run on several
@@ -95,6 +98,7 @@ func New(opt Options) *Server {
 	srv.WriteTimeout = time.Minute
 	srv.EnableSMTPUTF8 = true
 	srv.ErrorLog = slogPrintf{opt.Logger}
+	srv.CommandHook = func(cmd string) { opt.Metrics.Command(metrics.SMTP, cmd) }
 	s.smtp = srv
 	s.sub = s.subscribe()
 	go s.watchAccounts()

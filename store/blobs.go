@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -76,8 +77,12 @@ func (s *Store) WriteBlob(r io.Reader, max int64) (*PendingBlob, error) {
 	if max >= 0 && n > max {
 		return nil, ErrTooLarge
 	}
+	synced := time.Now()
 	if err := tmp.Sync(); err != nil {
 		return nil, err
+	}
+	if s.observer != nil {
+		s.observer.BlobSync(time.Since(synced))
 	}
 	if err := tmp.Close(); err != nil {
 		return nil, err

@@ -146,6 +146,7 @@ type Store struct {
 	scrubMu     sync.Mutex // one scrub of the free pages at a time (scrub.go)
 	skipScrub   bool       // tests: what an erasure leaves without the scrub
 	onScrubWait func()     // tests: the scrub waits for a reader
+	observer    Observer   // Options.Observer, or nil (observe.go)
 }
 
 // Options tune Open.
@@ -154,6 +155,8 @@ type Options struct {
 	Timeout time.Duration
 	// ReadOnly opens without writing (no migration, no sweep).
 	ReadOnly bool
+	// Observer, if set, is told the commit and blob fsync durations.
+	Observer Observer
 }
 
 // Open opens or creates the store in dir.
@@ -178,7 +181,7 @@ func Open(dir string, opt Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open %s: %w", dir, err)
 	}
-	s := &Store{dir: dir, db: db, feed: newFeed(), blobPending: map[string]int{}}
+	s := &Store{dir: dir, db: db, feed: newFeed(), blobPending: map[string]int{}, observer: opt.Observer}
 	if !opt.ReadOnly {
 		if err := s.init(); err != nil {
 			db.Close()
@@ -314,7 +317,9 @@ func (s *Store) view(fn func(*Tx) error) error {
 }
 
 // update runs fn in its own write transaction.
-func (s *Store) update(fn func(*Tx) error) error { return s.write(s.db.Update, fn) }
+func (s *Store) update(fn func(*Tx) error) error {
+	return s.write(func(f func(*bolt.Tx) error) error { return s.observedUpdate(false, f) }, fn)
+}
 
 // batch runs fn in a write transaction that may be shared with other
 // concurrent callers (group commit, groupcommit.go), so they share one

@@ -7,17 +7,17 @@ import (
 	"syscall"
 )
 
-// Usage is the size of the data directory and the room left on its file
+// DiskSpace is the size of the data directory and the room left on its file
 // system.
-type Usage struct {
+type DiskSpace struct {
 	DataBytes  int64  // schulhof.db, blobs and everything else under the data directory
 	FreeBytes  uint64 // available to an unprivileged process
 	TotalBytes uint64
 }
 
 // DiskUsage measures dir; it works with or without a running server.
-func DiskUsage(dir string) (Usage, error) {
-	var u Usage
+func DiskUsage(dir string) (DiskSpace, error) {
+	var u DiskSpace
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(dir, &st); err != nil {
 		return u, err

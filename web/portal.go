@@ -13,6 +13,7 @@ import (
 	"schulhof/chatd"
 	"schulhof/internal/admin"
 	"schulhof/internal/auth"
+	"schulhof/internal/metrics"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -47,6 +48,7 @@ type portal struct {
 	auth *auth.Verifier
 	pol  *policy.Engine
 	log  *slog.Logger
+	mtr  *metrics.Metrics // counts refusals (refused.go)
 	hub  *chatd.Hub
 	tpl  map[string]*template.Template
 	stop chan struct{}
@@ -77,10 +79,10 @@ func newPortal(o Options) *portal {
 			po.Modules[m] = policy.ModuleSetting{On: true}
 		}
 	}
-	p := &portal{opt: po, st: o.Store, auth: o.Auth, pol: o.Policy, log: o.Logger, tpl: parseTemplates(),
+	p := &portal{opt: po, st: o.Store, auth: o.Auth, pol: o.Policy, log: o.Logger, mtr: o.Metrics, tpl: parseTemplates(),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go p.purgeLoop(time.Hour)
-	p.hub = chatd.New(chatd.Options{Store: o.Store, Policy: o.Policy, Logger: o.Logger,
+	p.hub = chatd.New(chatd.Options{Store: o.Store, Policy: o.Policy, Logger: o.Logger, Metrics: o.Metrics,
 		Authenticate: func(r *http.Request) (string, string, bool) {
 			s, ok := p.lookup(r)
 			if !ok || s.ws.MustChange {
@@ -236,7 +238,7 @@ func (p *portal) page(o pageOpts, h func(http.ResponseWriter, *http.Request, *se
 		}
 		if o.module != "" {
 			if d := p.module(s.account, o.module); !d.Allow {
-				p.fail(w, r, s, http.StatusForbidden, refusal(p.lang(s), d))
+				p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), d))
 				return
 			}
 		}

@@ -92,7 +92,7 @@ func (p *portal) accountSave(w http.ResponseWriter, r *http.Request, s *session)
 	lang := f.Get("lang")
 	refuse := func(d policy.Decision) {
 		v := p.view(s, p.t(s)["acct_title"], p.accountData(s))
-		v.Error = refusal(p.lang(s), d)
+		v.Error = p.refused(p.lang(s), d)
 		p.render(w, http.StatusUnprocessableEntity, "account", v)
 	}
 	if d := p.pol.CheckBound(policy.NicknameBytes, int64(len(nick))); !d.Allow {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -20,6 +21,8 @@ import (
 	"schulhof/internal/auth"
 	"schulhof/internal/config"
 	"schulhof/internal/connlimit"
+	"schulhof/internal/logid"
+	"schulhof/internal/metrics"
 	"schulhof/internal/tlsutil"
 	"schulhof/policy"
 	"schulhof/store"
@@ -42,6 +45,9 @@ type server struct {
 	// conns caps connections before login per client address, over
 	// every listener together (LIMIT-CONN).
 	conns *connlimit.Limiter
+	// metrics and health feed the [metrics] listener (serve_metrics.go).
+	metrics *metrics.Metrics
+	health  *metrics.Health
 }
 
 // daemon is one network listener of the server.
@@ -71,6 +77,7 @@ func (s *server) webDaemon() daemon {
 	q := policy.Quotas{Student: f.StudentQuotaBytes, Teacher: f.TeacherQuotaBytes, Admin: f.AdminQuotaBytes,
 		Auditor: f.AuditorQuotaBytes, Group: f.GroupQuotaBytes}
 	w := web.New(web.Options{Store: s.st, Auth: s.auth, Policy: s.policy, Logger: s.log, TLS: s.tls, Quotas: &q,
+		Metrics:    s.metrics,
 		Autoconfig: web.AutoconfigHandler(autoconfigOptions(s.cfg)),
 		Portal: &web.PortalOptions{Domain: s.cfg.Domain, Language: s.cfg.Language,
 			SessionIdle: s.cfg.Portal.Idle(), SessionMax: s.cfg.Portal.Max(),
@@ -84,15 +91,27 @@ func (s *server) webDaemon() daemon {
 }
 
 func serve(cfg *config.Config, args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 {
-		if args[0] == "--help" || args[0] == "-h" {
-			fmt.Fprintf(stdout, "usage: schulhof serve [--config FILE] [--data DIR] [--domain DOMAIN]\n\n%s\n", serveDetail)
+	format := cfg.Log.Format
+	for len(args) > 0 {
+		switch a := args[0]; {
+		case a == "--help" || a == "-h":
+			fmt.Fprintf(stdout, "usage: schulhof serve [--config FILE] [--data DIR] [--domain DOMAIN] [--log-format text|json]\n\n%s\n", serveDetail)
 			return 0
+		case a == "--log-format" && len(args) > 1:
+			format, args = args[1], args[1:]
+		case strings.HasPrefix(a, "--log-format="):
+			format = strings.TrimPrefix(a, "--log-format=")
+		default:
+			fmt.Fprintf(stderr, "schulhof: serve: unknown argument %q (see 'schulhof serve --help')\n", a)
+			return 2
 		}
-		fmt.Fprintf(stderr, "schulhof: serve takes no arguments (got %q)\n", args[0])
+		args = args[1:]
+	}
+	if err := config.ValidLogFormat(format); err != nil {
+		fmt.Fprintln(stderr, "schulhof: --log-format:", err)
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log := logid.NewLogger(stderr, format)
 	if err := runServer(cfg, stdout, log); err != nil {
 		log.Error("serve", "err", err)
 		return 1
@@ -104,11 +123,16 @@ func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return err
 	}
-	st, err := store.Open(cfg.DataDir, store.Options{Timeout: 2 * time.Second})
+	m := metrics.New()
+	st, err := store.Open(cfg.DataDir, store.Options{Timeout: 2 * time.Second, Observer: m})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	m.StoreUsage(storeUsage(st))
+	if cfg.Backup.Dir != "" {
+		m.BackupAge(backupAge(cfg.Backup.Dir))
+	}
 	certs, err := tlsutil.Open(tlsutil.Options{CertFile: cfg.TLS.Cert, KeyFile: cfg.TLS.Key,
 		DataDir: cfg.DataDir, Domain: cfg.Domain, Logger: log})
 	if err != nil {
@@ -125,11 +149,14 @@ func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
 		CacheTTL:           time.Duration(cfg.Auth.CacheSeconds) * time.Second,
 		Logger:             log,
 		Modules:            cfg.Modules.Settings(), // MODULE-OFF at every login
+		Metrics:            m,
 	})
 	defer v.Close() // flushes the login log before the store closes
-	s := &server{cfg: cfg, st: st, auth: v, admin: newService(cfg, st, v), tls: tlsCfg, log: log}
+	s := &server{cfg: cfg, st: st, auth: v, admin: newService(cfg, st, v), tls: tlsCfg, log: log,
+		metrics: m, health: &metrics.Health{Store: st.CheckWritable}}
 	s.policy = s.admin.Policy
 	s.conns = connlimit.New(s.policy, log)
+	s.conns.Refused = s.connRefused
 	if err := s.firstAdmin(stdout); err != nil {
 		return err
 	}
@@ -155,7 +182,7 @@ func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
 	fmt.Fprintf(stdout, "admin socket   %s\n", sockPath)
 
 	go v.PurgeLoop(ctx, time.Duration(cfg.Auth.LoginLogRetentionDays)*24*time.Hour, time.Hour)
-	s.startLeaverCheck(ctx, nil) // leavers past [privacy] leaver_grace_days are erased
+	s.startLeaverCheck(ctx, nil)        // leavers past [privacy] leaver_grace_days are erased
 	defer s.startBackups(ctx, stdout)() // waits for a running backup before the store closes
 
 	running, err := s.start(stdout)
@@ -163,6 +190,12 @@ func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	closeMetrics, err := s.startMetrics(stdout)
+	if err != nil {
+		return err
+	}
+	defer closeMetrics()
+	defer s.health.Stopping() // runs first: not ready while closing
 	fmt.Fprintf(stdout, "Schulhof for %s is running (data in %s). Stop with Ctrl-C.\n", cfg.Domain, cfg.DataDir)
 	log.Info("started", "domain", cfg.Domain, "data", cfg.DataDir)
 	<-ctx.Done()
@@ -186,13 +219,16 @@ func (s *server) start(stdout io.Writer) ([]daemon, error) {
 		if d.tls || d.ownTLS {
 			refuseTLS = s.tls
 		}
+		ln = s.metrics.Listen(ln, metricsProtocol(d.name), d.name)
 		ln = s.conns.Listen(ln, d.proto, refuseTLS)
 		if d.tls {
 			ln = tls.NewListener(ln, s.tls)
 		}
 		fmt.Fprintf(stdout, "%-14s %s\n", d.name, ln.Addr())
 		running = append(running, d)
+		s.health.Listening(d.name)
 		go func() {
+			defer s.health.Stopped(d.name)
 			if err := d.serve(ln); err != nil && !errors.Is(err, net.ErrClosed) {
 				s.log.Error("daemon stopped", "daemon", d.name, "err", err)
 			}

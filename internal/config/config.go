@@ -37,6 +37,8 @@ type Config struct {
 	Portal     Portal     `toml:"portal"`     // web sessions (portal.go)
 	Chat       Chat       `toml:"chat"`       // direct conversations per role
 	Modules    Modules    `toml:"modules"`    // Nutzungsmöglichkeiten
+	Metrics    Metrics    `toml:"metrics"`    // Prometheus listener (observability.go)
+	Log        Log        `toml:"log"`        // log format (observability.go)
 	Backup     Backup     `toml:"backup"`     // scheduled backups (backup.go)
 	Audit      Audit      `toml:"audit"`      // inspections (audit.go)
 	Privacy    Privacy    `toml:"privacy"`    // leavers (privacy.go)
@@ -133,6 +135,7 @@ func Default() *Config {
 		Policy: Policy{MaxTransferBytes: 20 << 20, DefaultConsentComms: true},
 		Files:  defaultFiles(),
 		Portal: defaultPortal(), Modules: defaultModules(),
+		Metrics: defaultMetrics(),
 		Backup:  defaultBackup(),
 		Audit:   defaultAudit(),
 		Privacy: defaultPrivacy(),
@@ -247,6 +250,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.Files.validate(); err != nil {
+		return err
+	}
+	if err := c.validateObservability(); err != nil {
 		return err
 	}
 	if err := c.validateBackup(); err != nil {

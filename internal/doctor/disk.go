@@ -8,7 +8,7 @@ const diskFailBelow = 256 << 20
 // checkDisk judges the free space against the data size: less than the
 // data itself leaves no room for a backup on the same disk, a compaction
 // or a year's growth.
-func checkDisk(u store.Usage) Finding {
+func checkDisk(u store.DiskSpace) Finding {
 	const check = "disk"
 	free, data := int64(u.FreeBytes), u.DataBytes
 	switch {

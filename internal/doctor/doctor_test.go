@@ -221,12 +221,12 @@ func TestListeners(t *testing.T) {
 
 func TestDisk(t *testing.T) {
 	for _, c := range []struct {
-		u    store.Usage
+		u    store.DiskSpace
 		want string
 	}{
-		{store.Usage{DataBytes: 1 << 30, FreeBytes: 100 << 20, TotalBytes: 10 << 30}, "disk.full"},
-		{store.Usage{DataBytes: 5 << 30, FreeBytes: 2 << 30, TotalBytes: 10 << 30}, "disk.low"},
-		{store.Usage{DataBytes: 1 << 30, FreeBytes: 8 << 30, TotalBytes: 10 << 30}, "disk.ok"},
+		{store.DiskSpace{DataBytes: 1 << 30, FreeBytes: 100 << 20, TotalBytes: 10 << 30}, "disk.full"},
+		{store.DiskSpace{DataBytes: 5 << 30, FreeBytes: 2 << 30, TotalBytes: 10 << 30}, "disk.low"},
+		{store.DiskSpace{DataBytes: 1 << 30, FreeBytes: 8 << 30, TotalBytes: 10 << 30}, "disk.ok"},
 	} {
 		if f := checkDisk(c.u); f.Key != c.want {
 			t.Errorf("%+v: %s, want %s", c.u, f.Key, c.want)
