@@ -88,6 +88,8 @@ submissions = "127.0.0.1:0"
 imap        = "127.0.0.1:0"
 imaps       = "127.0.0.1:0"
 https       = "127.0.0.1:0"
+[metrics]
+listen      = "127.0.0.1:0"
 TOML
 chmod 0644 "$tmp/schulhof.toml"
 as_schulhof=(setpriv --reuid=schulhof --regid=schulhof --init-groups --inh-caps=-all --no-new-privs --)

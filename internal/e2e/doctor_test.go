@@ -52,6 +52,8 @@ cert = %q
 key  = %q
 [backup]
 dir = %q
+[metrics]
+listen = "127.0.0.1:0"
 `, e.data, ports[0], ports[1], ports[2], ports[3], ports[4], e.cert, e.key, e.backups)
 	if err := os.WriteFile(e.cfg, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
