@@ -1,0 +1,35 @@
+#!/bin/bash
+# The large-mailbox table, Schulhof vs Dovecot in one run: a fresh
+# `schulhof serve` whose INBOX of bench.n01 is filled with N generated
+# messages through the store (`schulhof bench fill`), restarted so the
+# first round is the first access of the process; Dovecot's testuser99 gets
+# the same messages as a maildir (`schulhof bench maildir`, indexed on the
+# first SELECT). Then `schulhof bench imap-commands` times each command,
+# first and warm, and prints the ratios (Schulhof / Dovecot).
+#
+#   go build -o /tmp/imapbench/schulhof ./cmd/schulhof
+#   bash /work/shared/peers/peers-up.sh up
+#   bash internal/bench/imap_large_vs_dovecot.sh [N=100000] [ROUNDS=6]
+set -e
+. "$(cd "$(dirname "$0")" && pwd)/schulhof_server.sh"
+W=${W:-/tmp/imapbench}; mkdir -p $W; cd $W
+BIN=${BIN:-/tmp/imapbench/schulhof}
+N=${1:-100000}; ROUNDS=${2:-6}
+DUSER=${DUSER:-testuser99}
+start_schulhof 1
+t0=$(date +%s.%N)
+$BIN --config "$W/cfg.toml" bench fill --accounts bench.n01 --messages $N
+echo "schulhof fill: $(echo "$(date +%s.%N) - $t0" | bc) s"
+kill $SRV; wait $SRV 2>/dev/null || true
+$BIN --config "$W/cfg.toml" serve > "$W/serve.log" 2>&1 &
+SRV=$!; trap "kill $SRV" EXIT
+for i in $(seq 100); do ss -Hltn "sport = :17143" | grep -q . && break; sleep 0.2; done
+rm -rf /tmp/harness/mail/$DUSER
+t0=$(date +%s.%N)
+$BIN bench maildir --dir /tmp/harness/mail/$DUSER/Maildir --to $DUSER@school.test --messages $N --owner mail
+chown -R mail:mail /tmp/harness/mail/$DUSER
+echo "dovecot maildir: $(echo "$(date +%s.%N) - $t0" | bc) s"
+echo "store: $(du -sh $W/data | cut -f1)  maildir: $(du -sh /tmp/harness/mail/$DUSER | cut -f1)"
+$BIN bench imap-commands --rounds $ROUNDS --addr 127.0.0.1:17143 --user bench.n01 --password 'Lastt3st!Schulhof' \
+  --vs-addr 127.0.0.1:10143 --vs-user $DUSER --vs-password pass
+echo "schulhof RSS: $(ps -o rss= -p $SRV) KiB"

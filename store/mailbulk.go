@@ -1,0 +1,58 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// AppendMessages stores many messages into one mailbox in the caller's
+// transaction (bulk fills: benchmarks, imports from other servers), with
+// the same bookkeeping as Append. The blobs must be written; the caller
+// releases them after the commit.
+func (t *Tx) AppendMessages(account, mailbox string, msgs []NewMessage) ([]uint32, error) {
+	if err := t.ensureMailboxes(account); err != nil {
+		return nil, err
+	}
+	m, err := t.MailboxByName(account, mailbox)
+	if err != nil {
+		return nil, err
+	}
+	return t.appendMessages(m, msgs, nil)
+}
+
+// MessagesOf calls fn for each of the given messages that exists, in UID
+// order, with one cursor walk instead of a lookup per UID: FETCH and
+// SEARCH over a whole mailbox read its records in key order. uids must be
+// ascending.
+func (t *Tx) MessagesOf(mbox uint64, uids []uint32, fn func(m *Message) error) error {
+	if len(uids) == 0 {
+		return nil
+	}
+	c := t.bucket(bucketMailMsgs).Cursor()
+	prefix := mboxKey(mbox)
+	k, v := c.Seek(msgKey(mbox, uids[0]))
+	for _, uid := range uids {
+		// Step forward while close; seek when the wanted UID is further.
+		for steps := 0; k != nil && hasPrefix(k, prefix) && binary.BigEndian.Uint32(k[8:]) < uid; steps++ {
+			if steps == 8 {
+				k, v = c.Seek(msgKey(mbox, uid))
+				break
+			}
+			k, v = c.Next()
+		}
+		if k == nil || !hasPrefix(k, prefix) {
+			return nil
+		}
+		if binary.BigEndian.Uint32(k[8:]) != uid {
+			continue // expunged
+		}
+		var m Message
+		if err := decodeMessage(v, &m); err != nil {
+			return fmt.Errorf("message %d/%d: %w", mbox, uid, err)
+		}
+		if err := fn(&m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
