@@ -27,18 +27,23 @@ type loaded struct {
 func (s *session) load(items []item, withMeta bool) ([]loaded, error) {
 	out := make([]loaded, 0, len(items))
 	err := s.st().View(func(t *store.Tx) error {
-		for _, it := range items {
-			m, err := t.Message(s.view.id, it.uid)
-			if err != nil {
-				continue
+		// items come in UID order (resolve walks the view's UIDs).
+		uids := make([]uint32, len(items))
+		for i, it := range items {
+			uids[i] = it.uid
+		}
+		i := 0
+		return t.MessagesOf(s.view.id, uids, func(m *store.Message) error {
+			for items[i].uid != m.UID {
+				i++
 			}
-			l := loaded{item: it, msg: *m}
+			l := loaded{item: items[i], msg: *m}
 			if withMeta {
 				l.meta = decodeMeta(t.MessageMeta(m.Blob))
 			}
 			out = append(out, l)
-		}
-		return nil
+			return nil
+		})
 	})
 	if hook := afterLoad.Load(); hook != nil {
 		(*hook)()

@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 
 	"schulhof/internal/mailmsg"
+	"schulhof/store"
 )
 
 // SEARCH and UID SEARCH, including HEADER, BODY and TEXT (decoded text of
@@ -19,6 +21,12 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 	if err != nil {
 		return nil, err
 	}
+	var index map[string][]byte // blob → header index, for HEADER/FROM/…
+	if needsIndex(criteria) {
+		if index, err = s.searchIndexes(msgs); err != nil {
+			return nil, err
+		}
+	}
 	maxSeq, maxUID := uint32(0), uint32(0)
 	for _, m := range msgs {
 		maxSeq, maxUID = max(maxSeq, m.seq), max(maxUID, m.msg.UID)
@@ -27,7 +35,7 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 	var seqs imap.SeqSet
 	var uids imap.UIDSet
 	for i := range msgs {
-		m := &searchMsg{loaded: &msgs[i], s: s}
+		m := &searchMsg{loaded: &msgs[i], s: s, index: index}
 		if m.seq == 0 || !m.match(criteria, maxSeq, maxUID) {
 			continue
 		}
@@ -80,6 +88,63 @@ type searchMsg struct {
 	s      *session
 	header []string
 	text   *string
+	index  map[string][]byte
+}
+
+// needsIndex reports whether the criteria match indexed header fields.
+func needsIndex(c *imap.SearchCriteria) bool {
+	for _, h := range c.Header {
+		if mailmsg.IndexedField(h.Key) {
+			return true
+		}
+	}
+	for i := range c.Not {
+		if needsIndex(&c.Not[i]) {
+			return true
+		}
+	}
+	for i := range c.Or {
+		if needsIndex(&c.Or[i][0]) || needsIndex(&c.Or[i][1]) {
+			return true
+		}
+	}
+	return false
+}
+
+// searchIndexes reads the header indexes of the messages' blobs in one
+// snapshot; blobs without one are left out (matched from the blob).
+func (s *session) searchIndexes(msgs []loaded) (map[string][]byte, error) {
+	out := make(map[string][]byte, len(msgs))
+	err := s.st().View(func(t *store.Tx) error {
+		for i := range msgs {
+			h := msgs[i].msg.Blob
+			if _, done := out[h]; done {
+				continue
+			}
+			if idx, ok := t.SearchIndex(h); ok {
+				out[h] = slices.Clone(idx)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// headerMatch is HEADER key value: from the index when the field is
+// indexed, else from the message's header.
+func (m *searchMsg) headerMatch(h imap.SearchCriteriaHeaderField) bool {
+	if mailmsg.IndexedField(h.Key) {
+		if idx, ok := m.index[m.msg.Blob]; ok {
+			return mailmsg.MatchIndex(idx, []byte(strings.ToLower(h.Key)), []byte(strings.ToLower(h.Value)))
+		}
+	}
+	for _, line := range m.headers() {
+		k, v, _ := strings.Cut(line, ": ")
+		if strings.EqualFold(k, h.Key) && (contains(v, h.Value) || addressContains(k, v, h.Value)) {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *searchMsg) headers() []string {
@@ -185,15 +250,7 @@ func (m *searchMsg) match(c *imap.SearchCriteria, maxSeq, maxUID uint32) bool {
 		return false
 	}
 	for _, h := range c.Header {
-		found := false
-		for _, line := range m.headers() {
-			k, v, _ := strings.Cut(line, ": ")
-			if strings.EqualFold(k, h.Key) && (contains(v, h.Value) || addressContains(k, v, h.Value)) {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !m.headerMatch(h) {
 			return false
 		}
 	}

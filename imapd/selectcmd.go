@@ -1,12 +1,16 @@
 package imapd
 
 import (
+	"errors"
 	"slices"
 
 	"github.com/emersion/go-imap/v2"
 
 	"schulhof/store"
 )
+
+// errFound ends a scan early.
+var errFound = errors.New("found")
 
 // SELECT, EXAMINE and UNSELECT/CLOSE.
 func (s *session) Select(name string, opts *imap.SelectOptions) (*imap.SelectData, error) {
@@ -47,14 +51,22 @@ func (s *session) Select(name string, opts *imap.SelectOptions) (*imap.SelectDat
 			return err
 		}
 		*m = *cur
-		return t.ForEachMessage(m.ID, func(msg *store.Message) error {
-			if firstUnseen == 0 && !msg.HasFlag(string(imap.FlagSeen)) {
+		if m.Counted && m.Unseen == 0 {
+			return nil // nothing unseen: no scan
+		}
+		err = t.ForEachMessage(m.ID, func(msg *store.Message) error {
+			if !msg.HasFlag(string(imap.FlagSeen)) {
 				if i, ok := slices.BinarySearch(uids, msg.UID); ok {
 					firstUnseen = uint32(i + 1)
+					return errFound
 				}
 			}
 			return nil
 		})
+		if err == errFound {
+			err = nil
+		}
+		return err
 	})
 	if err != nil {
 		s.unselect()

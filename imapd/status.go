@@ -50,7 +50,16 @@ func (s *session) statusOf(m *store.Mailbox, opts *imap.StatusOptions) (*imap.St
 	if opts.HighestModSeq {
 		d.HighestModSeq = m.HighestModSeq
 	}
-	if opts.NumUnseen || opts.NumDeleted {
+	if (opts.NumUnseen || opts.NumDeleted) && m.Counted {
+		// Kept with every change (store/mailcounts.go).
+		unseen, deleted := m.Unseen, m.Deleted
+		if opts.NumUnseen {
+			d.NumUnseen = &unseen
+		}
+		if opts.NumDeleted {
+			d.NumDeleted = &deleted
+		}
+	} else if opts.NumUnseen || opts.NumDeleted {
 		var unseen, deleted uint32
 		err := s.st().View(func(t *store.Tx) error {
 			return t.ForEachMessage(m.ID, func(msg *store.Message) error {

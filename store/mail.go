@@ -103,6 +103,12 @@ type Mailbox struct {
 	// KeywordIndex: the mailbox's keywords are in mailkeywords
 	// (maillimits.go); false only for mailboxes older than that index.
 	KeywordIndex bool `json:"keyword_index,omitempty"`
+	// Unseen and Deleted count the messages without \Seen and with
+	// \Deleted, kept in the transaction of every change so STATUS reads
+	// no message record (mailcounts.go); valid when Counted.
+	Unseen  uint32 `json:"unseen,omitempty"`
+	Deleted uint32 `json:"deleted,omitempty"`
+	Counted bool   `json:"counted,omitempty"`
 }
 
 // Message is one message in one mailbox.
@@ -394,7 +400,7 @@ func (t *Tx) createMailbox(account, name, specialUse string) (*Mailbox, error) {
 	}
 	m := &Mailbox{ID: id, Account: account, Name: name, SpecialUse: specialUse,
 		UIDValidity: uv, UIDNext: 1, HighestModSeq: 1, FirstRecent: 1, Created: time.Now().UTC(),
-		KeywordIndex: true}
+		KeywordIndex: true, Counted: true}
 	if err := t.putMailbox(m); err != nil {
 		return nil, err
 	}
@@ -574,6 +580,9 @@ type NewMessage struct {
 	Meta     []byte
 	Flags    []string
 	Internal time.Time
+	// Search is the header index SEARCH reads (mailsearch.go); nil: the
+	// store computes it when the blob is new.
+	Search []byte
 }
 
 // Delivery is one accepted SMTP message for a set of accounts.
@@ -608,6 +617,7 @@ func (s *Store) Deliver(d Delivery) ([]Delivered, error) {
 	if d.Internal.IsZero() {
 		d.Internal = time.Now().UTC()
 	}
+	s.prepareSearch(&d.NewMessage) // outside the shared transaction
 	var out []Delivered
 	err := s.batch(func(t *Tx) error {
 		out = out[:0]
@@ -645,6 +655,7 @@ func (s *Store) Append(account, mailbox string, msg NewMessage, origin any) (Del
 	if msg.Internal.IsZero() {
 		msg.Internal = time.Now().UTC()
 	}
+	s.prepareSearch(&msg)
 	err := s.batch(func(t *Tx) error {
 		m, err := t.MailboxByName(account, mailbox)
 		if err != nil {
@@ -678,13 +689,20 @@ func (t *Tx) appendMessages(m *Mailbox, msgs []NewMessage, origin any) ([]uint32
 		if err := t.addMailInline(nm.Blob); err != nil {
 			return nil, err
 		}
+		fresh := t.bucket(bucketMailMeta).Get([]byte(nm.Blob.Hash)) == nil
 		if err := t.addBlobRef(nm.Blob.Hash, nm.Meta); err != nil {
 			return nil, err
+		}
+		if fresh {
+			if err := t.putSearch(nm); err != nil {
+				return nil, err
+			}
 		}
 		if err := t.putMessage(m.ID, &msg); err != nil {
 			return nil, err
 		}
 		m.UIDNext++
+		m.count(msg.Flags, 1)
 		m.Messages++
 		m.Size += msg.Size
 		uids = append(uids, msg.UID)
@@ -728,6 +746,9 @@ func (t *Tx) dropBlobRef(hash string) error {
 		n := binary.BigEndian.Uint64(v)
 		if n <= 1 {
 			if err := b.Delete([]byte(hash)); err != nil {
+				return err
+			}
+			if err := t.bucket(bucketMailSearch).Delete([]byte(hash)); err != nil {
 				return err
 			}
 		} else {
@@ -807,6 +828,8 @@ func (t *Tx) StoreFlags(mbox uint64, uids []uint32, op FlagOp, flags []string, o
 		if slices.Equal(nf, msg.Flags) {
 			continue
 		}
+		m.count(msg.Flags, -1)
+		m.count(nf, 1)
 		msg.Flags, msg.ModSeq = slices.Clone(nf), modseq
 		if err := t.putMessage(mbox, msg); err != nil {
 			return nil, err
@@ -860,6 +883,7 @@ func (t *Tx) Expunge(mbox uint64, uids []uint32, origin any) ([]uint32, error) {
 		if err := t.dropBlobRef(msg.Blob); err != nil {
 			return nil, err
 		}
+		m.count(msg.Flags, -1)
 		m.Messages--
 		m.Size -= msg.Size
 		gone = append(gone, uid)

@@ -12,7 +12,8 @@ func init() {
 	registerPrivacy(PrivacyProvider{
 		Name: "mail",
 		Buckets: [][]byte{bucketMailboxes, bucketMailboxNames, bucketMailMsgs, bucketMailExpunged,
-			bucketMailMeta, bucketMailState, bucketMailSent, bucketMailKeywords, bucketMailSubs},
+			bucketMailMeta, bucketMailState, bucketMailSent, bucketMailKeywords, bucketMailSubs,
+			bucketMailSearch},
 		Categories: []int{CategoryTeaching, CategoryAutomatic},
 		Keeps: "E-Mail: Postfächer (Ordnernamen, Abonnements), Nachrichten mit Kopfzeilen und Inhalt, " +
 			"Markierungen und Schlagwörter; für die Begrenzung des Massenversands die Zeitpunkte " +

@@ -28,6 +28,7 @@
 //	mailsent    account 0x00 time (8 bytes BE unix nanos) seq (8 bytes BE) →
 //	            empty: messages sent in the last hour (MAIL-MASS, mailsent.go)
 //	mailkeywords  keywords used per mailbox (maillimits.go)
+//	mailsearch  blob hash → lower-cased header fields SEARCH reads (mailsearch.go)
 //	davlocks    account 0x00 token → DavLock (WebDAV locks; davlocks.go)
 //	fileroots, fileentries, fileprops, filetrash:
 //	            the WebDAV file trees (tree → root and totals; parent-id
@@ -83,7 +84,7 @@ import (
 
 // SchemaVersion is the version this code writes. Open migrates older
 // databases step by step through migrations.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 var (
 	ErrNotFound = errors.New("not found")

@@ -1,0 +1,103 @@
+package store
+
+// Header search without opening messages: for every blob in mailmeta the
+// fields SEARCH matches (From, To, Cc, Bcc, Subject, Message-ID, Date, …)
+// decoded and lower-cased (internal/mailmsg.SearchIndex), kept and dropped
+// with the blob's mailmeta entry. Blobs stored before schema 4 are indexed
+// by the migration.
+//
+//	mailsearch  blob hash → the header index (mailmsg's encoding)
+
+import (
+	"bytes"
+	"path/filepath"
+
+	bolt "go.etcd.io/bbolt"
+
+	"schulhof/internal/mailmsg"
+)
+
+var bucketMailSearch = []byte("mailsearch")
+
+func init() { buckets = append(buckets, bucketMailSearch) }
+
+// prepareSearch computes a new message's header index before its
+// transaction, so the shared commit does not wait for the parsing.
+func (s *Store) prepareSearch(nm *NewMessage) {
+	if nm.Search == nil && nm.Blob != nil {
+		nm.Search = s.searchIndexOf(nm.Blob)
+	}
+}
+
+func (s *Store) searchIndexOf(pb *PendingBlob) []byte {
+	if pb.Data != nil {
+		return mailmsg.SearchIndex(bytes.NewReader(pb.Data))
+	}
+	f, err := s.OpenContent(pb.Hash)
+	if err != nil {
+		return nil // indexed lazily never: SEARCH falls back to the blob
+	}
+	defer f.Close()
+	return mailmsg.SearchIndex(f)
+}
+
+// putSearch stores a new blob's header index.
+func (t *Tx) putSearch(nm NewMessage) error {
+	idx := nm.Search
+	if idx == nil && nm.Blob != nil {
+		idx = t.s.searchIndexOf(nm.Blob)
+	}
+	if idx == nil {
+		return nil
+	}
+	return t.bucket(bucketMailSearch).Put([]byte(nm.Blob.Hash), idx)
+}
+
+// SearchIndex returns a blob's header index; ok is false for a blob not
+// indexed (SEARCH then reads the message). The bytes are valid only
+// during the transaction.
+func (t *Tx) SearchIndex(hash string) (idx []byte, ok bool) {
+	v := t.bucket(bucketMailSearch).Get([]byte(hash))
+	return v, v != nil
+}
+
+// migrateMailSearch indexes the headers of every stored message blob.
+func migrateMailSearch(tx *bolt.Tx) error {
+	s := &Store{dir: filepath.Dir(tx.DB().Path())} // for the blob paths
+	meta := tx.Bucket(bucketMailMeta)
+	idx, err := tx.CreateBucketIfNotExists(bucketMailSearch)
+	if meta == nil || err != nil {
+		return err
+	}
+	var hashes [][]byte
+	meta.ForEach(func(k, _ []byte) error {
+		hashes = append(hashes, append([]byte(nil), k...))
+		return nil
+	})
+	for _, h := range hashes {
+		var ix []byte
+		if v := getIn(tx, bucketFileInline, h); v != nil {
+			ix = mailmsg.SearchIndex(bytes.NewReader(v))
+		} else if validHash(string(h)) {
+			f, err := s.openBlobFile(string(h))
+			if err != nil {
+				continue // content missing: check-blobs reports it
+			}
+			ix = mailmsg.SearchIndex(f)
+			f.Close()
+		} else {
+			continue
+		}
+		if err := idx.Put(h, ix); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func getIn(tx *bolt.Tx, bucket, k []byte) []byte {
+	if b := tx.Bucket(bucket); b != nil {
+		return b.Get(k)
+	}
+	return nil
+}
