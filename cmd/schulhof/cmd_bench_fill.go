@@ -143,4 +143,3 @@ func fillAccounts(fs *flag.FlagSet) ([]string, error) {
 	}
 	return nil, usagef("--accounts or --account-pattern is required")
 }
-
