@@ -58,13 +58,31 @@ func TestMailCountsFollowEveryChange(t *testing.T) {
 		t.Fatalf("unseen %d, want 6", m.Unseen)
 	}
 	steps := []func() error{
-		func() error { _, err := s.StoreFlags(m.ID, []uint32{1, 2, 3}, FlagsAdd, []string{`\Seen`}, nil); return err },
-		func() error { _, err := s.StoreFlags(m.ID, []uint32{2, 3, 4}, FlagsAdd, []string{`\Deleted`}, nil); return err },
-		func() error { _, err := s.StoreFlags(m.ID, []uint32{1, 2, 3}, FlagsAdd, []string{`\Seen`}, nil); return err }, // no change
-		func() error { _, err := s.StoreFlags(m.ID, []uint32{3}, FlagsSet, []string{`\Answered`}, nil); return err },
-		func() error { _, err := s.StoreFlags(m.ID, []uint32{1}, FlagsRemove, []string{`\Seen`}, nil); return err },
+		func() error {
+			_, err := s.StoreFlags(m.ID, []uint32{1, 2, 3}, FlagsAdd, []string{`\Seen`}, nil)
+			return err
+		},
+		func() error {
+			_, err := s.StoreFlags(m.ID, []uint32{2, 3, 4}, FlagsAdd, []string{`\Deleted`}, nil)
+			return err
+		},
+		func() error {
+			_, err := s.StoreFlags(m.ID, []uint32{1, 2, 3}, FlagsAdd, []string{`\Seen`}, nil)
+			return err
+		}, // no change
+		func() error {
+			_, err := s.StoreFlags(m.ID, []uint32{3}, FlagsSet, []string{`\Answered`}, nil)
+			return err
+		},
+		func() error {
+			_, err := s.StoreFlags(m.ID, []uint32{1}, FlagsRemove, []string{`\Seen`}, nil)
+			return err
+		},
 		func() error { _, err := s.Expunge(m.ID, []uint32{2, 4, 99}, nil); return err },
-		func() error { _, err := s.CopyMessages(m.ID, []uint32{1, 3}, "anna", "Archive", false, nil); return err },
+		func() error {
+			_, err := s.CopyMessages(m.ID, []uint32{1, 3}, "anna", "Archive", false, nil)
+			return err
+		},
 		func() error { _, err := s.CopyMessages(m.ID, []uint32{5, 6}, "anna", Inbox, true, nil); return err },
 	}
 	for i, f := range steps {
