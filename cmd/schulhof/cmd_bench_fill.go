@@ -24,6 +24,7 @@ func init() {
 		flags: func(fs *flag.FlagSet) {
 			fs.String("accounts", "", "comma-separated accounts (messages go round-robin)")
 			fs.String("account-pattern", "", "instead of --accounts: a pattern with %d, e.g. bench.s%05d")
+			fs.Bool("all-accounts", false, "instead of --accounts: every student and teacher account")
 			fs.String("range", "1..1", "number range for --account-pattern")
 			fs.Int("messages", 1000, "messages in total")
 			fs.Int("min-size", 1<<10, "smallest message in bytes")
@@ -31,15 +32,18 @@ func init() {
 			fs.Uint64("seed", 1, "generator seed (same seed, same messages as bench maildir)")
 		},
 		run: func(e *env, fs *flag.FlagSet, args []string) error {
-			accts, err := fillAccounts(fs)
-			if err != nil {
-				return err
+			var accts []string
+			var err error
+			if !boolean(fs, "all-accounts") {
+				if accts, err = fillAccounts(fs); err != nil {
+					return err
+				}
 			}
 			t0 := time.Now()
 			n, err := e.svc.FillMail(admin.FillOptions{Accounts: accts, Messages: intFlag(fs, "messages"),
 				Seed: fs.Lookup("seed").Value.(flag.Getter).Get().(uint64), MinSize: intFlag(fs, "min-size"),
-				MaxSize: intFlag(fs, "max-size"), Domain: e.svc.Domain})
-			e.printf("%d Nachrichten in %d Postfächer gespeichert (%.1f s)\n", n, len(accts), time.Since(t0).Seconds())
+				MaxSize: intFlag(fs, "max-size"), Domain: e.svc.Domain, AllAccounts: boolean(fs, "all-accounts")})
+			e.printf("%d Nachrichten gespeichert (%.1f s)\n", n, time.Since(t0).Seconds())
 			return err
 		}})
 

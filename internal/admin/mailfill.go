@@ -10,12 +10,14 @@ import (
 
 	"schulhof/internal/bench"
 	"schulhof/internal/mailmsg"
+	"schulhof/policy"
 	"schulhof/store"
 )
 
 // FillOptions say what FillMail generates.
 type FillOptions struct {
-	Accounts         []string // messages go round-robin over these INBOXes
+	Accounts         []string // messages are spread evenly over these INBOXes
+	AllAccounts      bool     // instead: every student and teacher account
 	Messages         int      // in total
 	Seed             uint64
 	MinSize, MaxSize int
@@ -26,12 +28,28 @@ type FillOptions struct {
 
 // FillMail stores the messages and returns how many it stored.
 func (s *Service) FillMail(o FillOptions) (int, error) {
+	if o.AllAccounts {
+		all, err := s.Store.Accounts()
+		if err != nil {
+			return 0, err
+		}
+		o.Accounts = nil
+		for _, a := range all {
+			if a.Role == string(policy.Student) || a.Role == string(policy.Teacher) {
+				o.Accounts = append(o.Accounts, a.Name)
+			}
+		}
+	}
 	if len(o.Accounts) == 0 || o.Messages <= 0 {
 		return 0, fmt.Errorf("nothing to fill")
 	}
 	if o.Batch <= 0 {
 		o.Batch = 2000
 	}
+	// Each account gets a contiguous block of messages 0..per-1, so one
+	// transaction writes few mailboxes and each INBOX is the same
+	// generated mailbox as a maildir of that many messages.
+	per := (o.Messages + len(o.Accounts) - 1) / len(o.Accounts)
 	done := 0
 	for done < o.Messages {
 		n := min(o.Batch, o.Messages-done)
@@ -39,10 +57,7 @@ func (s *Service) FillMail(o FillOptions) (int, error) {
 		var pending []*store.PendingBlob
 		for k := range n {
 			i := done + k
-			acct := o.Accounts[i%len(o.Accounts)]
-			// Message numbers count per account, so each INBOX is the
-			// same generated mailbox as a maildir of that many messages.
-			idx := i / len(o.Accounts)
+			acct, idx := o.Accounts[i/per], i%per
 			raw := bench.GenMessage(o.Seed, idx, acct+"@"+o.Domain, o.MinSize, o.MaxSize)
 			pb, err := s.Store.WriteContent(bytes.NewReader(raw), -1)
 			if err != nil {

@@ -1,0 +1,67 @@
+#!/bin/bash
+# The whole-school run: a fresh `schulhof serve` with ACCOUNTS pupils
+# (`schulhof import users`, 27 classes) and MESSAGES generated messages
+# spread evenly over their INBOXes (`schulhof bench fill --all-accounts`,
+# through the store, not SMTP), restarted, then the IMAP mix (10 clients
+# as 20 of the pupils) and SMTP delivery (10 connections among those 20),
+# with the store's size on disk and the server's RSS. Run it once with a
+# small school for the empty-store baseline and once at full size:
+#
+#   go build -o /tmp/imapbench/schulhof ./cmd/schulhof
+#   W=/tmp/scale-empty bash internal/bench/scale_run.sh 20 2000
+#   W=/tmp/scale bash internal/bench/scale_run.sh 30000 3000000
+set -e
+W=${W:-/tmp/scale}; mkdir -p $W; cd $W
+BIN=${BIN:-/tmp/imapbench/schulhof}
+ACCOUNTS=${1:-30000}; MESSAGES=${2:-3000000}; SECS=${SECS:-30}
+SMTP=${SMTP_PORT:-18587}; IMAP=${IMAP_PORT:-18143}
+rm -rf "$W/data"; mkdir -p "$W/data"
+cat > "$W/cfg.toml" <<EOT
+domain = "schule.test"
+data_dir = "$W/data"
+[listen]
+submission = "127.0.0.1:$SMTP"
+submissions = ""
+imap = "127.0.0.1:$IMAP"
+imaps = ""
+https = ""
+[metrics]
+listen = "127.0.0.1:0"
+[limits.student]
+messages_per_hour = 0
+recipients_per_message = 0
+EOT
+serve() {
+  $BIN --config "$W/cfg.toml" serve >> "$W/serve.log" 2>&1 &
+  SRV=$!; trap 'kill $SRV' EXIT
+  for i in $(seq 300); do ss -Hltn "sport = :$IMAP" | grep -q . && return; sleep 0.2; done
+  echo "server did not start" >&2; exit 1
+}
+serve
+t0=$(date +%s)
+# Import in parts below the admin socket's 1 MiB request bound.
+for part in $(seq 0 10000 $((ACCOUNTS - 1))); do
+  { echo "Vorname;Nachname;Klasse;Rolle"
+    for i in $(seq $part $((part + 9999 < ACCOUNTS - 1 ? part + 9999 : ACCOUNTS - 1))); do
+      echo "Kind;N$(printf %05d $i);$((5 + i % 9))$(printf "\\x$(printf %x $((97 + i % 3)))");Schüler"
+    done; } > "$W/import-$part.csv"
+  $BIN --config "$W/cfg.toml" import users "$W/import-$part.csv" --passwords "$W/pw-$part.csv" | head -1
+done
+echo "import: $(( $(date +%s) - t0 )) s"
+t0=$(date +%s)
+$BIN --config "$W/cfg.toml" bench fill --all-accounts --messages $MESSAGES --min-size 1024 --max-size 4096
+echo "fill: $(( $(date +%s) - t0 )) s"
+# 20 pupils spread over the school get a usable password.
+: > "$W/users.txt"
+for k in $(seq 0 19); do
+  i=$(( k * ACCOUNTS / 20 ))
+  u=$(grep -o "kind\.n$(printf %05d $i)[^;,]*" "$W"/pw-*.csv | head -1 | cut -d: -f2)
+  echo 'Lastt3st!Schulhof' | $BIN --config "$W/cfg.toml" user passwd "$u" --password-stdin > /dev/null
+  echo "$u Lastt3st!Schulhof $u@schule.test" >> "$W/users.txt"
+done
+kill $SRV; wait $SRV 2>/dev/null || true
+serve
+echo "store on disk: $(du -sh $W/data | cut -f1) (bbolt $(du -h $W/data/schulhof.db | cut -f1)); RSS after start: $(ps -o rss= -p $SRV) KiB"
+$BIN bench imap --addr 127.0.0.1:$IMAP --users-file "$W/users.txt" --clients 10 --duration ${SECS}s --prepare 0
+$BIN bench smtp --addr 127.0.0.1:$SMTP --users-file "$W/users.txt" --conns 10 --duration ${SECS}s --size 10240
+echo "RSS after the loads: $(ps -o rss= -p $SRV) KiB"
