@@ -114,17 +114,15 @@ func needsIndex(c *imap.SearchCriteria) bool {
 // searchIndexes reads the header indexes of the messages' blobs in one
 // snapshot; blobs without one are left out (matched from the blob).
 func (s *session) searchIndexes(msgs []loaded) (map[string][]byte, error) {
-	out := make(map[string][]byte, len(msgs))
+	hashes := make([]string, len(msgs))
+	for i := range msgs {
+		hashes[i] = msgs[i].msg.Blob
+	}
+	slices.Sort(hashes)
+	hashes = slices.Compact(hashes)
+	out := make(map[string][]byte, len(hashes))
 	err := s.st().View(func(t *store.Tx) error {
-		for i := range msgs {
-			h := msgs[i].msg.Blob
-			if _, done := out[h]; done {
-				continue
-			}
-			if idx, ok := t.SearchIndex(h); ok {
-				out[h] = slices.Clone(idx)
-			}
-		}
+		t.SearchIndexes(hashes, func(h string, idx []byte) { out[h] = slices.Clone(idx) })
 		return nil
 	})
 	return out, err

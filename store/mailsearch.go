@@ -101,3 +101,30 @@ func getIn(tx *bolt.Tx, bucket, k []byte) []byte {
 	}
 	return nil
 }
+
+// SearchIndexes calls fn with the header index of each of the given
+// blobs that has one; hashes must be sorted and unique. Dense sets (a
+// whole large mailbox) step through the bucket instead of one lookup
+// each. idx is valid only during the transaction.
+func (t *Tx) SearchIndexes(hashes []string, fn func(hash string, idx []byte)) {
+	if len(hashes) == 0 {
+		return
+	}
+	c := t.bucket(bucketMailSearch).Cursor()
+	k, v := c.Seek([]byte(hashes[0]))
+	for _, h := range hashes {
+		for steps := 0; k != nil && string(k) < h; steps++ {
+			if steps == 8 {
+				k, v = c.Seek([]byte(h))
+				break
+			}
+			k, v = c.Next()
+		}
+		if k == nil {
+			return
+		}
+		if string(k) == h {
+			fn(h, v)
+		}
+	}
+}

@@ -87,7 +87,7 @@ func (c *Conn) handleFetch(dec *imapwire.Decoder, numKind NumKind) error {
 		options.UID = true
 	}
 
-	w := &FetchWriter{conn: c, options: writerOptions}
+	w := &FetchWriter{conn: c, options: writerOptions, batch: true}
 	if err := c.session.Fetch(w, numSet, &options); err != nil {
 		return err
 	}
@@ -326,6 +326,10 @@ func maybeReadPartial(dec *imapwire.Decoder) (*imap.SectionPartial, error) {
 type FetchWriter struct {
 	conn    *Conn
 	options fetchWriterOptions
+	// batch leaves the responses in the connection's buffer: the tagged
+	// response that ends the FETCH command flushes them, instead of one
+	// write per message.
+	batch bool
 }
 
 // CreateMessage writes a FETCH response for a message.
@@ -334,13 +338,14 @@ type FetchWriter struct {
 func (cmd *FetchWriter) CreateMessage(seqNum uint32) *FetchResponseWriter {
 	enc := newResponseEncoder(cmd.conn)
 	enc.Atom("*").SP().Number(seqNum).SP().Atom("FETCH").SP().Special('(')
-	return &FetchResponseWriter{enc: enc, options: cmd.options}
+	return &FetchResponseWriter{enc: enc, options: cmd.options, batch: cmd.batch}
 }
 
 // FetchResponseWriter writes a single FETCH response for a message.
 type FetchResponseWriter struct {
 	enc     *responseEncoder
 	options fetchWriterOptions
+	batch   bool
 
 	hasItem bool
 }
@@ -506,7 +511,14 @@ func (w *FetchResponseWriter) Close() error {
 	if w.enc == nil {
 		return fmt.Errorf("imapserver: FetchResponseWriter already closed")
 	}
-	err := w.enc.Special(')').CRLF()
+	var err error
+	if w.batch {
+		// Flushed with the command's tagged response (a write error
+		// surfaces there too).
+		w.enc.Special(')').Atom("\r\n")
+	} else {
+		err = w.enc.Special(')').CRLF()
+	}
 	w.enc.end()
 	w.enc = nil
 	return err
