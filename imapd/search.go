@@ -197,11 +197,10 @@ func (m *searchMsg) match(c *imap.SearchCriteria, maxSeq, maxUID uint32) bool {
 			return false
 		}
 	}
-	internal := day(m.msg.Internal)
-	if !c.Since.IsZero() && internal.Before(day(c.Since)) {
+	if !c.Since.IsZero() && day(m.msg.Internal).Before(day(c.Since)) {
 		return false
 	}
-	if !c.Before.IsZero() && !internal.Before(day(c.Before)) {
+	if !c.Before.IsZero() && !day(m.msg.Internal).Before(day(c.Before)) {
 		return false
 	}
 	if !c.SentSince.IsZero() || !c.SentBefore.IsZero() {
@@ -223,7 +222,7 @@ func (m *searchMsg) match(c *imap.SearchCriteria, maxSeq, maxUID uint32) bool {
 			}
 			continue
 		}
-		if fl := storeFlags([]imap.Flag{f}); len(fl) == 0 || !hasFlagFold(&m.msg, fl[0]) {
+		if fl, ok := storedFlag(f); !ok || !hasFlagFold(&m.msg, fl) {
 			return false
 		}
 	}
@@ -234,7 +233,7 @@ func (m *searchMsg) match(c *imap.SearchCriteria, maxSeq, maxUID uint32) bool {
 			}
 			continue
 		}
-		if fl := storeFlags([]imap.Flag{f}); len(fl) == 1 && hasFlagFold(&m.msg, fl[0]) {
+		if fl, ok := storedFlag(f); ok && hasFlagFold(&m.msg, fl) {
 			return false
 		}
 	}
@@ -290,4 +289,16 @@ func addressContains(key, value, needle string) bool {
 		}
 	}
 	return false
+}
+
+// storedFlag is storeFlags for one flag, without allocating for the
+// system flags every SEARCH UNSEEN/FLAGGED asks about per message.
+func storedFlag(f imap.Flag) (string, bool) {
+	if sys, ok := systemFlags[strings.ToLower(string(f))]; ok {
+		return string(sys), true
+	}
+	if strings.HasPrefix(string(f), `\`) {
+		return "", false
+	}
+	return string(f), true
 }

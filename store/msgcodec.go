@@ -81,11 +81,29 @@ func decodeMessage(v []byte, m *Message) error {
 		if k <= 0 || l > uint64(len(p)-k) {
 			return errBadMessageRecord
 		}
-		m.Flags = append(m.Flags, string(p[k:k+int(l)]))
+		m.Flags = append(m.Flags, flagString(p[k:k+int(l)]))
 		p = p[k+int(l):]
 	}
 	if len(p) != 0 {
 		return errBadMessageRecord
 	}
 	return nil
+}
+
+// flagString returns the system flags as constants: most messages carry
+// only those, and a whole mailbox is decoded at a time.
+func flagString(b []byte) string {
+	switch string(b) {
+	case `\Seen`:
+		return `\Seen`
+	case `\Answered`:
+		return `\Answered`
+	case `\Flagged`:
+		return `\Flagged`
+	case `\Deleted`:
+		return `\Deleted`
+	case `\Draft`:
+		return `\Draft`
+	}
+	return string(b)
 }
