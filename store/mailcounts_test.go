@@ -204,3 +204,30 @@ func TestSearchIndexDroppedWithLastReference(t *testing.T) {
 		t.Fatal("index kept after the last reference went")
 	}
 }
+
+// A bulk append of a message kept as a blob file (over InlineMax) without
+// a precomputed index indexes it from the file, inside the transaction.
+func TestAppendMessagesIndexesBlobFiles(t *testing.T) {
+	s := openMailTest(t, t.TempDir())
+	defer s.Close()
+	mkAccount(t, s, "anna")
+	raw := "Subject: Große Datei\r\n\r\n" + strings.Repeat("x", InlineMax+10) + "\r\n"
+	pb, err := s.WriteContent(strings.NewReader(raw), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pb.Release()
+	if pb.Data != nil {
+		t.Fatal("expected a blob file")
+	}
+	if err := s.Update(func(tx *Tx) error { _, err := tx.AppendMessages("anna", Inbox, []NewMessage{{Blob: pb}}); return err }); err != nil {
+		t.Fatal(err)
+	}
+	s.View(func(tx *Tx) error {
+		idx, ok := tx.SearchIndex(pb.Hash)
+		if !ok || !mailmsg.MatchIndex(idx, []byte("subject"), []byte("große")) {
+			t.Fatalf("index %q %v", idx, ok)
+		}
+		return nil
+	})
+}

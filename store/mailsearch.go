@@ -45,7 +45,18 @@ func (s *Store) searchIndexOf(pb *PendingBlob) []byte {
 func (t *Tx) putSearch(nm NewMessage) error {
 	idx := nm.Search
 	if idx == nil && nm.Blob != nil {
-		idx = t.s.searchIndexOf(nm.Blob)
+		// Read within this transaction (a second one from the same
+		// goroutine could wait on this one's remap).
+		if nm.Blob.Data != nil {
+			idx = mailmsg.SearchIndex(bytes.NewReader(nm.Blob.Data))
+		} else if v := t.bucket(bucketFileInline).Get([]byte(nm.Blob.Hash)); v != nil {
+			idx = mailmsg.SearchIndex(bytes.NewReader(v))
+		} else if validHash(nm.Blob.Hash) {
+			if f, err := t.s.openBlobFile(nm.Blob.Hash); err == nil {
+				idx = mailmsg.SearchIndex(f)
+				f.Close()
+			}
+		}
 	}
 	if idx == nil {
 		return nil
