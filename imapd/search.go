@@ -17,7 +17,13 @@ import (
 // the message, case-insensitive substring as RFC 3501 asks).
 func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, opts *imap.SearchOptions) (*imap.SearchData, error) {
 	all := s.resolve(imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}})
-	msgs, err := s.load(all, needsEnvelope(criteria))
+	var msgs []loaded
+	var err error
+	if flagsOnly(criteria) {
+		msgs, err = s.loadFlags(all)
+	} else {
+		msgs, err = s.load(all, needsEnvelope(criteria))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +95,61 @@ type searchMsg struct {
 	header []string
 	text   *string
 	index  map[string][]byte
+}
+
+// flagsOnly reports whether the criteria look at nothing but flags and
+// numbers (UNSEEN, FLAGGED, DELETED, UID ranges …): then only UIDs and
+// flags are read.
+func flagsOnly(c *imap.SearchCriteria) bool {
+	if !c.Since.IsZero() || !c.Before.IsZero() || !c.SentSince.IsZero() || !c.SentBefore.IsZero() ||
+		len(c.Header) > 0 || len(c.Body) > 0 || len(c.Text) > 0 || c.Larger > 0 || c.Smaller > 0 || c.ModSeq != nil {
+		return false
+	}
+	for i := range c.Not {
+		if !flagsOnly(&c.Not[i]) {
+			return false
+		}
+	}
+	for i := range c.Or {
+		if !flagsOnly(&c.Or[i][0]) || !flagsOnly(&c.Or[i][1]) {
+			return false
+		}
+	}
+	return true
+}
+
+// loadFlags is load for flagsOnly criteria: the messages carry UID and
+// flags only (the flag lists share one backing array).
+func (s *session) loadFlags(items []item) ([]loaded, error) {
+	uids := make([]uint32, len(items))
+	for i, it := range items {
+		uids[i] = it.uid
+	}
+	type row struct {
+		it       int
+		from, to int
+	}
+	rows := make([]row, 0, len(items))
+	arena := make([]string, 0, len(items))
+	err := s.st().View(func(t *store.Tx) error {
+		i := 0
+		return t.FlagsOf(s.view.id, uids, func(uid uint32, flags []string) {
+			for items[i].uid != uid {
+				i++
+			}
+			rows = append(rows, row{i, len(arena), len(arena) + len(flags)})
+			arena = append(arena, flags...)
+		})
+	})
+	out := make([]loaded, len(rows))
+	for j, r := range rows {
+		out[j].item = items[r.it]
+		out[j].msg.UID = items[r.it].uid
+		if r.to > r.from {
+			out[j].msg.Flags = arena[r.from:r.to:r.to]
+		}
+	}
+	return out, err
 }
 
 // needsIndex reports whether the criteria match indexed header fields.

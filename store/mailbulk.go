@@ -56,3 +56,37 @@ func (t *Tx) MessagesOf(mbox uint64, uids []uint32, fn func(m *Message) error) e
 	}
 	return nil
 }
+
+// FlagsOf is MessagesOf for callers that need only UIDs and flags (SEARCH
+// UNSEEN, FLAGGED …): records are not fully decoded and the flags slice
+// is reused between calls, so fn must not keep it.
+func (t *Tx) FlagsOf(mbox uint64, uids []uint32, fn func(uid uint32, flags []string)) error {
+	if len(uids) == 0 {
+		return nil
+	}
+	c := t.bucket(bucketMailMsgs).Cursor()
+	prefix := mboxKey(mbox)
+	k, v := c.Seek(msgKey(mbox, uids[0]))
+	var buf []string
+	for _, uid := range uids {
+		for steps := 0; k != nil && hasPrefix(k, prefix) && binary.BigEndian.Uint32(k[8:]) < uid; steps++ {
+			if steps == 8 {
+				k, v = c.Seek(msgKey(mbox, uid))
+				break
+			}
+			k, v = c.Next()
+		}
+		if k == nil || !hasPrefix(k, prefix) {
+			return nil
+		}
+		if binary.BigEndian.Uint32(k[8:]) != uid {
+			continue
+		}
+		var err error
+		if buf, err = decodeFlags(v, buf[:0]); err != nil {
+			return fmt.Errorf("message %d/%d: %w", mbox, uid, err)
+		}
+		fn(uid, buf)
+	}
+	return nil
+}

@@ -231,3 +231,33 @@ func TestAppendMessagesIndexesBlobFiles(t *testing.T) {
 		return nil
 	})
 }
+
+// FlagsOf gives the same flags as a full decode, for the UIDs asked,
+// skipping missing ones.
+func TestFlagsOfMatchesRecords(t *testing.T) {
+	s := openMailTest(t, t.TempDir())
+	defer s.Close()
+	mkAccount(t, s, "anna")
+	for range 5 {
+		deliver(t, s, "Subject: x\r\n\r\nbody\r\n", "anna")
+	}
+	m, _ := s.MailboxByName("anna", Inbox)
+	s.StoreFlags(m.ID, []uint32{2, 4}, FlagsAdd, []string{`\Seen`, "$Label1"}, nil)
+	s.Expunge(m.ID, []uint32{3}, nil)
+	want := map[uint32]string{}
+	s.View(func(tx *Tx) error {
+		return tx.ForEachMessage(m.ID, func(msg *Message) error { want[msg.UID] = strings.Join(msg.Flags, " "); return nil })
+	})
+	got := map[uint32]string{}
+	s.View(func(tx *Tx) error {
+		return tx.FlagsOf(m.ID, []uint32{1, 2, 3, 4, 5, 9}, func(uid uint32, flags []string) { got[uid] = strings.Join(flags, " ") })
+	})
+	if len(got) != 4 || len(want) != 4 {
+		t.Fatalf("got %v want %v", got, want)
+	}
+	for u, w := range want {
+		if got[u] != w {
+			t.Fatalf("uid %d: %q, want %q", u, got[u], w)
+		}
+	}
+}

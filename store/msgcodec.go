@@ -107,3 +107,32 @@ func flagString(b []byte) string {
 	}
 	return string(b)
 }
+
+// decodeFlags appends a record's flags to buf, decoding nothing else.
+func decodeFlags(v []byte, buf []string) ([]string, error) {
+	if len(v) > 0 && v[0] == '{' {
+		var m Message
+		if err := decodeMessage(v, &m); err != nil {
+			return buf, err
+		}
+		return append(buf, m.Flags...), nil
+	}
+	if len(v) < msgFixedLen || v[0] != msgCodecV1 {
+		return buf, errBadMessageRecord
+	}
+	p := v[msgFixedLen:]
+	count, k := binary.Uvarint(p)
+	if k <= 0 || count > uint64(len(p)) {
+		return buf, errBadMessageRecord
+	}
+	p = p[k:]
+	for range count {
+		l, k := binary.Uvarint(p)
+		if k <= 0 || l > uint64(len(p)-k) {
+			return buf, errBadMessageRecord
+		}
+		buf = append(buf, flagString(p[k:k+int(l)]))
+		p = p[k+int(l):]
+	}
+	return buf, nil
+}
