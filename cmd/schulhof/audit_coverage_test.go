@@ -74,6 +74,7 @@ func TestEveryCommandIsAudited(t *testing.T) {
 		{path: "consent record", args: []string{"max.mueller", "--comms", "--by", "beide", "--date", "2026-09-01", "--form", "2026-08"}, action: "consent.record"},
 		{path: "consent withdraw", args: []string{"max.mueller", "--comms"}, action: "privacy.erase"},
 		{path: "leavers list", why: "lists locked pupils and the day of their erasure, no content"},
+		{path: "bench fill", args: []string{"--accounts", "max.mueller", "--messages", "3"}, action: "bench.fill"},
 		{path: "user delete", args: []string{"jonas.berg"}, action: "privacy.erase"},
 	}
 	covered := map[string]bool{}

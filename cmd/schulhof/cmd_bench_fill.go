@@ -40,7 +40,7 @@ func init() {
 				}
 			}
 			t0 := time.Now()
-			n, err := e.svc.FillMail(admin.FillOptions{Accounts: accts, Messages: intFlag(fs, "messages"),
+			n, err := e.svc.FillMail(e.actor, admin.FillOptions{Accounts: accts, Messages: intFlag(fs, "messages"),
 				Seed: fs.Lookup("seed").Value.(flag.Getter).Get().(uint64), MinSize: intFlag(fs, "min-size"),
 				MaxSize: intFlag(fs, "max-size"), Domain: e.svc.Domain, AllAccounts: boolean(fs, "all-accounts")})
 			e.printf("%d Nachrichten gespeichert (%.1f s)\n", n, time.Since(t0).Seconds())

@@ -26,8 +26,10 @@ type FillOptions struct {
 	Batch int
 }
 
-// FillMail stores the messages and returns how many it stored.
-func (s *Service) FillMail(o FillOptions) (int, error) {
+// FillMail stores the messages and returns how many it stored. It writes
+// into people's INBOXes, so the first transaction records who did it
+// (bench.fill) in the audit log.
+func (s *Service) FillMail(actor string, o FillOptions) (int, error) {
 	if o.AllAccounts {
 		all, err := s.Store.Accounts()
 		if err != nil {
@@ -79,6 +81,13 @@ func (s *Service) FillMail(o FillOptions) (int, error) {
 			byAcct[acct] = append(byAcct[acct], store.NewMessage{Blob: pb, Meta: meta, Flags: flags, Internal: bench.GenDate(idx)})
 		}
 		err := s.Store.Update(func(t *store.Tx) error {
+			if done == 0 {
+				err := t.Audit(store.AuditRecord{Actor: actor, Action: "bench.fill",
+					Target: fmt.Sprintf("%d accounts", len(o.Accounts)), Detail: fmt.Sprintf("messages=%d seed=%d", o.Messages, o.Seed)})
+				if err != nil {
+					return err
+				}
+			}
 			for acct, msgs := range byAcct {
 				if _, err := t.AppendMessages(acct, store.Inbox, msgs); err != nil {
 					return fmt.Errorf("%s: %w", acct, err)
