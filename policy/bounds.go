@@ -85,6 +85,10 @@ const (
 	ChatSearchBytes        BoundKey = "chat_search_bytes"
 	NicknameBytes          BoundKey = "nickname_bytes"
 	SettingBytes           BoundKey = "setting_bytes"
+	ForumPostBytes         BoundKey = "forum_post_bytes"
+	ForumTitleBytes        BoundKey = "forum_title_bytes"
+	ForumSearchBytes       BoundKey = "forum_search_bytes"
+	ForumPostsPerMinute    BoundKey = "forum_posts_per_minute"
 )
 
 // BoundTable lists every bound with its default. Defaults follow what the
@@ -127,6 +131,10 @@ var BoundTable = []BoundInfo{
 	{NicknameBytes, LimitName, 40, "bytes", "a nickname chosen in the portal"},
 	{SettingBytes, LimitName, 200, "bytes", "one voluntary setting (status text) in the portal"},
 	{ChatMessagesPerMinute, LimitFlood, 30, "count", "chat messages one account sends per minute (flood control; burst the same)"},
+	{ForumPostBytes, LimitMessage, 16 << 10, "bytes", "one forum post (UTF-8)"},
+	{ForumTitleBytes, LimitMessage, 200, "bytes", "the title of a forum thread or a school-wide forum"},
+	{ForumSearchBytes, LimitMessage, 200, "bytes", "one forum search query"},
+	{ForumPostsPerMinute, LimitFlood, 6, "count", "forum posts (threads and replies) one account writes per minute (flood control; burst the same)"},
 	{ChatFrameBytes, LimitFrame, 16 << 10, "bytes", "one WebSocket frame read from a browser; a larger one closes the connection"},
 }
 

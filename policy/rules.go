@@ -33,6 +33,11 @@ const (
 	ChatReadReported Rule = "CHAT-READ-REPORTED"
 	// Moderatoren: moderators act only in their own forum.
 	ForumModScope Rule = "FORUM-MOD-SCOPE"
+	// Moderatoren, Verhaltensregeln: a group's forum is for its members
+	// and teachers; school-wide forums for everyone.
+	ForumMember Rule = "FORUM-MEMBER"
+	// Moderatoren: a locked thread takes no replies.
+	ForumLocked Rule = "FORUM-LOCKED"
 	// E-Mail, Einwilligung: content inspection needs an auditor, a reason,
 	// and the user is told.
 	AuditInspect Rule = "AUDIT-INSPECT"
@@ -80,7 +85,9 @@ var Table = []RuleInfo{
 	{ConsentPlatform, "Einwilligung", "every login, open sessions, SMTP RCPT, consent record"},
 	{ConsentComms, "Einwilligung", "mail and chat logins and sessions, SMTP RCPT, consent record"},
 	{ChatReadReported, "Administratoren", "chat admin views"},
-	{ForumModScope, "Moderatoren", "forum"},
+	{ForumModScope, "Moderatoren", "forum moderation (delete, hide, lock)"},
+	{ForumMember, "Moderatoren", "forum pages and posts"},
+	{ForumLocked, "Moderatoren", "forum replies"},
 	{AuditInspect, "E-Mail, Einwilligung", "inspect CLI, portal /pruefung"},
 	{AuthThrottle, "Verhaltensregeln", "every login"},
 	{AuthFailed, "Verhaltensregeln", "every login"},

@@ -27,6 +27,7 @@ type Chat struct {
 type Modules struct {
 	Chat        bool                `toml:"chat"`
 	AddressBook bool                `toml:"addressbook"`
+	Forum       bool                `toml:"forum"`
 	Mail        bool                `toml:"mail"`
 	Files       bool                `toml:"files"`
 	Groups      map[string][]string `toml:"groups"`
@@ -35,7 +36,7 @@ type Modules struct {
 func defaultPortal() Portal { return Portal{SessionIdleMinutes: 120, SessionMaxHours: 12} }
 
 func defaultModules() Modules {
-	return Modules{Chat: true, AddressBook: true, Mail: true, Files: true}
+	return Modules{Chat: true, AddressBook: true, Forum: true, Mail: true, Files: true}
 }
 
 // Idle and Max are the session lifetimes.
@@ -45,7 +46,8 @@ func (p Portal) Max() time.Duration  { return time.Duration(p.SessionMaxHours) *
 // Settings converts the section for policy.CheckModule.
 func (m Modules) Settings() map[policy.Module]policy.ModuleSetting {
 	on := map[policy.Module]bool{policy.ModuleChat: m.Chat, policy.ModuleAddressBook: m.AddressBook,
-		policy.ModuleMail: m.Mail, policy.ModuleFiles: m.Files}
+		policy.ModuleForum: m.Forum,
+		policy.ModuleMail:  m.Mail, policy.ModuleFiles: m.Files}
 	out := map[policy.Module]policy.ModuleSetting{}
 	for mod, o := range on {
 		out[mod] = policy.ModuleSetting{On: o, Groups: m.Groups[string(mod)]}
