@@ -49,6 +49,11 @@
 //	            with per-room sequence numbers, read marks; chat.go
 //	chatreports id (8 bytes BE) → ChatReport, the reported message and its
 //	            context frozen; read only with an audit record (reports.go)
+//	            (forum reports too: Room "forum:<forum>", for the forum's
+//	            moderators first, then escalated to the admins; forum_reports.go)
+//	forums, forumthreads, forumlist, forumposts, forumpostidx, forumread:
+//	            forums per group and school-wide, threads, posts (deleted ones
+//	            as tombstones with the reason), read marks; forum.go
 //	inspections id (8 bytes BE) → Inspection: four-eyes requests to view a
 //	            person's login log, mail or chat (inspections.go)
 //
