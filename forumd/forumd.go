@@ -202,7 +202,8 @@ type ThreadPage struct {
 	ReadUpTo uint64
 }
 
-// Thread returns page (from 1; 0: the page with the first unread post)
+// Thread returns page (from 1; 0: the first page, or the last for a
+// returning reader; below 0: the last)
 // of a thread in forum and marks what it shows as read. A thread of
 // another forum is not found. Hidden posts are shown to moderators only.
 func (s *Service) Thread(a *store.Account, forum string, thread uint64, page int) (*ThreadPage, error) {
@@ -219,6 +220,9 @@ func (s *Service) Thread(a *store.Account, forum string, thread uint64, page int
 		return nil, err
 	}
 	pages := max(1, (th.Posts+PageSize-1)/PageSize)
+	if page < 0 {
+		page = pages // after a reply: where it is
+	}
 	if page == 0 {
 		page = 1
 		if marks[thread] > 0 {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"schulhof/chatd"
+	"schulhof/forumd"
 	"schulhof/internal/admin"
 	"schulhof/internal/auth"
 	"schulhof/internal/metrics"
@@ -50,9 +51,11 @@ type portal struct {
 	log  *slog.Logger
 	mtr  *metrics.Metrics // counts refusals (refused.go)
 	hub  *chatd.Hub
-	tpl  map[string]*template.Template
-	stop chan struct{}
-	done chan struct{}
+	// forum answers for the forum pages (portal_forum.go).
+	forum *forumd.Service
+	tpl   map[string]*template.Template
+	stop  chan struct{}
+	done  chan struct{}
 }
 
 // csp: no inline script or style anywhere, no framing, forms only here.
@@ -82,6 +85,7 @@ func newPortal(o Options) *portal {
 	p := &portal{opt: po, st: o.Store, auth: o.Auth, pol: o.Policy, log: o.Logger, mtr: o.Metrics, tpl: parseTemplates(),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go p.purgeLoop(time.Hour)
+	p.forum = &forumd.Service{Store: o.Store, Policy: o.Policy, Domain: po.Domain, Logger: o.Logger, Now: po.Now}
 	p.hub = chatd.New(chatd.Options{Store: o.Store, Policy: o.Policy, Logger: o.Logger, Metrics: o.Metrics,
 		Authenticate: func(r *http.Request) (string, string, bool) {
 			s, ok := p.lookup(r)
@@ -176,6 +180,7 @@ func (p *portal) mount(mux *http.ServeMux) {
 	mux.Handle("GET /meldungen", p.page(pageOpts{admin: true}, p.reportList))
 	mux.Handle("GET /meldungen/{id}", p.page(pageOpts{admin: true}, p.reportShow))
 	mux.Handle("POST /meldungen/{id}/schliessen", p.page(pageOpts{admin: true}, p.reportClose))
+	p.mountForum(mux)
 	if p.opt.Inspect != nil {
 		p.mountInspect(mux)
 	}
@@ -308,6 +313,9 @@ func (p *portal) view(s *session, title string, data any) *view {
 	v.Nav = append(v.Nav, navItem{"/", v.L["nav_start"], "start"})
 	if p.chatOpen(s.account) {
 		v.Nav = append(v.Nav, navItem{"/chat", v.L["nav_chat"], "chat"})
+	}
+	if p.module(s.account, policy.ModuleForum).Allow {
+		v.Nav = append(v.Nav, navItem{"/forum", v.L["nav_forum"], "forum"})
 	}
 	if p.module(s.account, policy.ModuleAddressBook).Allow {
 		v.Nav = append(v.Nav, navItem{"/adressbuch", v.L["nav_addressbook"], "addressbook"})

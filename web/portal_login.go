@@ -87,6 +87,8 @@ func (p *portal) startPage(w http.ResponseWriter, r *http.Request, s *session) {
 		switch m {
 		case policy.ModuleChat:
 			tiles = append(tiles, tile{Href: "/chat", Title: t["mod_chat"], Desc: t["mod_chat_desc"]})
+		case policy.ModuleForum:
+			tiles = append(tiles, tile{Href: "/forum", Title: t["mod_forum"], Desc: t["mod_forum_desc"]})
 		case policy.ModuleAddressBook:
 			tiles = append(tiles, tile{Href: "/adressbuch", Title: t["mod_addressbook"], Desc: t["mod_addressbook_desc"]})
 		case policy.ModuleMail:
