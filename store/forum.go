@@ -281,7 +281,7 @@ func (t *Tx) addPost(th *ForumThread, author, text string, quote uint64, at time
 func (s *Store) NewThread(forum, author, title, text string, at time.Time, check func(*Tx, *Forum) error) (ForumThread, ForumPost, error) {
 	var th ForumThread
 	var p ForumPost
-	err := s.update(func(t *Tx) error {
+	err := s.batch(func(t *Tx) error { // concurrent posts share one fsync
 		f, err := t.Forum(forum)
 		if err != nil {
 			return err
@@ -312,7 +312,7 @@ func (s *Store) NewThread(forum, author, title, text string, at time.Time, check
 // quote, if not 0, must be a post of the same thread.
 func (s *Store) Reply(forum string, thread uint64, author, text string, quote uint64, at time.Time, check func(*Tx, *Forum, *ForumThread) error) (ForumPost, error) {
 	var out ForumPost
-	err := s.update(func(t *Tx) error {
+	err := s.batch(func(t *Tx) error {
 		th, err := t.ForumThread(thread)
 		if err != nil {
 			return err
