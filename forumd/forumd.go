@@ -85,6 +85,10 @@ func Refusal(err error) (policy.Decision, bool) {
 // RoleIn gathers the facts about an account and a forum inside t.
 func RoleIn(t *store.Tx, a *store.Account, f *store.Forum) policy.ForumRole {
 	r := policy.ForumRole{Role: policy.Role(a.Role), SchoolWide: f.SchoolWide(), Named: f.IsNamedModerator(a.Name)}
+	if cur, err := t.Account(a.Name); err == nil {
+		a = cur // consent as it is now, not as the session loaded it
+	}
+	r.ConsentComms = a.ConsentComms
 	if f.Group != "" {
 		if g, err := t.Group(f.Group); err == nil {
 			r.Member, r.Teacher = g.HasMember(a.Name), g.IsTeacher(a.Name)

@@ -21,7 +21,7 @@ func setup(t *testing.T) (*Service, map[string]*store.Account) {
 	acc := map[string]*store.Account{}
 	for _, p := range [][3]string{{"eva.lang", "Eva", "teacher"}, {"max.mueller", "Max", "student"}, {"lena.kurz", "Lena", "student"}} {
 		name := p[0]
-		a, err := st.CreateAccount(store.Account{First: p[1], Last: "X", Role: p[2], ConsentPlatform: true}, func(int) string { return name })
+		a, err := st.CreateAccount(store.Account{First: p[1], Last: "X", Role: p[2], ConsentPlatform: true, ConsentComms: true}, func(int) string { return name })
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -34,6 +34,10 @@ type ForumRole struct {
 	Member     bool // member or teacher of the forum's group
 	Teacher    bool // teacher of the forum's group: moderates it by default
 	Named      bool // named moderator of this forum (schulhof forum moderator add)
+	// ConsentComms: the forum is under the e-mail rules (Nutzungsordnung,
+	// Forum: "dieselben Vorgaben wie bei der E-Mail-Nutzung"), so it needs
+	// the consent to e-mail and chat like they do.
+	ConsentComms bool
 }
 
 // IsForumModerator: the named moderators, the group's teachers, and for a
@@ -45,8 +49,12 @@ func IsForumModerator(r ForumRole) bool {
 // CheckForumRead decides whether an account reads and writes in a forum:
 // a group's forum is its members' and teachers' (and named moderators');
 // a school-wide forum is everyone's. Admins read a group forum only
-// through a report, like the chat.
+// through a report, like the chat. Without the consent to e-mail and
+// chat, no forum (CONSENT-COMMS).
 func CheckForumRead(r ForumRole) Decision {
+	if !r.ConsentComms {
+		return Deny(ConsentComms, "Für Foren gelten die Regeln der E-Mail: ohne Einwilligung in E-Mail und Chat sind sie gesperrt.")
+	}
 	if r.SchoolWide || r.Member || r.Named {
 		return Allowed
 	}

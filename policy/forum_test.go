@@ -57,6 +57,7 @@ func TestForumModerator(t *testing.T) {
 		if got := IsForumModerator(c.r); got != c.mod {
 			t.Errorf("%s: moderator=%v, want %v", c.name, got, c.mod)
 		}
+		c.r.ConsentComms = true
 		d := CheckForumRead(c.r)
 		if d.Allow != c.read {
 			t.Errorf("%s: read=%v, want %v", c.name, d.Allow, c.read)
@@ -64,6 +65,9 @@ func TestForumModerator(t *testing.T) {
 		if !d.Allow && d.Rule != ForumMember {
 			t.Errorf("%s: rule %s", c.name, d.Rule)
 		}
+	}
+	if d := CheckForumRead(ForumRole{Role: Student, Member: true}); d.Allow || d.Rule != ConsentComms {
+		t.Errorf("member without communication consent: %s", d)
 	}
 	if d := CheckForumReply(true); d.Allow || d.Rule != ForumLocked {
 		t.Errorf("locked thread: %s", d)

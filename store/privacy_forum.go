@@ -20,8 +20,9 @@ func init() {
 		Categories: []int{CategoryModules, CategoryAutomatic},
 		Keeps: "Forum: Foren der Gruppen und schulweite Foren (Titel, benannte Moderatoren), Themen und Beiträge " +
 			"mit Verfasser, Text, Zeitstempel und Zitatbezug, Moderationsvermerke (wer, Grund), Lesemarken",
-		Retention: "bis zum Widerruf der Einwilligung oder dem Ende der Schulzeit; gelöschte Beiträge bleiben als " +
+		Retention: "bis zum Widerruf der Einwilligung (auch nur der für E-Mail und Chat: für Foren gelten die Regeln der E-Mail) oder dem Ende der Schulzeit; gelöschte Beiträge bleiben als " +
 			"Platzhalter mit dem Grund, beim Löschen der Person ohne Namen und Text",
+		Comms: true,
 		Erase: eraseForum,
 	})
 	registerExport("forum", exportForum)

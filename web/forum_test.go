@@ -352,6 +352,16 @@ func TestForumSearchReportsModules(t *testing.T) {
 	if resp, body := other.do("GET", "/forum", nil); resp.StatusCode != 403 || ruleOf(body) != "MODULE-OFF" {
 		t.Fatalf("module off: %s %q", resp.Status, ruleOf(body))
 	}
+	// the forum is under the e-mail rules: no communication consent, no forum
+	if _, err := e.st.UpdateAccount("max.mueller", func(a *store.Account) error { a.ConsentComms = false; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := e.max.do("GET", "/forum/g:5a", nil); resp.StatusCode != 403 || ruleOf(body) != "CONSENT-COMMS" {
+		t.Fatalf("without consent: %s %q", resp.Status, ruleOf(body))
+	}
+	if _, err := e.st.UpdateAccount("max.mueller", func(a *store.Account) error { a.ConsentComms = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
 	// a school-wide forum: everyone with the module reads it, admins moderate
 	if _, err := e.st.CreateForum("schulhof", "Schulhof für alle", "test", time.Now()); err != nil {
 		t.Fatal(err)

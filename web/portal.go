@@ -314,7 +314,7 @@ func (p *portal) view(s *session, title string, data any) *view {
 	if p.chatOpen(s.account) {
 		v.Nav = append(v.Nav, navItem{"/chat", v.L["nav_chat"], "chat"})
 	}
-	if p.module(s.account, policy.ModuleForum).Allow {
+	if s.account.ConsentComms && p.module(s.account, policy.ModuleForum).Allow {
 		v.Nav = append(v.Nav, navItem{"/forum", v.L["nav_forum"], "forum"})
 	}
 	if p.module(s.account, policy.ModuleAddressBook).Allow {

@@ -81,7 +81,7 @@ func (p *portal) startPage(w http.ResponseWriter, r *http.Request, s *session) {
 	t := p.t(s)
 	var tiles []tile
 	for _, m := range policy.Modules {
-		if !p.module(s.account, m).Allow || (m == policy.ModuleChat && !p.chatOpen(s.account)) {
+		if !p.module(s.account, m).Allow || ((m == policy.ModuleChat || m == policy.ModuleForum) && !s.account.ConsentComms) {
 			continue
 		}
 		switch m {
