@@ -117,6 +117,7 @@ https = "127.0.0.1:%d"
 	// Max sees Lena's reply as new, and reports it.
 	run(t, maxCtx, chromedp.Navigate(base+"/forum/g:5a"))
 	waitText(t, maxCtx, ".thread.unread", "Klassenfahrt")
+	shot(maxCtx, "forum-list")
 	run(t, maxCtx, chromedp.Navigate(thread5a))
 	waitText(t, maxCtx, "#posts li.new", "keine Ahnung")
 	lenaPost := attr(maxCtx, `document.querySelector("#posts li.new").dataset.post`)
