@@ -68,14 +68,36 @@ type ScrubStats struct {
 	Took     time.Duration // wall time
 }
 
-// scrubAfterErase overwrites the pages an erasure freed.
+// scrubAfterErase overwrites the pages an erasure freed. When a reader
+// holds some of them longer than scrubWait, the erasure itself is done and
+// the report says the scrub is pending; it is retried in the background
+// until it succeeds or the store closes.
 func (s *Store) scrubAfterErase(r *ErasureReport) error {
 	if s.skipScrub {
 		return nil
 	}
 	st, err := s.ScrubFreePages()
 	r.ScrubbedPages = st.Pages
+	if errors.Is(err, ErrScrubPending) {
+		r.ScrubPending = true
+		go s.scrubLater()
+		return nil
+	}
 	return err
+}
+
+// scrubLater retries a scrub that had to wait for readers.
+func (s *Store) scrubLater() {
+	for {
+		select {
+		case <-s.reapStop:
+			return
+		case <-time.After(scrubWait):
+		}
+		if _, err := s.ScrubFreePages(); !errors.Is(err, ErrScrubPending) {
+			return
+		}
+	}
 }
 
 // ScrubFreePages overwrites every free page of the database with zeros
