@@ -131,7 +131,7 @@ func (s *Store) ScrubFreePages() (st ScrubStats, err error) {
 	var seq uint64
 	for free := s.db.Stats().FreePageN; free > 0; free = s.db.Stats().FreePageN {
 		if time.Since(start) > 2*scrubWait { // writers free pages as fast as it fills them
-			return st, fmt.Errorf("store: scrub does not converge (%d pages free)", free)
+			return st, fmt.Errorf("%w: the scrub does not converge (%d pages free)", ErrScrubPending, free)
 		}
 		n := min(free, scrubTxPages)
 		if err := s.db.Update(func(tx *bolt.Tx) error {
