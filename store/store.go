@@ -28,6 +28,9 @@
 //	            empty: messages sent in the last hour (MAIL-MASS, mailsent.go)
 //	mailkeywords  keywords used per mailbox (maillimits.go)
 //	davlocks    account 0x00 token → DavLock (WebDAV locks; davlocks.go)
+//	"\x00scrub" only while an erasure overwrites the free pages (zero
+//	            records; scrub.go); dropped at open if a crash left it.
+//	            Every other bucket has a privacy provider (privacy_*.go)
 //	fileroots, fileentries, fileprops, filetrash:
 //	            the WebDAV file trees (tree → root and totals; parent-id
 //	            name → entry; id and property name hash → dead property;
@@ -47,12 +50,6 @@
 //	            with per-room sequence numbers, read marks; chat.go
 //	chatreports id (8 bytes BE) → ChatReport, the reported message and its
 //	            context frozen; read only with an audit record (reports.go)
-//	"\x00scrub" exists only while an erasure overwrites the free pages
-//	            (zero-valued records; scrub.go), dropped at open if left
-//
-// Every bucket has a privacy provider (privacy_<domain>.go) that says what
-// it keeps and erases one person's part (erase.go); privacy_test.go fails
-// for a bucket without one.
 //
 // Blob write ordering: a blob is streamed to blobs/tmp, fsynced, renamed to
 // its final name and the folder fsynced **before** the bbolt transaction
