@@ -1,0 +1,68 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// The mail part of an export: every message of every folder as an .eml
+// file (the stored bytes, unchanged), in mail/<folder>/<UID>.eml; a
+// folder "Schule/Mathe" is the zip folder mail/Schule/Mathe. Folder names
+// pass through safeNames. Messages are listed exportChunk at a time and
+// each is copied from its blob (or inline content) on its own; a message
+// expunged meanwhile is left out.
+
+func init() { registerExport("mail", exportMail) }
+
+func exportMail(s *Store, account string, out ExportSink) error {
+	var boxes []Mailbox
+	if err := s.view(func(t *Tx) error {
+		var err error
+		boxes, err = t.Mailboxes(account)
+		return err
+	}); err != nil {
+		return err
+	}
+	names := newSafeNames()
+	for _, m := range boxes {
+		dir := "mail"
+		for _, part := range strings.Split(m.Name, string(MailboxDelim)) {
+			dir = names.join(dir, part)
+		}
+		if _, err := out.Create(dir+"/", m.Created); err != nil {
+			return err
+		}
+		if err := exportMailbox(s, m.ID, dir, names, out); err != nil {
+			return fmt.Errorf("mailbox %q: %w", m.Name, err)
+		}
+	}
+	return nil
+}
+
+func exportMailbox(s *Store, mbox uint64, dir string, names *safeNames, out ExportSink) error {
+	return s.scanChunks(bucketMailMsgs, mboxKey(mbox), func(k, v []byte) error {
+		var msg Message
+		if err := decodeMessage(v, &msg); err != nil {
+			return err
+		}
+		uid := binary.BigEndian.Uint32(k[8:])
+		msg.UID = uid
+		r, err := s.OpenMessage(mbox, uid, msg.Blob)
+		if errors.Is(err, ErrMessageGone) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		w, err := out.Create(names.join(dir, fmt.Sprintf("%06d.eml", uid)), msg.Internal)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(w, r)
+		return err
+	})
+}
