@@ -14,6 +14,7 @@ package store
 import (
 	"archive/zip"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -26,11 +27,20 @@ import (
 // exportChunk is how many records one short read transaction takes.
 const exportChunk = 512
 
-// ExportAccount writes everything stored about account to out.
+// ErrExportRunning: an export of the same account is under way; one at a
+// time keeps a repeated click from reading a large home folder twice.
+var ErrExportRunning = errors.New("an export of this account is already running")
+
+// ExportAccount writes everything stored about account to out, one export
+// per account at a time.
 func (s *Store) ExportAccount(account string, out ExportSink) error {
 	if _, err := s.Account(account); err != nil {
 		return err
 	}
+	if _, running := s.exports.LoadOrStore(account, struct{}{}); running {
+		return ErrExportRunning
+	}
+	defer s.exports.Delete(account)
 	names := ExporterNames()
 	w, err := out.Create("README.txt", time.Now())
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 // The mail part of an export: every message of every folder as an .eml
@@ -24,6 +25,9 @@ func exportMail(s *Store, account string, out ExportSink) error {
 		boxes, err = t.Mailboxes(account)
 		return err
 	}); err != nil {
+		return err
+	}
+	if _, err := out.Create("mail/", time.Now()); err != nil {
 		return err
 	}
 	names := newSafeNames()

@@ -132,6 +132,8 @@ type Store struct {
 	reapOnce                     sync.Once
 
 	sends sendCounter // MAIL-MASS reservations (mailsent.go)
+
+	exports sync.Map // account → struct{}: an export is running (export.go)
 }
 
 // Options tune Open.

@@ -52,9 +52,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "schulhof:", err)
 		return 2
 	}
+	if cmd.streamFlag != "" { // the command sends a file (user export)
+		return runStream(cfg, cmd, req, rest, stdout, stderr)
+	}
 	resp, err := adminsock.Call(socketPath(cfg), req)
 	if errors.Is(err, adminsock.ErrNoServer) {
-		resp, err = runLocal(cfg, req)
+		resp, err = runLocal(cfg, req, nil)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "schulhof:", err)
