@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"schulhof/policy"
 	"schulhof/store"
@@ -24,7 +25,13 @@ func (p *portal) exportOwn(w http.ResponseWriter, r *http.Request, s *session) {
 		p.fail(w, r, s, http.StatusInternalServerError, p.t(s)["err_internal"])
 		return
 	}
-	lw := &lazyDownload{w: w, name: fmt.Sprintf("meine-daten-%s-%s.zip", name, p.now().Format("2006-01-02"))}
+	safe := strings.Map(func(r rune) rune {
+		if r < 0x80 && (r == '.' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z') {
+			return r
+		}
+		return '_'
+	}, name) // the header's file name: plain ASCII whatever the name holds
+	lw := &lazyDownload{w: w, name: fmt.Sprintf("meine-daten-%s-%s.zip", safe, p.now().Format("2006-01-02"))}
 	z := store.NewZipSink(lw)
 	err := p.st.ExportAccount(name, z)
 	if err == nil {
