@@ -482,6 +482,7 @@ func (f *writeFile) commit() error {
 		Limits:      f.u.limits(f.p),
 		Props:       f.props,
 		Check:       f.u.state.precondition,
+		Uploader:    f.u.acct.Name,
 	}
 	if f.copyOf != nil {
 		in.Blob = store.Blob{Hash: f.copyOf.Hash, Size: f.copyOf.Size}

@@ -43,11 +43,6 @@ type NameRecord struct {
 	GivenAt time.Time `json:"given_at"`
 }
 
-// accountDeleteHooks remove an account's data in other domains (mail,
-// files, chat) inside the deleting transaction. Domain files append to it
-// in init.
-var accountDeleteHooks []func(t *Tx, name string) error
-
 // CreateAccount stores a new account under the first free name that
 // candidate yields (candidate(1), candidate(2), …): a name given once is
 // never given again, even after deletion. It returns the stored account.
@@ -183,38 +178,12 @@ func (t *Tx) UpdateAccount(name string, fn func(a *Account) error) (*Account, er
 	return a, nil
 }
 
-// DeleteAccount removes an account and everything it stored (group
-// memberships, size exceptions, and through accountDeleteHooks its mail,
-// files and chat). The name stays reserved. Login-log entries remain until
-// their retention ends, as the Nutzungsordnung's logging requires.
+// DeleteAccount removes an account and everything it stored: it is the
+// platform erasure (EraseAccount with ErasePlatform), the one way an
+// account goes. The name stays reserved.
 func (s *Store) DeleteAccount(name string) error {
-	return s.update(func(t *Tx) error { return t.DeleteAccount(name) })
-}
-
-// DeleteAccount is Store.DeleteAccount inside a transaction.
-func (t *Tx) DeleteAccount(name string) error {
-	a, err := t.Account(name)
-	if err != nil {
-		return err
-	}
-	if a.ExternalID != "" {
-		if err := t.bucket(bucketExtIDs).Delete([]byte(a.ExternalID)); err != nil {
-			return err
-		}
-	}
-	if err := t.removeFromAllGroups(name); err != nil {
-		return err
-	}
-	if err := t.deleteExceptions(name); err != nil {
-		return err
-	}
-	for _, hook := range accountDeleteHooks {
-		if err := hook(t, name); err != nil {
-			return err
-		}
-	}
-	t.publish(Event{Kind: AccountDeleted, Account: name})
-	return t.bucket(bucketAccounts).Delete([]byte(name))
+	_, err := s.EraseAccount(name, ErasePlatform)
+	return err
 }
 
 // NameGiven reports whether an account name was ever given.

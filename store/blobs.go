@@ -118,7 +118,7 @@ func (p *PendingBlob) Release() {
 		delete(s.blobPending, p.Hash)
 	}
 	s.blobMu.Unlock()
-	s.removeUnreferenced([]string{p.Hash})
+	s.removeUnreferenced([]string{p.Hash}, false)
 }
 
 // OpenBlob opens a blob's content for reading.
@@ -152,6 +152,9 @@ func (t *Tx) unrefBlob(hash string) error {
 	n := binary.BigEndian.Uint64(v)
 	if n <= 1 {
 		t.unref = append(t.unref, hash)
+		if v := t.bucket(bucketFileInline).Get([]byte(hash)); v != nil {
+			t.freed += int64(len(v))
+		}
 		if err := t.bucket(bucketFileInline).Delete([]byte(hash)); err != nil {
 			return err
 		}
@@ -161,24 +164,39 @@ func (t *Tx) unrefBlob(hash string) error {
 }
 
 // removeUnreferenced deletes blob files that have no references and are
-// not pending. Holding blobMu keeps WriteBlob from reviving a file between
-// the check and the removal.
-func (s *Store) removeUnreferenced(hashes []string) {
+// not pending, and returns the bytes they held. With scrub (an erasure)
+// each file is overwritten with zeros and synced before it is unlinked
+// (scrub.go), so its content does not stay in the file system's free
+// blocks. Holding blobMu keeps WriteBlob from reviving a file between the
+// check and the removal.
+func (s *Store) removeUnreferenced(hashes []string, scrub bool) int64 {
 	if len(hashes) == 0 {
-		return
+		return 0
 	}
 	s.blobMu.Lock()
 	defer s.blobMu.Unlock()
+	var freed int64
 	_ = s.db.View(func(tx *bolt.Tx) error {
 		refs := tx.Bucket(bucketBlobRefs)
 		for _, h := range hashes {
 			if s.blobPending[h] > 0 || refs.Get([]byte(h)) != nil {
 				continue
 			}
-			os.Remove(s.blobPath(h))
+			p := s.blobPath(h)
+			fi, err := os.Stat(p)
+			if err != nil {
+				continue // inline content, or already gone
+			}
+			if scrub {
+				_ = zeroFile(p, fi.Size())
+			}
+			if os.Remove(p) == nil {
+				freed += fi.Size()
+			}
 		}
 		return nil
 	})
+	return freed
 }
 
 // sweepBlobs empties blobs/tmp and removes blobs without references (left

@@ -38,7 +38,6 @@ const ChatChanged EventKind = "chat.changed"
 
 func init() {
 	buckets = append(buckets, bucketChatRooms, bucketChatMsgs, bucketChatRev, bucketChatRead, bucketChatDirect)
-	accountDeleteHooks = append(accountDeleteHooks, deleteChatOf)
 }
 
 // ChatRoom is one room.
@@ -479,57 +478,4 @@ func (s *Store) SearchChat(rooms []string, q string, limit, scanMax int) ([]Chat
 		hits = hits[:limit]
 	}
 	return hits, err
-}
-
-// deleteChatOf erases a deleted account's messages (tombstones keep the
-// conversations' shape), its read marks and its direct-room index.
-func deleteChatOf(t *Tx, name string) error {
-	var changed []struct {
-		room string
-		m    ChatMessage
-	}
-	err := t.bucket(bucketChatMsgs).ForEach(func(k, v []byte) error {
-		var m ChatMessage
-		if json.Unmarshal(v, &m) != nil || m.Author != name || m.Deleted {
-			return nil
-		}
-		i := bytes.IndexByte(k, 0)
-		changed = append(changed, struct {
-			room string
-			m    ChatMessage
-		}{string(k[:i]), m})
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, c := range changed {
-		r, err := t.ChatRoom(c.room)
-		if err != nil {
-			return err
-		}
-		r.Seq++
-		old := c.m.Rev
-		c.m.Rev, c.m.Text, c.m.Deleted, c.m.DeletedBy = r.Seq, "", true, name
-		if err := t.putRoom(r); err != nil {
-			return err
-		}
-		if err := t.putChatMessage(c.room, &c.m, old); err != nil {
-			return err
-		}
-	}
-	for _, b := range [][]byte{bucketChatRead, bucketChatDirect} {
-		p := []byte(name + "\x00")
-		var keys [][]byte
-		c := t.bucket(b).Cursor()
-		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
-			keys = append(keys, append([]byte(nil), k...))
-		}
-		for _, k := range keys {
-			if err := t.bucket(b).Delete(k); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }

@@ -13,17 +13,6 @@ var bucketDavLocks = []byte("davlocks")
 
 func init() {
 	buckets = append(buckets, bucketDavLocks)
-	accountDeleteHooks = append(accountDeleteHooks, func(t *Tx, name string) error {
-		b := t.bucket(bucketDavLocks)
-		prefix := append([]byte(name), 0)
-		c := b.Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }
 
 // DavLock is one WebDAV lock as davd took it (davd/locks.go explains the

@@ -66,18 +66,6 @@ func (s *Store) Exceptions(account string) ([]Exception, error) {
 	return out, err
 }
 
-func (t *Tx) deleteExceptions(account string) error {
-	b := t.bucket(bucketExceptions)
-	prefix := append([]byte(account), 0)
-	c := b.Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
-		if err := b.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // PurgeExpiredExceptions removes exceptions that ended before now.
 func (s *Store) PurgeExpiredExceptions(now time.Time) (int, error) {
 	n := 0

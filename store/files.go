@@ -63,9 +63,6 @@ var (
 
 func init() {
 	buckets = append(buckets, bucketFileRoots, bucketFileEntries, bucketFileProps, bucketFileTrash)
-	accountDeleteHooks = append(accountDeleteHooks, func(t *Tx, name string) error {
-		return t.deleteTree(HomeTree(name))
-	})
 }
 
 // Tree names one file tree.
@@ -115,6 +112,11 @@ type FileEntry struct {
 	Hash        string    `json:"hash,omitempty"` // content
 	ContentType string    `json:"ctype,omitempty"`
 	ModTime     time.Time `json:"mtime"`
+	// Uploader is the account whose PUT or COPY wrote the file's current
+	// content; erasing that account removes the file from group folders
+	// too (privacy_files.go). Empty in records older than the field:
+	// unknown.
+	Uploader string `json:"uploader,omitempty"`
 	// PropBytes is what this entry's own dead properties cost, PropCount
 	// how many it has (files_props.go).
 	PropBytes int64 `json:"pbytes,omitempty"`

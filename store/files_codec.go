@@ -16,7 +16,7 @@ const entryFormat = 1
 var errBadRecord = errors.New("store: bad file record")
 
 func encodeEntry(e *FileEntry) []byte {
-	b := make([]byte, 0, 64+len(e.Name)+len(e.Hash)+len(e.ContentType))
+	b := make([]byte, 0, 64+len(e.Name)+len(e.Hash)+len(e.ContentType)+len(e.Uploader))
 	b = append(b, entryFormat)
 	flags := uint64(0)
 	if e.Dir {
@@ -29,7 +29,8 @@ func encodeEntry(e *FileEntry) []byte {
 		e.PropBytes, e.PropCount, e.Bytes, e.Entries, e.Height} {
 		b = binary.AppendVarint(b, v)
 	}
-	for _, s := range []string{e.Name, e.Hash, e.ContentType} {
+	// Uploader came later: a record that ends after ContentType has none.
+	for _, s := range []string{e.Name, e.Hash, e.ContentType, e.Uploader} {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
@@ -49,6 +50,9 @@ func decodeEntry(b []byte, e *FileEntry) error {
 	e.PropBytes, e.PropCount = d.varint(), d.varint()
 	e.Bytes, e.Entries, e.Height = d.varint(), d.varint(), d.varint()
 	e.Name, e.Hash, e.ContentType = d.str(), d.str(), d.str()
+	if len(d.b) > 0 {
+		e.Uploader = d.str()
+	}
 	return d.err
 }
 

@@ -58,6 +58,8 @@ type PutFile struct {
 	Check func(old *FileEntry) error
 	// Props, when set, replace the dead properties (COPY).
 	Props map[string]DeadProp
+	// Uploader is the account writing (FileEntry.Uploader).
+	Uploader string
 }
 
 // FilePut creates or replaces the file at p with new content in one
@@ -91,7 +93,7 @@ func (s *Store) FilePut(tr Tree, p string, in PutFile) (e *FileEntry, created bo
 			return err
 		}
 		ne := &FileEntry{Parent: c.last().ID, Name: name, Size: in.Blob.Size, Hash: in.Blob.Hash,
-			ContentType: in.ContentType, ModTime: in.ModTime.UTC()}
+			ContentType: in.ContentType, ModTime: in.ModTime.UTC(), Uploader: in.Uploader}
 		var oldCharge, entries, deepest int64
 		if old != nil {
 			ne.ID, oldCharge = old.ID, old.charge()

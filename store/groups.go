@@ -189,26 +189,3 @@ func (t *Tx) RemoveFromGroup(group string, role GroupRole, names ...string) ([]s
 	}
 	return removed, t.putGroup(g)
 }
-
-func (t *Tx) removeFromAllGroups(name string) error {
-	c := t.bucket(bucketGroups).Cursor()
-	var changed []*Group
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		var g Group
-		if err := json.Unmarshal(v, &g); err != nil {
-			return err
-		}
-		var m, tt bool
-		g.Members, m = sortedRemove(g.Members, name)
-		g.Teachers, tt = sortedRemove(g.Teachers, name)
-		if m || tt {
-			changed = append(changed, &g)
-		}
-	}
-	for _, g := range changed {
-		if err := t.putGroup(g); err != nil {
-			return err
-		}
-	}
-	return nil
-}

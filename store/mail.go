@@ -52,9 +52,6 @@ const MailChanged EventKind = "mail.changed"
 func init() {
 	buckets = append(buckets, bucketMailboxes, bucketMailboxNames, bucketMailMsgs,
 		bucketMailExpunged, bucketMailMeta, bucketMailState)
-	accountDeleteHooks = append(accountDeleteHooks, func(t *Tx, name string) error {
-		return t.deleteAllMail(name)
-	})
 }
 
 // Special-use attributes (RFC 6154) of the default mailboxes.
@@ -943,18 +940,4 @@ func (t *Tx) mergeLastMailChanges() {
 	a.ModSeq = max(a.ModSeq, b.ModSeq)
 	t.events[n-2].Data = a
 	t.events = t.events[:n-1]
-}
-
-// deleteAllMail removes every mailbox of an account (account deletion).
-func (t *Tx) deleteAllMail(account string) error {
-	all, err := t.Mailboxes(account)
-	if err != nil {
-		return err
-	}
-	for i := range all {
-		if err := t.deleteMailbox(&all[i]); err != nil {
-			return err
-		}
-	}
-	return nil
 }

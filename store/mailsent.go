@@ -25,9 +25,6 @@ var bucketMailSent = []byte("mailsent")
 
 func init() {
 	buckets = append(buckets, bucketMailSent)
-	accountDeleteHooks = append(accountDeleteHooks, func(t *Tx, name string) error {
-		return t.deleteSent(name, time.Unix(0, 1<<62))
-	})
 }
 
 // sendCounter is the in-memory view of mailsent, loaded per account on

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -101,4 +102,35 @@ func registerExport(name string, fn Exporter) {
 // PrivacyProviders lists the registry, sorted by name.
 func PrivacyProviders() []PrivacyProvider {
 	return append([]PrivacyProvider(nil), privacyProviders...)
+}
+
+// redactName replaces every whole occurrence of an account name in s by
+// ErasedName. Whole: "anna.b" in "anna.b2" or "hanna.b" is another
+// person's name and stays.
+func redactName(s, name string) string {
+	if name == "" || !strings.Contains(s, name) {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, name)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		end := i + len(name)
+		whole := (i == 0 || !nameByte(s[i-1])) && (end == len(s) || !nameByte(s[end]))
+		b.WriteString(s[:i])
+		if whole {
+			b.WriteString(ErasedName)
+		} else {
+			b.WriteString(name)
+		}
+		s = s[end:]
+	}
+}
+
+// nameByte reports a byte that may be part of an account name.
+func nameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_' || c >= 0x80
 }

@@ -26,10 +26,6 @@ const SessionsEnded EventKind = "sessions.ended"
 
 func init() {
 	buckets = append(buckets, bucketWebSessions, bucketWebSessionAcct)
-	accountDeleteHooks = append(accountDeleteHooks, func(t *Tx, name string) error {
-		_, err := t.DeleteSessionsOf(name, "")
-		return err
-	})
 }
 
 // WebSession is one logged-in browser.

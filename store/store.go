@@ -264,6 +264,8 @@ type Tx struct {
 	btx    *bolt.Tx
 	events []Event
 	unref  []string // blobs whose count reached zero in this tx
+	freed  int64    // inline content bytes deleted in this tx
+	scrub  bool     // an erasure: overwrite blob files before removal (erase.go)
 	reap   bool     // the file trash got work (files_reap.go)
 	// decoded counts file entries read (files.go), so tests can check
 	// that a change costs O(depth) and not O(tree).
@@ -303,6 +305,14 @@ func (s *Store) batch(fn func(*Tx) error) error { return s.write(s.groupUpdate, 
 // (while the writer lock is held) and released only when bbolt commits, and
 // blobs left without references are removed after the commit.
 func (s *Store) write(run func(func(*bolt.Tx) error) error, fn func(*Tx) error) error {
+	_, err := s.writeTx(run, fn, false)
+	return err
+}
+
+// writeTx is write; with scrub (an erasure) blob files left without
+// references are overwritten before removal. It returns the content bytes
+// the commit freed (inline values and blob files).
+func (s *Store) writeTx(run func(func(*bolt.Tx) error) error, fn func(*Tx) error, scrub bool) (int64, error) {
 	var tickets []*ticket
 	var committed *Tx
 	// Tickets of rounds that did not commit are given back whatever
@@ -313,7 +323,7 @@ func (s *Store) write(run func(func(*bolt.Tx) error) error, fn func(*Tx) error) 
 		}
 	}()
 	err := run(func(btx *bolt.Tx) error {
-		t := &Tx{s: s, btx: btx}
+		t := &Tx{s: s, btx: btx, scrub: scrub}
 		if err := fn(t); err != nil {
 			return err
 		}
@@ -326,15 +336,16 @@ func (s *Store) write(run func(func(*bolt.Tx) error) error, fn func(*Tx) error) 
 		return nil
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
+	var freed int64
 	if committed != nil {
-		s.removeUnreferenced(committed.unref)
+		freed = committed.freed + s.removeUnreferenced(committed.unref, committed.scrub)
 		if committed.reap {
 			s.wakeReaper()
 		}
 	}
-	return nil
+	return freed, nil
 }
 
 func u64(v uint64) []byte {

@@ -16,9 +16,6 @@ var bucketMailSubs = []byte("mailsubs")
 
 func init() {
 	buckets = append(buckets, bucketMailSubs)
-	accountDeleteHooks = append(accountDeleteHooks, func(t *Tx, name string) error {
-		return t.deleteSubscriptions(name)
-	})
 }
 
 // SetSubscribed records a SUBSCRIBE or UNSUBSCRIBE of a name.
@@ -61,17 +58,6 @@ func (s *Store) Subscriptions(account string) (map[string]bool, error) {
 		return err
 	})
 	return out, err
-}
-
-func (t *Tx) deleteSubscriptions(account string) error {
-	prefix := []byte(account + "\x00")
-	c := t.bucket(bucketMailSubs).Cursor()
-	for k, _ := c.Seek(prefix); k != nil && strings.HasPrefix(string(k), string(prefix)); k, _ = c.Seek(prefix) {
-		if err := c.Delete(); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // renameSubscription lets a subscription follow its mailbox through RENAME,

@@ -194,10 +194,11 @@ func init() {
 			if err := need(args, 1, "NAME"); err != nil {
 				return err
 			}
-			if err := e.svc.DeleteUser(e.actor, args[0]); err != nil {
+			r, err := e.svc.DeleteUser(e.actor, args[0])
+			if err != nil {
 				return err
 			}
-			e.printf("deleted %s\n", args[0])
+			e.printf("%s gelöscht; der Name wird nie wieder vergeben.\n%s", args[0], admin.ErasureText(r))
 			return nil
 		}})
 }

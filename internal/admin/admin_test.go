@@ -103,7 +103,7 @@ func TestLifecycleAudited(t *testing.T) {
 	if a, _ := s.Store.Account(name); a.MustChange {
 		t.Fatal("must-change not cleared by passwd")
 	}
-	if err := s.DeleteUser("admin1", name); err != nil {
+	if _, err := s.DeleteUser("admin1", name); err != nil {
 		t.Fatal(err)
 	}
 	log, _ := s.Store.AuditLog(time.Time{})
@@ -113,8 +113,12 @@ func TestLifecycleAudited(t *testing.T) {
 		if r.Actor != "admin1" {
 			t.Errorf("audit actor %q", r.Actor)
 		}
+		// Only the erasure's own record names the erased person.
+		if named := strings.Contains(r.Target+r.Detail, name); named != (r.Action == store.ActionErase) {
+			t.Errorf("audit %s: target %q detail %q", r.Action, r.Target, r.Detail)
+		}
 	}
-	want := "user.add user.lock user.unlock user.reset-password user.passwd user.delete"
+	want := "user.add user.lock user.unlock user.reset-password user.passwd privacy.erase"
 	if strings.Join(actions, " ") != want {
 		t.Fatalf("audit %v, want %s", actions, want)
 	}

@@ -277,15 +277,15 @@ func (s *Service) SetPassword(actor, name, pw string) error {
 	return err
 }
 
-// DeleteUser removes an account and all it stored; the name stays
-// reserved so it never reaches another person.
-func (s *Service) DeleteUser(actor, name string) error {
-	err := s.Store.Update(func(t *store.Tx) error {
-		if err := t.DeleteAccount(name); err != nil {
-			return notFound(err, "user", name)
-		}
-		return t.Audit(store.AuditRecord{Actor: actor, Action: "user.delete", Target: name})
-	})
+// DeleteUser removes an account and all it stored: the platform erasure
+// of the privacy registry (store.EraseAccountBy), which writes the one
+// "privacy.erase" audit record. The name stays reserved so it never
+// reaches another person. The report says what went.
+func (s *Service) DeleteUser(actor, name string) (*store.ErasureReport, error) {
+	r, err := s.Store.EraseAccountBy(actor, name, store.ErasePlatform)
 	s.forget(name)
-	return err
+	if err != nil {
+		return r, notFound(err, "user", name)
+	}
+	return r, nil
 }

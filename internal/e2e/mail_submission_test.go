@@ -398,7 +398,7 @@ func TestSMTPRecipientDeletedBeforeDATA(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := e.svc.DeleteUser("test", deleteBeforeDATA); err != nil {
+		if _, err := e.svc.DeleteUser("test", deleteBeforeDATA); err != nil {
 			t.Fatal(err)
 		}
 		// net/smtp drops the text of a 250: read the reply itself
