@@ -57,6 +57,11 @@ func (s *Store) ExportAccount(account string, out ExportSink) error {
 	return nil
 }
 
+// nothingToExport names the privacy providers without an exporter, and why.
+var nothingToExport = map[string]string{
+	"system": "keine personenbezogenen Daten (Schema-Version, gesperrte Domains, Referenzzähler)",
+}
+
 // ExporterNames lists the registered exporters, sorted.
 func ExporterNames() []string {
 	names := make([]string, 0, len(privacyExporters))

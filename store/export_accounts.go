@@ -7,12 +7,16 @@ import (
 
 // The account's part of an export: the account record as stored, split
 // by the Nutzungsordnung's categories into konto.json (necessary and
-// automatic data, the groups), einwilligungen.json (the consents) and
-// freiwillige-angaben.json (nickname, colour, settings). The password
+// automatic data), einwilligungen.json (the consents with who gave them,
+// when and on which form) and freiwillige-angaben.json (nickname, colour,
+// settings); and the group memberships in gruppen.json. The password
 // hash is never exported: it is no information about the person, and a
 // copy of it would only help someone guess the password.
 
-func init() { registerExport("accounts", exportAccount) }
+func init() {
+	registerExport("accounts", exportAccount)
+	registerExport("groups", exportGroups)
+}
 
 // voluntaryFields are the Account fields of category 6.
 var voluntaryFields = []string{"nickname", "color", "settings"}
@@ -34,7 +38,7 @@ func exportAccount(s *Store, account string, out ExportSink) error {
 	delete(fields, "password_hash")
 	consents, voluntary := map[string]any{}, map[string]any{}
 	for k, v := range fields {
-		if strings.HasPrefix(k, "consent") {
+		if strings.Contains(k, "consent") {
 			consents[k] = v
 			delete(fields, k)
 		}
@@ -45,6 +49,18 @@ func exportAccount(s *Store, account string, out ExportSink) error {
 			delete(fields, k)
 		}
 	}
+	if err := writeJSON(out, "konto.json", fields); err != nil {
+		return err
+	}
+	if err := writeJSON(out, "einwilligungen.json", consents); err != nil {
+		return err
+	}
+	return writeJSON(out, "freiwillige-angaben.json", voluntary)
+}
+
+// exportGroups lists the person's groups (not the other members: they
+// are the others' data).
+func exportGroups(s *Store, account string, out ExportSink) error {
 	type membership struct {
 		Group string `json:"gruppe"`
 		Kind  string `json:"art"`
@@ -62,11 +78,5 @@ func exportAccount(s *Store, account string, out ExportSink) error {
 		}
 		member = append(member, m)
 	}
-	if err := writeJSON(out, "konto.json", map[string]any{"konto": fields, "gruppen": member}); err != nil {
-		return err
-	}
-	if err := writeJSON(out, "einwilligungen.json", consents); err != nil {
-		return err
-	}
-	return writeJSON(out, "freiwillige-angaben.json", voluntary)
+	return writeJSON(out, "gruppen.json", member)
 }

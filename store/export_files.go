@@ -8,7 +8,8 @@ import (
 )
 
 // The files part of an export: the home folder as it is, in dateien/,
-// folders kept (empty ones too), names through safeNames, contents copied
+// folders kept (empty ones too), and the files the person uploaded into
+// group folders, in dateien-gruppen/<group>/; names through safeNames, contents copied
 // from their blob files (or inline values) one file at a time. A folder's
 // listing is read exportChunk entries per read transaction; each file is
 // opened on its own, so no transaction stays open while a large file is
@@ -30,10 +31,12 @@ func exportFiles(s *Store, account string, out ExportSink) error {
 	if _, err := out.Create("dateien/", time.Now()); err != nil {
 		return err
 	}
-	if root == 0 {
-		return nil
+	if root != 0 {
+		if err := exportFolder(s, root, "dateien", newSafeNames(), out, nil); err != nil {
+			return err
+		}
 	}
-	return exportFolder(s, root, "dateien", newSafeNames(), out, nil)
+	return exportGroupUploads(s, account, out)
 }
 
 // exportFolder writes the folder id (below dir) and everything in it.
@@ -116,4 +119,20 @@ func (s *Store) openEntry(k []byte, hash string) (io.ReadCloser, error) {
 		return err
 	})
 	return r, err
+}
+
+// exportGroupUploads writes the files the person put into group folders
+// (FileEntry.Uploader) to dateien-gruppen/<group>/…, in every group tree
+// (also of groups the person has left). Files from before the uploader
+// was recorded name nobody and are not included.
+func exportGroupUploads(s *Store, account string, out ExportSink) error {
+	names := newSafeNames()
+	return s.scanChunks(bucketFileRoots, []byte("g:"), func(k, v []byte) error {
+		var rec treeRecord
+		if err := decodeTreeRec(v, &rec); err != nil {
+			return err
+		}
+		dir := names.join("dateien-gruppen", string(k[2:]))
+		return exportFolder(s, rec.Root, dir, names, out, func(e *FileEntry) bool { return e.Uploader == account })
+	})
 }

@@ -22,14 +22,27 @@ type exportDoc struct {
 var exportDocs = map[string]exportDoc{
 	"accounts": {"konto.json, einwilligungen.json, freiwillige-angaben.json", CategoryRequired,
 		"Ihr Konto: Vor- und Nachname, Kontoname, Rolle, Sperrvermerke, wann und von wem das Konto " +
-			"angelegt wurde, letzte Anmeldung, die Kennung aus der Schulverwaltung und Ihre Gruppen " +
-			"(Klassen, Kurse; Kategorie 3). In einwilligungen.json stehen Ihre beiden Einwilligungen " +
-			"(Nutzung der Plattform; E-Mail, Chat und Internet). In freiwillige-angaben.json stehen " +
+			"angelegt wurde, letzte Anmeldung, die Kennung aus der Schulverwaltung. In " +
+			"einwilligungen.json stehen Ihre beiden Einwilligungen (Nutzung der Plattform; E-Mail, " +
+			"Chat und Internet), mit Datum, wer sie gegeben hat und welche Fassung des Formulars, " +
+			"soweit erfasst. In freiwillige-angaben.json stehen " +
 			"Spitzname, Farbe und persönliche Einstellungen (Kategorie 6, freiwillig, ohne weitere " +
 			"Funktion). Das Passwort ist nicht enthalten: es wird nur als Prüfsumme gespeichert.",
 		"Ohne Konto ist keine Anmeldung möglich. Die Daten bleiben gespeichert, solange Sie die " +
 			"Plattform nutzen; freiwillige Angaben können Sie unter „Mein Konto“ jederzeit ändern " +
 			"oder leeren. Der Kontoname wird nie erneut vergeben."},
+	"groups": {"gruppen.json", CategorySchoolOrg,
+		"Ihre Gruppen (Klassen, Kurse, andere) und ob Sie Mitglied oder Lehrkraft sind. Die anderen " +
+			"Mitglieder sind deren Daten und nicht enthalten.",
+		"Die Gruppen bestimmen, welche Ordner, E-Mail-Verteiler und Chaträume Sie nutzen. Eine " +
+			"Mitgliedschaft bleibt bis zum Austritt oder bis zum Ende der Schulzeit."},
+	"audit": {"verwaltung.json", CategoryAutomatic,
+		"Was Administration und Schulleitung an Ihrem Konto getan haben: wann, wer, was und mit " +
+			"welcher Begründung (z. B. Konto angelegt, gesperrt, Passwort zurückgesetzt, Einwilligung " +
+			"erfasst, Daten exportiert). Eine Einsichtnahme in Inhalte (Inaugenscheinnahme) steht " +
+			"nicht hier: über sie werden Sie per E-Mail in Ihrem Posteingang informiert, sobald sie beginnt.",
+		"Damit jede Handlung der Administration nachvollziehbar und prüfbar bleibt. Die Einträge " +
+			"bleiben dauerhaft; nach einer Löschung Ihres Kontos ohne Ihren Namen."},
 	"loginlog": {"anmeldeprotokoll.json", CategoryAutomatic,
 		"Jeder Anmeldeversuch unter Ihrem Kontonamen: Zeit, Dienst (z. B. IMAP, Portal), " +
 			"IP-Adresse, Ergebnis und bei einer Ablehnung die Regel, nach der abgelehnt wurde.",

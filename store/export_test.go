@@ -51,12 +51,17 @@ func exportZip(t *testing.T, s *Store, account string) (*zip.Reader, map[string]
 
 func putContent(t *testing.T, s *Store, tr Tree, p string, content []byte) {
 	t.Helper()
+	putBytesAs(t, s, tr, p, content, "")
+}
+
+func putBytesAs(t *testing.T, s *Store, tr Tree, p string, content []byte, uploader string) {
+	t.Helper()
 	pb, err := s.WriteContent(bytes.NewReader(content), -1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pb.Release()
-	if _, _, err := s.FilePut(tr, p, PutFile{Blob: pb.Blob, Pending: true, Data: pb.Data, ModTime: time.Now(), Limits: NoLimits()}); err != nil {
+	if _, _, err := s.FilePut(tr, p, PutFile{Blob: pb.Blob, Pending: true, Data: pb.Data, ModTime: time.Now(), Limits: NoLimits(), Uploader: uploader}); err != nil {
 		t.Fatalf("%s: %v", p, err)
 	}
 }
@@ -126,6 +131,13 @@ func TestExportAccount(t *testing.T) {
 	putContent(t, s, home, "/bild.jpg", wantFiles["dateien/bild (2).jpg"])
 	putContent(t, s, home, "/Frage?.txt", wantFiles["dateien/Frage_.txt"])
 	putContent(t, s, HomeTree("ben"), "/ben.txt", []byte("BEN-PRIVATE-FILE"))
+	// Group folder: anna's upload (in a subfolder) is hers, ben's is not.
+	if err := s.FileMkdir(GroupTree("5a"), "/Bio", time.Now(), NoLimits()); err != nil {
+		t.Fatal(err)
+	}
+	putBytesAs(t, s, GroupTree("5a"), "/Bio/anna-zelle.txt", []byte("Zellkern"), "anna")
+	putBytesAs(t, s, GroupTree("5a"), "/Bio/ben.txt", []byte("BEN-PRIVATE-GROUPFILE"), "ben")
+	wantFiles["dateien-gruppen/5a/Bio/anna-zelle.txt"] = []byte("Zellkern")
 
 	// Chat: anna writes twice (one edited), ben once; anna reports ben.
 	room := GroupRoomID("5a")
@@ -158,6 +170,15 @@ func TestExportAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Audit: an action on anna is hers; on ben and an inspection are not.
+	for _, r := range []AuditRecord{{Actor: "admin", Action: "user.lock", Target: "anna", Detail: "Test"},
+		{Actor: "admin", Action: "user.lock", Target: "ben", Detail: "BEN-PRIVATE-AUDIT"},
+		{Actor: "pruefer", Action: "inspect.request", Target: "anna", Detail: "Fall 7"}} {
+		if err := s.Update(func(t *Tx) error { return t.Audit(r) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	zr, files := exportZip(t, s, "anna")
 	if zr.File[0].Name != "README.txt" || !strings.Contains(string(files["README.txt"]), "Kategorie 4") {
 		t.Fatalf("README.txt is not first or incomplete: %s", zr.File[0].Name)
@@ -169,7 +190,7 @@ func TestExportAccount(t *testing.T) {
 		}
 		return out
 	}(), nil)
-	for _, secret := range []string{"BEN-PRIVATE", "SECRETHASH", "argon2", "SESSION-ID-SECRET", "CSRF-SECRET", SessionKey("SESSION-ID-SECRET"), "10.9.9.9"} {
+	for _, secret := range []string{"BEN-PRIVATE", "Fall 7", "SECRETHASH", "argon2", "SESSION-ID-SECRET", "CSRF-SECRET", SessionKey("SESSION-ID-SECRET"), "10.9.9.9"} {
 		if bytes.Contains(all, []byte(secret)) {
 			t.Errorf("export holds %q", secret)
 		}
@@ -194,6 +215,11 @@ func TestExportAccount(t *testing.T) {
 	for name, content := range wantFiles {
 		if sha256.Sum256(files[name]) != sha256.Sum256(content) {
 			t.Errorf("%s: content differs (%d bytes, want %d)", name, len(files[name]), len(content))
+		}
+	}
+	for name := range files {
+		if strings.HasPrefix(name, "dateien-gruppen/") && !strings.HasSuffix(name, "/") && wantFiles[name] == nil {
+			t.Errorf("%s in the export: not uploaded by anna", name)
 		}
 	}
 	if _, ok := files["dateien/Leer/"]; !ok {
@@ -221,12 +247,17 @@ func TestExportAccount(t *testing.T) {
 	if err := json.Unmarshal(files["freiwillige-angaben.json"], &vol); err != nil || vol["nickname"] != "Nanni" || vol["color"] != "#1565c0" {
 		t.Errorf("freiwillige-angaben.json: %s (%v)", files["freiwillige-angaben.json"], err)
 	}
-	var konto struct {
-		Konto   map[string]any `json:"konto"`
-		Gruppen []struct{ Gruppe string }
-	}
-	if err := json.Unmarshal(files["konto.json"], &konto); err != nil || konto.Konto["name"] != "anna" || len(konto.Gruppen) != 1 || konto.Gruppen[0].Gruppe != "5a" {
+	var konto map[string]any
+	if err := json.Unmarshal(files["konto.json"], &konto); err != nil || konto["name"] != "anna" || konto["nickname"] != nil || konto["consent_comms"] != nil {
 		t.Errorf("konto.json: %s (%v)", files["konto.json"], err)
+	}
+	var gruppen []struct{ Gruppe, Rolle string }
+	if err := json.Unmarshal(files["gruppen.json"], &gruppen); err != nil || len(gruppen) != 1 || gruppen[0].Gruppe != "5a" || gruppen[0].Rolle != "Mitglied" {
+		t.Errorf("gruppen.json: %s (%v)", files["gruppen.json"], err)
+	}
+	var audit []AuditRecord
+	if err := json.Unmarshal(files["verwaltung.json"], &audit); err != nil || len(audit) != 1 || audit[0].Action != "user.lock" {
+		t.Errorf("verwaltung.json: %s (%v)", files["verwaltung.json"], err)
 	}
 	var chat []chatExport
 	if err := json.Unmarshal(files["chat.json"], &chat); err != nil || len(chat) != 2 {
@@ -279,6 +310,36 @@ func TestSafeName(t *testing.T) {
 	n := newSafeNames()
 	if a, b, c := n.join("d", "X.txt"), n.join("d", "x.TXT"), n.join("d", "X.txt"); a != "d/X.txt" || b != "d/x (2).TXT" || c != a {
 		t.Errorf("clash: %q %q %q", a, b, c)
+	}
+}
+
+// TestEveryProviderIsExported: every privacy provider has an exporter or
+// is declared in nothingToExport with the reason, and every exporter
+// belongs to a provider: a new domain cannot be forgotten by the export.
+func TestEveryProviderIsExported(t *testing.T) {
+	providers := map[string]bool{}
+	for _, p := range PrivacyProviders() {
+		providers[p.Name] = true
+		_, exported := privacyExporters[p.Name]
+		reason, none := nothingToExport[p.Name]
+		switch {
+		case exported && none:
+			t.Errorf("provider %q has an exporter and is declared as having nothing to export", p.Name)
+		case !exported && !none:
+			t.Errorf("provider %q has no exporter and is not declared in nothingToExport", p.Name)
+		case none && reason == "":
+			t.Errorf("provider %q: nothingToExport without a reason", p.Name)
+		}
+	}
+	for _, n := range ExporterNames() {
+		if !providers[n] {
+			t.Errorf("exporter %q has no privacy provider of that name", n)
+		}
+	}
+	for n := range nothingToExport {
+		if !providers[n] {
+			t.Errorf("nothingToExport names %q, which is no provider", n)
+		}
 	}
 }
 

@@ -116,7 +116,7 @@ func TestExportRoundTrip(t *testing.T) {
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: time.Minute}
 	dav := func(user, method, p string, body []byte) {
 		t.Helper()
-		req, _ := http.NewRequest(method, base+"/dav/home"+p, bytes.NewReader(body))
+		req, _ := http.NewRequest(method, base+"/dav"+p, bytes.NewReader(body))
 		req.SetBasicAuth(user, pw)
 		resp, err := client.Do(req)
 		if err != nil {
@@ -134,13 +134,18 @@ func TestExportRoundTrip(t *testing.T) {
 		"dateien/Projekte/video.bin":        big,
 		"dateien/Notiz_.txt":                []byte("Frage für morgen"),
 	}
-	dav(maxN, "MKCOL", "/Projekte", nil)
-	dav(maxN, "MKCOL", "/Projekte/2026", nil)
-	dav(maxN, "MKCOL", "/Leer", nil)
-	dav(maxN, "PUT", "/Projekte/2026/Referat.txt", files["dateien/Projekte/2026/Referat.txt"])
-	dav(maxN, "PUT", "/Projekte/video.bin", big)
-	dav(maxN, "PUT", "/Notiz%3F.txt", files["dateien/Notiz_.txt"])
-	dav(zoeN, "PUT", "/zoe.txt", []byte("ZOE-PRIVATE-FILE"))
+	dav(maxN, "MKCOL", "/home/Projekte", nil)
+	dav(maxN, "MKCOL", "/home/Projekte/2026", nil)
+	dav(maxN, "MKCOL", "/home/Leer", nil)
+	dav(maxN, "PUT", "/home/Projekte/2026/Referat.txt", files["dateien/Projekte/2026/Referat.txt"])
+	dav(maxN, "PUT", "/home/Projekte/video.bin", big)
+	dav(maxN, "PUT", "/home/Notiz%3F.txt", files["dateien/Notiz_.txt"])
+	dav(zoeN, "PUT", "/home/zoe.txt", []byte("ZOE-PRIVATE-FILE"))
+	// The class folder: Max's upload is his, Zoë's is hers.
+	dav(maxN, "MKCOL", "/groups/5a/Bio", nil)
+	dav(maxN, "PUT", "/groups/5a/Bio/zelle.txt", []byte("Zellkern und Zellwand"))
+	dav(zoeN, "PUT", "/groups/5a/Bio/zoe.txt", []byte("ZOE-PRIVATE-FILE in der Gruppe"))
+	files["dateien-gruppen/5a/Bio/zelle.txt"] = []byte("Zellkern und Zellwand")
 
 	// Chat over the portal's WebSocket.
 	maxWeb, zoeWeb := portalLogin(t, base, maxN), portalLogin(t, base, zoeN)
@@ -392,8 +397,8 @@ func checkExport(t *testing.T, how string, z map[string][]byte, stored map[strin
 	if err := json.Unmarshal(z["einwilligungen.json"], &consents); err != nil || consents["consent_platform"] != true || consents["consent_comms"] != true {
 		t.Errorf("%s: einwilligungen.json: %s (%v)", how, z["einwilligungen.json"], err)
 	}
-	var konto struct{ Konto map[string]any }
-	if err := json.Unmarshal(z["konto.json"], &konto); err != nil || konto.Konto["name"] != account || konto.Konto["first"] != "Max" {
+	var konto map[string]any
+	if err := json.Unmarshal(z["konto.json"], &konto); err != nil || konto["name"] != account || konto["first"] != "Max" {
 		t.Errorf("%s: konto.json: %s (%v)", how, z["konto.json"], err)
 	}
 	var chat []struct{ Text, Raumname string }
@@ -409,7 +414,28 @@ func checkExport(t *testing.T, how string, z map[string][]byte, stored map[strin
 			t.Errorf("%s: login record of %s in the export", how, l.Account)
 		}
 	}
-	for _, p := range []string{"freiwillige-angaben.json", "sitzungen.json", "ausnahmen.json", "chat-meldungen.json"} {
+	// The admin export's own audit record commits before the export
+	// reads: every export (the first too) shows it to the person.
+	var admin []store.AuditRecord
+	if err := json.Unmarshal(z["verwaltung.json"], &admin); err != nil {
+		t.Errorf("%s: verwaltung.json: %v", how, err)
+	}
+	exported := false
+	for _, r := range admin {
+		exported = exported || r.Action == "user.export"
+		if r.Target != account {
+			t.Errorf("%s: audit entry about %q in the export", how, r.Target)
+		}
+	}
+	if !exported {
+		t.Errorf("%s: verwaltung.json lacks the user.export record: %s", how, z["verwaltung.json"])
+	}
+	for name := range z {
+		if strings.HasPrefix(name, "dateien-gruppen/") && !strings.HasSuffix(name, "/") && files[name] == nil {
+			t.Errorf("%s: %s is not the person's upload", how, name)
+		}
+	}
+	for _, p := range []string{"gruppen.json", "verwaltung.json", "freiwillige-angaben.json", "sitzungen.json", "ausnahmen.json", "chat-meldungen.json"} {
 		if !json.Valid(z[p]) {
 			t.Errorf("%s: %s is not JSON: %q", how, p, z[p])
 		}
