@@ -32,7 +32,7 @@ func exportFiles(s *Store, account string, out ExportSink) error {
 		return err
 	}
 	if root != 0 {
-		if err := exportFolder(s, root, "dateien", newSafeNames(), out, nil); err != nil {
+		if err := exportFolder(s, root, "dateien", out, nil); err != nil {
 			return err
 		}
 	}
@@ -42,7 +42,7 @@ func exportFiles(s *Store, account string, out ExportSink) error {
 // exportFolder writes the folder id (below dir) and everything in it.
 // keep, when set, picks the files to export (group folders: only what the
 // person uploaded); folders are then written only when they hold one.
-func exportFolder(s *Store, id uint64, dir string, names *safeNames, out ExportSink, keep func(*FileEntry) bool) error {
+func exportFolder(s *Store, id uint64, dir string, out ExportSink, keep func(*FileEntry) bool) error {
 	type pending struct {
 		id  uint64
 		dir string
@@ -51,6 +51,9 @@ func exportFolder(s *Store, id uint64, dir string, names *safeNames, out ExportS
 	for len(stack) > 0 {
 		f := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
+		// Names clash only among siblings: one namer per folder keeps
+		// memory to the largest folder, not the whole tree.
+		names := newSafeNames()
 		err := s.scanChunks(bucketFileEntries, u64(f.id), func(k, v []byte) error {
 			var e FileEntry
 			if err := decodeEntry(v, &e); err != nil {
@@ -133,6 +136,6 @@ func exportGroupUploads(s *Store, account string, out ExportSink) error {
 			return err
 		}
 		dir := names.join("dateien-gruppen", string(k[2:]))
-		return exportFolder(s, rec.Root, dir, names, out, func(e *FileEntry) bool { return e.Uploader == account })
+		return exportFolder(s, rec.Root, dir, out, func(e *FileEntry) bool { return e.Uploader == account })
 	})
 }

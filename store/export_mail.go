@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -34,19 +35,25 @@ func exportMail(s *Store, account string, out ExportSink) error {
 	for _, m := range boxes {
 		dir := "mail"
 		for _, part := range strings.Split(m.Name, string(MailboxDelim)) {
+			if emlName.MatchString(strings.ToLower(safeName(part))) {
+				part += " (Ordner)" // message files are not registered in names
+			}
 			dir = names.join(dir, part)
 		}
 		if _, err := out.Create(dir+"/", m.Created); err != nil {
 			return err
 		}
-		if err := exportMailbox(s, m.ID, dir, names, out); err != nil {
+		if err := exportMailbox(s, m.ID, dir, out); err != nil {
 			return fmt.Errorf("mailbox %q: %w", m.Name, err)
 		}
 	}
 	return nil
 }
 
-func exportMailbox(s *Store, mbox uint64, dir string, names *safeNames, out ExportSink) error {
+// emlName is what a message file is called.
+var emlName = regexp.MustCompile(`^[0-9]+\.eml$`)
+
+func exportMailbox(s *Store, mbox uint64, dir string, out ExportSink) error {
 	return s.scanChunks(bucketMailMsgs, mboxKey(mbox), func(k, v []byte) error {
 		var msg Message
 		if err := decodeMessage(v, &msg); err != nil {
@@ -62,7 +69,10 @@ func exportMailbox(s *Store, mbox uint64, dir string, names *safeNames, out Expo
 			return err
 		}
 		defer r.Close()
-		w, err := out.Create(names.join(dir, fmt.Sprintf("%06d.eml", uid)), msg.Internal)
+		// UIDs are unique in a mailbox and folders never look like this
+		// name, so message files need no entry in names (a mailbox of
+		// 100,000 messages costs no memory here).
+		w, err := out.Create(fmt.Sprintf("%s/%06d.eml", dir, uid), msg.Internal)
 		if err != nil {
 			return err
 		}

@@ -104,7 +104,20 @@ func TestExportAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	pb.Release()
+	// A sub-folder named like a message file of its parent.
+	if _, err := s.CreateMailbox("anna", "INBOX/000001.eml", ""); err != nil {
+		t.Fatal(err)
+	}
+	pb, err = s.WriteBlob(strings.NewReader("Subject: tief\r\n\r\nim Unterordner\r\n"), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append("anna", "INBOX/000001.eml", NewMessage{Blob: pb, Meta: []byte(`{}`)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	pb.Release()
 	want["fuer beide"], want["nur anna"], want["im Ordner"] = "mail/INBOX", "mail/INBOX", `mail/Schule/Mathe_ _Bruch__`
+	want["im Unterordner"] = "mail/INBOX/000001.eml (Ordner)"
 
 	// Files: nested, an empty folder, inline and blob content, names that
 	// Windows refuses or that clash in case.
