@@ -111,6 +111,11 @@ func writeExportReadme(w io.Writer, account string, names []string) error {
 		fmt.Fprintf(&b, "Kategorie %s.\r\n", categoryNames[d.Category])
 		wrap(&b, "Was: "+d.What)
 		wrap(&b, "Warum und wie lange: "+d.Why)
+		for _, p := range privacyProviders {
+			if p.Name == n && p.Retention != "" {
+				wrap(&b, "Aufbewahrung laut Verzeichnis der Daten: "+p.Retention+".")
+			}
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
