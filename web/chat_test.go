@@ -369,7 +369,7 @@ func TestChatEndsOnDeleteAndPasswordReset(t *testing.T) {
 	if _, ok := wm.closed(time.Second); !ok {
 		t.Fatal("socket survived an admin password reset")
 	}
-	if err := e.svc.DeleteUser("test", zoe); err != nil {
+	if _, err := e.svc.DeleteUser("test", zoe); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := wz.closed(time.Second); !ok {
