@@ -32,6 +32,7 @@ func exportMail(s *Store, account string, out ExportSink) error {
 		return err
 	}
 	names := newSafeNames()
+	var dirs []string
 	for _, m := range boxes {
 		dir := "mail"
 		for _, part := range strings.Split(m.Name, string(MailboxDelim)) {
@@ -46,8 +47,61 @@ func exportMail(s *Store, account string, out ExportSink) error {
 		if err := exportMailbox(s, m.ID, dir, out); err != nil {
 			return fmt.Errorf("mailbox %q: %w", m.Name, err)
 		}
+		dirs = append(dirs, dir)
 	}
-	return nil
+	return exportMailIndex(s, account, boxes, dirs, out)
+}
+
+// exportMailIndex writes what the .eml files do not hold: the folders
+// with their subscriptions (mail/ordner.json) and per message its
+// arrival time and flags (\Seen, keywords; mail/markierungen.json), in a
+// second pass over the messages, exportChunk at a time.
+func exportMailIndex(s *Store, account string, boxes []Mailbox, dirs []string, out ExportSink) error {
+	subs, err := s.Subscriptions(account)
+	if err != nil {
+		return err
+	}
+	type folder struct {
+		Name       string    `json:"name"`
+		Path       string    `json:"pfad"`
+		SpecialUse string    `json:"sonderordner,omitempty"`
+		Subscribed bool      `json:"abonniert"`
+		Created    time.Time `json:"angelegt"`
+	}
+	folders := []folder{}
+	for i, m := range boxes {
+		folders = append(folders, folder{m.Name, dirs[i] + "/", m.SpecialUse, subs[m.Name], m.Created})
+	}
+	if err := writeJSON(out, "mail/ordner.json", folders); err != nil {
+		return err
+	}
+	type flags struct {
+		File     string    `json:"datei"`
+		Internal time.Time `json:"eingang"`
+		Size     int64     `json:"bytes"`
+		Flags    []string  `json:"markierungen"`
+	}
+	list, err := newJSONList(out, "mail/markierungen.json")
+	if err != nil {
+		return err
+	}
+	for i, m := range boxes {
+		err := s.scanChunks(bucketMailMsgs, mboxKey(m.ID), func(k, v []byte) error {
+			var msg Message
+			if err := decodeMessage(v, &msg); err != nil {
+				return err
+			}
+			f := flags{fmt.Sprintf("%s/%06d.eml", dirs[i], binary.BigEndian.Uint32(k[8:])), msg.Internal, msg.Size, msg.Flags}
+			if f.Flags == nil {
+				f.Flags = []string{}
+			}
+			return list.add(f)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return list.close()
 }
 
 // emlName is what a message file is called.

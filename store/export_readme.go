@@ -49,10 +49,12 @@ var exportDocs = map[string]exportDoc{
 		"Die Nutzungsordnung verlangt, Anmeldeversuche zu protokollieren (Dokumentation, Schutz " +
 			"vor Missbrauch Ihres Kontos). Einträge werden nach der eingestellten Frist automatisch " +
 			"gelöscht (Standard: 30 Tage)."},
-	"mail": {"mail/<Ordner>/<Nummer>.eml", CategoryTeaching,
+	"mail": {"mail/<Ordner>/<Nummer>.eml, mail/ordner.json, mail/markierungen.json", CategoryTeaching,
 		"Jede E-Mail in jedem Ihrer Ordner, genau so, wie sie gespeichert ist, als .eml-Datei. " +
 			"Öffnen Sie sie mit einem E-Mail-Programm (Thunderbird, Outlook, Apple Mail). " +
-			"Zeichen, die nicht jedes Betriebssystem in Dateinamen erlaubt, sind durch _ ersetzt.",
+			"Zeichen, die nicht jedes Betriebssystem in Dateinamen erlaubt, sind durch _ ersetzt. " +
+			"ordner.json nennt jeden Ordner mit seinem echten Namen und ob er abonniert ist; " +
+			"markierungen.json nennt je Nachricht den Eingang und ihre Markierungen (z. B. gelesen: \\Seen).",
 		"E-Mail ist Kommunikation im Unterricht (Kategorie 4). Sie bleibt, bis Sie sie löschen, " +
 			"Ihre Einwilligung widerrufen oder die Schule verlassen."},
 	"files": {"dateien/ (Ihr Home-Verzeichnis), dateien-gruppen/<Gruppe>/ (von Ihnen hochgeladen)", CategoryTeaching,

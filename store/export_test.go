@@ -118,6 +118,13 @@ func TestExportAccount(t *testing.T) {
 	pb.Release()
 	want["fuer beide"], want["nur anna"], want["im Ordner"] = "mail/INBOX", "mail/INBOX", `mail/Schule/Mathe_ _Bruch__`
 	want["im Unterordner"] = "mail/INBOX/000001.eml (Ordner)"
+	inbox, err := s.MailboxByName("anna", Inbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StoreFlags(inbox.ID, []uint32{2}, FlagsAdd, []string{`\Seen`, "$Wichtig"}, nil); err != nil {
+		t.Fatal(err)
+	}
 
 	// Files: nested, an empty folder, inline and blob content, names that
 	// Windows refuses or that clash in case.
@@ -222,6 +229,30 @@ func TestExportAccount(t *testing.T) {
 	for body, dir := range want {
 		if got[body] != dir {
 			t.Errorf("message %q in %q, want %q", body, got[body], dir)
+		}
+	}
+	var folders []struct{ Name, Pfad string }
+	if err := json.Unmarshal(files["mail/ordner.json"], &folders); err != nil || len(folders) < 8 {
+		t.Errorf("mail/ordner.json: %s (%v)", files["mail/ordner.json"], err)
+	}
+	for _, f := range folders {
+		if f.Name == `Schule/Mathe: "Bruch"?` && f.Pfad != `mail/Schule/Mathe_ _Bruch__/` {
+			t.Errorf("mail/ordner.json: %s is at %s", f.Name, f.Pfad)
+		}
+	}
+	var marks []struct {
+		Datei        string
+		Markierungen []string
+	}
+	if err := json.Unmarshal(files["mail/markierungen.json"], &marks); err != nil || len(marks) != 4 {
+		t.Fatalf("mail/markierungen.json: %s (%v)", files["mail/markierungen.json"], err)
+	}
+	for _, m := range marks {
+		if _, ok := files[m.Datei]; !ok {
+			t.Errorf("mail/markierungen.json names %s, which is not in the zip", m.Datei)
+		}
+		if got := strings.Join(m.Markierungen, " "); (m.Datei == "mail/INBOX/000002.eml") != (got == `$Wichtig \Seen`) {
+			t.Errorf("%s: flags %q", m.Datei, got)
 		}
 	}
 	// Files
