@@ -9,7 +9,7 @@ import (
 
 // The chat part of an export: the messages the person wrote (not the
 // ones of others: those are the others' data), with the room's name, in
-// chat.json; and the reports the person filed, with their reason, in
+// chat.json, and how far the person has read each room (chat-gelesen.json); and the reports the person filed, with their reason, in
 // chat-meldungen.json (without the frozen context: that is other people's
 // messages). Messages are read exportChunk at a time; a message the person
 // deleted is a tombstone without text and is left out.
@@ -65,7 +65,26 @@ func exportChat(s *Store, account string, out ExportSink) error {
 	if err != nil {
 		return err
 	}
-	return list.close()
+	if err := list.close(); err != nil {
+		return err
+	}
+	// Read marks: up to which message the person has read each room.
+	marks, err := newJSONList(out, "chat-gelesen.json")
+	if err != nil {
+		return err
+	}
+	prefix := []byte(account + "\x00")
+	err = s.scanChunks(bucketChatRead, prefix, func(k, v []byte) error {
+		if len(v) != 8 {
+			return nil
+		}
+		room := string(k[len(prefix):])
+		return marks.add(map[string]any{"raum": room, "raumname": roomName(room, account), "gelesen_bis_nr": binary.BigEndian.Uint64(v)})
+	})
+	if err != nil {
+		return err
+	}
+	return marks.close()
 }
 
 // reportExport is one report the person filed.

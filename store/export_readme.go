@@ -62,9 +62,10 @@ var exportDocs = map[string]exportDoc{
 			"die Sie in Gruppenordner hochgeladen haben.",
 		"Dateien gehören zum Unterricht (Kategorie 4). Sie bleiben, bis Sie sie löschen, Ihre " +
 			"Einwilligung widerrufen oder die Schule verlassen."},
-	"chat": {"chat.json", CategoryTeaching,
+	"chat": {"chat.json, chat-gelesen.json", CategoryTeaching,
 		"Die Chat-Nachrichten, die Sie geschrieben haben, mit Raum, Zeit und Text; bearbeitete " +
-			"mit ihrer letzten Fassung. Nachrichten anderer sind deren Daten und nicht enthalten.",
+			"mit ihrer letzten Fassung. Nachrichten anderer sind deren Daten und nicht enthalten. " +
+			"chat-gelesen.json nennt je Raum, bis zu welcher Nachricht Sie gelesen haben.",
 		"Chat ist Kommunikation im Unterricht (Kategorie 4). Nachrichten bleiben, bis Sie sie " +
 			"löschen, Ihre Einwilligung widerrufen oder die Schule verlassen."},
 	"chatreports": {"chat-meldungen.json", CategoryAutomatic,

@@ -177,6 +177,12 @@ func TestExportAccount(t *testing.T) {
 	if _, err := s.ChangeMessage(dm, m2.Seq, "anna", &edited, func(*ChatMessage) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.SetRead("anna", room, ben.Seq); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetRead("ben", room, 1); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.CreateReport(room, ben.Seq, "anna", "unfreundlich", 3, time.Now(), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -313,6 +319,13 @@ func TestExportAccount(t *testing.T) {
 	}
 	if texts["Hallo 5a"] != "Gruppe 5a" || texts["zweite Fassung"] != "Direktnachrichten mit ben" {
 		t.Errorf("chat.json: %s", files["chat.json"])
+	}
+	var read []struct {
+		Raum         string
+		GelesenBisNr uint64 `json:"gelesen_bis_nr"`
+	}
+	if err := json.Unmarshal(files["chat-gelesen.json"], &read); err != nil || len(read) != 1 || read[0].Raum != room || read[0].GelesenBisNr != ben.Seq {
+		t.Errorf("chat-gelesen.json: %s (%v)", files["chat-gelesen.json"], err)
 	}
 	var logins []LoginRecord
 	if err := json.Unmarshal(files["anmeldeprotokoll.json"], &logins); err != nil || len(logins) != 1 || logins[0].Account != "anna" {
