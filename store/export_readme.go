@@ -57,9 +57,10 @@ var exportDocs = map[string]exportDoc{
 			"markierungen.json nennt je Nachricht den Eingang und ihre Markierungen (z. B. gelesen: \\Seen).",
 		"E-Mail ist Kommunikation im Unterricht (Kategorie 4). Sie bleibt, bis Sie sie löschen, " +
 			"Ihre Einwilligung widerrufen oder die Schule verlassen."},
-	"files": {"dateien/ (Ihr Home-Verzeichnis), dateien-gruppen/<Gruppe>/ (von Ihnen hochgeladen)", CategoryTeaching,
+	"files": {"dateien/ (Ihr Home-Verzeichnis), dateien-gruppen/<Gruppe>/ (von Ihnen hochgeladen), dateien-eigenschaften.json", CategoryTeaching,
 		"Ihre Dateien aus dem Home-Verzeichnis mit allen Ordnern, unverändert; dazu die Dateien, " +
-			"die Sie in Gruppenordner hochgeladen haben.",
+			"die Sie in Gruppenordner hochgeladen haben. dateien-eigenschaften.json enthält, was " +
+			"Programme zusätzlich zu Dateien speichern (WebDAV-Eigenschaften, z. B. Zeitstempel von Windows).",
 		"Dateien gehören zum Unterricht (Kategorie 4). Sie bleiben, bis Sie sie löschen, Ihre " +
 			"Einwilligung widerrufen oder die Schule verlassen."},
 	"chat": {"chat.json, chat-gelesen.json", CategoryTeaching,

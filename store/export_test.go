@@ -158,6 +158,16 @@ func TestExportAccount(t *testing.T) {
 	putBytesAs(t, s, GroupTree("5a"), "/Bio/anna-zelle.txt", []byte("Zellkern"), "anna")
 	putBytesAs(t, s, GroupTree("5a"), "/Bio/ben.txt", []byte("BEN-PRIVATE-GROUPFILE"), "ben")
 	wantFiles["dateien-gruppen/5a/Bio/anna-zelle.txt"] = []byte("Zellkern")
+	for _, pp := range []struct {
+		tr   Tree
+		path string
+		val  string
+	}{{home, "/Projekte/2026/Referat.txt", "Referat-Attribut"}, {home, "/Projekte", "Ordner-Attribut"},
+		{GroupTree("5a"), "/Bio/anna-zelle.txt", "Gruppen-Attribut"}, {GroupTree("5a"), "/Bio/ben.txt", "BEN-PRIVATE-PROP"}} {
+		if err := s.FilePatchProps(pp.tr, pp.path, []PropOp{{Prop: DeadProp{Space: "urn:schemas-microsoft-com:", Local: "Win32FileAttributes", Inner: []byte(pp.val)}}}, NoLimits()); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	// Chat: anna writes twice (one edited), ben once; anna reports ben.
 	room := GroupRoomID("5a")
@@ -326,6 +336,23 @@ func TestExportAccount(t *testing.T) {
 	}
 	if err := json.Unmarshal(files["chat-gelesen.json"], &read); err != nil || len(read) != 1 || read[0].Raum != room || read[0].GelesenBisNr != ben.Seq {
 		t.Errorf("chat-gelesen.json: %s (%v)", files["chat-gelesen.json"], err)
+	}
+	var props []struct {
+		Pfad          string
+		Eigenschaften []struct{ Namensraum, Name, Wert string }
+	}
+	if err := json.Unmarshal(files["dateien-eigenschaften.json"], &props); err != nil || len(props) != 3 {
+		t.Errorf("dateien-eigenschaften.json: %s (%v)", files["dateien-eigenschaften.json"], err)
+	}
+	gotProps := map[string]string{}
+	for _, p := range props {
+		for _, e := range p.Eigenschaften {
+			gotProps[p.Pfad] = e.Wert
+		}
+	}
+	if gotProps["dateien/Projekte/2026/Referat.txt"] != "Referat-Attribut" || gotProps["dateien/Projekte/"] != "Ordner-Attribut" ||
+		gotProps["dateien-gruppen/5a/Bio/anna-zelle.txt"] != "Gruppen-Attribut" {
+		t.Errorf("dateien-eigenschaften.json: %s", files["dateien-eigenschaften.json"])
 	}
 	var logins []LoginRecord
 	if err := json.Unmarshal(files["anmeldeprotokoll.json"], &logins); err != nil || len(logins) != 1 || logins[0].Account != "anna" {
