@@ -65,6 +65,9 @@ type ErasureReport struct {
 	Scope      EraseScope
 	Items      map[string]int // provider name → records removed
 	BytesFreed int64          // blob and inline content no longer referenced
+	// ScrubbedPages are the free database pages overwritten afterwards
+	// (scrub.go): the erased records' old pages among them.
+	ScrubbedPages int
 }
 
 // Add counts n removed records for a provider.

@@ -133,6 +133,10 @@ type Store struct {
 
 	sends sendCounter // MAIL-MASS reservations (mailsent.go)
 
+	scrubMu     sync.Mutex // one scrub of the free pages at a time (scrub.go)
+	skipScrub   bool       // tests: what an erasure leaves without the scrub
+	onScrubWait func()     // tests: the scrub waits for a reader
+
 	exports sync.Map // account → struct{}: an export is running (export.go)
 }
 
@@ -188,6 +192,9 @@ func (s *Store) init() error {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
+		}
+		if err := dropScrubBucket(tx); err != nil { // a scrub cut short
+			return err
 		}
 		meta := tx.Bucket(bucketMeta)
 		v := uint64(0)
