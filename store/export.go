@@ -34,6 +34,13 @@ var ErrExportRunning = errors.New("an export of this account is already running"
 // ExportAccount writes everything stored about account to out, one export
 // per account at a time.
 func (s *Store) ExportAccount(account string, out ExportSink) error {
+	return s.ExportAccountAudited(account, out, nil)
+}
+
+// ExportAccountAudited is ExportAccount that first commits an audit
+// record (rec, when not nil): every export that reads anything has left
+// its trace, and one refused (unknown account, LIMIT-EXPORTS) leaves none.
+func (s *Store) ExportAccountAudited(account string, out ExportSink, rec *AuditRecord) error {
 	if _, err := s.Account(account); err != nil {
 		return err
 	}
@@ -41,6 +48,11 @@ func (s *Store) ExportAccount(account string, out ExportSink) error {
 		return ErrExportRunning
 	}
 	defer s.exports.Delete(account)
+	if rec != nil {
+		if err := s.update(func(t *Tx) error { return t.Audit(*rec) }); err != nil {
+			return err
+		}
+	}
 	names := ExporterNames()
 	w, err := out.Create("README.txt", time.Now())
 	if err != nil {

@@ -18,13 +18,8 @@ import (
 // school can answer when someone asks who took a copy of the data.
 func (p *portal) exportOwn(w http.ResponseWriter, r *http.Request, s *session) {
 	name := s.account.Name
-	if err := p.st.Update(func(t *store.Tx) error {
-		return t.Audit(store.AuditRecord{Time: p.now().UTC(), Actor: name, Action: "user.export-self", Target: name,
-			Detail: "Portal: Meine Daten herunterladen, von " + clientIP(r)})
-	}); err != nil {
-		p.fail(w, r, s, http.StatusInternalServerError, p.t(s)["err_internal"])
-		return
-	}
+	rec := &store.AuditRecord{Time: p.now().UTC(), Actor: name, Action: "user.export-self", Target: name,
+		Detail: "Portal: Meine Daten herunterladen, von " + clientIP(r)}
 	safe := strings.Map(func(r rune) rune {
 		if r < 0x80 && (r == '.' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z') {
 			return r
@@ -33,7 +28,7 @@ func (p *portal) exportOwn(w http.ResponseWriter, r *http.Request, s *session) {
 	}, name) // the header's file name: plain ASCII whatever the name holds
 	lw := &lazyDownload{w: w, name: fmt.Sprintf("meine-daten-%s-%s.zip", safe, p.now().Format("2006-01-02"))}
 	z := store.NewZipSink(lw)
-	err := p.st.ExportAccount(name, z)
+	err := p.st.ExportAccountAudited(name, z, rec)
 	if err == nil {
 		err = z.Close()
 	}

@@ -89,4 +89,19 @@ func TestPortalExportOneAtATime(t *testing.T) {
 	if r3, _ := b2.do("POST", "/konto/daten", url.Values{"csrf": {b2.csrf("/konto")}}); r3.StatusCode != 200 {
 		t.Fatalf("download after the first ended: %s", r3.Status)
 	}
+	// Two downloads read the data and left their trace; the refused one
+	// read nothing and left none.
+	recs, err := e.st.AuditLog(time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range recs {
+		if r.Action == "user.export-self" && r.Actor == max && r.Target == max {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d user.export-self records, want 2: %+v", n, recs)
+	}
 }

@@ -19,22 +19,16 @@ type ExportStats struct {
 // (right of access, Art. 15 GDPR: the person asked for it). An admin who
 // exports a person's data reads the person's content, so the audit record
 // (user.export) commits before the first byte is read; an export that
-// fails half-way has still left its trace.
+// fails half-way has still left its trace, one refused before it read
+// anything (unknown account, LIMIT-EXPORTS) leaves none.
 func (s *Service) ExportUser(actor, name string, w io.Writer) (ExportStats, error) {
 	var st ExportStats
-	if err := s.Store.Update(func(t *store.Tx) error {
-		if _, err := t.Account(name); err != nil {
-			return notFound(err, "user", name)
-		}
-		return t.Audit(store.AuditRecord{Time: s.now(), Actor: actor, Action: "user.export", Target: name,
-			Detail: "Auskunft nach Art. 15 DSGVO auf Wunsch der Person: alle gespeicherten Daten als Zip"})
-	}); err != nil {
-		return st, err
-	}
+	rec := &store.AuditRecord{Time: s.now(), Actor: actor, Action: "user.export", Target: name,
+		Detail: "Auskunft nach Art. 15 DSGVO auf Wunsch der Person: alle gespeicherten Daten als Zip"}
 	cw := &countingWriter{w: w}
 	sink := &countingSink{ZipSink: store.NewZipSink(cw)}
-	if err := s.Store.ExportAccount(name, sink); err != nil {
-		return st, ExportRefusal(err)
+	if err := s.Store.ExportAccountAudited(name, sink, rec); err != nil {
+		return st, ExportRefusal(notFound(err, "user", name))
 	}
 	if err := sink.Close(); err != nil {
 		return st, err
