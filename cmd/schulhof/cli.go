@@ -188,13 +188,19 @@ func prepareRequest(c *command, args []string, stdin io.Reader) (adminsock.Reque
 }
 
 // runLocal runs a request against the store in this process (no server).
-func runLocal(cfg *config.Config, req adminsock.Request, stream io.Writer) (adminsock.Response, error) {
+func runLocal(cfg *config.Config, req adminsock.Request) (adminsock.Response, error) {
+	return runLocalStream(cfg, req, nil)
+}
+
+// runLocalStream is runLocal for a command that streams a file (user
+// export) into stream.
+func runLocalStream(cfg *config.Config, req adminsock.Request, stream io.Writer) (adminsock.Response, error) {
 	st, err := store.Open(cfg.DataDir, store.Options{})
 	if err != nil {
 		return adminsock.Response{}, err
 	}
 	defer st.Close()
-	return execute(newService(cfg, st, nil), req, stream), nil
+	return executeStream(newService(cfg, st, nil), req, stream), nil
 }
 
 func newService(cfg *config.Config, st *store.Store, v *auth.Verifier) *admin.Service {
@@ -203,7 +209,12 @@ func newService(cfg *config.Config, st *store.Store, v *auth.Verifier) *admin.Se
 }
 
 // execute runs one admin request and captures its output and exit code.
-func execute(svc *admin.Service, req adminsock.Request, stream io.Writer) adminsock.Response {
+func execute(svc *admin.Service, req adminsock.Request) adminsock.Response {
+	return executeStream(svc, req, nil)
+}
+
+// executeStream is execute with the stream of a command that sends a file.
+func executeStream(svc *admin.Service, req adminsock.Request, stream io.Writer) adminsock.Response {
 	var resp adminsock.Response
 	c, args := findCommand(req.Args)
 	if c == nil || c.run == nil {

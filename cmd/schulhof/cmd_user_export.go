@@ -47,11 +47,16 @@ func init() {
 // CLI creates it (0600, next to the target, renamed into place only when
 // the command succeeded, so a failed export leaves no half zip) and the
 // server, or this process when no server runs, streams into it.
-func runStream(cfg *config.Config, cmd *command, req adminsock.Request, args []string, stdout, stderr io.Writer) int {
+func runStream(cfg *config.Config, cmd *command, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	req, err := prepareRequest(cmd, args, stdin)
+	if err != nil {
+		fmt.Fprintln(stderr, "schulhof:", err)
+		return 2
+	}
 	fs, _, err := cmd.parse(args)
 	if err != nil || fs.Lookup(cmd.streamFlag).Value.String() == "" {
 		// no file to write: the command itself prints the usage or error
-		resp := execute(nil, req, nil)
+		resp := execute(nil, req)
 		io.WriteString(stdout, resp.Stdout)
 		io.WriteString(stderr, resp.Stderr)
 		return resp.Code
@@ -79,7 +84,7 @@ func runStream(cfg *config.Config, cmd *command, req adminsock.Request, args []s
 	}
 	resp, err := adminsock.CallStream(socketPath(cfg), req, tmp)
 	if errors.Is(err, adminsock.ErrNoServer) {
-		resp, err = runLocal(cfg, req, tmp)
+		resp, err = runLocalStream(cfg, req, tmp)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "schulhof:", err)

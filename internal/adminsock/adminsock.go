@@ -88,9 +88,14 @@ func (f *frameWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// Serve answers requests on ln until it is closed. handle gets the
-// connection's stream for commands that send a file (see maxFrame).
-func Serve(ln net.Listener, handle func(Request, io.Writer) Response, log *slog.Logger) {
+// Serve answers requests on ln until it is closed.
+func Serve(ln net.Listener, handle func(Request) Response, log *slog.Logger) {
+	ServeStreams(ln, func(req Request, _ io.Writer) Response { return handle(req) }, log)
+}
+
+// ServeStreams is Serve where handle also gets the connection's stream,
+// for commands that send a file (see maxFrame).
+func ServeStreams(ln net.Listener, handle func(Request, io.Writer) Response, log *slog.Logger) {
 	for {
 		c, err := ln.Accept()
 		if err != nil {

@@ -24,7 +24,7 @@ func TestStreamBeforeResponse(t *testing.T) {
 	defer ln.Close()
 	data := make([]byte, 5<<20+17)
 	rand.NewChaCha8([32]byte{5}).Read(data)
-	go Serve(ln, func(req Request, out io.Writer) Response {
+	go ServeStreams(ln, func(req Request, out io.Writer) Response {
 		if req.Args[0] == "stream" {
 			// uneven writes, as a zip writer makes them
 			for p := data; len(p) > 0; {
