@@ -438,11 +438,11 @@ func TestEveryExporterHasReadme(t *testing.T) {
 }
 
 // TestExportMemory: exporting a home folder of EXPORT_TEST_MIB MiB
-// (default 256; 1024 for the 1 GiB figure) keeps the heap flat: contents
+// (default 128; 1024 for the 1 GiB figure) keeps the heap flat: contents
 // stream from the blob files, so the peak heap does not grow with the
 // export's size.
 func TestExportMemory(t *testing.T) {
-	mib := 256
+	mib := 128
 	if v := os.Getenv("EXPORT_TEST_MIB"); v != "" {
 		mib, _ = strconv.Atoi(v)
 	}
