@@ -539,3 +539,66 @@ func vmHWM() string {
 	}
 	return "?"
 }
+
+// hookSink runs a function before an entry is created (a change made
+// by another session while the export runs).
+type hookSink struct {
+	*ZipSink
+	before func(p string)
+}
+
+func (h hookSink) Create(p string, modified time.Time) (io.Writer, error) {
+	h.before(p)
+	return h.ZipSink.Create(p, modified)
+}
+
+// TestExportWhileChanging: a message expunged and a file removed by other
+// sessions after the export listed them, but before it reached them, are
+// left out; everything else is exported and the export does not fail.
+func TestExportWhileChanging(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	mkAccount(t, s, "anna")
+	for i := range 3 {
+		deliver(t, s, fmt.Sprintf("Subject: %d\r\n\r\nNachricht %d\r\n", i, i), "anna")
+	}
+	home := HomeTree("anna")
+	for i := range 3 {
+		putContent(t, s, home, fmt.Sprintf("/datei-%d.bin", i), bytes.Repeat([]byte{byte('a' + i)}, 20<<10))
+	}
+	inbox, err := s.MailboxByName("anna", Inbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	z := hookSink{NewZipSink(&buf), func(p string) {
+		switch p {
+		case "mail/INBOX/000001.eml":
+			if n, err := s.Expunge(inbox.ID, []uint32{3}, nil); err != nil || len(n) != 1 {
+				t.Errorf("expunge: %v %v", n, err)
+			}
+		case "dateien/datei-0.bin":
+			if err := s.FileRemove(home, "/datei-2.bin"); err != nil {
+				t.Error(err)
+			}
+		}
+	}}
+	if err := s.ExportAccount("anna", z); err != nil {
+		t.Fatal(err)
+	}
+	z.Close()
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, f := range zr.File {
+		got[f.Name] = true
+	}
+	for name, want := range map[string]bool{"mail/INBOX/000001.eml": true, "mail/INBOX/000002.eml": true, "mail/INBOX/000003.eml": false,
+		"dateien/datei-0.bin": true, "dateien/datei-1.bin": true, "dateien/datei-2.bin": false} {
+		if got[name] != want {
+			t.Errorf("%s in the export: %v, want %v", name, got[name], want)
+		}
+	}
+}
