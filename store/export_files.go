@@ -10,12 +10,13 @@ import (
 )
 
 // The files part of an export: the home folder as it is, in dateien/,
-// folders kept (empty ones too), and the files the person uploaded into
-// group folders, in dateien-gruppen/<group>/; names through safeNames, contents copied
-// from their blob files (or inline values) one file at a time. A folder's
-// listing is read exportChunk entries per read transaction; each file is
-// opened on its own, so no transaction stays open while a large file is
-// copied. A file removed meanwhile is left out.
+// folders kept (empty ones too); the files the person uploaded into group
+// folders, in dateien-gruppen/<group>/; the dead properties of both in
+// dateien-eigenschaften.json. Names pass through safeNames; contents are
+// copied from their blob files (or inline values) one file at a time. A
+// folder's listing is read exportChunk entries per read transaction and
+// each file is opened on its own, so no transaction stays open while a
+// large file is copied. A file removed meanwhile is left out.
 
 func init() { registerExport("files", exportFiles) }
 
