@@ -47,10 +47,10 @@ import (
 var bucketScrub = []byte("\x00scrub")
 
 const (
-	// scrubTxPages bounds the pages one filling transaction writes (32 MiB
+	// scrubTxPages bounds the pages one filling transaction writes (16 MiB
 	// with 4 KiB pages), so the writer lock is held briefly and memory
 	// stays small.
-	scrubTxPages = 8192
+	scrubTxPages = 4096
 	// scrubWait is how long a scrub waits for readers holding freed pages.
 	scrubWait = 30 * time.Second
 )
@@ -79,11 +79,11 @@ func (s *Store) scrubAfterErase(r *ErasureReport) error {
 
 // ScrubFreePages overwrites every free page of the database with zeros
 // (see the file comment) and returns what it did.
-func (s *Store) ScrubFreePages() (ScrubStats, error) {
+func (s *Store) ScrubFreePages() (st ScrubStats, err error) {
 	s.scrubMu.Lock() // one scrub at a time: they would fill each other's pages
 	defer s.scrubMu.Unlock()
 	start := time.Now()
-	st := ScrubStats{PageSize: s.db.Info().PageSize}
+	st.PageSize = s.db.Info().PageSize
 	defer func() { st.Took = time.Since(start) }()
 	// Release what no reader holds; wait while readers hold freed pages.
 	for wait := time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
@@ -119,7 +119,7 @@ func (s *Store) ScrubFreePages() (ScrubStats, error) {
 		st.Pages += n
 		st.Rounds++
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error { return dropScrubBucket(tx) })
+	err = s.db.Update(func(tx *bolt.Tx) error { return dropScrubBucket(tx) })
 	return st, err
 }
 
