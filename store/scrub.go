@@ -34,6 +34,7 @@ package store
 // there only the file system's own discard or encryption helps.
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -179,4 +180,49 @@ func (s *Store) bucketNames() ([]string, error) {
 		})
 	})
 	return out, err
+}
+
+// Found is one place where FindBytes found a needle: a key or value of a
+// bucket (nested buckets named with "/").
+type Found struct {
+	Bucket string
+	Key    []byte
+	InKey  bool   // the needle is in the key (else in the value)
+	Value  []byte // the value (nil for a nested bucket)
+	Needle string
+}
+
+// FindBytes lists every key and value of every bucket that contains one
+// of the needles, and how often each needle occurs in all keys and
+// values together. It is the live half of the erasure proof: the raw
+// file may hold a needle only as often as the live records do (the rest
+// would be in freed pages).
+func (s *Store) FindBytes(needles ...string) (found []Found, count map[string]int, err error) {
+	count = map[string]int{}
+	look := func(bucket string, k, v []byte, inKey bool, b []byte) {
+		for _, n := range needles {
+			if c := bytes.Count(b, []byte(n)); c > 0 {
+				count[n] += c
+				found = append(found, Found{Bucket: bucket, Key: bytes.Clone(k), InKey: inKey, Value: bytes.Clone(v), Needle: n})
+			}
+		}
+	}
+	var walk func(path string, b *bolt.Bucket) error
+	walk = func(path string, b *bolt.Bucket) error {
+		return b.ForEach(func(k, v []byte) error {
+			look(path, k, v, true, k)
+			if v == nil { // a nested bucket
+				return walk(path+"/"+string(k), b.Bucket(k))
+			}
+			look(path, k, v, false, v)
+			return nil
+		})
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			look("", name, nil, true, name)
+			return walk(string(name), b)
+		})
+	})
+	return found, count, err
 }

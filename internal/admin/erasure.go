@@ -48,5 +48,6 @@ func ErasureText(r *store.ErasureReport) string {
 		fmt.Fprintf(&b, "  %-28s %8d Einträge\n", title, r.Items[n])
 	}
 	fmt.Fprintf(&b, "  %-28s %8d Bytes\n", "Inhalte freigegeben", r.BytesFreed)
+	fmt.Fprintf(&b, "  %-28s %8d Seiten (freie Seiten der Datenbank mit Nullen überschrieben)\n", "Datenbank bereinigt", r.ScrubbedPages)
 	return b.String()
 }
