@@ -456,7 +456,7 @@ type webUser struct {
 	base string
 }
 
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+var exportCSRFField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 func (u *webUser) csrf(t *testing.T, p string) string {
 	t.Helper()
@@ -466,7 +466,7 @@ func (u *webUser) csrf(t *testing.T, p string) string {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	m := csrfField.FindSubmatch(b)
+	m := exportCSRFField.FindSubmatch(b)
 	if m == nil {
 		t.Fatalf("no CSRF token on %s (%s)", p, resp.Status)
 	}
