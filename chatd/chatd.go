@@ -20,6 +20,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"schulhof/internal/metrics"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -46,6 +47,8 @@ type Options struct {
 	// dropped as too slow (default 256).
 	SendQueue int
 	Now       func() time.Time
+	// Metrics counts sockets, frames and refusals; nil: none.
+	Metrics *metrics.Metrics
 }
 
 // Hub serves the chat WebSocket at its mount point.
@@ -153,12 +156,12 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Nicht angemeldet.", http.StatusUnauthorized)
 		return
 	}
-	d := policy.CheckLogin(policy.LoginFacts{Locked: a.Locked, LockReason: a.LockReason, MustChange: a.MustChange,
-		ConsentPlatform: a.ConsentPlatform, ConsentComms: a.ConsentComms}, policy.ServiceChat, policy.PurposeUse)
+	d := policy.CheckLogin(loginFacts(a), policy.ServiceChat, policy.PurposeUse)
 	if d.Allow && h.opt.Module != nil {
 		d = h.opt.Module(a)
 	}
 	if !d.Allow {
+		h.opt.Metrics.Refused(metrics.Chat, d)
 		http.Error(w, d.String(), http.StatusForbidden)
 		return
 	}
@@ -173,6 +176,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.unregister(c)
+	defer h.opt.Metrics.ConnOpened(metrics.Chat, "https")()
 	c.serve()
 }
 
@@ -191,7 +195,7 @@ func sameOrigin(r *http.Request) bool {
 func (h *Hub) register(c *client) bool {
 	rooms, err := h.roomsOf(c.account, policy.Role(c.role))
 	if err != nil {
-		h.log.Error("chat: rooms", "account", c.account, "err", err)
+		c.log.Error("chat: rooms", "account", c.account, "err", err)
 		return false
 	}
 	h.mu.Lock()
@@ -270,4 +274,22 @@ func (h *Hub) loadGroups() {
 	h.mu.Lock()
 	h.groups = m
 	h.mu.Unlock()
+}
+
+func loginFacts(a *store.Account) policy.LoginFacts {
+	return policy.LoginFacts{Locked: a.Locked, LockReason: a.LockReason, MustChange: a.MustChange,
+		ConsentPlatform: a.ConsentPlatform, ConsentComms: a.ConsentComms}
+}
+
+// closeReason fits a close frame's reason (at most 123 bytes) without
+// cutting a UTF-8 character.
+func closeReason(s string) string {
+	if len(s) <= 123 {
+		return s
+	}
+	cut := 123
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut]
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"sync"
 
 	"github.com/coder/websocket"
 
+	"schulhof/internal/logid"
 	"schulhof/store"
 )
 
@@ -15,6 +17,7 @@ import (
 // one writer; a full out means the client is too slow and it is dropped.
 type client struct {
 	h       *Hub
+	log     *slog.Logger // h.log with this socket's session ID
 	conn    *websocket.Conn
 	account string
 	role    string
@@ -29,7 +32,7 @@ type client struct {
 }
 
 func newClient(h *Hub, conn *websocket.Conn, a *store.Account, session string) *client {
-	c := &client{h: h, conn: conn, account: a.Name, role: a.Role, session: session,
+	c := &client{h: h, log: h.log.With(logid.Key, logid.New()), conn: conn, account: a.Name, role: a.Role, session: session,
 		rooms: map[string]bool{}, out: make(chan []byte, h.opt.SendQueue), posts: make(chan *inbound, maxPostBatch)}
 	c.ctx, c.cancel = context.WithCancel(h.ctx)
 	return c
@@ -45,7 +48,7 @@ func (c *client) serve() {
 		if err != nil {
 			var ce websocket.CloseError
 			if !errors.As(err, &ce) && c.ctx.Err() == nil {
-				c.h.log.Debug("chat: read", "account", c.account, "err", err)
+				c.log.Debug("chat: read", "account", c.account, "err", err)
 			}
 			c.cancel()
 			return

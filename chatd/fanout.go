@@ -5,6 +5,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"schulhof/policy"
 	"schulhof/store"
 )
 
@@ -82,9 +83,21 @@ func (h *Hub) apply(e store.Event) {
 			cs = append(cs, c)
 		}
 		h.mu.RUnlock()
+		// A lock or a withdrawn consent (CONSENT-COMMS closes chat,
+		// CONSENT-PLATFORM everything) ends the connections at once.
+		reason := "Sitzung beendet."
+		if a, ok := e.Data.(store.Account); ok && e.Kind == store.AccountChanged {
+			if d := policy.SessionAllowed(loginFacts(&a), policy.ServiceChat); !d.Allow {
+				reason = d.String()
+				for _, c := range cs {
+					c.close(websocket.StatusPolicyViolation, closeReason(reason))
+				}
+				return
+			}
+		}
 		for _, c := range cs {
 			if h.opt.Valid == nil || !h.opt.Valid(c.account, c.session) {
-				c.close(websocket.StatusPolicyViolation, "Sitzung beendet.")
+				c.close(websocket.StatusPolicyViolation, reason)
 			}
 		}
 	case store.GroupChanged:

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"schulhof/internal/links"
+	"schulhof/internal/metrics"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -20,6 +21,7 @@ type errRefused struct{ d policy.Decision }
 func (e errRefused) Error() string { return e.d.String() }
 
 func (c *client) handle(in *inbound) {
+	c.h.opt.Metrics.Command(metrics.Chat, in.T)
 	switch in.T {
 	case "sync":
 		c.sync(in)
@@ -44,7 +46,9 @@ func (c *client) handle(in *inbound) {
 	}
 }
 
+// refuse is the one place where a frame's refusal becomes an error frame.
 func (c *client) refuse(ref string, d policy.Decision) {
+	c.h.opt.Metrics.Refused(metrics.Chat, d)
 	c.send(outbound{T: "err", Ref: ref, Rule: string(d.Rule), Reason: d.Reason})
 }
 
@@ -58,7 +62,7 @@ func (c *client) fail(ref string, err error) {
 		c.send(outbound{T: "err", Ref: ref, Reason: "Nicht gefunden."})
 		return
 	}
-	c.h.log.Error("chat", "account", c.account, "err", err)
+	c.log.Error("chat", "account", c.account, "err", err)
 	c.send(outbound{T: "err", Ref: ref, Reason: "Interner Fehler; bitte später erneut versuchen."})
 }
 
@@ -265,7 +269,7 @@ func (c *client) report(in *inbound) {
 		c.fail(in.Ref, err)
 		return
 	}
-	c.h.log.Info("chat: report", "id", id, "room", in.Room, "seq", in.Seq, "reporter", c.account)
+	c.log.Info("chat: report", "id", id, "room", in.Room, "seq", in.Seq, "reporter", c.account)
 	c.send(outbound{T: "ack", Ref: in.Ref, Room: in.Room, Seq: in.Seq, Report: id})
 }
 

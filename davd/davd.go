@@ -34,6 +34,7 @@ import (
 
 	"schulhof/internal/auth"
 	"schulhof/internal/connlimit"
+	"schulhof/internal/metrics"
 	"schulhof/internal/usercontent"
 	"schulhof/policy"
 	"schulhof/store"
@@ -53,6 +54,8 @@ type Options struct {
 	// password goes through auth.Verify (and the login log) again; 0: 5 min.
 	SessionTTL time.Duration
 	Now        func() time.Time // tests
+	// Metrics counts requests and refusals; nil: none.
+	Metrics *metrics.Metrics
 }
 
 // Handler serves WebDAV; it is safe for concurrent use.
@@ -62,8 +65,10 @@ type Handler struct {
 	locks    *lockTable
 	sessions *sessions
 	uploads  uploads
+	inflight inflight // requests in flight, ended on a lock or withdrawal (revoke.go)
 
 	beforeOpen func() // tests: runs between a GET's lookup and its blob open
+	putStarted func() // tests: runs when a PUT's body is about to be read
 }
 
 // New returns the WebDAV handler.
@@ -93,6 +98,9 @@ func New(opt Options) *Handler {
 	}
 	h.locks = newLockTable(opt.Store, opt.Logger, opt.Now())
 	h.sessions = newSessions(opt.SessionTTL, opt.Now)
+	if opt.Store != nil {
+		go h.watch()
+	}
 	return h
 }
 
@@ -117,8 +125,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	connlimit.AuthenticatedContext(r.Context())
 	st := &reqState{method: r.Method}
 	defer st.done()
+	req := h.inflight.add(acct)
+	defer h.inflight.remove(req)
 	fs := &userFS{h: h, acct: acct, state: st}
-	rw := &responseMapper{ResponseWriter: w, h: h, r: r, state: st}
+	rw := &responseMapper{ResponseWriter: w, h: h, r: r, state: st, req: req}
 	if !h.boundBody(rw, r) {
 		return
 	}
@@ -131,7 +141,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		LockSystem: probeLocks{},
 		Logger: func(r *http.Request, err error) {
 			if err != nil {
-				h.opt.Logger.Debug("dav", "method", r.Method, "path", r.URL.Path, "account", acct.Name, "err", err)
+				h.opt.Logger.DebugContext(r.Context(), "dav", "method", r.Method, "path", r.URL.Path, "account", acct.Name, "err", err)
 			}
 		},
 	}

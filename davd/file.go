@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/net/webdav"
 
+	"schulhof/internal/metrics"
 	"schulhof/internal/usercontent"
 	"schulhof/policy"
 	"schulhof/store"
@@ -276,8 +277,10 @@ func (f *readFile) Patch(patches []webdav.Proppatch) ([]webdav.Propstat, error) 
 }
 
 // refuseProps answers a PROPPATCH refused by a bound: the properties that
-// failed get status and the rule's text, the others 424.
+// failed get status and the rule's text, the others 424. It is the
+// refusal edge of PROPPATCH (a 207, not refuse's status line).
 func (u *userFS) refuseProps(patches []webdav.Proppatch, failed func(n xml.Name, remove bool) bool, status int, d policy.Decision) []webdav.Propstat {
+	u.h.opt.Metrics.Refused(metrics.DAV, d)
 	u.h.opt.Logger.Info("dav refused", "method", "PROPPATCH", "account", u.acct.Name, "rule", d.Rule, "status", status)
 	bad := webdav.Propstat{Status: status, ResponseDescription: d.String()}
 	dep := webdav.Propstat{Status: http.StatusFailedDependency}

@@ -29,7 +29,7 @@ func (h *Handler) serveGet(w *responseMapper, r *http.Request, u *userFS) bool {
 	}
 	e, f, err := h.openFile(p)
 	if err != nil {
-		h.opt.Logger.Error("open blob", "path", r.URL.Path, "err", err)
+		h.opt.Logger.ErrorContext(r.Context(), "open blob", "path", r.URL.Path, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return false
 	}
@@ -48,7 +48,11 @@ func (h *Handler) serveGet(w *responseMapper, r *http.Request, u *userFS) bool {
 	}
 	w.Header().Set("ETag", e.ETag())
 	usercontent.SetHeaders(w.Header(), baseName(name))
-	http.ServeContent(w.ResponseWriter, r, baseName(name), e.ModTime, f)
+	var content io.ReadSeeker = f
+	if w.req != nil {
+		content = &revocableFile{ReadSeeker: f, req: w.req} // ends with the account's access
+	}
+	http.ServeContent(w.ResponseWriter, r, baseName(name), e.ModTime, content)
 	return false
 }
 

@@ -134,7 +134,14 @@ func (h *Handler) preflightPut(w *responseMapper, r *http.Request, u *userFS) bo
 		http.Error(w, "precondition failed", http.StatusPreconditionFailed)
 		return false
 	}
-	r.Body = &countedBody{ReadCloser: r.Body, state: u.state, h: h}
+	body := r.Body
+	if w.req != nil {
+		body = &revocableBody{ReadCloser: body, req: w.req} // ends with the account's access
+	}
+	r.Body = &countedBody{ReadCloser: body, state: u.state, h: h}
+	if h.putStarted != nil {
+		h.putStarted()
+	}
 	return true
 }
 

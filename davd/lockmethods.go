@@ -105,7 +105,7 @@ func (h *Handler) serveLock(w http.ResponseWriter, r *http.Request, u *userFS) {
 		case errors.As(err, &many):
 			h.refuse(w, r, h.opt.Policy.CheckBound(policy.LocksPerAccount, many.held+1))
 		default:
-			h.opt.Logger.Error("lock: save", "path", name, "err", err)
+			h.opt.Logger.ErrorContext(r.Context(), "lock: save", "path", name, "err", err)
 			http.Error(w, "internal error", http.StatusInternalServerError)
 		}
 		return
@@ -121,7 +121,7 @@ func (h *Handler) serveLock(w http.ResponseWriter, r *http.Request, u *userFS) {
 			case errors.Is(err, fs.ErrNotExist):
 				http.Error(w, "parent folder missing", http.StatusConflict)
 			default:
-				h.opt.Logger.Error("lock: create", "path", name, "err", err)
+				h.opt.Logger.ErrorContext(r.Context(), "lock: create", "path", name, "err", err)
 				http.Error(w, "internal error", http.StatusInternalServerError)
 			}
 			return
@@ -170,7 +170,7 @@ func (h *Handler) serveUnlock(w http.ResponseWriter, r *http.Request, u *userFS)
 		return
 	}
 	if l.principal != u.acct.Name {
-		h.opt.Logger.Info("dav lock removed by teacher or admin", "path", l.href, "holder", l.principal, "by", u.acct.Name)
+		h.opt.Logger.InfoContext(r.Context(), "dav lock removed by teacher or admin", "path", l.href, "holder", l.principal, "by", u.acct.Name)
 	}
 	h.locks.remove(l.token)
 	w.WriteHeader(http.StatusNoContent)

@@ -5,13 +5,15 @@ import (
 	"net/http"
 	"strconv"
 
+	"schulhof/internal/metrics"
 	"schulhof/policy"
 	"schulhof/store"
 )
 
 // refuse turns a policy refusal into the HTTP answer. It is the one place
-// in davd where a Decision becomes a status code.
+// in davd where a Decision becomes a status code (and is counted).
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d policy.Decision) {
+	h.opt.Metrics.Refused(metrics.DAV, d)
 	status := http.StatusForbidden
 	switch d.Rule {
 	case policy.AuthFailed:
@@ -38,7 +40,7 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d policy.Decisi
 		status = http.StatusRequestTimeout
 	}
 	if d.Rule != policy.AuthFailed {
-		h.opt.Logger.Info("dav refused", "method", r.Method, "path", r.URL.Path, "rule", d.Rule, "status", status)
+		h.opt.Logger.InfoContext(r.Context(), "dav refused", "method", r.Method, "path", r.URL.Path, "rule", d.Rule, "status", status)
 	}
 	body := d.String() + "\n"
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -102,6 +104,7 @@ type responseMapper struct {
 	h       *Handler
 	r       *http.Request
 	state   *reqState
+	req     *request // revoked: the account's access ended (revoke.go)
 	swallow bool
 	wrote   bool
 }
@@ -132,6 +135,9 @@ func (m *responseMapper) Write(b []byte) (int, error) {
 	}
 	if m.swallow {
 		return len(b), nil
+	}
+	if m.req != nil && m.req.revoked.Load() {
+		return 0, errRevoked
 	}
 	return m.ResponseWriter.Write(b)
 }

@@ -5,14 +5,16 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"schulhof/internal/metrics"
 	"schulhof/policy"
 	"schulhof/store"
 )
 
 // refusal is the one place where a policy decision becomes an IMAP
-// response: the text starts with the rule ID, the response code says what
-// kind of refusal it is.
-func refusal(d policy.Decision) *imap.Error {
+// response (and is counted for the metrics): the text starts with the
+// rule ID, the response code says what kind of refusal it is.
+func (srv *Server) refusal(d policy.Decision) *imap.Error {
+	srv.opt.Metrics.Refused(metrics.IMAP, d)
 	code := imap.ResponseCodeAuthorizationFailed
 	switch d.Rule {
 	case policy.AuthFailed:
@@ -77,6 +79,6 @@ func (s *session) storeErr(err error) error {
 // refuse logs a refusal of the session's account and turns it into the
 // response.
 func (s *session) refuse(d policy.Decision) *imap.Error {
-	s.srv.log.Info("imap refused", "account", s.account, "ip", s.remoteIP(), "rule", d.Rule, "reason", d.Reason)
-	return refusal(d)
+	s.log.Info("imap refused", "account", s.account, "ip", s.remoteIP(), "rule", d.Rule, "reason", d.Reason)
+	return s.srv.refusal(d)
 }

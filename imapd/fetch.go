@@ -116,7 +116,7 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, l *loaded, opts *imap.Fetc
 		if errors.Is(err, store.ErrMessageGone) {
 			return nil
 		} else if err != nil {
-			s.srv.log.Error("imap fetch: message content unreadable", "account", s.account, "uid", l.msg.UID, "err", err)
+			s.log.Error("imap fetch: message content unreadable", "account", s.account, "uid", l.msg.UID, "err", err)
 			return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeServerBug,
 				Text: "Der Inhalt der Nachricht kann nicht gelesen werden."}
 		}

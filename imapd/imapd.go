@@ -17,6 +17,7 @@
 package imapd
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"log/slog"
@@ -28,6 +29,8 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 
 	"schulhof/internal/auth"
+	"schulhof/internal/logid"
+	"schulhof/internal/metrics"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -43,6 +46,8 @@ type Options struct {
 	Logger    *slog.Logger
 	// Debug receives the raw protocol (tests only: it contains passwords).
 	Debug interface{ Write([]byte) (int, error) }
+	// Metrics counts commands and refusals; nil: none.
+	Metrics *metrics.Metrics
 }
 
 // Server is an IMAP server. Serve may be called for several listeners.
@@ -103,6 +108,7 @@ func New(opt Options) *Server {
 		Logger:       slogPrintf{opt.Logger},
 		TLSConfig:    opt.TLSConfig,
 		InsecureAuth: true,
+		CommandHook:  func(name string) { opt.Metrics.Command(metrics.IMAP, name) },
 	}
 	if opt.Debug != nil {
 		iopt.DebugWriter = opt.Debug
@@ -174,7 +180,8 @@ func (s *Server) Close() error {
 
 func (s *Server) newSession(c *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 	s.open.Add(1)
-	return &session{srv: s, conn: c}, nil, nil
+	id := logid.New()
+	return &session{srv: s, conn: c, log: s.log.With(logid.Key, id), ctx: logid.With(context.Background(), id)}, nil, nil
 }
 
 func (s *Server) addSession(ss *session) {
@@ -230,9 +237,14 @@ func (s *Server) accountChanged(e store.Event) {
 // hash pwHash when the account is now cur (nil: deleted), or "" when the
 // session may go on.
 func endsSession(cur *store.Account, pwHash string) string {
-	switch {
-	case cur == nil || cur.Locked:
+	if cur == nil {
 		return "[ACCOUNT-LOCKED] Das Konto ist gesperrt."
+	}
+	// A lock or a withdrawn consent (CONSENT-PLATFORM, CONSENT-COMMS).
+	if d := auth.SessionAllowed(cur, policy.ServiceMail); !d.Allow {
+		return d.String()
+	}
+	switch {
 	case cur.PasswordHash != pwHash:
 		return "Das Passwort wurde geändert; bitte mit dem neuen Passwort anmelden."
 	}

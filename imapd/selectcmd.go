@@ -93,7 +93,7 @@ func (s *session) unselect() {
 		if first := s.giveUpRecent(s.view); first != 0 {
 			// Arrivals this session saw stay seen after it.
 			if err := s.st().SetFirstRecent(s.view.id, first); err != nil {
-				s.srv.log.Warn("imap: recording \\Recent", "err", err)
+				s.log.Warn("imap: recording \\Recent", "err", err)
 			}
 		}
 		s.tracker.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +24,8 @@ var sprintf = fmt.Sprintf
 type session struct {
 	srv  *Server
 	conn *imapserver.Conn
+	log  *slog.Logger    // the server's, with this session's ID
+	ctx  context.Context // carries the ID to auth.Verify's log line
 
 	account     string
 	appendLimit int64
@@ -94,12 +97,12 @@ func (s *session) Login(username, password string) error {
 		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodePrivacyRequired,
 			Text: "Anmeldung nur über TLS (STARTTLS oder Port 993)."}
 	}
-	a, d := s.srv.opt.Auth.Verify(context.Background(), auth.Attempt{
+	a, d := s.srv.opt.Auth.Verify(s.ctx, auth.Attempt{
 		Name: username, Password: password, Protocol: "imap", IP: s.remoteIP(),
 		Service: policy.ServiceMail, Purpose: policy.PurposeUse,
 	})
 	if !d.Allow {
-		return refusal(d)
+		return s.srv.refusal(d)
 	}
 	if err := s.st().EnsureMailboxes(a.Name); err != nil {
 		return err
@@ -113,9 +116,9 @@ func (s *session) Login(username, password string) error {
 		s.srv.removeSession(s)
 		s.account, s.pwHash = "", ""
 		if err == nil && !cur.Locked {
-			return refusal(policy.Deny(policy.AuthFailed, "Das Passwort wurde soeben geändert; bitte erneut anmelden."))
+			return s.srv.refusal(policy.Deny(policy.AuthFailed, "Das Passwort wurde soeben geändert; bitte erneut anmelden."))
 		}
-		return refusal(policy.Deny(policy.AccountLocked, "Das Konto ist gesperrt."))
+		return s.srv.refusal(policy.Deny(policy.AccountLocked, "Das Konto ist gesperrt."))
 	}
 	connlimit.Authenticated(s.conn.NetConn()) // no longer counts for LIMIT-CONN
 	return nil

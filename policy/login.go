@@ -58,6 +58,21 @@ const (
 // a service: ACCOUNT-LOCKED, CONSENT-PLATFORM, CONSENT-COMMS, PW-MUST-CHANGE,
 // in that order (the most fundamental reason first).
 func CheckLogin(f LoginFacts, svc Service, purpose LoginPurpose) Decision {
+	if d := SessionAllowed(f, svc); !d.Allow {
+		return d
+	}
+	if f.MustChange && purpose != PurposeChangePassword {
+		return Deny(PWMustChange, "Das Passwort muss zuerst geändert werden.")
+	}
+	return Allowed
+}
+
+// SessionAllowed decides whether an open session of a service may go on
+// after the account changed: ACCOUNT-LOCKED, CONSENT-PLATFORM and
+// CONSENT-COMMS end it (a withdrawn consent closes what it covered at
+// once); PW-MUST-CHANGE does not (a reset changes the password, which ends
+// sessions by itself).
+func SessionAllowed(f LoginFacts, svc Service) Decision {
 	if f.Locked {
 		reason := f.LockReason
 		if reason == "" {
@@ -71,8 +86,15 @@ func CheckLogin(f LoginFacts, svc Service, purpose LoginPurpose) Decision {
 	if (svc == ServiceMail || svc == ServiceChat) && !f.ConsentComms {
 		return Deny(ConsentComms, "Ohne Einwilligung in E-Mail und Chat sind diese Dienste gesperrt.")
 	}
-	if f.MustChange && purpose != PurposeChangePassword {
-		return Deny(PWMustChange, "Das Passwort muss zuerst geändert werden.")
-	}
 	return Allowed
+}
+
+// CheckReceive decides whether mail may be delivered to an account: not
+// without its consent to the platform and to e-mail (CONSENT-PLATFORM,
+// CONSENT-COMMS), since nobody could read it and it would be kept against
+// the withdrawal. A lock does not stop delivery (the lock is lifted again,
+// the mail is the senders' and the recipient's).
+func CheckReceive(f LoginFacts) Decision {
+	f.Locked = false
+	return SessionAllowed(f, ServiceMail)
 }

@@ -1,7 +1,6 @@
 package smtpd
 
 import (
-	"context"
 	"errors"
 
 	"github.com/emersion/go-sasl"
@@ -41,12 +40,12 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 
 // login checks a password through the one authentication path.
 func (s *session) login(user, pass string) error {
-	a, d := s.srv.opt.Auth.Verify(context.Background(), auth.Attempt{
+	a, d := s.srv.opt.Auth.Verify(s.ctx, auth.Attempt{
 		Name: user, Password: pass, Protocol: "smtp", IP: s.remoteIP(),
 		Service: policy.ServiceMail, Purpose: policy.PurposeUse,
 	})
 	if !d.Allow {
-		return authRefusal(d)
+		return s.srv.authRefusal(d)
 	}
 	s.srv.mu.Lock() // closeSessions reads it from the lock watcher
 	s.account = a
@@ -57,7 +56,7 @@ func (s *session) login(user, pass string) error {
 		s.srv.mu.Lock()
 		s.account = nil
 		s.srv.mu.Unlock()
-		return refusal(policy.Deny(policy.AccountLocked, "Das Konto ist gesperrt."))
+		return s.srv.refusal(policy.Deny(policy.AccountLocked, "Das Konto ist gesperrt."))
 	}
 	connlimit.Authenticated(s.conn.Conn()) // no longer counts for LIMIT-CONN
 	return nil

@@ -80,10 +80,11 @@ func (s *session) Data(r io.Reader) error {
 		Sent:       s.slot,
 	})
 	if err != nil {
-		s.srv.log.Error("smtp delivery", "account", s.account.Name, "err", err)
+		s.log.Error("smtp delivery", "account", s.account.Name, "err", err)
 		return errTemp
 	}
-	s.srv.log.Info("smtp delivered", "from", s.account.Name, "recipients", len(got), "bytes", pb.Size)
+	s.log.Info("smtp delivered", "from", s.account.Name, "recipients", len(got), "bytes", pb.Size)
+	s.srv.opt.Metrics.Delivered(len(got))
 	return deliveredReply(recips, got)
 }
 

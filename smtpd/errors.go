@@ -5,6 +5,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"schulhof/internal/metrics"
 	"schulhof/policy"
 )
 
@@ -13,12 +14,14 @@ var (
 	sprint  = fmt.Sprint
 )
 
-// refusal is the one place where a policy decision becomes an SMTP reply.
+// refusal is the one place where a policy decision becomes an SMTP reply
+// (and is counted for the metrics).
 // Every refusal is permanent (5xx): go-smtp turns plain errors into 451
 // and clients would retry a refusal forever. The one exception is a
 // throttled login: 454 is temporary, so a client retries later instead
 // of asking the user for a new password (RFC 4954 section 6).
-func refusal(d policy.Decision) *smtp.SMTPError {
+func (srv *Server) refusal(d policy.Decision) *smtp.SMTPError {
+	srv.opt.Metrics.Refused(metrics.SMTP, d)
 	code, enh := 550, smtp.EnhancedCode{5, 7, 1}
 	switch d.Rule {
 	case policy.Size20MB, policy.LimitHeader, policy.LimitMIME:
@@ -37,8 +40,8 @@ func refusal(d policy.Decision) *smtp.SMTPError {
 // authRefusal is refusal for AUTH: a login the rules refuse is 535
 // (RFC 4954); MODULE-OFF keeps 5.7.1, a policy refusal, not bad
 // credentials, and permanent: retrying does not help.
-func authRefusal(d policy.Decision) *smtp.SMTPError {
-	r := refusal(d)
+func (srv *Server) authRefusal(d policy.Decision) *smtp.SMTPError {
+	r := srv.refusal(d)
 	if d.Rule == policy.ModuleOff {
 		r.Code = 535
 	}
@@ -52,8 +55,8 @@ func (s *session) refuse(d policy.Decision) *smtp.SMTPError {
 	if s.account != nil {
 		name = s.account.Name
 	}
-	s.srv.log.Info("smtp refused", "account", name, "ip", s.remoteIP(), "rule", d.Rule, "reason", d.Reason)
-	return refusal(d)
+	s.log.Info("smtp refused", "account", name, "ip", s.remoteIP(), "rule", d.Rule, "reason", d.Reason)
+	return s.srv.refusal(d)
 }
 
 var (

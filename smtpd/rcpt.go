@@ -5,6 +5,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"schulhof/internal/auth"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -35,6 +36,13 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		if d := s.srv.opt.Auth.Module(a, policy.ModuleMail); !d.Allow {
 			return s.refuse(d)
 		}
+		// CONSENT-*: no mail kept for a person who has not consented.
+		// A refusal of the recipient, not of the sender's login: 550 5.7.1.
+		if d := policy.CheckReceive(auth.Facts(a)); !d.Allow {
+			r := s.refuse(d)
+			r.Code, r.EnhancedCode = 550, smtp.EnhancedCode{5, 7, 1}
+			return r
+		}
 		names = []string{a.Name}
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return errTemp
@@ -44,7 +52,7 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		}
 		for _, n := range append(append([]string(nil), g.Members...), g.Teachers...) {
 			// MODULE-OFF: members without mail get none through the group.
-			if a, err := st.Account(n); err == nil && s.srv.opt.Auth.Module(a, policy.ModuleMail).Allow {
+			if a, err := st.Account(n); err == nil && s.srv.opt.Auth.Module(a, policy.ModuleMail).Allow && policy.CheckReceive(auth.Facts(a)).Allow {
 				names = append(names, n)
 			}
 		}

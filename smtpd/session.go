@@ -1,9 +1,13 @@
 package smtpd
 
 import (
+	"context"
+	"log/slog"
+
 	"github.com/emersion/go-smtp"
 
 	"schulhof/internal/auth"
+	"schulhof/internal/logid"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -13,6 +17,8 @@ import (
 type session struct {
 	srv     *Server
 	conn    *smtp.Conn
+	log     *slog.Logger    // the server's, with this session's ID
+	ctx     context.Context // carries the ID to auth.Verify's log line
 	account *store.Account
 
 	from       string
@@ -24,7 +30,8 @@ type session struct {
 }
 
 func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
-	ss := &session{srv: s, conn: c}
+	id := logid.New()
+	ss := &session{srv: s, conn: c, log: s.log.With(logid.Key, id), ctx: logid.With(context.Background(), id)}
 	s.mu.Lock()
 	s.conns[c] = ss
 	s.mu.Unlock()

@@ -21,6 +21,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"schulhof/internal/auth"
+	"schulhof/internal/metrics"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -47,6 +48,8 @@ type Options struct {
 	TLSConfig *tls.Config
 	Logger    *slog.Logger
 	Now       func() time.Time // tests
+	// Metrics counts commands, deliveries and refusals; nil: none.
+	Metrics *metrics.Metrics
 }
 
 // Server is one SMTP submission service; Serve may run on several
@@ -95,6 +98,7 @@ func New(opt Options) *Server {
 	srv.WriteTimeout = time.Minute
 	srv.EnableSMTPUTF8 = true
 	srv.ErrorLog = slogPrintf{opt.Logger}
+	srv.CommandHook = func(cmd string) { opt.Metrics.Command(metrics.SMTP, cmd) }
 	s.smtp = srv
 	s.sub = s.subscribe()
 	go s.watchAccounts()
@@ -126,7 +130,9 @@ func (s *Server) watchAccounts() {
 		sub := s.sub
 		s.mu.Unlock()
 		for e := range sub.C {
-			if a, ok := e.Data.(store.Account); e.Kind == store.AccountChanged && (!ok || !a.Locked) {
+			// A lock or a withdrawn consent (CONSENT-PLATFORM,
+			// CONSENT-COMMS) ends the account's sessions.
+			if a, ok := e.Data.(store.Account); e.Kind == store.AccountChanged && (!ok || auth.SessionAllowed(&a, policy.ServiceMail).Allow) {
 				continue
 			}
 			s.closeSessions(func(name string) bool { return name == e.Account })
@@ -143,7 +149,7 @@ func (s *Server) watchAccounts() {
 		s.mu.Unlock()
 		s.closeSessions(func(name string) bool {
 			a, err := s.opt.Store.Account(name)
-			return errors.Is(err, store.ErrNotFound) || err == nil && a.Locked
+			return errors.Is(err, store.ErrNotFound) || err == nil && !auth.SessionAllowed(a, policy.ServiceMail).Allow
 		})
 	}
 }

@@ -22,9 +22,18 @@ type Account struct {
 	LockReason string    `json:"lock_reason,omitempty"`
 	LockedAt   time.Time `json:"locked_at,omitzero"`
 	LockedBy   string    `json:"locked_by,omitempty"`
-	// Einwilligung: platform use; e-mail, chat and internet.
-	ConsentPlatform bool `json:"consent_platform"`
-	ConsentComms    bool `json:"consent_comms"`
+	// Einwilligung: platform use; e-mail, chat and internet. The
+	// booleans are the fast check at every login; the records say who
+	// gave the consent, when, on which form, and its withdrawal
+	// (consent.go). An account from before the records has only the
+	// booleans.
+	ConsentPlatform bool           `json:"consent_platform"`
+	ConsentComms    bool           `json:"consent_comms"`
+	PlatformConsent *ConsentRecord `json:"platform_consent,omitempty"`
+	CommsConsent    *ConsentRecord `json:"comms_consent,omitempty"`
+	// LeftAt: `import --sync` found the pupil missing from the file and
+	// locked the account; after the grace period it is erased (leavers).
+	LeftAt time.Time `json:"left_at,omitzero"`
 	// 2. recorded automatically
 	CreatedAt   time.Time `json:"created_at"`
 	CreatedBy   string    `json:"created_by"`
@@ -32,6 +41,9 @@ type Account struct {
 	LastLoginIP string    `json:"last_login_ip,omitempty"`
 	// 3. school organisation: the key of the school administration software
 	ExternalID string `json:"external_id,omitempty"`
+	// BirthDate (YYYY-MM-DD) only when the import gives it: it decides
+	// who must sign the consent form (policy.RequiredSigner).
+	BirthDate string `json:"birth_date,omitempty"`
 	// 6. voluntary
 	Nickname string            `json:"nickname,omitempty"`
 	Color    string            `json:"color,omitempty"`

@@ -1,16 +1,13 @@
 package store
 
-import (
-	"encoding/json"
-	"strings"
-)
+import "strings"
 
 // The audit part of an export: the admin actions whose target is the
 // person (account created, locked, password reset, consent recorded,
-// exported, …), in verwaltung.json. Inspection entries (inspect.*) are
-// left out: the person learns of an inspection by the notice delivered
-// to the INBOX when the view opens (and so in the export's mail), not
-// while a request still waits for its second auditor.
+// exported, …), in verwaltung.json, with their place in the hash chain.
+// Inspection entries (inspect.*) are left out here: an inspection whose
+// view has opened is in einsichten.json (export_inspections.go), one that
+// still waits for its second auditor is not disclosed.
 
 func init() { registerExport("audit", exportAudit) }
 
@@ -20,8 +17,8 @@ func exportAudit(s *Store, account string, out ExportSink) error {
 		return err
 	}
 	err = s.scanChunks(bucketAudit, nil, func(k, v []byte) error {
-		var r AuditRecord
-		if err := json.Unmarshal(v, &r); err != nil {
+		r, err := decodeAuditRecord(v)
+		if err != nil {
 			return err
 		}
 		if r.Target != account || strings.HasPrefix(r.Action, "inspect.") {

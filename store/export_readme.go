@@ -39,10 +39,17 @@ var exportDocs = map[string]exportDoc{
 	"audit": {"verwaltung.json", CategoryAutomatic,
 		"Was Administration und Schulleitung an Ihrem Konto getan haben: wann, wer, was und mit " +
 			"welcher Begründung (z. B. Konto angelegt, gesperrt, Passwort zurückgesetzt, Einwilligung " +
-			"erfasst, Daten exportiert). Eine Einsichtnahme in Inhalte (Inaugenscheinnahme) steht " +
-			"nicht hier: über sie werden Sie per E-Mail in Ihrem Posteingang informiert, sobald sie beginnt.",
+			"erfasst, Daten exportiert). Einsichten in Inhalte (Inaugenscheinnahme) stehen in einsichten.json.",
 		"Damit jede Handlung der Administration nachvollziehbar und prüfbar bleibt. Die Einträge " +
 			"bleiben dauerhaft; nach einer Löschung Ihres Kontos ohne Ihren Namen."},
+	"inspections": {"einsichten.json", CategoryAutomatic,
+		"Einsichten der Schulleitung in Ihre Protokolle, E-Mails oder Chats (Inaugenscheinnahme bei " +
+			"Verdacht auf unzulässige Nutzung): Umfang, Grund, Aktenzeichen, wer sie beantragt und wer " +
+			"sie genehmigt hat (zwei Prüfer), wann und bis wann. Über jede wurden Sie zu ihrem Beginn " +
+			"mit einer Nachricht in Ihrem Posteingang informiert; ein noch nicht genehmigter Antrag " +
+			"steht nicht hier.",
+		"Die Nutzungsordnung erlaubt die Einsicht nur im Einzelfall und verlangt, Sie zu informieren; " +
+			"der Eintrag belegt, wer wann was einsehen durfte."},
 	"loginlog": {"anmeldeprotokoll.json", CategoryAutomatic,
 		"Jeder Anmeldeversuch unter Ihrem Kontonamen: Zeit, Dienst (z. B. IMAP, Portal), " +
 			"IP-Adresse, Ergebnis und bei einer Ablehnung die Regel, nach der abgelehnt wurde.",

@@ -215,6 +215,18 @@ func TestExportAccount(t *testing.T) {
 		}
 	}
 
+	// Inspections: an approved one about anna is hers; a pending one and
+	// one about ben are not.
+	for _, in := range []Inspection{
+		{Person: "anna", Scope: "chat", Reason: "Verdacht", Case: "AZ-1", RequestedBy: "p1", RequestedAt: time.Now(), ApprovedBy: "p2", ApprovedAt: time.Now()},
+		{Person: "anna", Scope: "mail", Reason: "PENDING-SECRET", Case: "AZ-2", RequestedBy: "p1", RequestedAt: time.Now()},
+		{Person: "ben", Scope: "mail", Reason: "BEN-PRIVATE-INSPECTION", Case: "AZ-3", RequestedBy: "p1", RequestedAt: time.Now(), ApprovedBy: "p2", ApprovedAt: time.Now()},
+	} {
+		if err := s.Update(func(t *Tx) error { return t.AddInspection(&in) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	zr, files := exportZip(t, s, "anna")
 	if zr.File[0].Name != "README.txt" || !strings.Contains(string(files["README.txt"]), "Kategorie 4") {
 		t.Fatalf("README.txt is not first or incomplete: %s", zr.File[0].Name)
@@ -226,7 +238,7 @@ func TestExportAccount(t *testing.T) {
 		}
 		return out
 	}(), nil)
-	for _, secret := range []string{"BEN-PRIVATE", "Fall 7", "SECRETHASH", "argon2", "SESSION-ID-SECRET", "CSRF-SECRET", SessionKey("SESSION-ID-SECRET"), "10.9.9.9"} {
+	for _, secret := range []string{"BEN-PRIVATE", "Fall 7", "PENDING-SECRET", "SECRETHASH", "argon2", "SESSION-ID-SECRET", "CSRF-SECRET", SessionKey("SESSION-ID-SECRET"), "10.9.9.9"} {
 		if bytes.Contains(all, []byte(secret)) {
 			t.Errorf("export holds %q", secret)
 		}
@@ -353,6 +365,10 @@ func TestExportAccount(t *testing.T) {
 	if gotProps["dateien/Projekte/2026/Referat.txt"] != "Referat-Attribut" || gotProps["dateien/Projekte/"] != "Ordner-Attribut" ||
 		gotProps["dateien-gruppen/5a/Bio/anna-zelle.txt"] != "Gruppen-Attribut" {
 		t.Errorf("dateien-eigenschaften.json: %s", files["dateien-eigenschaften.json"])
+	}
+	var insp []struct{ Aktenzeichen string }
+	if err := json.Unmarshal(files["einsichten.json"], &insp); err != nil || len(insp) != 1 || insp[0].Aktenzeichen != "AZ-1" {
+		t.Errorf("einsichten.json: %s (%v)", files["einsichten.json"], err)
 	}
 	var logins []LoginRecord
 	if err := json.Unmarshal(files["anmeldeprotokoll.json"], &logins); err != nil || len(logins) != 1 || logins[0].Account != "anna" {

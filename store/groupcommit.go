@@ -82,7 +82,7 @@ func (s *Store) leadGroup() {
 func (s *Store) commitGroup(calls []*groupCall) {
 	for len(calls) > 0 {
 		failed := -1
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := s.observedUpdate(true, func(tx *bolt.Tx) error {
 			for i, c := range calls {
 				if err := callSafely(c.fn, tx); err != nil {
 					failed = i

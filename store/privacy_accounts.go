@@ -12,6 +12,9 @@ func init() {
 		Keeps: "Vorname, Nachname, Account-Name (daraus die E-Mail-Adresse), Passwort nur als Prüfsumme, " +
 			"Rolle, Sperrvermerk, Einwilligungen; Erstellungsdatum und Ersteller, letzter Login mit IP-Adresse; " +
 			"die Kennung der Schulverwaltung; freiwillig: Spitzname, Farbe, persönliche Einstellungen. " +
+			"Zu jeder Einwilligung: Tag der Unterschrift, wer unterschrieben hat, Version des Formulars, wer sie erfasst hat, " +
+			"ein Widerruf mit Tag; das Geburtsdatum nur, wenn der Import es liefert (Kategorie 3: es entscheidet, wer unterschreiben muss); " +
+			"bei Abgängern der Tag, an dem sie in der Importdatei fehlten. " +
 			"Der Name selbst bleibt als vergebener Name gespeichert (names), damit er nie einer anderen Person gegeben wird.",
 		Retention: "bis zum Widerruf der Einwilligung oder dem Ende der Schulzeit (Löschfrist für Abgänger); " +
 			"der vergebene Name (names) dauerhaft, ohne weitere Daten",

@@ -20,7 +20,8 @@
 //	blocklist   blocked domain (lower case, IDN in "xn--" form) → BlockedDomain
 //	            (LINK-BLOCK; cached in memory between changes)
 //	loginlog    time (8 bytes BE unix nanos) seq (8 bytes BE) → LoginRecord
-//	audit       time (8 bytes BE unix nanos) seq (8 bytes BE) → AuditRecord
+//	audit       entry number (8 bytes BE, from 1) → hash-chained entry; meta
+//	            "audit.head" holds the last number and hash (audit.go)
 //	blobrefs    blob hash (hex) → uint64 big-endian reference count
 //	mailboxes, mailboxnames, mailmsgs, mailexpunged, mailmeta, mailstate:
 //	            mail (mailboxes, messages, tombstones); key formats in mail.go
@@ -39,7 +40,8 @@
 // Schema versions: 1 kept file entries under tree 0x00 parent-id name
 // with their properties inside and a bytes counter per tree (files,
 // filetrees); 2 keys them by parent id alone with totals per folder
-// (migrate_files.go).
+// (migrate_files.go); 3 turns the time-keyed audit log into a hash chain
+// whose personal parts are salted digests (audit.go).
 //
 //	websessions, websessionsacct: portal sessions, keyed by the SHA-256 of
 //	            the cookie ID (never the ID itself); sessions.go
@@ -47,6 +49,8 @@
 //	            with per-room sequence numbers, read marks; chat.go
 //	chatreports id (8 bytes BE) → ChatReport, the reported message and its
 //	            context frozen; read only with an audit record (reports.go)
+//	inspections id (8 bytes BE) → Inspection: four-eyes requests to view a
+//	            person's login log, mail or chat (inspections.go)
 //
 // Blob write ordering: a blob is streamed to blobs/tmp, fsynced, renamed to
 // its final name and the folder fsynced **before** the bbolt transaction
@@ -58,6 +62,11 @@
 //
 // Every committed change that other sessions must see is published on the
 // change feed (feed.go) in commit order.
+//
+// Backups (backup.go, backup_dir.go, restore.go) are written outside the
+// data directory: one read transaction's copy of schulhof.db plus the blob
+// files it references, with a manifest; a running backup holds blob
+// removals until it has copied what its snapshot references.
 package store
 
 import (
@@ -74,7 +83,7 @@ import (
 
 // SchemaVersion is the version this code writes. Open migrates older
 // databases step by step through migrations.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 var (
 	ErrNotFound = errors.New("not found")
@@ -125,8 +134,9 @@ type Store struct {
 	mailLimits mailLimitsBox
 
 	blobMu      sync.Mutex
-	blobPending map[string]int // blobs written but not yet referenced
-	seq         uint64         // in-process sequence for log keys (under blobMu)
+	blobPending map[string]int  // blobs written but not yet referenced
+	seq         uint64          // in-process sequence for log keys (under blobMu)
+	hold        backupHoldState // blob removals held by running backups (backup.go)
 
 	reapWake, reapStop, reapDone chan struct{} // files_reap.go
 	reapOnce                     sync.Once
@@ -136,6 +146,7 @@ type Store struct {
 	scrubMu     sync.Mutex // one scrub of the free pages at a time (scrub.go)
 	skipScrub   bool       // tests: what an erasure leaves without the scrub
 	onScrubWait func()     // tests: the scrub waits for a reader
+	observer    Observer   // Options.Observer, or nil (observe.go)
 
 	exports sync.Map // account → struct{}: an export is running (export.go)
 }
@@ -146,6 +157,8 @@ type Options struct {
 	Timeout time.Duration
 	// ReadOnly opens without writing (no migration, no sweep).
 	ReadOnly bool
+	// Observer, if set, is told the commit and blob fsync durations.
+	Observer Observer
 }
 
 // Open opens or creates the store in dir.
@@ -170,7 +183,7 @@ func Open(dir string, opt Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open %s: %w", dir, err)
 	}
-	s := &Store{dir: dir, db: db, feed: newFeed(), blobPending: map[string]int{}}
+	s := &Store{dir: dir, db: db, feed: newFeed(), blobPending: map[string]int{}, observer: opt.Observer}
 	if !opt.ReadOnly {
 		if err := s.init(); err != nil {
 			db.Close()
@@ -248,10 +261,16 @@ func (s *Store) Close() error {
 // It runs in a write transaction that is rolled back: bbolt's check in a
 // read transaction reports false problems while another writer (the file
 // reaper, mail delivery) commits.
+// A read-only store (schulhof doctor without a server) has no writer to
+// race with and checks in a read transaction.
 func (s *Store) Check() []error {
 	var errs []error
 	errRollback := errors.New("rollback")
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	run := s.db.Update
+	if s.db.IsReadOnly() {
+		run = s.db.View
+	}
+	err := run(func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
 			errs = append(errs, err)
 		}
@@ -300,7 +319,9 @@ func (s *Store) view(fn func(*Tx) error) error {
 }
 
 // update runs fn in its own write transaction.
-func (s *Store) update(fn func(*Tx) error) error { return s.write(s.db.Update, fn) }
+func (s *Store) update(fn func(*Tx) error) error {
+	return s.write(func(f func(*bolt.Tx) error) error { return s.observedUpdate(false, f) }, fn)
+}
 
 // batch runs fn in a write transaction that may be shared with other
 // concurrent callers (group commit, groupcommit.go), so they share one

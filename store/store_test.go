@@ -114,8 +114,9 @@ func TestMigrationRuns(t *testing.T) {
 	s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put([]byte("schema"), u64(SchemaVersion-1)) })
 	s.Close()
 	ran := false
+	real := migrations[SchemaVersion-1]
 	migrations[SchemaVersion-1] = func(tx *bolt.Tx) error { ran = true; return nil }
-	defer delete(migrations, SchemaVersion-1)
+	defer func() { migrations[SchemaVersion-1] = real }()
 	s = openTest(t, dir)
 	defer s.Close()
 	if v, _ := s.Schema(); !ran || v != SchemaVersion {

@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"schulhof/chatd"
+	"schulhof/internal/admin"
 	"schulhof/internal/auth"
+	"schulhof/internal/metrics"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -27,7 +29,10 @@ type PortalOptions struct {
 	Modules map[policy.Module]policy.ModuleSetting
 	// DirectScopes per role for chat (nil: policy defaults).
 	DirectScopes map[policy.Role]policy.DirectScope
-	Now          func() time.Time
+	// Inspect, if set, serves the auditors' inspection pages
+	// (portal_inspect.go, AUDIT-INSPECT).
+	Inspect *admin.Service
+	Now     func() time.Time
 }
 
 //go:embed templates/*.html
@@ -43,6 +48,7 @@ type portal struct {
 	auth *auth.Verifier
 	pol  *policy.Engine
 	log  *slog.Logger
+	mtr  *metrics.Metrics // counts refusals (refused.go)
 	hub  *chatd.Hub
 	tpl  map[string]*template.Template
 	stop chan struct{}
@@ -73,10 +79,10 @@ func newPortal(o Options) *portal {
 			po.Modules[m] = policy.ModuleSetting{On: true}
 		}
 	}
-	p := &portal{opt: po, st: o.Store, auth: o.Auth, pol: o.Policy, log: o.Logger, tpl: parseTemplates(),
+	p := &portal{opt: po, st: o.Store, auth: o.Auth, pol: o.Policy, log: o.Logger, mtr: o.Metrics, tpl: parseTemplates(),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go p.purgeLoop(time.Hour)
-	p.hub = chatd.New(chatd.Options{Store: o.Store, Policy: o.Policy, Logger: o.Logger,
+	p.hub = chatd.New(chatd.Options{Store: o.Store, Policy: o.Policy, Logger: o.Logger, Metrics: o.Metrics,
 		Authenticate: func(r *http.Request) (string, string, bool) {
 			s, ok := p.lookup(r)
 			if !ok || s.ws.MustChange {
@@ -171,6 +177,9 @@ func (p *portal) mount(mux *http.ServeMux) {
 	mux.Handle("GET /meldungen", p.page(pageOpts{admin: true}, p.reportList))
 	mux.Handle("GET /meldungen/{id}", p.page(pageOpts{admin: true}, p.reportShow))
 	mux.Handle("POST /meldungen/{id}/schliessen", p.page(pageOpts{admin: true}, p.reportClose))
+	if p.opt.Inspect != nil {
+		p.mountInspect(mux)
+	}
 }
 
 // secure sets the headers every portal answer carries.
@@ -192,6 +201,7 @@ type pageOpts struct {
 	restricted bool          // allowed while the password must be changed
 	module     policy.Module // the module that must be on ("" none)
 	admin      bool          // admins only
+	auditor    bool          // auditors only (AUDIT-INSPECT)
 }
 
 // page wraps a handler that needs a session: login, must-change, CSRF on
@@ -229,9 +239,13 @@ func (p *portal) page(o pageOpts, h func(http.ResponseWriter, *http.Request, *se
 		}
 		if o.module != "" {
 			if d := p.module(s.account, o.module); !d.Allow {
-				p.fail(w, r, s, http.StatusForbidden, refusal(p.lang(s), d))
+				p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), d))
 				return
 			}
+		}
+		if o.auditor && s.account.Role != string(policy.Auditor) {
+			p.fail(w, r, s, http.StatusForbidden, refusal(p.lang(s), policy.CheckInspectList(policy.Inspector{Name: s.account.Name, Role: policy.Role(s.account.Role)})))
+			return
 		}
 		if o.admin && s.account.Role != string(policy.Admin) {
 			p.fail(w, r, s, http.StatusForbidden, "["+string(policy.RoleRequired)+"] "+p.t(s)["err_forbidden"])
@@ -304,6 +318,9 @@ func (p *portal) view(s *session, title string, data any) *view {
 		v.Admin = true
 		v.Reports, _ = p.st.OpenReports()
 		v.Nav = append(v.Nav, navItem{"/meldungen", v.L["nav_reports"], "reports"})
+	}
+	if s.account.Role == string(policy.Auditor) && p.opt.Inspect != nil {
+		v.Nav = append(v.Nav, navItem{"/einsicht", v.L["nav_inspect"], "inspect"})
 	}
 	return v
 }

@@ -21,6 +21,34 @@ type accountData struct {
 	Colors   []string
 	Status   string
 	Langs    []string
+	Consents []consentView
+}
+
+// consentView is one consent on "Mein Konto": given or not, and from the
+// school's record the day, the signer and the form's version.
+type consentView struct {
+	Label     string // catalog key of the consent's name
+	Given     bool
+	On, By    string // By is a catalog key (consent_by_…)
+	Form      string
+	Withdrawn string
+}
+
+func consentViews(a *store.Account) []consentView {
+	one := func(label string, given bool, r *store.ConsentRecord) consentView {
+		v := consentView{Label: label, Given: given}
+		if r != nil && r.GivenOn != "" {
+			v.On, v.By, v.Form = r.GivenOn, "consent_by_"+r.GivenBy, r.Form
+		}
+		if r != nil && !r.WithdrawnAt.IsZero() {
+			v.Withdrawn = r.WithdrawnAt.Format("2006-01-02")
+		}
+		return v
+	}
+	return []consentView{
+		one("acct_consent_platform", a.ConsentPlatform, a.PlatformConsent),
+		one("acct_consent_comms", a.ConsentComms, a.CommsConsent),
+	}
 }
 
 // colours a user may pick (readable on white as text and as a dot).
@@ -28,7 +56,7 @@ var colors = []string{"", "#b00020", "#c05600", "#2e7d32", "#00695c", "#1565c0",
 
 func (p *portal) accountData(s *session) accountData {
 	d := accountData{Role: roleText(p.t(s), s.account.Role), ThisKey: s.ws.Key, Colors: colors,
-		Status: s.account.Settings["status"], Langs: []string{"de", "en"}}
+		Status: s.account.Settings["status"], Langs: []string{"de", "en"}, Consents: consentViews(s.account)}
 	if gs, err := p.st.GroupsOf(s.account.Name); err == nil {
 		for _, g := range gs {
 			d.Groups = append(d.Groups, g.Name)
@@ -64,7 +92,7 @@ func (p *portal) accountSave(w http.ResponseWriter, r *http.Request, s *session)
 	lang := f.Get("lang")
 	refuse := func(d policy.Decision) {
 		v := p.view(s, p.t(s)["acct_title"], p.accountData(s))
-		v.Error = refusal(p.lang(s), d)
+		v.Error = p.refused(p.lang(s), d)
 		p.render(w, http.StatusUnprocessableEntity, "account", v)
 	}
 	if d := p.pol.CheckBound(policy.NicknameBytes, int64(len(nick))); !d.Allow {

@@ -18,6 +18,7 @@ import (
 
 	"schulhof/internal/admin"
 	"schulhof/internal/auth"
+	"schulhof/internal/metrics"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -33,6 +34,8 @@ type portalEnv struct {
 	host string
 	pol  *policy.Engine
 	auth *auth.Verifier
+	// metrics is the server's (each test's own registry).
+	metrics *metrics.Metrics
 
 	mu  sync.Mutex
 	now time.Time
@@ -49,13 +52,13 @@ func newPortalEnv(t *testing.T, mod func(*PortalOptions)) *portalEnv {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	v := auth.New(st, auth.Options{Domain: "schule.test", CacheTTL: time.Minute, Logger: logger})
 	pol := policy.NewEngine()
-	e := &portalEnv{t: t, st: st, pol: pol, auth: v, now: time.Now()}
+	e := &portalEnv{t: t, st: st, pol: pol, auth: v, now: time.Now(), metrics: metrics.New()}
 	e.svc = &admin.Service{Store: st, Policy: pol, Domain: "schule.test", DefaultConsentComms: true}
-	po := &PortalOptions{Domain: "schule.test", Now: e.clock}
+	po := &PortalOptions{Domain: "schule.test", Now: e.clock, Inspect: e.svc}
 	if mod != nil {
 		mod(po)
 	}
-	e.srv = New(Options{Store: st, Auth: v, Policy: pol, Logger: logger, Portal: po})
+	e.srv = New(Options{Store: st, Auth: v, Policy: pol, Logger: logger, Portal: po, Metrics: e.metrics})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -55,11 +55,11 @@ func (p *portal) login(w http.ResponseWriter, r *http.Request) {
 		if d.Rule == policy.AuthThrottle {
 			status = http.StatusTooManyRequests
 		}
-		p.loginPage(w, r, status, name, refusal(p.opt.Language, d))
+		p.loginPage(w, r, status, name, p.refused(p.opt.Language, d))
 		return
 	}
 	if _, err := p.startSession(w, r, a); err != nil {
-		p.log.Error("portal: session", "err", err)
+		p.log.ErrorContext(r.Context(), "portal: session", "err", err)
 		p.loginPage(w, r, http.StatusInternalServerError, name, texts(p.opt.Language)["err_internal"])
 		return
 	}
@@ -123,7 +123,7 @@ func (p *portal) passwordChange(w http.ResponseWriter, r *http.Request, s *sessi
 	d := p.auth.ChangePassword(r.Context(), auth.Attempt{Name: s.account.Name, Password: r.PostForm.Get("current"),
 		Protocol: "web", IP: clientIP(r), Service: policy.ServiceWeb}, r.PostForm.Get("new"))
 	if !d.Allow {
-		v.Error = refusal(p.lang(s), d)
+		v.Error = p.refused(p.lang(s), d)
 		p.render(w, passwordStatus(w, d), "password", v)
 		return
 	}

@@ -17,6 +17,7 @@ import (
 	"schulhof/davd"
 	"schulhof/internal/auth"
 	"schulhof/internal/connlimit"
+	"schulhof/internal/metrics"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -37,6 +38,8 @@ type Options struct {
 	Autoconfig http.Handler
 	// Portal, if set, serves the browser portal and chat (portal.go).
 	Portal *PortalOptions
+	// Metrics counts requests, refusals and chat sockets; nil: none.
+	Metrics *metrics.Metrics
 }
 
 // Server is the one HTTPS listener: WebDAV at /dav/, and whatever else is
@@ -62,7 +65,7 @@ func New(opt Options) *Server {
 	s := &Server{opt: opt, mux: http.NewServeMux()}
 	dav := davd.New(davd.Options{
 		Store: opt.Store, Auth: opt.Auth, Policy: opt.Policy, Logger: opt.Logger,
-		Prefix: "/dav/", Quotas: opt.Quotas,
+		Prefix: "/dav/", Quotas: opt.Quotas, Metrics: opt.Metrics,
 	})
 	s.mux.Handle("/dav/", dav)
 	// Without the slash too: the mux would answer PROPFIND /dav with a
@@ -100,6 +103,7 @@ func New(opt Options) *Server {
 	}
 	var h http.Handler = newPace(pol).wrap(root)
 	h = closeOnAmbiguousFraming(h)
+	h = observe(opt.Metrics, h) // request ID and count (observe.go)
 	if opt.TLS != nil {
 		h = hsts(h)
 	}

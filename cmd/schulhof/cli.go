@@ -145,19 +145,23 @@ func (c *command) help() string {
 	return b.String()
 }
 
+// The texts of `schulhof help` that are not in a command's registration;
+// the man page (manpage.go) prints the same.
+const (
+	usageTitle   = "the school's mail, files and chat server, and its admin CLI"
+	serveSummary = "run the server (first start: data dir, certificate, first admin)"
+	serveDetail  = "Runs every daemon in one process until SIGINT or SIGTERM."
+	usageTrailer = "Each command takes --help. Admin commands use the running server's socket, or the data directory when no server runs."
+)
+
 func usage(w io.Writer) {
-	fmt.Fprint(w, `schulhof: the school's mail, files and chat server, and its admin CLI.
-
-usage: schulhof [--config FILE] [--data DIR] [--domain DOMAIN] COMMAND ...
-
-  serve                      run the server (first start: data dir, certificate, first admin)
-`)
+	fmt.Fprintf(w, "schulhof: %s.\n\nusage: schulhof [--config FILE] [--data DIR] [--domain DOMAIN] COMMAND ...\n\n  %-26s %s\n", usageTitle, "serve", serveSummary)
 	sorted := append([]*command(nil), commands...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].path < sorted[j].path })
 	for _, c := range sorted {
 		fmt.Fprintf(w, "  %-26s %s\n", c.path, firstLine(c.summary))
 	}
-	fmt.Fprint(w, "\nEach command takes --help. Admin commands use the running server's socket, or the data directory when no server runs.\n")
+	fmt.Fprintf(w, "\n%s\n", usageTrailer)
 }
 
 func firstLine(s string) string {
@@ -195,6 +199,9 @@ func runLocal(cfg *config.Config, req adminsock.Request) (adminsock.Response, er
 // runLocalStream is runLocal for a command that streams a file (user
 // export) into stream.
 func runLocalStream(cfg *config.Config, req adminsock.Request, stream io.Writer) (adminsock.Response, error) {
+	if err := checkLocalUser(cfg.DataDir); err != nil {
+		return adminsock.Response{}, err
+	}
 	st, err := store.Open(cfg.DataDir, store.Options{})
 	if err != nil {
 		return adminsock.Response{}, err
@@ -205,7 +212,9 @@ func runLocalStream(cfg *config.Config, req adminsock.Request, stream io.Writer)
 
 func newService(cfg *config.Config, st *store.Store, v *auth.Verifier) *admin.Service {
 	eng, _ := cfg.Engine() // validated when the config was loaded
-	return &admin.Service{Store: st, Policy: eng, Auth: v, Domain: cfg.Domain, DefaultConsentComms: cfg.Policy.DefaultConsentComms}
+	return &admin.Service{Store: st, Policy: eng, Auth: v, Domain: cfg.Domain, DefaultConsentComms: cfg.Policy.DefaultConsentComms,
+		InspectView: cfg.Audit.InspectView(),
+		LeaverGrace: time.Duration(cfg.Privacy.LeaverGraceDays) * 24 * time.Hour}
 }
 
 // execute runs one admin request and captures its output and exit code.

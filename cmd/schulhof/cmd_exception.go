@@ -54,18 +54,19 @@ func init() {
 			return nil
 		}})
 
-	register(&command{path: "log logins", summary: "show login attempts (account tried, protocol, address, time, result)",
+	register(&command{path: "log logins", summary: "show login attempts (account tried, protocol, address, time, result); auditors only (--as, AUDIT-INSPECT)\nOne person's attempts: schulhof inspect request --scope loginlog.",
+		stdinFlag: "password-stdin",
 		flags: func(fs *flag.FlagSet) {
-			fs.String("user", "", "only attempts for this account name")
+			inspectFlags(fs)
+			fs.String("user", "", "refused: one person's log needs an approved inspection")
 			fs.String("since", "24h", "how far back, e.g. 30m, 24h, 7d")
-			fs.Bool("json", false, "print JSON")
 		},
 		run: func(e *env, fs *flag.FlagSet, args []string) error {
 			since, err := parseSince(str(fs, "since"))
 			if err != nil {
 				return err
 			}
-			recs, err := e.svc.LoginLog(str(fs, "user"), since)
+			recs, err := e.svc.LoginLog(inspectCreds(e, fs), str(fs, "user"), since)
 			if err != nil {
 				return err
 			}

@@ -16,13 +16,16 @@ import (
 
 func init() {
 	register(&command{path: "import users", args: "FILE.csv", fileArg: true,
-		summary: "create and update accounts and groups from a CSV file (Vorname;Nachname;Klasse;Rolle[;ID])\n" +
+		summary: "create and update accounts and groups from a CSV file (Vorname;Nachname;Klasse;Rolle[;ID][;Einwilligung][;Geburtsdatum])\n" +
 			"The header row names the columns; \";\" or \",\"; UTF-8 (with or without BOM) or Windows-1252.\n" +
 			"A file with any bad row imports nothing. Re-importing the same file changes nothing.\n" +
+			"Einwilligung: keine, plattform or plattform+kommunikation (consents held on signed forms; never withdraws one).\n" +
+			"Geburtsdatum: TT.MM.JJJJ or JJJJ-MM-TT, optional; decides who must sign consent forms.\n" +
 			"The initial passwords of new accounts go to a CSV for password letters (--passwords).",
 		flags: func(fs *flag.FlagSet) {
 			fs.Bool("dry-run", false, "only show what would happen")
-			fs.Bool("sync", false, "lock students and teachers missing from the file (school-year change)")
+			fs.Bool("sync", false, "lock students and teachers missing from the file (school-year change); pupils are erased after [privacy] leaver_grace_days")
+			fs.String("consent-form", "Import", "form version recorded with the Einwilligung column's consents")
 			fs.String("passwords", "", "where to write the new accounts' initial passwords (default: FILE-passwoerter.csv)")
 			fs.Bool("json", false, "print JSON")
 		},
@@ -30,7 +33,7 @@ func init() {
 			if err := need(args, 1, "FILE.csv"); err != nil {
 				return err
 			}
-			res, err := e.svc.ImportUsers(e.actor, e.stdin, admin.ImportOptions{DryRun: boolean(fs, "dry-run"), Sync: boolean(fs, "sync")})
+			res, err := e.svc.ImportUsers(e.actor, e.stdin, admin.ImportOptions{DryRun: boolean(fs, "dry-run"), Sync: boolean(fs, "sync"), ConsentForm: str(fs, "consent-form")})
 			if err != nil {
 				return err
 			}
@@ -55,6 +58,9 @@ func init() {
 			for _, m := range res.Moved {
 				e.printf("%smove %s: %s → %s\n", verb, m.Name, orDash(m.From), m.To)
 			}
+			if len(res.Consents) > 0 {
+				e.printf("%srecord consents from the file for %d existing accounts: %s\n", verb, len(res.Consents), strings.Join(res.Consents, ", "))
+			}
 			if len(res.Unlocked) > 0 {
 				e.printf("%sunlock %d accounts back in the file: %s\n", verb, len(res.Unlocked), strings.Join(res.Unlocked, ", "))
 			}
@@ -64,6 +70,9 @@ func init() {
 					e.printf(": %s", strings.Join(res.Locked, ", "))
 				}
 				e.printf("\n")
+				if len(res.Locked) > 0 {
+					e.printf("pupils among them are erased after [privacy] leaver_grace_days unless they are back in a file (schulhof leavers list)\n")
+				}
 			}
 			if !res.DryRun && len(res.Created) > 0 {
 				e.printf("initial passwords written to %s (keep it safe, delete it after printing)\n", out)

@@ -109,7 +109,7 @@ func init() {
 			e.printf("groups:           %s\nteaches:          %s\n", orDash(strings.Join(info.Groups, ", ")), orDash(strings.Join(info.Teaches, ", ")))
 			e.printf("locked:           %s\nmust change pw:   %s\n", lock, yesNo(a.MustChange))
 			e.printf("consent platform: %s\nconsent comms:    %s\n", yesNo(a.ConsentPlatform), yesNo(a.ConsentComms))
-			e.printf("created:          %s by %s\nlast login:       %s from %s\n", fmtTime(a.CreatedAt), a.CreatedBy, fmtTime(a.LastLoginAt), orDash(a.LastLoginIP))
+			e.printf("created:          %s by %s\nlast login:       %s (address: auditors only, AUDIT-INSPECT)\n", fmtTime(a.CreatedAt), a.CreatedBy, fmtTime(a.LastLoginAt))
 			if a.ExternalID != "" {
 				e.printf("external ID:      %s\n", a.ExternalID)
 			}

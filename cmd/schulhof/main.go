@@ -27,9 +27,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "schulhof:", err)
 		return 2
 	}
+	if len(args) == 2 && args[0] == "help" && args[1] == "--man" {
+		manPage(stdout) // schulhof(8), for packaging/build-deb.sh
+		return 0
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "--help" || args[0] == "-h" {
 		usage(stdout)
 		return 0
+	}
+	if over.ConfigFile == "" {
+		over.ConfigFile = packagedConfigFile()
 	}
 	cfg, err := config.Load(over)
 	if err != nil {
@@ -55,6 +62,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "schulhof:", err)
 		return 2
 	}
+	return callServer(cfg, req, stdout, stderr)
+}
+
+// callServer runs a request in the running server, or against the store
+// in this process when none runs, and prints its result.
+func callServer(cfg *config.Config, req adminsock.Request, stdout, stderr io.Writer) int {
 	resp, err := adminsock.Call(socketPath(cfg), req)
 	if errors.Is(err, adminsock.ErrNoServer) {
 		resp, err = runLocal(cfg, req)

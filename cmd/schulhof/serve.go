@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -20,11 +21,17 @@ import (
 	"schulhof/internal/auth"
 	"schulhof/internal/config"
 	"schulhof/internal/connlimit"
+	"schulhof/internal/logid"
+	"schulhof/internal/metrics"
 	"schulhof/internal/tlsutil"
 	"schulhof/policy"
 	"schulhof/store"
 	"schulhof/web"
 )
+
+// certWatchEvery is how often the certificate files are looked at (two
+// stat calls).
+const certWatchEvery = 5 * time.Second
 
 // server is everything `serve` wires together around one store.
 type server struct {
@@ -38,6 +45,9 @@ type server struct {
 	// conns caps connections before login per client address, over
 	// every listener together (LIMIT-CONN).
 	conns *connlimit.Limiter
+	// metrics and health feed the [metrics] listener (serve_metrics.go).
+	metrics *metrics.Metrics
+	health  *metrics.Health
 }
 
 // daemon is one network listener of the server.
@@ -67,10 +77,12 @@ func (s *server) webDaemon() daemon {
 	q := policy.Quotas{Student: f.StudentQuotaBytes, Teacher: f.TeacherQuotaBytes, Admin: f.AdminQuotaBytes,
 		Auditor: f.AuditorQuotaBytes, Group: f.GroupQuotaBytes}
 	w := web.New(web.Options{Store: s.st, Auth: s.auth, Policy: s.policy, Logger: s.log, TLS: s.tls, Quotas: &q,
+		Metrics:    s.metrics,
 		Autoconfig: web.AutoconfigHandler(autoconfigOptions(s.cfg)),
 		Portal: &web.PortalOptions{Domain: s.cfg.Domain, Language: s.cfg.Language,
 			SessionIdle: s.cfg.Portal.Idle(), SessionMax: s.cfg.Portal.Max(),
-			Modules: s.cfg.Modules.Settings(), DirectScopes: s.cfg.Chat.Scopes()}})
+			Modules: s.cfg.Modules.Settings(), DirectScopes: s.cfg.Chat.Scopes(),
+			Inspect: s.admin}})
 	return daemon{name: "https", addr: s.cfg.Listen.HTTPS, ownTLS: true, proto: connlimit.HTTP, serve: w.Serve, close: func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 		defer cancel()
@@ -79,15 +91,27 @@ func (s *server) webDaemon() daemon {
 }
 
 func serve(cfg *config.Config, args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 {
-		if args[0] == "--help" || args[0] == "-h" {
-			fmt.Fprint(stdout, "usage: schulhof serve [--config FILE] [--data DIR] [--domain DOMAIN]\n\nRuns every daemon in one process until SIGINT or SIGTERM.\n")
+	format := cfg.Log.Format
+	for len(args) > 0 {
+		switch a := args[0]; {
+		case a == "--help" || a == "-h":
+			fmt.Fprintf(stdout, "usage: schulhof serve [--config FILE] [--data DIR] [--domain DOMAIN] [--log-format text|json]\n\n%s\n", serveDetail)
 			return 0
+		case a == "--log-format" && len(args) > 1:
+			format, args = args[1], args[1:]
+		case strings.HasPrefix(a, "--log-format="):
+			format = strings.TrimPrefix(a, "--log-format=")
+		default:
+			fmt.Fprintf(stderr, "schulhof: serve: unknown argument %q (see 'schulhof serve --help')\n", a)
+			return 2
 		}
-		fmt.Fprintf(stderr, "schulhof: serve takes no arguments (got %q)\n", args[0])
+		args = args[1:]
+	}
+	if err := config.ValidLogFormat(format); err != nil {
+		fmt.Fprintln(stderr, "schulhof: --log-format:", err)
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log := logid.NewLogger(stderr, format)
 	if err := runServer(cfg, stdout, log); err != nil {
 		log.Error("serve", "err", err)
 		return 1
@@ -99,16 +123,23 @@ func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return err
 	}
-	st, err := store.Open(cfg.DataDir, store.Options{Timeout: 2 * time.Second})
+	m := metrics.New()
+	st, err := store.Open(cfg.DataDir, store.Options{Timeout: 2 * time.Second, Observer: m})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	tlsCfg, generated, err := tlsutil.Load(cfg.TLS.Cert, cfg.TLS.Key, cfg.DataDir, cfg.Domain)
+	m.StoreUsage(storeUsage(st))
+	if cfg.Backup.Dir != "" {
+		m.BackupAge(backupAge(cfg.Backup.Dir))
+	}
+	certs, err := tlsutil.Open(tlsutil.Options{CertFile: cfg.TLS.Cert, KeyFile: cfg.TLS.Key,
+		DataDir: cfg.DataDir, Domain: cfg.Domain, Logger: log})
 	if err != nil {
 		return fmt.Errorf("tls: %w", err)
 	}
-	if generated {
+	tlsCfg := certs.Config()
+	if certs.Generated() {
 		fmt.Fprintf(stdout, "Generated a self-signed certificate in %s (set [tls] cert/key for a real one).\n", filepath.Join(cfg.DataDir, "tls"))
 	}
 	v := auth.New(st, auth.Options{
@@ -118,17 +149,27 @@ func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
 		CacheTTL:           time.Duration(cfg.Auth.CacheSeconds) * time.Second,
 		Logger:             log,
 		Modules:            cfg.Modules.Settings(), // MODULE-OFF at every login
+		Metrics:            m,
 	})
 	defer v.Close() // flushes the login log before the store closes
-	s := &server{cfg: cfg, st: st, auth: v, admin: newService(cfg, st, v), tls: tlsCfg, log: log}
+	s := &server{cfg: cfg, st: st, auth: v, admin: newService(cfg, st, v), tls: tlsCfg, log: log,
+		metrics: m, health: &metrics.Health{Store: st.CheckWritable}}
 	s.policy = s.admin.Policy
 	s.conns = connlimit.New(s.policy, log)
+	s.conns.Refused = s.connRefused
 	if err := s.firstAdmin(stdout); err != nil {
 		return err
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// New certificates without a restart: on SIGHUP (systemctl reload,
+	// certbot's deploy hook) and when the files change.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go certs.ReloadOn(ctx, hup)
+	go certs.Watch(ctx, certWatchEvery)
 
 	sockPath := socketPath(cfg)
 	sock, err := adminsock.Listen(sockPath)
@@ -141,12 +182,20 @@ func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
 	fmt.Fprintf(stdout, "admin socket   %s\n", sockPath)
 
 	go v.PurgeLoop(ctx, time.Duration(cfg.Auth.LoginLogRetentionDays)*24*time.Hour, time.Hour)
+	s.startLeaverCheck(ctx, nil)        // leavers past [privacy] leaver_grace_days are erased
+	defer s.startBackups(ctx, stdout)() // waits for a running backup before the store closes
 
 	running, err := s.start(stdout)
 	defer s.stop(running)
 	if err != nil {
 		return err
 	}
+	closeMetrics, err := s.startMetrics(stdout)
+	if err != nil {
+		return err
+	}
+	defer closeMetrics()
+	defer s.health.Stopping() // runs first: not ready while closing
 	fmt.Fprintf(stdout, "Schulhof for %s is running (data in %s). Stop with Ctrl-C.\n", cfg.Domain, cfg.DataDir)
 	log.Info("started", "domain", cfg.Domain, "data", cfg.DataDir)
 	<-ctx.Done()
@@ -170,13 +219,16 @@ func (s *server) start(stdout io.Writer) ([]daemon, error) {
 		if d.tls || d.ownTLS {
 			refuseTLS = s.tls
 		}
+		ln = s.metrics.Listen(ln, metricsProtocol(d.name), d.name)
 		ln = s.conns.Listen(ln, d.proto, refuseTLS)
 		if d.tls {
 			ln = tls.NewListener(ln, s.tls)
 		}
 		fmt.Fprintf(stdout, "%-14s %s\n", d.name, ln.Addr())
 		running = append(running, d)
+		s.health.Listening(d.name)
 		go func() {
+			defer s.health.Stopped(d.name)
 			if err := d.serve(ln); err != nil && !errors.Is(err, net.ErrClosed) {
 				s.log.Error("daemon stopped", "daemon", d.name, "err", err)
 			}

@@ -13,10 +13,11 @@ func (s *server) mailDaemons() []daemon {
 	sm := smtpd.New(smtpd.Options{
 		Store: s.st, Auth: s.auth, Policy: s.policy, Domain: s.cfg.Domain,
 		Limits: s.cfg.Limits.MailLimits(), MaxMessageBytes: s.cfg.Mail.MaxMessageBytes,
-		TLSConfig: s.tls, Logger: s.log.With("daemon", "smtp"),
+		TLSConfig: s.tls, Logger: s.log.With("daemon", "smtp"), Metrics: s.metrics,
 	})
 	im := imapd.New(imapd.Options{
 		Store: s.st, Auth: s.auth, Policy: s.policy, TLSConfig: s.tls, Logger: s.log.With("daemon", "imap"),
+		Metrics: s.metrics,
 	})
 	return []daemon{
 		{name: "submission", addr: s.cfg.Listen.Submission, proto: connlimit.SMTP, serve: sm.Serve, close: sm.Close},

@@ -21,7 +21,12 @@ type Service struct {
 	Domain string
 	// DefaultConsentComms is recorded for new accounts (config).
 	DefaultConsentComms bool
-	Now                 func() time.Time
+	// InspectView is how long an approved inspection can be viewed
+	// (0: policy.DefaultInspectView).
+	InspectView time.Duration
+	// LeaverGrace is [privacy] leaver_grace_days (0: DefaultLeaverGrace).
+	LeaverGrace time.Duration
+	Now         func() time.Time
 }
 
 func (s *Service) now() time.Time {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
@@ -22,6 +23,47 @@ type Row struct {
 	Last  string
 	Class string // normalized group name, may be empty
 	Role  policy.Role
+	// Consent is the Einwilligung column; nil when absent or empty (the
+	// defaults of a new account apply, an existing one keeps its own).
+	Consent *ImportConsent
+	// BirthDate (YYYY-MM-DD) from the Geburtsdatum column, "" if none.
+	BirthDate string
+}
+
+// ImportConsent is an Einwilligung cell: which consents the school holds
+// a signed form for.
+type ImportConsent struct {
+	Platform bool
+	Comms    bool
+}
+
+// consentValues are the words of the Einwilligung column.
+var consentValues = map[string]ImportConsent{
+	"keine":                   {},
+	"nein":                    {},
+	"plattform":               {Platform: true},
+	"plattform+kommunikation": {Platform: true, Comms: true},
+	"plattform+komm":          {Platform: true, Comms: true},
+	"alle":                    {Platform: true, Comms: true},
+}
+
+// parseBirthDate reads the Geburtsdatum column: TT.MM.JJJJ (German Excel)
+// or JJJJ-MM-TT, a plausible day in the past.
+func parseBirthDate(s string, today time.Time) (string, error) {
+	var d time.Time
+	var err error
+	if strings.Contains(s, ".") {
+		d, err = time.Parse("2.1.2006", s)
+	} else {
+		d, err = time.Parse("2006-01-02", s)
+	}
+	if err != nil {
+		return "", fmt.Errorf("Geburtsdatum %q: TT.MM.JJJJ oder JJJJ-MM-TT", s)
+	}
+	if d.Year() < 1900 || d.After(today) {
+		return "", fmt.Errorf("Geburtsdatum %q is not plausible", s)
+	}
+	return d.Format("2006-01-02"), nil
 }
 
 // maxImportBytes bounds an import file (a large school has a few thousand
@@ -35,6 +77,8 @@ var columnNames = map[string]string{
 	"klasse": "class", "class": "class", "gruppe": "class",
 	"rolle": "role", "role": "role",
 	"id": "id", "schueler-id": "id", "schüler-id": "id",
+	"einwilligung": "consent", "consent": "consent",
+	"geburtsdatum": "birth", "geburtstag": "birth", "birth date": "birth", "birthdate": "birth",
 }
 
 // roleNames maps the role column's words (German and English) to roles.
@@ -63,8 +107,8 @@ func decodeText(data []byte) (string, error) {
 }
 
 // ParseUsersCSV reads an import file with a header row and the columns
-// Vorname, Nachname, Klasse, Rolle and optionally ID, separated by ";" or
-// ",". It returns every row it could read and one error per bad line; a
+// Vorname, Nachname, Klasse, Rolle and optionally ID, Einwilligung and
+// Geburtsdatum, separated by ";" or ",". It returns every row it could read and one error per bad line; a
 // caller imports nothing unless errs is empty. Names are checked against
 // the default bounds.
 func ParseUsersCSV(data []byte) (rows []Row, errs []error) {
@@ -101,7 +145,7 @@ func parseUsersCSV(data []byte, eng *policy.Engine) (rows []Row, errs []error) {
 			if strings.TrimSpace(h) == "" {
 				continue
 			}
-			return nil, []error{fmt.Errorf("line 1: unknown column %q (expected Vorname, Nachname, Klasse, Rolle, ID)", h)}
+			return nil, []error{fmt.Errorf("line 1: unknown column %q (expected Vorname, Nachname, Klasse, Rolle, ID, Einwilligung, Geburtsdatum)", h)}
 		}
 		if _, dup := col[key]; dup {
 			return nil, []error{fmt.Errorf("line 1: column %q appears twice", h)}
@@ -172,6 +216,22 @@ func parseUsersCSV(data []byte, eng *policy.Engine) (rows []Row, errs []error) {
 			continue
 		}
 		row.Role = role
+		if v := strings.ToLower(strings.ReplaceAll(field(rec, "consent"), " ", "")); v != "" {
+			c, ok := consentValues[v]
+			if !ok {
+				errs = append(errs, fmt.Errorf("line %d: unknown Einwilligung %q (keine, plattform, plattform+kommunikation)", line, field(rec, "consent")))
+				continue
+			}
+			row.Consent = &c
+		}
+		if v := field(rec, "birth"); v != "" {
+			b, err := parseBirthDate(v, time.Now())
+			if err != nil {
+				errs = append(errs, fmt.Errorf("line %d: %v", line, err))
+				continue
+			}
+			row.BirthDate = b
+		}
 		if len(row.ID) > 64 {
 			errs = append(errs, fmt.Errorf("line %d: ID longer than 64 characters", line))
 			continue

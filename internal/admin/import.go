@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"schulhof/policy"
 	"schulhof/store"
@@ -15,6 +16,9 @@ import (
 type ImportOptions struct {
 	DryRun bool // plan and report, write nothing
 	Sync   bool // lock students and teachers missing from the file
+	// ConsentForm is the form version recorded with the Einwilligung
+	// column's consents (default "Import").
+	ConsentForm string
 }
 
 // Move is a student whose class changed.
@@ -34,6 +38,9 @@ type ImportResult struct {
 	Unchanged int       `json:"unchanged"`
 	Locked    []string  `json:"locked"`   // by --sync
 	Unlocked  []string  `json:"unlocked"` // back in the file after a --sync lock
+	// Consents lists existing accounts that got a consent from the
+	// Einwilligung column (an import never withdraws one).
+	Consents []string `json:"consents"`
 	// Refused are new people whose account name would be over the bound
 	// (LIMIT-NAME): they are not imported, every other row is.
 	Refused []RefusedRow `json:"refused"`
@@ -65,7 +72,10 @@ const syncLockPrefix = "nicht in der Importdatei"
 // in one transaction: a file with any bad row imports nothing. Re-importing
 // the same file changes nothing.
 func (s *Service) ImportUsers(actor string, data []byte, opt ImportOptions) (ImportResult, error) {
-	res := ImportResult{DryRun: opt.DryRun, Created: []Created{}, Moved: []Move{}, NewGroups: []string{}, Locked: []string{}, Unlocked: []string{}, Refused: []RefusedRow{}}
+	res := ImportResult{DryRun: opt.DryRun, Created: []Created{}, Moved: []Move{}, NewGroups: []string{}, Locked: []string{}, Unlocked: []string{}, Refused: []RefusedRow{}, Consents: []string{}}
+	if opt.ConsentForm == "" {
+		opt.ConsentForm = "Import"
+	}
 	rows, errs := parseUsersCSV(data, s.engine())
 	errs = append(errs, duplicateRows(rows)...)
 	if len(errs) > 0 {
@@ -123,7 +133,12 @@ func (s *Service) ImportUsers(actor string, data []byte, opt ImportOptions) (Imp
 		}
 		teach := row.Role == policy.Teacher && row.Class != "" && !m.inGroup(a.Name, row.Class)
 		idNew := row.ID != "" && a.ExternalID == ""
-		if c.move == nil && !unlock && !teach && !idNew {
+		birthNew := row.BirthDate != "" && row.BirthDate != a.BirthDate
+		consentNew := row.Consent != nil && (row.Consent.Platform && !a.ConsentPlatform || row.Consent.Comms && !a.ConsentComms)
+		if consentNew {
+			res.Consents = append(res.Consents, a.Name)
+		}
+		if c.move == nil && !unlock && !teach && !idNew && !birthNew && !consentNew {
 			res.Unchanged++
 			continue
 		}
@@ -147,7 +162,7 @@ func (s *Service) ImportUsers(actor string, data []byte, opt ImportOptions) (Imp
 		return res, nil
 	}
 
-	prepared, err := s.prepareAll(toCreate)
+	prepared, err := s.prepareAll(toCreate, opt.ConsentForm)
 	if err != nil {
 		return res, err
 	}
@@ -167,13 +182,16 @@ func (s *Service) ImportUsers(actor string, data []byte, opt ImportOptions) (Imp
 			res.Created = append(res.Created, c)
 		}
 		for _, c := range changes {
-			if err := s.applyChange(t, actor, c.row, c.acct, c.move, m); err != nil {
+			if err := s.applyChange(t, actor, c.row, c.acct, c.move, m, opt.ConsentForm); err != nil {
 				return fmt.Errorf("line %d: %w", c.row.Line, err)
 			}
 		}
 		for _, name := range res.Locked {
 			if _, err := t.UpdateAccount(name, func(a *store.Account) error {
 				a.Locked, a.LockReason, a.LockedAt, a.LockedBy = true, lockReason, s.now(), actor
+				if a.Role == string(policy.Student) {
+					a.LeftAt = s.now() // a leaver: erased after the grace period
+				}
 				return nil
 			}); err != nil {
 				return err
@@ -190,7 +208,7 @@ func (s *Service) ImportUsers(actor string, data []byte, opt ImportOptions) (Imp
 	return res, err
 }
 
-func (s *Service) applyChange(t *store.Tx, actor string, row Row, a *store.Account, mv *Move, m *matcher) error {
+func (s *Service) applyChange(t *store.Tx, actor string, row Row, a *store.Account, mv *Move, m *matcher, form string) error {
 	if mv != nil {
 		for _, g := range m.classesOf(a.Name) {
 			if _, err := t.RemoveFromGroup(g, store.AsMember, a.Name); err != nil {
@@ -206,16 +224,30 @@ func (s *Service) applyChange(t *store.Tx, actor string, row Row, a *store.Accou
 			return err
 		}
 	}
+	var recorded []policy.ConsentScope
 	_, err := t.UpdateAccount(a.Name, func(acc *store.Account) error {
 		if row.ID != "" && acc.ExternalID == "" {
 			acc.ExternalID = row.ID
 		}
 		if acc.Locked && strings.HasPrefix(acc.LockReason, syncLockPrefix) {
 			acc.Locked, acc.LockReason, acc.LockedAt, acc.LockedBy = false, "", s.now(), actor
+			acc.LeftAt = time.Time{}
+		}
+		if row.BirthDate != "" {
+			acc.BirthDate = row.BirthDate
+		}
+		if row.Consent != nil {
+			// Only consents the account lacks: a withdrawal is an act of
+			// its own (`consent withdraw`), never a missing word in a file.
+			add := ImportConsent{Platform: row.Consent.Platform && !acc.ConsentPlatform, Comms: row.Consent.Comms && !acc.ConsentComms}
+			recorded = s.importConsent(acc, add, form, actor)
 		}
 		return nil
 	})
 	if err != nil {
+		return err
+	}
+	if err := auditImportedConsents(t, actor, a.Name, recorded, form); err != nil {
 		return err
 	}
 	if row.ID != "" && a.ExternalID == "" {
@@ -268,7 +300,7 @@ func (s *Service) planNames(rows []Row, res *ImportResult) ([]Row, []string, err
 }
 
 // prepareAll hashes the one-time passwords of new accounts on all cores.
-func (s *Service) prepareAll(rows []Row) ([]preparedRow, error) {
+func (s *Service) prepareAll(rows []Row, form string) ([]preparedRow, error) {
 	out := make([]preparedRow, len(rows))
 	errs := make([]error, len(rows))
 	var wg sync.WaitGroup
@@ -283,7 +315,8 @@ func (s *Service) prepareAll(rows []Row) ([]preparedRow, error) {
 				if r.Class != "" {
 					groups = []string{r.Class}
 				}
-				p, err := s.prepare(NewUser{First: r.First, Last: r.Last, Role: r.Role, Groups: groups, ExternalID: r.ID})
+				p, err := s.prepare(NewUser{First: r.First, Last: r.Last, Role: r.Role, Groups: groups, ExternalID: r.ID,
+					BirthDate: r.BirthDate, Consent: r.Consent, ConsentForm: form})
 				out[i], errs[i] = preparedRow{prepared: p, line: r.Line}, err
 			}
 		}()

@@ -1,8 +1,10 @@
 package admin
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"schulhof/internal/auth"
 	"schulhof/policy"
@@ -16,6 +18,9 @@ type NewUser struct {
 	Groups      []string // members (students) or taught (teachers)
 	Password    string   // empty: generate a one-time password
 	ExternalID  string
+	BirthDate   string         // YYYY-MM-DD, only from the import
+	Consent     *ImportConsent // the import's Einwilligung column; nil: defaults
+	ConsentForm string         // form version recorded with Consent
 }
 
 // Created reports a new account.
@@ -73,13 +78,22 @@ func (s *Service) prepare(u NewUser) (prepared, error) {
 // create stores a prepared user inside a transaction. Missing groups are
 // created as classes.
 func (s *Service) create(t *store.Tx, actor string, p prepared) (Created, error) {
-	a, err := t.CreateAccount(store.Account{
+	acct := store.Account{
 		First: p.First, Last: p.Last, Role: string(p.Role), PasswordHash: p.hash,
 		MustChange:      true, // first login changes it, as after a reset
 		ConsentPlatform: true, ConsentComms: s.DefaultConsentComms,
-		CreatedAt: s.now(), CreatedBy: actor, ExternalID: p.ExternalID,
-	}, func(n int) string { return policy.AccountCandidate(p.base, n) })
+		CreatedAt: s.now(), CreatedBy: actor, ExternalID: p.ExternalID, BirthDate: p.BirthDate,
+	}
+	var recorded []policy.ConsentScope
+	if p.Consent != nil {
+		acct.ConsentPlatform, acct.ConsentComms = false, false
+		recorded = s.importConsent(&acct, *p.Consent, p.ConsentForm, actor)
+	}
+	a, err := t.CreateAccount(acct, func(n int) string { return policy.AccountCandidate(p.base, n) })
 	if err != nil {
+		return Created{}, err
+	}
+	if err := auditImportedConsents(t, actor, a.Name, recorded, p.ConsentForm); err != nil {
 		return Created{}, err
 	}
 	// A collision suffix (max.mueller2) may carry the name over the bound:
@@ -149,6 +163,9 @@ func (s *Service) ShowUser(name string) (UserInfo, error) {
 		return UserInfo{}, notFound(err, "user", name)
 	}
 	a.PasswordHash = "" // never shown
+	// The address of the last login is login-log data: auditors evaluate
+	// it through an inspection (AUDIT-INSPECT), admins do not see it.
+	a.LastLoginIP = ""
 	info := UserInfo{Account: *a, Address: s.Address(a.Name), Groups: []string{}, Teaches: []string{}}
 	groups, err := s.Store.GroupsOf(name)
 	if err != nil {
@@ -190,7 +207,7 @@ func (s *Service) ListUsers(group, role string) ([]store.Account, error) {
 	out := []store.Account{}
 	for _, a := range all {
 		if (in == nil || in.HasMember(a.Name)) && (role == "" || a.Role == role) {
-			a.PasswordHash = "" // never shown
+			a.PasswordHash, a.LastLoginIP = "", "" // never shown; the IP is for inspections
 			out = append(out, a)
 		}
 	}
@@ -207,6 +224,13 @@ func (s *Service) change(actor, name, action, detail string, fn func(a *store.Ac
 		}
 		return t.Audit(store.AuditRecord{Actor: actor, Action: action, Target: name, Detail: detail})
 	})
+	var re *policy.RefusalError
+	if errors.As(err, &re) && re.Decision.Rule == policy.AuditInspect {
+		// An admin reaching for an auditor's password is worth a trace.
+		s.Store.Update(func(t *store.Tx) error {
+			return t.Audit(store.AuditRecord{Actor: actor, Action: action + ".refused", Target: name, Detail: re.Decision.String()})
+		})
+	}
 	if err == nil {
 		s.forget(name)
 	}
@@ -233,6 +257,7 @@ func (s *Service) Unlock(actor, name string) error {
 			return fmt.Errorf("user %q is not locked", name)
 		}
 		a.Locked, a.LockReason, a.LockedAt, a.LockedBy = false, "", s.now(), actor
+		a.LeftAt = time.Time{} // no longer a leaver due for erasure
 		return nil
 	})
 	return err
@@ -247,6 +272,9 @@ func (s *Service) ResetPassword(actor, name string) (string, error) {
 		return "", err
 	}
 	_, err = s.change(actor, name, "user.reset-password", "", func(a *store.Account) error {
+		if d := policy.CheckAdminSetsPassword(policy.Role(a.Role)); !d.Allow {
+			return refused(d)
+		}
 		a.PasswordHash, a.MustChange = hash, true
 		return nil
 	})
@@ -271,6 +299,9 @@ func (s *Service) SetPassword(actor, name, pw string) error {
 		return err
 	}
 	_, err = s.change(actor, name, "user.passwd", "", func(a *store.Account) error {
+		if d := policy.CheckAdminSetsPassword(policy.Role(a.Role)); !d.Allow {
+			return refused(d)
+		}
 		a.PasswordHash, a.MustChange = hash, false
 		return nil
 	})

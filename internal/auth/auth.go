@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"schulhof/internal/metrics"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -38,6 +39,8 @@ type Options struct {
 	// service whose module is off for the account is refused. nil: every
 	// module is on.
 	Modules map[policy.Module]policy.ModuleSetting
+	// Metrics counts failed and throttled logins; nil: none.
+	Metrics *metrics.Metrics
 }
 
 // Verifier is safe for concurrent use.
@@ -106,7 +109,8 @@ func (v *Verifier) Verify(ctx context.Context, at Attempt) (*store.Account, poli
 		rec.Rule = string(d.Rule)
 	}
 	v.logq.add(rec)
-	v.opt.Logger.Info("login", "account", name, "protocol", at.Protocol, "ip", at.IP, "ok", d.Allow, "rule", d.Rule)
+	v.opt.Logger.InfoContext(ctx, "login", "account", name, "protocol", at.Protocol, "ip", at.IP, "ok", d.Allow, "rule", d.Rule)
+	v.opt.Metrics.Login(at.Protocol, d)
 	if !d.Allow {
 		return nil, d
 	}

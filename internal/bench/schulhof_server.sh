@@ -16,6 +16,8 @@ submissions = ""
 imap = "127.0.0.1:17143"
 imaps = ""
 https = ""
+[metrics]
+listen = "127.0.0.1:0"
 $extra
 EOT
   $BIN --config "$W/cfg.toml" serve > "$W/serve.log" 2>&1 &

@@ -37,6 +37,11 @@ type Config struct {
 	Portal     Portal     `toml:"portal"`     // web sessions (portal.go)
 	Chat       Chat       `toml:"chat"`       // direct conversations per role
 	Modules    Modules    `toml:"modules"`    // Nutzungsmöglichkeiten
+	Metrics    Metrics    `toml:"metrics"`    // Prometheus listener (observability.go)
+	Log        Log        `toml:"log"`        // log format (observability.go)
+	Backup     Backup     `toml:"backup"`     // scheduled backups (backup.go)
+	Audit      Audit      `toml:"audit"`      // inspections (audit.go)
+	Privacy    Privacy    `toml:"privacy"`    // leavers (privacy.go)
 }
 
 // Mail configures smtpd and imapd.
@@ -130,6 +135,10 @@ func Default() *Config {
 		Policy: Policy{MaxTransferBytes: 20 << 20, DefaultConsentComms: true},
 		Files:  defaultFiles(),
 		Portal: defaultPortal(), Modules: defaultModules(),
+		Metrics: defaultMetrics(),
+		Backup:  defaultBackup(),
+		Audit:   defaultAudit(),
+		Privacy: defaultPrivacy(),
 	}
 	def := policy.DefaultMailLimits()
 	conv := func(l policy.MailLimits) RoleLimits {
@@ -241,6 +250,18 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.Files.validate(); err != nil {
+		return err
+	}
+	if err := c.validateObservability(); err != nil {
+		return err
+	}
+	if err := c.validateBackup(); err != nil {
+		return err
+	}
+	if err := c.Audit.validate(); err != nil {
+		return err
+	}
+	if err := c.Privacy.validate(); err != nil {
 		return err
 	}
 	return c.validatePortal()

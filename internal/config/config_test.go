@@ -95,7 +95,7 @@ func TestPackagingExampleIsComplete(t *testing.T) {
 	raw, _ := os.ReadFile(p)
 	for _, key := range []string{"domain", "data_dir", "language", "submission", "submissions", "imap", "imaps", "https",
 		"cert", "key", "login_log_retention_days", "failures_per_account_per_minute", "failures_per_ip_per_minute",
-		"cache_seconds", "max_transfer_bytes", "default_consent_comms"} {
+		"cache_seconds", "max_transfer_bytes", "default_consent_comms", "allow_remote", "format"} {
 		if !strings.Contains(string(raw), "\n"+key+" ") && !strings.Contains(string(raw), "\n"+key+"=") {
 			t.Errorf("packaging/schulhof.toml does not document %s", key)
 		}

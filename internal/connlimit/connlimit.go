@@ -48,6 +48,11 @@ type Limiter struct {
 	open map[string]int64 // client key → connections not yet logged in
 
 	refusing chan struct{}
+
+	// Refused, if set, is told of every refusal (LIMIT-CONN at accept,
+	// LIMIT-TIMEOUT when a login did not come in time), for metrics.
+	// Set it before the first Listen.
+	Refused func(proto Protocol, d policy.Decision)
 }
 
 // New returns a limiter reading its cap from p at every accept, so a
@@ -124,7 +129,7 @@ func (ln *listener) Accept() (net.Conn, error) {
 		key := clientKey(c.RemoteAddr())
 		d := ln.l.acquire(key)
 		if d.Allow {
-			conn := &Conn{Conn: c, l: ln.l, key: key}
+			conn := &Conn{Conn: c, l: ln.l, key: key, proto: ln.proto}
 			if ln.proto != HTTP {
 				// A mail client logs in right after connecting; one that
 				// only sends NOOPs would hold its place for ever.
@@ -133,6 +138,7 @@ func (ln *listener) Accept() (net.Conn, error) {
 			return conn, nil
 		}
 		ln.l.log.Debug("connection refused", "rule", d.Rule, "remote", c.RemoteAddr().String())
+		ln.l.refused(ln.proto, d)
 		ln.refuse(c, d)
 	}
 }
@@ -143,6 +149,7 @@ type Conn struct {
 	net.Conn
 	l      *Limiter
 	key    string
+	proto  Protocol
 	once   sync.Once
 	expiry *time.Timer // SMTP, IMAP: closes the connection unless it logs in in time
 }
@@ -164,6 +171,7 @@ func (c *Conn) expire() {
 	c.once.Do(func() {
 		c.l.release(c.key)
 		c.l.log.Debug("no login in time", "rule", policy.LimitTimeout, "remote", c.RemoteAddr().String())
+		c.l.refused(c.proto, policy.Deny(policy.LimitTimeout, "no login in time"))
 		c.Conn.Close()
 	})
 }
@@ -233,3 +241,9 @@ func clientKey(a net.Addr) string {
 
 // seconds turns a bound in seconds into a duration.
 func seconds(n int64) time.Duration { return time.Duration(n) * time.Second }
+
+func (l *Limiter) refused(proto Protocol, d policy.Decision) {
+	if l.Refused != nil {
+		l.Refused(proto, d)
+	}
+}

@@ -36,6 +36,8 @@ func TestBrowserPortalAndChat(t *testing.T) {
 	cfg := filepath.Join(filepath.Dir(dir), "browser.toml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`domain = "schule.test"
 data_dir = %q
+[metrics]
+listen = ""
 [listen]
 submission = ""
 submissions = ""

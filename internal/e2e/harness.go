@@ -65,11 +65,14 @@ type Server struct {
 }
 
 // WriteConfig writes a config for dir with every listener on a random
-// loopback port, plus extra TOML appended verbatim (it may add sections).
+// loopback port (the metrics listener too), plus extra TOML appended
+// verbatim (it may add sections).
 func WriteConfig(t testing.TB, dir, extra string) string {
 	t.Helper()
 	cfg := fmt.Sprintf(`domain = "schule.test"
 data_dir = %q
+[metrics]
+listen = "127.0.0.1:0"
 [listen]
 submission  = "127.0.0.1:0"
 submissions = "127.0.0.1:0"
@@ -91,12 +94,12 @@ var (
 	passwordRe = regexp.MustCompile(`^\s+password:\s+(\S+)`)
 )
 
-// Start runs `schulhof --config config serve` and waits until it says it
-// is running.
-func Start(t testing.TB, config string) *Server {
+// Start runs `schulhof --config config serve [args]` and waits until it
+// says it is running.
+func Start(t testing.TB, config string, args ...string) *Server {
 	t.Helper()
 	s := &Server{Config: config, Addrs: map[string]string{}, t: t, out: &syncBuffer{}, exited: make(chan error, 1)}
-	s.cmd = exec.Command(Binary(t), "--config", config, "serve")
+	s.cmd = exec.Command(Binary(t), append([]string{"--config", config, "serve"}, args...)...)
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -41,6 +41,10 @@ type Server struct {
 	ReadTimeout       time.Duration
 	WriteTimeout      time.Duration
 
+	// CommandHook, if set, is called with each command's verb (upper
+	// case, as the client sent it) before it is handled; for metrics.
+	CommandHook func(cmd string)
+
 	// Advertise SMTPUTF8 (RFC 6531) capability.
 	// Should be used only if backend supports it.
 	EnableSMTPUTF8 bool

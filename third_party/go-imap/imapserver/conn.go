@@ -209,6 +209,9 @@ func (c *Conn) readCommand(dec *imapwire.Decoder) error {
 		}
 		name = "UID " + strings.ToUpper(subName)
 	}
+	if hook := c.server.options.CommandHook; hook != nil {
+		hook(name)
+	}
 
 	// TODO: handle multiple commands concurrently
 	sendOK := true

@@ -53,6 +53,10 @@ type Options struct {
 	// Note, this may include sensitive information such as credentials used
 	// during authentication.
 	DebugWriter io.Writer
+	// CommandHook, if set, is called with each command's name (upper
+	// case, "UID FETCH" for UID commands) before it is handled; for
+	// metrics.
+	CommandHook func(name string)
 }
 
 func (options *Options) wrapReadWriter(rw io.ReadWriter) io.ReadWriter {
