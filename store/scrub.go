@@ -68,14 +68,36 @@ type ScrubStats struct {
 	Took     time.Duration // wall time
 }
 
-// scrubAfterErase overwrites the pages an erasure freed.
+// scrubAfterErase overwrites the pages an erasure freed. When a reader
+// holds some of them longer than scrubWait, the erasure itself is done and
+// the report says the scrub is pending; it is retried in the background
+// until it succeeds or the store closes.
 func (s *Store) scrubAfterErase(r *ErasureReport) error {
 	if s.skipScrub {
 		return nil
 	}
 	st, err := s.ScrubFreePages()
 	r.ScrubbedPages = st.Pages
+	if errors.Is(err, ErrScrubPending) {
+		r.ScrubPending = true
+		go s.scrubLater()
+		return nil
+	}
 	return err
+}
+
+// scrubLater retries a scrub that had to wait for readers.
+func (s *Store) scrubLater() {
+	for {
+		select {
+		case <-s.reapStop:
+			return
+		case <-time.After(scrubWait):
+		}
+		if _, err := s.ScrubFreePages(); !errors.Is(err, ErrScrubPending) {
+			return
+		}
+	}
 }
 
 // ScrubFreePages overwrites every free page of the database with zeros
@@ -109,7 +131,7 @@ func (s *Store) ScrubFreePages() (st ScrubStats, err error) {
 	var seq uint64
 	for free := s.db.Stats().FreePageN; free > 0; free = s.db.Stats().FreePageN {
 		if time.Since(start) > 2*scrubWait { // writers free pages as fast as it fills them
-			return st, fmt.Errorf("store: scrub does not converge (%d pages free)", free)
+			return st, fmt.Errorf("%w: the scrub does not converge (%d pages free)", ErrScrubPending, free)
 		}
 		n := min(free, scrubTxPages)
 		if err := s.db.Update(func(tx *bolt.Tx) error {
