@@ -150,6 +150,8 @@ type Store struct {
 	skipScrub   bool       // tests: what an erasure leaves without the scrub
 	onScrubWait func()     // tests: the scrub waits for a reader
 	observer    Observer   // Options.Observer, or nil (observe.go)
+
+	exports sync.Map // account → struct{}: an export is running (export.go)
 }
 
 // Options tune Open.
