@@ -312,3 +312,65 @@ func TestEraseChatReportsLogs(t *testing.T) {
 		t.Fatalf("login log after the erasure: %v", tried)
 	}
 }
+
+// TestEraseGroupFolders: folders the person made in a group tree go when
+// nothing of others is left inside; one that still holds a classmate's
+// file stays with its contents under a neutral name, so the person's name
+// in a folder name is gone and nobody else loses a file.
+func TestEraseGroupFolders(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	mkAccount(t, s, "paula.p")
+	mkAccount(t, s, "carl.c")
+	if err := s.CreateGroup(Group{Name: "7b", Kind: "class", Members: []string{"carl.c", "paula.p"}}); err != nil {
+		t.Fatal(err)
+	}
+	grp := GroupTree("7b")
+	now := time.Now()
+	for _, d := range []string{"/Referat Paula", "/Referat Paula/Quellen", "/Paulas Leeres"} {
+		if err := s.FileMkdirBy(grp, d, "paula.p", now, NoLimits()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.FileMkdirBy(grp, "/Carls Ordner", "carl.c", now, NoLimits()); err != nil {
+		t.Fatal(err)
+	}
+	putAs(t, s, grp, "/Referat Paula/Quellen/paula.txt", "paulas text", "paula.p")
+	putAs(t, s, grp, "/Referat Paula/carl.txt", "carls kommentar", "carl.c")
+	putAs(t, s, grp, "/Carls Ordner/paula.txt", "paula bei carl", "paula.p")
+
+	if _, err := s.EraseAccount("paula.p", ErasePlatform); err != nil {
+		t.Fatal(err)
+	}
+	list := func(p string) []string {
+		t.Helper()
+		var names []string
+		err := s.view(func(tx *Tx) error {
+			e, err := tx.resolve(grp, p)
+			if err != nil {
+				return err
+			}
+			kids, err := tx.children(e.ID)
+			for _, k := range kids {
+				names = append(names, k.Name)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		return names
+	}
+	if got := fmt.Sprint(list("/")); got != "[Carls Ordner "+erasedFolderName+"]" {
+		t.Errorf("group root after erasure: %s", got)
+	}
+	if got := fmt.Sprint(list("/" + erasedFolderName)); got != "[carl.txt]" {
+		t.Errorf("renamed folder holds %s, want carl's file only", got)
+	}
+	if got := fmt.Sprint(list("/Carls Ordner")); got != "[]" {
+		t.Errorf("carl's folder holds %s, want paula's file gone and the folder kept", got)
+	}
+	if hits, _, err := s.FindBytes("Referat Paula", "Paulas Leeres", "Quellen"); err != nil || len(hits) != 0 {
+		t.Errorf("folder names left in the store: %v %v", hits, err)
+	}
+}

@@ -71,6 +71,7 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 		"chat-group":  "XqCHATGRPq12", // what she wrote in the class room
 		"chat-direct": "XqCHATDMq13",  // what she wrote to Carlo
 		"report":      "XqREPORTq14",  // the reason of a report she filed
+		"group-dir":   "XqGRPDIRq15",  // a folder she made in the group folder
 	}
 	person := []string{paula, "Paulina", "Quastorf", "paulina", "quastorf"}
 
@@ -168,6 +169,11 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 	tinaBig := "Skript " + strings.Repeat("Lehrstoff ", 3000)
 	dav(tina, tinaPW, "PUT", "/groups/7b/arbeitsblatt.txt", tinaSmall, nil)
 	dav(tina, tinaPW, "PUT", "/groups/7b/skript.txt", tinaBig, nil)
+	// A folder she made in the class folder, with the teacher's feedback
+	// inside: the feedback stays, the folder's name (hers) goes.
+	dav(paula, paulaPW, "MKCOL", "/groups/7b/"+own["group-dir"], "", nil)
+	tinaFeedback := "Rueckmeldung zum Referat"
+	dav(tina, tinaPW, "PUT", "/groups/7b/"+own["group-dir"]+"/rueckmeldung.txt", tinaFeedback, nil)
 
 	// --- chat ---
 	pc := eraseChat(t, base, paula, paulaPW)
@@ -214,7 +220,8 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 	if after := eraseInbox(t, imapAddr, carl, carlPW); len(after) != 1 || !bytes.Equal(after[0], carlMail[0]) {
 		t.Errorf("carlo's copy of paulina's mail changed or went: %q", after)
 	}
-	for p, want := range map[string]string{"/groups/7b/arbeitsblatt.txt": tinaSmall, "/groups/7b/skript.txt": tinaBig} {
+	for p, want := range map[string]string{"/groups/7b/arbeitsblatt.txt": tinaSmall, "/groups/7b/skript.txt": tinaBig,
+		"/groups/7b/" + url.PathEscape("Ordner (gelöscht)") + "/rueckmeldung.txt": tinaFeedback} {
 		if got := eraseDAVGet(t, base, tina, tinaPW, p); got != want {
 			t.Errorf("teacher's %s changed (%d bytes, want %d)", p, len(got), len(want))
 		}
