@@ -64,6 +64,8 @@ const (
 	// Chat: authors edit and delete their own messages; a room's teachers
 	// may delete in their room.
 	ChatOwn Rule = "CHAT-OWN"
+	// Right of access (Art. 15 GDPR): one export of an account at a time.
+	LimitExports Rule = "LIMIT-EXPORTS"
 )
 
 // RuleInfo describes one rule for documentation and `--help` output.
@@ -115,4 +117,5 @@ var Table = []RuleInfo{
 	{LimitMessage, "(robustness)", "chat messages and reports"},
 	{LimitFlood, "(robustness)", "chat messages per minute"},
 	{LimitFrame, "(robustness)", "WebSocket frames"},
+	{LimitExports, "(robustness)", "user export, portal data download"},
 }

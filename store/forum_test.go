@@ -119,8 +119,8 @@ func TestForumPostsModerationErasure(t *testing.T) {
 		t.Fatal(err)
 	}
 	var exp []map[string]any
-	if err := json.Unmarshal(sink["forum/beitraege.json"].Bytes(), &exp); err != nil || len(exp) != 1 || exp[0]["text"] != "Wohin gehen wir?" {
-		t.Fatalf("export: %v %s", err, sink["forum/beitraege.json"])
+	if err := json.Unmarshal(sink["forum.json"].Bytes(), &exp); err != nil || len(exp) != 1 || exp[0]["text"] != "Wohin gehen wir?" {
+		t.Fatalf("export: %v %s", err, sink["forum.json"])
 	}
 	if err := s.MarkThreadRead("anna.berg", th5.ID, r1.ID); err != nil {
 		t.Fatal(err)

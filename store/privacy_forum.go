@@ -86,7 +86,7 @@ func eraseForum(s *Store, account string, r *ErasureReport) error {
 	})
 }
 
-// exportForum writes forum/beitraege.json: every post the person wrote,
+// exportForum writes forum.json: every post the person wrote,
 // with its forum and thread title.
 func exportForum(s *Store, account string, out ExportSink) error {
 	type item struct {
@@ -110,7 +110,7 @@ func exportForum(s *Store, account string, out ExportSink) error {
 	}); err != nil {
 		return err
 	}
-	w, err := out.Create("forum/beitraege.json", time.Now().UTC())
+	w, err := out.Create("forum.json", time.Now().UTC())
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,9 @@
 //	            empty: messages sent in the last hour (MAIL-MASS, mailsent.go)
 //	mailkeywords  keywords used per mailbox (maillimits.go)
 //	davlocks    account 0x00 token → DavLock (WebDAV locks; davlocks.go)
+//	"\x00scrub" only while an erasure overwrites the free pages (zero
+//	            records; scrub.go); dropped at open if a crash left it.
+//	            Every other bucket has a privacy provider (privacy_*.go)
 //	fileroots, fileentries, fileprops, filetrash:
 //	            the WebDAV file trees (tree → root and totals; parent-id
 //	            name → entry; id and property name hash → dead property;
@@ -152,6 +155,8 @@ type Store struct {
 	skipScrub   bool       // tests: what an erasure leaves without the scrub
 	onScrubWait func()     // tests: the scrub waits for a reader
 	observer    Observer   // Options.Observer, or nil (observe.go)
+
+	exports sync.Map // account → struct{}: an export is running (export.go)
 }
 
 // Options tune Open.

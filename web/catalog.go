@@ -88,6 +88,8 @@ var catalog = map[string]map[string]string{
 		"acct_logout_all":       "Überall abmelden",
 		"acct_end_session":      "Abmelden",
 		"acct_change_pw":        "Passwort ändern",
+		"acct_export":           "Meine Daten herunterladen",
+		"acct_export_note":      "Alles, was der Schulserver über Sie speichert, als Zip-Datei: E-Mails (je Ordner), Dateien, Ihre Chat-Nachrichten, Konto, Einwilligungen, freiwillige Angaben und Ihr Anmeldeprotokoll, mit einer Erklärung (README.txt). Das kann bei vielen Dateien etwas dauern.",
 		"ab_title":              "Adressbuch",
 		"ab_search":             "Suchen (Name, Gruppe, Spitzname)",
 		"ab_name":               "Name",
@@ -316,6 +318,8 @@ var catalog = map[string]map[string]string{
 		"acct_logout_all":       "Log out everywhere",
 		"acct_end_session":      "Log out",
 		"acct_change_pw":        "Change password",
+		"acct_export":           "Download my data",
+		"acct_export_note":      "Everything the school server stores about you as a zip file: e-mail (per folder), files, your chat messages, account, consents, voluntary details and your login log, with an explanation (README.txt, in German). With many files this may take a while.",
 		"ab_title":              "Address book",
 		"ab_search":             "Search (name, group, nickname)",
 		"ab_name":               "Name",
@@ -489,6 +493,7 @@ var ruleTexts = map[policy.Rule]string{
 	policy.ForumMember:      "Only the group's members and teachers read and write in its forum.",
 	policy.ForumLocked:      "This thread is locked; no more replies.",
 	policy.AuditInspect:     "Inspection needs an auditor, a reason, a case reference and a second auditor's approval; only those two see it, for a limited time.",
+	policy.LimitExports:     "A download of your data is already running; please wait until it has finished.",
 }
 
 // texts is the catalog of one language ("de" for anything unknown).

@@ -173,6 +173,7 @@ func (p *portal) mount(mux *http.ServeMux) {
 	mux.Handle("POST /konto", p.page(pageOpts{}, p.accountSave))
 	mux.Handle("POST /konto/abmelden-ueberall", p.page(pageOpts{}, p.logoutEverywhere))
 	mux.Handle("POST /konto/sitzung-beenden", p.page(pageOpts{}, p.endSession))
+	mux.Handle("POST /konto/daten", p.page(pageOpts{}, p.exportOwn))
 	mux.Handle("GET /adressbuch", p.page(pageOpts{module: policy.ModuleAddressBook}, p.addressBook))
 	mux.Handle("GET /gruppe/{name}", p.page(pageOpts{module: policy.ModuleAddressBook}, p.groupPage))
 	mux.Handle("GET /chat", p.page(pageOpts{module: policy.ModuleChat}, p.chatPage))

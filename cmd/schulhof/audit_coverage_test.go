@@ -73,6 +73,7 @@ func TestEveryCommandIsAudited(t *testing.T) {
 		{path: "inspect list", args: auditor("bert.pruef"), stdin: coveragePW, action: "inspect.list"},
 		{path: "inspect show", args: append(auditor("anna.pruef"), "1"), stdin: coveragePW, action: "inspect.view"},
 		{path: "inspect close", args: append(auditor("bert.pruef"), "1"), stdin: coveragePW, action: "inspect.close"},
+		{path: "user export", args: []string{"max.mueller", "--to", filepath.Join(dir, "max.zip")}, action: "user.export"},
 		{path: "audit list", why: "reads the audit log itself"},
 		{path: "audit verify", why: "checks the audit log itself"},
 		{path: "consent show", args: []string{"max.mueller"}, why: "consent records the admin manages, no content"},

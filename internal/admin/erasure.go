@@ -48,5 +48,9 @@ func ErasureText(r *store.ErasureReport) string {
 		fmt.Fprintf(&b, "  %-28s %8d Einträge\n", title, r.Items[n])
 	}
 	fmt.Fprintf(&b, "  %-28s %8d Bytes\n", "Inhalte freigegeben", r.BytesFreed)
+	fmt.Fprintf(&b, "  %-28s %8d Seiten (freie Seiten der Datenbank mit Nullen überschrieben)\n", "Datenbank bereinigt", r.ScrubbedPages)
+	if r.ScrubPending {
+		b.WriteString("  Achtung: ein laufender Lesezugriff hält noch freigegebene Seiten; die Bereinigung wird im Hintergrund wiederholt.\n")
+	}
 	return b.String()
 }
