@@ -16,6 +16,7 @@ var providerTitles = map[string]string{
 	"chatreports": "Chat-Meldungen",
 	"exceptions":  "Ausnahmen",
 	"files":       "Dateien",
+	"forum":       "Forum (Beiträge als Platzhalter)",
 	"groups":      "Gruppen",
 	"loginlog":    "Anmeldeprotokoll",
 	"mail":        "E-Mail",

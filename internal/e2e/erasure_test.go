@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,9 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 		"chat-direct": "XqCHATDMq13",  // what she wrote to Carlo
 		"report":      "XqREPORTq14",  // the reason of a report she filed
 		"group-dir":   "XqGRPDIRq15",  // a folder she made in the group folder
+		"forum-title": "XqFTITLEq16",  // a forum thread she opened
+		"forum-post":  "XqFPOSTq17",   // its text (also in a report's frozen context and the hide notice)
+		"forum-rep":   "XqFREPq18",    // the reason of a forum report she filed
 	}
 	person := []string{paula, "Paulina", "Quastorf", "paulina", "quastorf"}
 
@@ -189,6 +193,23 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 	pc.close()
 	cc.close()
 
+	// --- forum: her thread in the class forum, Carlo's reply quoting it,
+	// his report of it, the teacher hiding it (a notice to her INBOX, an
+	// audit record naming her), her report of his reply ---
+	pf := newForumWeb(t, base, paula, paulaPW)
+	cf := newForumWeb(t, base, carl, carlPW)
+	tf := newForumWeb(t, base, tina, tinaPW)
+	ftid := pf.thread("g:7b", "Frage "+own["forum-title"], "Mein Beitrag "+own["forum-post"])
+	fposts := cf.posts("g:7b", ftid)
+	fpid := strconv.FormatUint(uint64(fposts[0]["id"].(float64)), 10)
+	fthread := "/forum/g:7b/thema/" + strconv.FormatUint(ftid, 10)
+	cf.mustSee(cf.post(fthread+"/antwort", url.Values{"text": {"Carlo im Forum XqCARLFORUMq0"}, "quote": {fpid}}, fthread), "carlo's reply")
+	cf.mustSee(cf.post("/forum/g:7b/melden", url.Values{"post": {fpid}, "reason": {"bitte pruefen"}}, fthread), "carlo's report")
+	tf.mustSee(tf.post("/forum/g:7b/moderieren", url.Values{"act": {"hide"}, "id": {fpid}, "reason": {"Bitte sachlich"}}, fthread), "tina hides")
+	fposts = cf.posts("g:7b", ftid)
+	carlReply := strconv.FormatUint(uint64(fposts[1]["id"].(float64)), 10)
+	pf.mustSee(pf.post("/forum/g:7b/melden", url.Values{"post": {carlReply}, "reason": {"Grund " + own["forum-rep"]}}, fthread), "paulina's report")
+
 	// Everything is there before the erasure: the scan sees it.
 	raw := eraseRaw(t, dir)
 	for k, m := range own {
@@ -237,6 +258,13 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 		t.Errorf("class room after the erasure (a tombstone, then carlo's message): %q", texts)
 	}
 	cc.close()
+	// The forum thread keeps its shape: her post a tombstone without
+	// name, Carlo's reply as it was.
+	fposts = cf.posts("g:7b", ftid)
+	if len(fposts) != 2 || fposts[0]["author"] != "" || fposts[0]["text"] != nil || fposts[0]["deleted"] != true ||
+		fposts[1]["author"] != carl || fposts[1]["text"] != "Carlo im Forum XqCARLFORUMq0" {
+		t.Errorf("forum thread after the erasure: %v", fposts)
+	}
 	srv.Stop()
 
 	// Every bucket's keys and values, and the raw file against them.
