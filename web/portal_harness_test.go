@@ -257,6 +257,20 @@ func (w *ws) next(typ string) map[string]any {
 	}
 }
 
+// nextMsg returns the next live message frame for seq. A connection that
+// resumes can also get, live, a message committed just before it joined
+// that its sync already returned (the hub fans out after the commit); the
+// client merges by seq and revision (chat.js), so such frames are skipped.
+func (w *ws) nextMsg(seq float64) map[string]any {
+	w.t.Helper()
+	for {
+		m := w.next("msg")["msg"].(map[string]any)
+		if m["seq"] == seq {
+			return m
+		}
+	}
+}
+
 // closed waits up to d for the connection to end and returns its status.
 func (w *ws) closed(d time.Duration) (websocket.StatusCode, bool) {
 	timeout := time.After(d)
