@@ -85,6 +85,7 @@ const (
 	ChatSearchBytes        BoundKey = "chat_search_bytes"
 	NicknameBytes          BoundKey = "nickname_bytes"
 	SettingBytes           BoundKey = "setting_bytes"
+	CardDAVQueryFilters    BoundKey = "carddav_query_filters"
 )
 
 // BoundTable lists every bound with its default. Defaults follow what the
@@ -127,6 +128,7 @@ var BoundTable = []BoundInfo{
 	{NicknameBytes, LimitName, 40, "bytes", "a nickname chosen in the portal"},
 	{SettingBytes, LimitName, 200, "bytes", "one voluntary setting (status text) in the portal"},
 	{ChatMessagesPerMinute, LimitFlood, 30, "count", "chat messages one account sends per minute (flood control; burst the same)"},
+	{CardDAVQueryFilters, LimitXML, 50, "count", "prop-filters, text-matches and param-filters in one CardDAV addressbook-query (each is matched against every card)"},
 	{ChatFrameBytes, LimitFrame, 16 << 10, "bytes", "one WebSocket frame read from a browser; a larger one closes the connection"},
 }
 

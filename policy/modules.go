@@ -49,6 +49,8 @@ func (s Service) Module() Module {
 		return ModuleFiles
 	case ServiceChat:
 		return ModuleChat
+	case ServiceContacts:
+		return ModuleAddressBook
 	}
 	return ""
 }

@@ -59,6 +59,9 @@ const (
 	// Chat: authors edit and delete their own messages; a room's teachers
 	// may delete in their room.
 	ChatOwn Rule = "CHAT-OWN"
+	// Verhaltensregeln (gemeinsames Adressbuch): the address book shows
+	// what each person entered in the portal; over CardDAV it is read-only.
+	AddressBookReadOnly Rule = "ADDRESSBOOK-READONLY"
 )
 
 // RuleInfo describes one rule for documentation and `--help` output.
@@ -91,6 +94,7 @@ var Table = []RuleInfo{
 	{ChatMember, "Verhaltensregeln", "chat rooms"},
 	{ChatDirect, "Verhaltensregeln", "chat direct conversations"},
 	{ChatOwn, "Rechte anderer achten", "chat edit and delete"},
+	{AddressBookReadOnly, "Verhaltensregeln", "CardDAV PUT, DELETE, PROPPATCH, MKCOL, COPY, MOVE, LOCK"},
 	{LimitBody, "(robustness)", "portal request bodies"},
 	{LimitXML, "(robustness)", "WebDAV XML bodies"},
 	{LimitProps, "(robustness)", "WebDAV PROPPATCH"},
