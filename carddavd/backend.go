@@ -153,5 +153,10 @@ func (b *backend) QueryAddressObjects(ctx context.Context, p string, q *carddav.
 	if err != nil {
 		return nil, err
 	}
+	if len(q.PropFilters) == 0 {
+		// RFC 6352 §10.5: an empty filter matches every card (go-webdav's
+		// Filter would match none).
+		q = &carddav.AddressBookQuery{DataRequest: q.DataRequest, Limit: q.Limit, FilterTest: carddav.FilterAllOf}
+	}
 	return carddav.Filter(q, all)
 }

@@ -157,6 +157,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
+		if len(body) > 0 && r.Header.Get("Content-Type") == "" {
+			r.Header.Set("Content-Type", "application/xml") // go-webdav insists; some clients send none
+		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
 	}
