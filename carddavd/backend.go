@@ -98,10 +98,14 @@ func (b *backend) memberships(rq *request) (map[string][]string, error) {
 	return rq.of, nil
 }
 
+// object is one card's resource. A PROPFIND that lists ETags gets no
+// vCard built (rq.noCards): the ETag is computed from the line itself.
 func (b *backend) object(rq *request, e *addressbook.Entry) carddav.AddressObject {
-	c := card(e, b.h.opt.Domain, rq.version)
-	return carddav.AddressObject{Path: bookPath(rq.acct.Name) + e.Account + ".vcf", ETag: etag(e),
-		ContentLength: encodedLength(c), Card: c}
+	ao := carddav.AddressObject{Path: bookPath(rq.acct.Name) + e.Account + ".vcf", ETag: etag(e)}
+	if !rq.noCards {
+		ao.Card = card(e, b.h.opt.Domain, rq.version)
+	}
+	return ao
 }
 
 func (b *backend) GetAddressObject(ctx context.Context, p string, req *carddav.AddressDataRequest) (*carddav.AddressObject, error) {
@@ -114,10 +118,8 @@ func (b *backend) GetAddressObject(ctx context.Context, p string, req *carddav.A
 	if dir != bookPath(rq.acct.Name) || !ok || name == "" {
 		return nil, notFound()
 	}
-	person, err := b.h.opt.Store.Person(name)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound()
-	} else if err != nil {
+	person, err := b.person(rq, name)
+	if err != nil {
 		return nil, err
 	}
 	of, err := b.memberships(rq)
@@ -127,6 +129,41 @@ func (b *backend) GetAddressObject(ctx context.Context, p string, req *carddav.A
 	e := addressbook.New(person, of[name], b.h.opt.Domain)
 	ao := b.object(rq, &e)
 	return &ao, nil
+}
+
+// person reads one account's view; a multiget's first card reads every
+// card the multiget names, in one transaction.
+func (b *backend) person(rq *request, name string) (*store.Person, error) {
+	if rq.people == nil && len(rq.hrefs) > 1 {
+		var names []string
+		for _, h := range rq.hrefs {
+			dir, file := path.Split(h)
+			if n, ok := strings.CutSuffix(file, ".vcf"); ok && dir == bookPath(rq.acct.Name) {
+				names = append(names, n)
+			}
+		}
+		people, err := b.h.opt.Store.PeopleNamed(names)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			if _, ok := people[n]; !ok {
+				people[n] = store.Person{} // asked for, and not there
+			}
+		}
+		rq.people = people
+	}
+	if p, ok := rq.people[name]; ok {
+		if p.Name == "" {
+			return nil, notFound()
+		}
+		return &p, nil
+	}
+	p, err := b.h.opt.Store.Person(name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound()
+	}
+	return p, err
 }
 
 func (b *backend) ListAddressObjects(ctx context.Context, p string, req *carddav.AddressDataRequest) ([]carddav.AddressObject, error) {

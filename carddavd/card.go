@@ -1,7 +1,6 @@
 package carddavd
 
 import (
-	"bytes"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
@@ -72,12 +71,3 @@ func uid(domain, account string) string {
 
 // uuidNamespaceURL is RFC 9562's namespace ID for URLs.
 var uuidNamespaceURL = [16]byte{0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8}
-
-// encodedLength is the size of the card as served.
-func encodedLength(c vcard.Card) int64 {
-	var b bytes.Buffer
-	if err := vcard.NewEncoder(&b).Encode(c); err != nil {
-		return 0
-	}
-	return int64(b.Len())
-}

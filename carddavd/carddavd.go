@@ -31,6 +31,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -148,14 +149,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.refuse(w, r, d)
 			return
 		}
+		if r.Method == "PROPFIND" {
+			rq.noCards = !propfindWantsCards(body)
+		}
 		if r.Method == "REPORT" {
-			if wantsV4(body) {
+			rp := scanReport(body)
+			if rp.v4 {
 				rq.version = "4.0"
 			}
-			if d := h.checkQuery(body); !d.Allow {
+			// Each filter is matched against every card of the school.
+			if d := h.opt.Policy.CheckBound(policy.CardDAVQueryFilters, rp.filters); !d.Allow {
 				h.refuse(w, r, d)
 				return
 			}
+			rq.hrefs = rp.hrefs
 		}
 		if len(body) > 0 && r.Header.Get("Content-Type") == "" {
 			r.Header.Set("Content-Type", "application/xml") // go-webdav insists; some clients send none
@@ -200,46 +207,54 @@ func (h *Handler) readBody(r *http.Request) ([]byte, policy.Decision) {
 
 const nsCardDAV = "urn:ietf:params:xml:ns:carddav"
 
-// wantsV4: the REPORT asks for vCard 4.0 (<address-data version="4.0">,
-// as DAVx⁵ does when the book offers it); otherwise 3.0, which every
-// client reads (Apple Contacts only that one).
-func wantsV4(body []byte) bool {
-	d := xml.NewDecoder(bytes.NewReader(body))
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return false
-		}
-		if se, ok := tok.(xml.StartElement); ok && se.Name.Space == nsCardDAV && se.Name.Local == "address-data" {
-			for _, a := range se.Attr {
-				if a.Name.Local == "version" && a.Value == "4.0" {
-					return true
-				}
-			}
-			return false
-		}
-	}
+// report is what ServeHTTP reads from a REPORT body before the library
+// decodes it: whether it asks for vCard 4.0 (<address-data
+// version="4.0">, as DAVx⁵ does when the book offers it; otherwise 3.0,
+// which every client reads, Apple Contacts only that one), how many
+// filters it has, and the cards a multiget names.
+type report struct {
+	v4      bool
+	filters int64
+	hrefs   []string
 }
 
-// checkQuery counts the filters of an addressbook-query: each is matched
-// against every card of the school, so their number is bounded
-// (carddav_query_filters, LIMIT-XML).
-func (h *Handler) checkQuery(body []byte) policy.Decision {
+// propfindWantsCards: the PROPFIND may ask for address-data (an empty
+// body and allprop count as asking). It errs on the side of building.
+func propfindWantsCards(body []byte) bool {
+	return len(bytes.TrimSpace(body)) == 0 || bytes.Contains(body, []byte("allprop")) || bytes.Contains(body, []byte("address-data"))
+}
+
+func scanReport(body []byte) report {
+	var rp report
 	d := xml.NewDecoder(bytes.NewReader(body))
-	n := int64(0)
+	inHref := false
 	for {
 		tok, err := d.Token()
 		if err != nil {
-			break
+			return rp
 		}
-		if se, ok := tok.(xml.StartElement); ok && se.Name.Space == nsCardDAV {
-			switch se.Name.Local {
-			case "prop-filter", "param-filter", "text-match":
-				n++
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch {
+			case t.Name.Space == nsCardDAV && t.Name.Local == "address-data":
+				for _, a := range t.Attr {
+					rp.v4 = rp.v4 || a.Name.Local == "version" && a.Value == "4.0"
+				}
+			case t.Name.Space == nsCardDAV && (t.Name.Local == "prop-filter" || t.Name.Local == "param-filter" || t.Name.Local == "text-match"):
+				rp.filters++
+			case t.Name.Space == "DAV:" && t.Name.Local == "href":
+				inHref = true
 			}
+		case xml.CharData:
+			if inHref {
+				if u, err := url.Parse(strings.TrimSpace(string(t))); err == nil {
+					rp.hrefs = append(rp.hrefs, u.Path)
+				}
+			}
+		case xml.EndElement:
+			inHref = false
 		}
 	}
-	return h.opt.Policy.CheckBound(policy.CardDAVQueryFilters, n)
 }
 
 // refuse answers a refusal in HTTP: the status clients understand, the
@@ -275,6 +290,13 @@ type request struct {
 	acct    *store.Account
 	version string
 	of      map[string][]string
+	// hrefs a multiget names; the first card asked for reads them all
+	// in one transaction (people).
+	hrefs  []string
+	people map[string]store.Person
+	// noCards: a PROPFIND that asks neither address-data nor allprop,
+	// as every client's ETag listing: no vCard is built.
+	noCards bool
 }
 
 func fromContext(ctx context.Context) (*request, error) {

@@ -78,3 +78,25 @@ func (s *Store) Memberships() (map[string][]string, error) {
 	}
 	return of, nil
 }
+
+// PeopleNamed returns the address book view of the named accounts that
+// exist, read in one transaction (a client's multiget of many cards).
+func (s *Store) PeopleNamed(names []string) (map[string]Person, error) {
+	out := make(map[string]Person, len(names))
+	err := s.view(func(t *Tx) error {
+		b := t.bucket(bucketAccounts)
+		for _, n := range names {
+			v := b.Get([]byte(n))
+			if v == nil {
+				continue
+			}
+			var p Person
+			if err := json.Unmarshal(v, &p); err != nil {
+				return fmt.Errorf("account %q: %w", n, err)
+			}
+			out[n] = p
+		}
+		return nil
+	})
+	return out, err
+}

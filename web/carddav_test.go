@@ -265,8 +265,14 @@ func TestCardDAVRefusals(t *testing.T) {
 	if code, _, _ := e.davRequest("PROPFIND", "/carddav/"+max+"/adressbuecher/schule/", teacher, propfind, map[string]string{"Depth": "1"}); code != http.StatusNotFound {
 		t.Fatalf("another's book: %d", code)
 	}
-	if code, _, _ := e.davRequest("PROPFIND", book, teacher, propfind, map[string]string{"Depth": "1"}); code != http.StatusMultiStatus {
-		t.Fatalf("own book: %d", code)
+	if code, body, _ := e.davRequest("PROPFIND", book, teacher, propfind, map[string]string{"Depth": "1"}); code != http.StatusMultiStatus ||
+		strings.Count(body, ".vcf</") != 3 || strings.Contains(body, "BEGIN:VCARD") {
+		t.Fatalf("own book, ETags: %d %s", code, body)
+	}
+	// An allprop PROPFIND (empty body) gets the cards built.
+	if code, body, _ := e.davRequest("PROPFIND", book, teacher, "", map[string]string{"Depth": "1"}); code != http.StatusMultiStatus ||
+		strings.Count(body, "BEGIN:VCARD") != 3 {
+		t.Fatalf("own book, allprop: %d %s", code, body)
 	}
 
 	// The XML bound: a REPORT over xml_body_bytes is refused unread.
