@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"schulhof/internal/auth"
+	"schulhof/internal/metrics"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -38,7 +39,7 @@ func (h *Handler) authenticate(r *http.Request) (*store.Account, policy.Decision
 	if acct == nil {
 		ip, _, _ := net.SplitHostPort(r.RemoteAddr)
 		a, d := h.opt.Auth.Verify(r.Context(), auth.Attempt{
-			Name: name, Password: pw, Protocol: "carddav", IP: ip,
+			Name: name, Password: pw, Protocol: metrics.CardDAV, IP: ip,
 			Service: policy.ServiceContacts, Purpose: policy.PurposeUse,
 		})
 		if !d.Allow {

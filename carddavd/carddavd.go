@@ -260,7 +260,7 @@ func scanReport(body []byte) report {
 // refuse answers a refusal in HTTP: the status clients understand, the
 // rule in the body (and in the log and the metrics).
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d policy.Decision) {
-	h.opt.Metrics.Refused("carddav", d)
+	h.opt.Metrics.Refused(metrics.CardDAV, d)
 	status := http.StatusForbidden
 	switch d.Rule {
 	case policy.AuthFailed:

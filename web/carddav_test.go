@@ -236,6 +236,9 @@ func TestCardDAVReadOnly(t *testing.T) {
 	if a, _ := e.st.Account(max); a.Nickname != "Maxi" {
 		t.Fatalf("card changed: %+v", a)
 	}
+	if n := e.counter("schulhof_refusals_total", map[string]string{"protocol": "carddav", "rule": "ADDRESSBOOK-READONLY"}); n != 10 { // nine above, the client's PUT
+		t.Fatalf("read-only refusals counted: %v, want 10", n)
+	}
 }
 
 // TestCardDAVRefusals: login rules (AUTH-FAILED, ACCOUNT-LOCKED,
