@@ -5,6 +5,8 @@
 // does the protocol; this package wraps it the net/http way to add Basic
 // authentication (auth.go), MODULE-OFF, the read-only rule, the XML
 // bound, and implements its Backend over the store (backend.go, card.go).
+// Two properties the library lacks, current-user-privilege-set (read
+// only) and getctag, are filled into its PROPFIND answers (liveprops.go).
 //
 // The namespace, built per request from the authenticated account:
 //
@@ -151,6 +153,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if r.Method == "PROPFIND" {
 			rq.noCards = !propfindWantsCards(body)
+			rq.liveProps = wantsLiveProps(body)
 		}
 		if r.Method == "REPORT" {
 			rp := scanReport(body)
@@ -170,7 +173,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
 	}
-	h.lib.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestKey{}, rq)))
+	r = r.WithContext(context.WithValue(r.Context(), requestKey{}, rq))
+	if rq.liveProps {
+		h.serveWithLiveProps(w, r, rq)
+		return
+	}
+	h.lib.ServeHTTP(w, r)
 }
 
 // ownPath: the context path, or something under the account's own
@@ -297,6 +305,9 @@ type request struct {
 	// noCards: a PROPFIND that asks neither address-data nor allprop,
 	// as every client's ETag listing: no vCard is built.
 	noCards bool
+	// liveProps: the PROPFIND asks for current-user-privilege-set or
+	// getctag, which liveprops.go fills in.
+	liveProps bool
 }
 
 func fromContext(ctx context.Context) (*request, error) {

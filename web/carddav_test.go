@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
@@ -312,5 +313,79 @@ func TestCardDAVRefusals(t *testing.T) {
 	}
 	if code, body, _ := e.davRequest("PROPFIND", "/carddav/"+max+"/", max, propfind, map[string]string{"Depth": "0"}); code != http.StatusForbidden || !strings.Contains(body, string(policy.AccountLocked)) {
 		t.Fatalf("locked: %d %s", code, body)
+	}
+}
+
+// TestCardDAVCollectionsSayReadOnly: the book tells clients it is
+// read-only (current-user-privilege-set: read, no write) and has a CTag
+// that changes with any card and only then.
+func TestCardDAVCollectionsSayReadOnly(t *testing.T) {
+	e := newPortalEnv(t, nil)
+	teacher, max, lena := cardSchool(e)
+	home := "/carddav/" + teacher + "/adressbuecher/"
+	body := `<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/"><d:prop><d:resourcetype/><d:displayname/><d:current-user-privilege-set/><cs:getctag/></d:prop></d:propfind>`
+	type propstat struct {
+		Status     string `xml:"status"`
+		Privileges []struct {
+			Inner string `xml:",innerxml"`
+		} `xml:"prop>current-user-privilege-set>privilege"`
+		CTag        *string `xml:"http://calendarserver.org/ns/ prop>getctag"`
+		DisplayName string  `xml:"prop>displayname"`
+	}
+	type multistatus struct {
+		Responses []struct {
+			Href      string     `xml:"href"`
+			PropStats []propstat `xml:"propstat"`
+		} `xml:"response"`
+	}
+	book := func() (privs []string, ctag string) {
+		t.Helper()
+		code, out, _ := e.davRequest("PROPFIND", home, teacher, body, map[string]string{"Depth": "1", "Content-Type": "text/xml"})
+		var ms multistatus
+		if err := xml.Unmarshal([]byte(out), &ms); code != http.StatusMultiStatus || err != nil || len(ms.Responses) != 2 {
+			t.Fatalf("PROPFIND home: %d %v %s", code, err, out)
+		}
+		for _, r := range ms.Responses {
+			for _, ps := range r.PropStats {
+				if !strings.Contains(ps.Status, "200") {
+					if len(ps.Privileges) > 0 || ps.CTag != nil && r.Href == home+"schule/" {
+						t.Fatalf("%s: privileges or ctag not found: %s", r.Href, out)
+					}
+					continue
+				}
+				for _, p := range ps.Privileges {
+					if r.Href == home+"schule/" {
+						privs = append(privs, p.Inner)
+					}
+				}
+				if ps.CTag != nil && r.Href == home+"schule/" {
+					ctag = *ps.CTag
+				}
+			}
+		}
+		return
+	}
+	privs, ctag := book()
+	if len(privs) != 2 || !strings.Contains(privs[0], "read") || strings.Contains(strings.Join(privs, ""), "write") || ctag == "" {
+		t.Fatalf("privileges %v ctag %q", privs, ctag)
+	}
+	if _, err := e.st.UpdateAccount(max, func(a *store.Account) error { a.Nickname = "Neu"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	_, ctag2 := book()
+	if ctag2 == ctag || ctag2 == "" {
+		t.Fatalf("ctag after a nickname change: %q → %q", ctag, ctag2)
+	}
+	if err := e.svc.Lock("test", lena, "Test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ctag3 := book(); ctag3 != ctag2 {
+		t.Fatalf("ctag after a lock: %q → %q", ctag2, ctag3)
+	}
+	// The library's own answers are untouched: go-webdav's client still
+	// finds the book.
+	books, err := e.cardClient(teacher, testPW).FindAddressBooks(context.Background(), home)
+	if err != nil || len(books) != 1 || books[0].Name != "Schuladressbuch" {
+		t.Fatalf("books %v %v", books, err)
 	}
 }
