@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-vcard"
 	"github.com/emersion/go-webdav"
@@ -126,6 +127,19 @@ func TestCardDAVDiscoveryAndCards(t *testing.T) {
 	one, err := c.GetAddressObject(ctx, book+max+".vcf")
 	if err != nil || one.ETag != byName[max].ETag || one.Card.Value(vcard.FieldUID) != m.Value(vcard.FieldUID) {
 		t.Fatalf("get %v %v", one, err)
+	}
+	// The whole discovery and sync was one login (one line in the login
+	// log), not one per request.
+	e.auth.Flush()
+	recs, err := e.st.LoginLog(lena, time.Time{})
+	carddavLogins := 0
+	for _, r := range recs {
+		if r.Protocol == "carddav" {
+			carddavLogins++
+		}
+	}
+	if err != nil || carddavLogins != 1 {
+		t.Fatalf("login log: %d carddav logins %v (%v)", carddavLogins, recs, err)
 	}
 	// Nothing of the birth date, colour, role or login data in the bytes.
 	_, raw, _ := e.davRequest("GET", book+max+".vcf", lena, "", nil)
@@ -306,6 +320,17 @@ func TestCardDAVRefusals(t *testing.T) {
 		t.Fatalf("filters at the bound: %d %s", code, body)
 	}
 	_ = policy.CardDAVQueryFilters
+
+	// A new password ends the session of the old one at once.
+	if code, _, _ := e.davRequest("PROPFIND", book, teacher, propfind, map[string]string{"Depth": "0"}); code != http.StatusMultiStatus {
+		t.Fatalf("before the password change: %d", code)
+	}
+	if _, err := e.st.UpdateAccount(teacher, func(a *store.Account) error { a.PasswordHash = "$argon2id$v=19$m=1024,t=1,p=1$AAAA$AAAA"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := e.davRequest("PROPFIND", book, teacher, propfind, map[string]string{"Depth": "0"}); code != http.StatusUnauthorized {
+		t.Fatalf("old password after the change: %d", code)
+	}
 
 	// A locked account is refused, naming the rule.
 	if err := e.svc.Lock("test", max, "Test"); err != nil {
