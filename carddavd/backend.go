@@ -102,8 +102,14 @@ func (b *backend) memberships(rq *request) (map[string][]string, error) {
 // vCard built (rq.noCards): the ETag is computed from the line itself.
 func (b *backend) object(rq *request, e *addressbook.Entry) carddav.AddressObject {
 	ao := carddav.AddressObject{Path: bookPath(rq.acct.Name) + e.Account + ".vcf", ETag: etag(e)}
-	if !rq.noCards {
+	if !rq.noCards || rq.lengths {
 		ao.Card = card(e, b.h.opt.Domain, rq.version)
+	}
+	if rq.lengths {
+		var n countWriter
+		if err := vcard.NewEncoder(&n).Encode(ao.Card); err == nil {
+			ao.ContentLength = int64(n)
+		}
 	}
 	return ao
 }
@@ -197,3 +203,8 @@ func (b *backend) QueryAddressObjects(ctx context.Context, p string, q *carddav.
 	}
 	return carddav.Filter(q, all)
 }
+
+// countWriter counts what is written to it.
+type countWriter int64
+
+func (c *countWriter) Write(p []byte) (int, error) { *c += countWriter(len(p)); return len(p), nil }

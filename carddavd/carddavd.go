@@ -153,6 +153,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if r.Method == "PROPFIND" {
 			rq.noCards = !propfindWantsCards(body)
+			rq.lengths = propfindWants(body, "getcontentlength")
 			rq.liveProps = wantsLiveProps(body)
 		}
 		if r.Method == "REPORT" {
@@ -228,8 +229,10 @@ type report struct {
 
 // propfindWantsCards: the PROPFIND may ask for address-data (an empty
 // body and allprop count as asking). It errs on the side of building.
-func propfindWantsCards(body []byte) bool {
-	return len(bytes.TrimSpace(body)) == 0 || bytes.Contains(body, []byte("allprop")) || bytes.Contains(body, []byte("address-data"))
+func propfindWantsCards(body []byte) bool { return propfindWants(body, "address-data") }
+
+func propfindWants(body []byte, prop string) bool {
+	return len(bytes.TrimSpace(body)) == 0 || bytes.Contains(body, []byte("allprop")) || bytes.Contains(body, []byte(prop))
 }
 
 func scanReport(body []byte) report {
@@ -305,6 +308,10 @@ type request struct {
 	// noCards: a PROPFIND that asks neither address-data nor allprop,
 	// as every client's ETag listing: no vCard is built.
 	noCards bool
+	// lengths: the PROPFIND asks for getcontentlength (RFC 4918 wants it
+	// on every GETtable resource; go-webdav's client insists on it): the
+	// card is built and measured, nothing else needs that.
+	lengths bool
 	// liveProps: the PROPFIND asks for current-user-privilege-set or
 	// getctag, which liveprops.go fills in.
 	liveProps bool

@@ -128,6 +128,25 @@ func TestCardDAVDiscoveryAndCards(t *testing.T) {
 	if err != nil || one.ETag != byName[max].ETag || one.Card.Value(vcard.FieldUID) != m.Value(vcard.FieldUID) {
 		t.Fatalf("get %v %v", one, err)
 	}
+	// A plain WebDAV listing (go-webdav's webdav client) gets sizes and
+	// the same ETags.
+	wc, err := webdav.NewClient(webdav.HTTPClientWithBasicAuth(http.DefaultClient, lena, testPW), e.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := wc.ReadDir(ctx, book, false)
+	files := 0
+	for _, f := range list {
+		if !f.IsDir {
+			files++
+			if f.Size < 100 || f.ETag != byName[strings.TrimSuffix(strings.TrimPrefix(f.Path, book), ".vcf")].ETag {
+				t.Fatalf("listing: %+v", f)
+			}
+		}
+	}
+	if err != nil || files != 3 {
+		t.Fatalf("listing: %v %v", list, err)
+	}
 	// The whole discovery and sync was one login (one line in the login
 	// log), not one per request.
 	e.auth.Flush()
