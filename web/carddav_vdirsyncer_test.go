@@ -108,7 +108,7 @@ read_only = true
 		// discover in debug: the log shows the way it found the book.
 		for _, args := range [][]string{{"-v", "DEBUG", "discover", "schule"}, {"sync"}} {
 			cmd := exec.Command(bin, append([]string{"-c", conf}, args...)...)
-			cmd.Env = append(os.Environ(), "HOME="+dir, "LANG=C.UTF-8")
+			cmd.Env = append(os.Environ(), "HOME="+dir, "LANG=C.UTF-8", "LC_ALL=C.UTF-8") // click refuses an ASCII locale
 			cmd.Stdout, cmd.Stderr = &out, &out
 			if err := cmd.Run(); err != nil {
 				return out.String(), fmt.Errorf("vdirsyncer %v: %v", args, err)
