@@ -433,3 +433,36 @@ func TestCardDAVCollectionsSayReadOnly(t *testing.T) {
 		t.Fatalf("books %v %v", books, err)
 	}
 }
+
+// TestCardDAVShowsWhatThePortalShows: each card's name, address, groups
+// and nickname are on the portal's address book page, row for row, and
+// the page and the book have the same number of people.
+func TestCardDAVShowsWhatThePortalShows(t *testing.T) {
+	e := newPortalEnv(t, nil)
+	teacher, _, _ := cardSchool(e)
+	b := e.browser()
+	b.mustLogin(teacher)
+	_, page := b.do("GET", "/adressbuch?teil=1", nil)
+	rows := strings.Split(page, "<tr>")[1:]
+	objs, err := e.cardClient(teacher, testPW).QueryAddressBook(context.Background(), "/carddav/"+teacher+"/adressbuecher/schule/",
+		&carddav.AddressBookQuery{DataRequest: carddav.AddressDataRequest{AllProp: true}})
+	if err != nil || len(objs) != len(rows) || len(rows) != 3 {
+		t.Fatalf("%d cards, %d rows (%v)", len(objs), len(rows), err)
+	}
+	for _, o := range objs {
+		c := o.Card
+		found := false
+		for _, row := range rows {
+			if !strings.Contains(row, "<td>"+c.Value(vcard.FieldFormattedName)+"</td>") {
+				continue
+			}
+			found = strings.Contains(row, c.Value(vcard.FieldEmail)) && strings.Contains(row, "<td>"+c.Value(vcard.FieldNickname)+"</td>")
+			for _, g := range c.Values(vcard.FieldCategories) {
+				found = found && strings.Contains(row, ">"+g+"</a>")
+			}
+		}
+		if !found {
+			t.Fatalf("card %v not on the page:\n%s", c, page)
+		}
+	}
+}
