@@ -89,6 +89,7 @@ const (
 	ForumTitleBytes        BoundKey = "forum_title_bytes"
 	ForumSearchBytes       BoundKey = "forum_search_bytes"
 	ForumPostsPerMinute    BoundKey = "forum_posts_per_minute"
+	CardDAVQueryFilters    BoundKey = "carddav_query_filters"
 )
 
 // BoundTable lists every bound with its default. Defaults follow what the
@@ -135,6 +136,7 @@ var BoundTable = []BoundInfo{
 	{ForumTitleBytes, LimitMessage, 200, "bytes", "the title of a forum thread or a school-wide forum"},
 	{ForumSearchBytes, LimitMessage, 200, "bytes", "one forum search query"},
 	{ForumPostsPerMinute, LimitFlood, 6, "count", "forum posts (threads and replies) one account writes per minute (flood control; burst the same)"},
+	{CardDAVQueryFilters, LimitXML, 50, "count", "prop-filters, text-matches and param-filters in one CardDAV addressbook-query (each is matched against every card)"},
 	{ChatFrameBytes, LimitFrame, 16 << 10, "bytes", "one WebSocket frame read from a browser; a larger one closes the connection"},
 }
 

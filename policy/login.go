@@ -33,6 +33,9 @@ const (
 	ServiceFiles Service = "files" // WebDAV
 	ServiceChat  Service = "chat"
 	ServiceWeb   Service = "web" // login page, password change
+	// ServiceContacts: the shared address book over CardDAV (platform
+	// consent only, like the portal's page).
+	ServiceContacts Service = "contacts"
 )
 
 // LoginFacts are the facts about an account that decide whether a login

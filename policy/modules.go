@@ -50,6 +50,8 @@ func (s Service) Module() Module {
 		return ModuleFiles
 	case ServiceChat:
 		return ModuleChat
+	case ServiceContacts:
+		return ModuleAddressBook
 	}
 	return ""
 }

@@ -66,6 +66,9 @@ const (
 	ChatOwn Rule = "CHAT-OWN"
 	// Right of access (Art. 15 GDPR): one export of an account at a time.
 	LimitExports Rule = "LIMIT-EXPORTS"
+	// Verhaltensregeln (gemeinsames Adressbuch): the address book shows
+	// what each person entered in the portal; over CardDAV it is read-only.
+	AddressBookReadOnly Rule = "ADDRESSBOOK-READONLY"
 )
 
 // RuleInfo describes one rule for documentation and `--help` output.
@@ -100,6 +103,7 @@ var Table = []RuleInfo{
 	{ChatMember, "Verhaltensregeln", "chat rooms"},
 	{ChatDirect, "Verhaltensregeln", "chat direct conversations"},
 	{ChatOwn, "Rechte anderer achten", "chat edit and delete"},
+	{AddressBookReadOnly, "Verhaltensregeln", "CardDAV PUT, DELETE, PROPPATCH, MKCOL, COPY, MOVE, LOCK"},
 	{LimitBody, "(robustness)", "portal request bodies"},
 	{LimitXML, "(robustness)", "WebDAV XML bodies"},
 	{LimitProps, "(robustness)", "WebDAV PROPPATCH"},

@@ -86,6 +86,7 @@ func New(opt Options) *Server {
 	if opt.Portal != nil {
 		s.portal = newPortal(opt)
 		s.portal.mount(s.mux)
+		s.mountCardDAV() // carddav.go
 	}
 	var root http.Handler = s.mux
 	if ac := opt.Autoconfig; ac != nil {
