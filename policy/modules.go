@@ -11,10 +11,11 @@ const (
 	ModuleFiles       Module = "files"
 	ModuleChat        Module = "chat"
 	ModuleAddressBook Module = "addressbook"
+	ModuleCalendar    Module = "calendar"
 )
 
 // Modules lists the modules in the order the portal shows them.
-var Modules = []Module{ModuleChat, ModuleAddressBook, ModuleMail, ModuleFiles}
+var Modules = []Module{ModuleChat, ModuleAddressBook, ModuleCalendar, ModuleMail, ModuleFiles}
 
 // ModuleSetting is one module's switch: on or off, and if Groups is not
 // empty, only for members and teachers of those groups.
@@ -49,6 +50,8 @@ func (s Service) Module() Module {
 		return ModuleFiles
 	case ServiceChat:
 		return ModuleChat
+	case ServiceCalendar:
+		return ModuleCalendar
 	}
 	return ""
 }

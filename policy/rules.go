@@ -59,6 +59,12 @@ const (
 	// Chat: authors edit and delete their own messages; a room's teachers
 	// may delete in their room.
 	ChatOwn Rule = "CHAT-OWN"
+	// Kommunikation: group calendar entries are made by the group's
+	// teachers (and its members where the group allows it), in good faith.
+	CalWrite Rule = "CAL-WRITE"
+	// Kommunikation: a calendar entry must be a well-formed iCalendar
+	// event (one VEVENT, a start, no rule that repeats faster than daily).
+	CalData Rule = "CAL-DATA"
 )
 
 // RuleInfo describes one rule for documentation and `--help` output.
@@ -91,6 +97,9 @@ var Table = []RuleInfo{
 	{ChatMember, "Verhaltensregeln", "chat rooms"},
 	{ChatDirect, "Verhaltensregeln", "chat direct conversations"},
 	{ChatOwn, "Rechte anderer achten", "chat edit and delete"},
+	{CalWrite, "Kommunikation", "calendar: portal and CalDAV PUT/DELETE"},
+	{CalData, "Kommunikation", "calendar: portal and CalDAV PUT"},
+	{LimitCalendar, "(robustness)", "calendar entries, CalDAV PUT"},
 	{LimitBody, "(robustness)", "portal request bodies"},
 	{LimitXML, "(robustness)", "WebDAV XML bodies"},
 	{LimitProps, "(robustness)", "WebDAV PROPPATCH"},
