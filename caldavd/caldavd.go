@@ -15,7 +15,7 @@
 // internal/calendar (CAL-WRITE, CAL-DATA, LIMIT-CALENDAR), which keeps a
 // revision of every change.
 //
-// The read-only subscription of a group, /kalender/abo/<token>.ics, is
+// The read-only subscription of a group, /kalender-abo/<token>.ics, is
 // served here too (Feed): no login, the secret token is the credential.
 package caldavd
 

@@ -8,7 +8,7 @@ import (
 
 // FeedPrefix is where the read-only subscriptions are served:
 // FeedPrefix + <token> + ".ics".
-const FeedPrefix = "/kalender/abo/"
+const FeedPrefix = "/kalender-abo/"
 
 // Feed serves a group's subscription without a login: whoever has the
 // token URL reads the calendar (a phone's calendar app subscribing, a

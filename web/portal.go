@@ -13,6 +13,7 @@ import (
 	"schulhof/chatd"
 	"schulhof/internal/admin"
 	"schulhof/internal/auth"
+	"schulhof/internal/calendar"
 	"schulhof/internal/metrics"
 	"schulhof/policy"
 	"schulhof/store"
@@ -50,6 +51,7 @@ type portal struct {
 	log  *slog.Logger
 	mtr  *metrics.Metrics // counts refusals (refused.go)
 	hub  *chatd.Hub
+	cal  *calendar.Service
 	tpl  map[string]*template.Template
 	stop chan struct{}
 	done chan struct{}
@@ -79,7 +81,7 @@ func newPortal(o Options) *portal {
 			po.Modules[m] = policy.ModuleSetting{On: true}
 		}
 	}
-	p := &portal{opt: po, st: o.Store, auth: o.Auth, pol: o.Policy, log: o.Logger, mtr: o.Metrics, tpl: parseTemplates(),
+	p := &portal{opt: po, st: o.Store, auth: o.Auth, pol: o.Policy, log: o.Logger, mtr: o.Metrics, tpl: parseTemplates(), cal: o.Calendar,
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go p.purgeLoop(time.Hour)
 	p.hub = chatd.New(chatd.Options{Store: o.Store, Policy: o.Policy, Logger: o.Logger, Metrics: o.Metrics,
@@ -176,6 +178,7 @@ func (p *portal) mount(mux *http.ServeMux) {
 	mux.Handle("GET /meldungen", p.page(pageOpts{admin: true}, p.reportList))
 	mux.Handle("GET /meldungen/{id}", p.page(pageOpts{admin: true}, p.reportShow))
 	mux.Handle("POST /meldungen/{id}/schliessen", p.page(pageOpts{admin: true}, p.reportClose))
+	p.mountCalendar(mux)
 	if p.opt.Inspect != nil {
 		p.mountInspect(mux)
 	}
@@ -311,6 +314,9 @@ func (p *portal) view(s *session, title string, data any) *view {
 	}
 	if p.module(s.account, policy.ModuleAddressBook).Allow {
 		v.Nav = append(v.Nav, navItem{"/adressbuch", v.L["nav_addressbook"], "addressbook"})
+	}
+	if p.module(s.account, policy.ModuleCalendar).Allow {
+		v.Nav = append(v.Nav, navItem{"/kalender", v.L["nav_calendar"], "calendar"})
 	}
 	v.Nav = append(v.Nav, navItem{"/konto", v.L["nav_account"], "account"})
 	if s.account.Role == string(policy.Admin) {
