@@ -355,28 +355,32 @@ func FeedTokenHash(token string) string {
 // SetCalendarFeed makes token the group's subscription token; an older
 // one stops working in the same transaction. An empty token revokes.
 func (s *Store) SetCalendarFeed(group, token string, now time.Time) error {
-	return s.update(func(t *Tx) error {
-		if _, err := t.Group(group); err != nil {
+	return s.update(func(t *Tx) error { return t.SetCalendarFeed(group, token, now) })
+}
+
+// SetCalendarFeed is the store function inside a transaction (the admin
+// CLI audits in the same one).
+func (t *Tx) SetCalendarFeed(group, token string, now time.Time) error {
+	if _, err := t.Group(group); err != nil {
+		return err
+	}
+	c, err := t.calendar(group)
+	if err != nil {
+		return err
+	}
+	if c.FeedHash != "" {
+		if err := t.bucket(bucketCalFeeds).Delete([]byte(c.FeedHash)); err != nil {
 			return err
 		}
-		c, err := t.calendar(group)
-		if err != nil {
+	}
+	c.FeedHash, c.FeedCreated = "", time.Time{}
+	if token != "" {
+		c.FeedHash, c.FeedCreated = FeedTokenHash(token), now
+		if err := t.bucket(bucketCalFeeds).Put([]byte(c.FeedHash), []byte(group)); err != nil {
 			return err
 		}
-		if c.FeedHash != "" {
-			if err := t.bucket(bucketCalFeeds).Delete([]byte(c.FeedHash)); err != nil {
-				return err
-			}
-		}
-		c.FeedHash, c.FeedCreated = "", time.Time{}
-		if token != "" {
-			c.FeedHash, c.FeedCreated = FeedTokenHash(token), now
-			if err := t.bucket(bucketCalFeeds).Put([]byte(c.FeedHash), []byte(group)); err != nil {
-				return err
-			}
-		}
-		return t.putCalendar(c)
-	})
+	}
+	return t.putCalendar(c)
 }
 
 // CalendarFeedGroup returns the group whose subscription token this is.
