@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"schulhof/internal/admin"
+	"schulhof/internal/auth"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -182,4 +186,79 @@ func davReq(t *testing.T, method, url, user, body string, hdr map[string]string)
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	return resp, string(b)
+}
+
+// TestCalDAVLoginRules: CalDAV logins go through internal/auth like
+// WebDAV's: wrong passwords are throttled (AUTH-THROTTLE), the login log
+// records them, and the calendar module switched off for the account's
+// groups refuses the login (MODULE-OFF).
+func TestCalDAVLoginRules(t *testing.T) {
+	st, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	pol := policy.NewEngine()
+	v := auth.New(st, auth.Options{Domain: "schule.test", FailuresPerAccount: 2, FailuresPerIP: 100, Logger: logger,
+		Modules: map[policy.Module]policy.ModuleSetting{policy.ModuleCalendar: {On: true, Groups: []string{"5a"}}}})
+	defer v.Close()
+	svc := &admin.Service{Store: st, Policy: pol, Domain: "schule.test", DefaultConsentComms: true}
+	mk := func(first, group string) string {
+		c, err := svc.AddUser("test", admin.NewUser{First: first, Last: "Test", Role: policy.Student, Groups: []string{group}, Password: testPW})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.UpdateAccount(c.Account.Name, func(a *store.Account) error { a.MustChange = false; return nil })
+		return c.Account.Name
+	}
+	in5a, in6b := mk("Anna", "5a"), mk("Bert", "6b")
+	srv := New(Options{Store: st, Auth: v, Policy: pol, Logger: logger})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Shutdown(context.Background())
+	base := "http://" + ln.Addr().String()
+	propfind := func(user, pw string) (*http.Response, string) {
+		req, _ := http.NewRequest("PROPFIND", base+"/caldav/", nil)
+		req.SetBasicAuth(user, pw)
+		req.Header.Set("Depth", "0")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, string(b)
+	}
+	if resp, _ := propfind(in5a, testPW); resp.StatusCode != http.StatusMultiStatus {
+		t.Fatalf("member of 5a: %d", resp.StatusCode)
+	}
+	if resp, body := propfind(in6b, testPW); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "[MODULE-OFF]") {
+		t.Errorf("module off for 6b: %d %q", resp.StatusCode, body)
+	}
+	var last *http.Response
+	var body string
+	for range 4 {
+		last, body = propfind(in5a, "falsch")
+	}
+	if last.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "[AUTH-THROTTLE]") {
+		t.Errorf("after wrong passwords: %d %q", last.StatusCode, body)
+	}
+	v.Flush()
+	recs, err := st.LoginLog(in5a, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for _, r := range recs {
+		if r.Protocol == "caldav" && !r.OK {
+			failed++
+		}
+	}
+	if failed < 2 {
+		t.Errorf("login log: %d failed caldav logins of %d records", failed, len(recs))
+	}
 }
