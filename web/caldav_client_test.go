@@ -166,8 +166,27 @@ func TestCalDAVRefusals(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("wrong password: %d", resp.StatusCode)
 	}
+	// calendar-multiget, as Thunderbird fetches changed objects.
+	href := "/caldav/" + teacher + "/gruppen/5a/p1.ics"
+	resp, body = davReq(t, "REPORT", e.base+"/caldav/"+teacher+"/gruppen/5a/", teacher, `<?xml version="1.0"?>
+<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/></D:prop>
+<D:href>`+href+`</D:href><D:href>/caldav/`+teacher+`/gruppen/5a/gibtsnicht.ics</D:href></C:calendar-multiget>`,
+		map[string]string{"Content-Type": "application/xml", "Depth": "1"})
+	if resp.StatusCode != http.StatusMultiStatus || !strings.Contains(body, "UID:p1") || !strings.Contains(body, "404") {
+		t.Errorf("multiget: %d %s", resp.StatusCode, body)
+	}
+	// DELETE with a stale ETag keeps the entry; with the right one it goes.
+	resp, _ = davReq(t, "DELETE", url(teacher, "p1"), teacher, "", map[string]string{"If-Match": `"1-0000"`})
+	if resp.StatusCode != http.StatusPreconditionFailed {
+		t.Errorf("DELETE with a stale If-Match: %d", resp.StatusCode)
+	}
+	cur, _ := e.st.CalendarEntry("5a", "p1")
+	resp, _ = davReq(t, "DELETE", url(teacher, "p1"), teacher, "", map[string]string{"If-Match": `"` + cur.ETag() + `"`})
+	if resp.StatusCode != http.StatusNoContent {
+		t.Errorf("DELETE: %d", resp.StatusCode)
+	}
 	revs, _ := e.st.CalendarRevisions("5a", "p1")
-	if len(revs) != 2 || revs[0].By != pupil {
+	if len(revs) != 3 || revs[0].By != pupil || revs[2].Action != store.CalDeleted || revs[2].By != teacher {
 		t.Errorf("pupil's entry history: %+v", revs)
 	}
 }
