@@ -40,6 +40,9 @@ var (
 	ErrPrecondition = errors.New("precondition failed")
 	// ErrCalendarFull: the calendar has as many entries as its bound.
 	ErrCalendarFull = errors.New("calendar full")
+	// ErrRevisionsFull: the entry has as many revisions as its bound
+	// (they are never dropped, so it takes no more changes).
+	ErrRevisionsFull = errors.New("calendar entry has too many revisions")
 )
 
 // CalendarInfo is one group's calendar.
@@ -198,6 +201,8 @@ type CalPut struct {
 	IfNoneMatch bool
 	// MaxEntries is the bound on live entries (calendar_entries_per_group).
 	MaxEntries int
+	// MaxRevisions bounds the revisions of one entry (0: none).
+	MaxRevisions uint64
 }
 
 // PutCalendarEntry creates or changes an entry and appends its revision,
@@ -225,6 +230,9 @@ func (s *Store) PutCalendarEntry(p CalPut) (*CalEntry, bool, error) {
 		}
 		if p.IfMatch != "" && (!live || (p.IfMatch != "*" && p.IfMatch != cur.ETag())) {
 			return ErrPrecondition
+		}
+		if cur != nil && p.MaxRevisions > 0 && cur.Rev >= p.MaxRevisions {
+			return ErrRevisionsFull
 		}
 		e := cur
 		action := CalEdited
@@ -272,6 +280,9 @@ func (t *Tx) putCalEntry(group string, e *CalEntry, action string) error {
 // DeleteCalendarEntry marks an entry deleted (a tombstone with its
 // history) and appends the deleting revision.
 func (s *Store) DeleteCalendarEntry(group, uid, by string, now time.Time, ifMatch string) error {
+	// A delete always goes through, even past MaxRevisions: one more
+	// revision per entry at most (a deleted entry takes no edits without
+	// a create, which the bound refuses).
 	return s.update(func(t *Tx) error {
 		e, err := t.calEntry(group, uid)
 		if err != nil {

@@ -281,3 +281,34 @@ func TestCalDAVLoginRules(t *testing.T) {
 		t.Errorf("login log: %d failed caldav logins of %d records", failed, len(recs))
 	}
 }
+
+// TestCalDAVRevisionBound: every revision is kept, so an entry with
+// calendar_revisions_per_entry revisions takes no more edits
+// (LIMIT-CALENDAR); deleting it still works and is recorded.
+func TestCalDAVRevisionBound(t *testing.T) {
+	e := newPortalEnv(t, nil)
+	if err := e.pol.SetBound(policy.CalendarRevisions, 2); err != nil {
+		t.Fatal(err)
+	}
+	teacher := e.user("Tina", "Lehrer", policy.Teacher, false, "5a")
+	url := e.base + "/caldav/" + teacher + "/gruppen/5a/r.ics"
+	ct := map[string]string{"Content-Type": "text/calendar"}
+	put := func(summary string) (*http.Response, string) {
+		return davReq(t, "PUT", url, teacher, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//DE\r\nBEGIN:VEVENT\r\nUID:r\r\n"+
+			"DTSTAMP:20261201T120000Z\r\nDTSTART:20261210T170000Z\r\nSUMMARY:"+summary+"\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", ct)
+	}
+	for _, s := range []string{"eins", "zwei"} {
+		if resp, body := put(s); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("PUT %s: %d %s", s, resp.StatusCode, body)
+		}
+	}
+	if resp, body := put("drei"); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "calendar_revisions_per_entry") {
+		t.Errorf("third revision: %d %q", resp.StatusCode, body)
+	}
+	if resp, _ := davReq(t, "DELETE", url, teacher, "", nil); resp.StatusCode != http.StatusNoContent {
+		t.Errorf("DELETE: %d", resp.StatusCode)
+	}
+	if revs, _ := e.st.CalendarRevisions("5a", "r"); len(revs) != 3 || revs[1].Title != "zwei" || revs[2].Action != store.CalDeleted {
+		t.Errorf("revisions: %+v", revs)
+	}
+}
