@@ -118,7 +118,7 @@ func (m memSink) Create(path string, _ time.Time) (io.Writer, error) {
 }
 
 // TestCalendarExport: the person's export has the revisions they made,
-// one file per group, and none of another person's.
+// with their groups, and none of another person's.
 func TestCalendarExport(t *testing.T) {
 	s := openTest(t, t.TempDir())
 	defer s.Close()
@@ -134,8 +134,14 @@ func TestCalendarExport(t *testing.T) {
 	if err := privacyExporters["calendar"](s, "tina.t", out); err != nil {
 		t.Fatal(err)
 	}
-	if len(out) != 2 || !strings.Contains(out["calendar/5a.json"].String(), "von Tina") ||
-		strings.Contains(out["calendar/5a.json"].String(), "von Otto") || !strings.Contains(out["calendar/6b.json"].String(), "auch von Tina") {
+	j := out["kalender.json"]
+	if len(out) != 1 || j == nil || !strings.Contains(j.String(), `"group": "5a"`) || !strings.Contains(j.String(), "von Tina") ||
+		strings.Contains(j.String(), "von Otto") || !strings.Contains(j.String(), `"group": "6b"`) || !strings.Contains(j.String(), "auch von Tina") {
 		t.Errorf("export: %v", out)
+	}
+	none := memSink{}
+	mkAccount(t, s, "neu.n")
+	if err := privacyExporters["calendar"](s, "neu.n", none); err != nil || len(none) != 0 {
+		t.Errorf("export of a person without entries: %v %v", err, none)
 	}
 }
