@@ -62,6 +62,9 @@ const (
 	// Kommunikation: group calendar entries are made by the group's
 	// teachers (and its members where the group allows it), in good faith.
 	CalWrite Rule = "CAL-WRITE"
+	// Kommunikation: a group's calendar is seen by its members and
+	// teachers only.
+	CalMember Rule = "CAL-MEMBER"
 	// Kommunikation: a calendar entry must be a well-formed iCalendar
 	// event (one VEVENT, a start, no rule that repeats faster than daily).
 	CalData Rule = "CAL-DATA"
@@ -98,6 +101,7 @@ var Table = []RuleInfo{
 	{ChatDirect, "Verhaltensregeln", "chat direct conversations"},
 	{ChatOwn, "Rechte anderer achten", "chat edit and delete"},
 	{CalWrite, "Kommunikation", "calendar: portal and CalDAV PUT/DELETE"},
+	{CalMember, "Kommunikation", "calendar: portal, CalDAV, subscription management"},
 	{CalData, "Kommunikation", "calendar: portal and CalDAV PUT"},
 	{LimitCalendar, "(robustness)", "calendar entries, CalDAV PUT"},
 	{LimitBody, "(robustness)", "portal request bodies"},

@@ -486,6 +486,7 @@ var ruleTexts = map[policy.Rule]string{
 	policy.LimitMessage:     "The message is too long or empty.",
 	policy.LimitFlood:       "Too many messages; please wait a moment.",
 	policy.CalWrite:         "Only the group's teachers (and its members, where the group allows it) write in its calendar.",
+	policy.CalMember:        "Only the group's members and teachers see its calendar.",
 	policy.CalData:          "The calendar entry is not valid (one event with a start; repeating at most daily).",
 	policy.AuditInspect:     "Inspection needs an auditor, a reason, a case reference and a second auditor's approval; only those two see it, for a limited time.",
 }
