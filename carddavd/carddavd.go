@@ -324,3 +324,7 @@ func fromContext(ctx context.Context) (*request, error) {
 	}
 	return rq, nil
 }
+
+// HomePath is the address-book home set of an account, for the CalDAV
+// principal that a client discovering from the server root reaches.
+func HomePath(account string) string { return homePath(account) }

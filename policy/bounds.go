@@ -44,6 +44,7 @@ const (
 	LimitMessage   Rule = "LIMIT-MESSAGE"   // one chat message or report
 	LimitFlood     Rule = "LIMIT-FLOOD"     // messages per minute
 	LimitFrame     Rule = "LIMIT-FRAME"     // one WebSocket frame
+	LimitCalendar  Rule = "LIMIT-CALENDAR"  // calendar entries and their iCalendar
 )
 
 // Keys of the bounds (the config keys of [bounds]).
@@ -90,6 +91,11 @@ const (
 	ForumSearchBytes       BoundKey = "forum_search_bytes"
 	ForumPostsPerMinute    BoundKey = "forum_posts_per_minute"
 	CardDAVQueryFilters    BoundKey = "carddav_query_filters"
+	CalendarTitleBytes     BoundKey = "calendar_title_bytes"
+	CalendarTextBytes      BoundKey = "calendar_description_bytes"
+	CalendarEntriesPerCal  BoundKey = "calendar_entries_per_group"
+	CalendarObjectBytes    BoundKey = "calendar_object_bytes"
+	CalendarRevisions      BoundKey = "calendar_revisions_per_entry"
 )
 
 // BoundTable lists every bound with its default. Defaults follow what the
@@ -137,6 +143,11 @@ var BoundTable = []BoundInfo{
 	{ForumSearchBytes, LimitMessage, 200, "bytes", "one forum search query"},
 	{ForumPostsPerMinute, LimitFlood, 6, "count", "forum posts (threads and replies) one account writes per minute (flood control; burst the same)"},
 	{CardDAVQueryFilters, LimitXML, 50, "count", "prop-filters, text-matches and param-filters in one CardDAV addressbook-query (each is matched against every card)"},
+	{CalendarTitleBytes, LimitCalendar, 200, "bytes", "the title (SUMMARY) or place (LOCATION) of one calendar entry"},
+	{CalendarTextBytes, LimitCalendar, 4000, "bytes", "the description of one calendar entry"},
+	{CalendarEntriesPerCal, LimitCalendar, 5000, "count", "entries in one group's calendar (deleted ones not counted)"},
+	{CalendarObjectBytes, LimitCalendar, 64 << 10, "bytes", "one iCalendar object sent by CalDAV PUT"},
+	{CalendarRevisions, LimitCalendar, 1000, "count", "revisions of one calendar entry (every revision is kept; an entry with this many takes no more changes)"},
 	{ChatFrameBytes, LimitFrame, 16 << 10, "bytes", "one WebSocket frame read from a browser; a larger one closes the connection"},
 }
 

@@ -36,6 +36,9 @@ const (
 	// ServiceContacts: the shared address book over CardDAV (platform
 	// consent only, like the portal's page).
 	ServiceContacts Service = "contacts"
+	// ServiceCalendar: CalDAV. The group calendar is school organisation,
+	// not communication: platform consent is enough.
+	ServiceCalendar Service = "calendar"
 )
 
 // LoginFacts are the facts about an account that decide whether a login

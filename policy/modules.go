@@ -12,10 +12,11 @@ const (
 	ModuleChat        Module = "chat"
 	ModuleAddressBook Module = "addressbook"
 	ModuleForum       Module = "forum"
+	ModuleCalendar    Module = "calendar"
 )
 
 // Modules lists the modules in the order the portal shows them.
-var Modules = []Module{ModuleChat, ModuleForum, ModuleAddressBook, ModuleMail, ModuleFiles}
+var Modules = []Module{ModuleChat, ModuleForum, ModuleAddressBook, ModuleCalendar, ModuleMail, ModuleFiles}
 
 // ModuleSetting is one module's switch: on or off, and if Groups is not
 // empty, only for members and teachers of those groups.
@@ -52,6 +53,8 @@ func (s Service) Module() Module {
 		return ModuleChat
 	case ServiceContacts:
 		return ModuleAddressBook
+	case ServiceCalendar:
+		return ModuleCalendar
 	}
 	return ""
 }

@@ -69,6 +69,15 @@ const (
 	// Verhaltensregeln (gemeinsames Adressbuch): the address book shows
 	// what each person entered in the portal; over CardDAV it is read-only.
 	AddressBookReadOnly Rule = "ADDRESSBOOK-READONLY"
+	// Kommunikation: group calendar entries are made by the group's
+	// teachers (and its members where the group allows it), in good faith.
+	CalWrite Rule = "CAL-WRITE"
+	// Kommunikation: a group's calendar is seen by its members and
+	// teachers only.
+	CalMember Rule = "CAL-MEMBER"
+	// Kommunikation: a calendar entry must be a well-formed iCalendar
+	// event (one VEVENT, a start, no rule that repeats faster than daily).
+	CalData Rule = "CAL-DATA"
 )
 
 // RuleInfo describes one rule for documentation and `--help` output.
@@ -104,6 +113,10 @@ var Table = []RuleInfo{
 	{ChatDirect, "Verhaltensregeln", "chat direct conversations"},
 	{ChatOwn, "Rechte anderer achten", "chat edit and delete"},
 	{AddressBookReadOnly, "Verhaltensregeln", "CardDAV PUT, DELETE, PROPPATCH, MKCOL, COPY, MOVE, LOCK"},
+	{CalWrite, "Kommunikation", "calendar: portal and CalDAV PUT/DELETE"},
+	{CalMember, "Kommunikation", "calendar: portal, CalDAV, subscription management"},
+	{CalData, "Kommunikation", "calendar: portal and CalDAV PUT"},
+	{LimitCalendar, "(robustness)", "calendar entries, CalDAV PUT"},
 	{LimitBody, "(robustness)", "portal request bodies"},
 	{LimitXML, "(robustness)", "WebDAV XML bodies"},
 	{LimitProps, "(robustness)", "WebDAV PROPPATCH"},

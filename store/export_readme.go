@@ -82,6 +82,13 @@ var exportDocs = map[string]exportDoc{
 			"und sind nicht enthalten.",
 		"Damit die Schule einer Meldung nachgehen kann; jeder Blick in eine Meldung wird " +
 			"protokolliert."},
+	"calendar": {"kalender.json", CategorySchoolOrg,
+		"Die Fassungen von Terminen in Gruppenkalendern, die Sie angelegt, geändert oder gelöscht " +
+			"haben: Gruppe, Zeitpunkt, Titel, Ort, Beschreibung und Zeit des Termins. Fassungen " +
+			"anderer sind deren Daten und nicht enthalten.",
+		"Gruppenkalender gehören zur Schulorganisation. Jede Fassung bleibt erhalten, damit kein " +
+			"Termin unbemerkt verändert wird, solange die Gruppe besteht; wird Ihr Konto gelöscht, " +
+			"bleiben die Termine der Gruppe, Ihr Name wird daraus entfernt."},
 	"forum": {"forum.json", CategoryModules,
 		"Die Forumsbeiträge, die Sie geschrieben haben, mit Forum, Thema und Zeit; Beiträge, die " +
 			"die Moderation gelöscht hat, stehen als Platzhalter mit dem Grund darin. Beiträge " +

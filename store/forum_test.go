@@ -1,22 +1,12 @@
 package store
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"strings"
 	"testing"
 	"time"
 )
-
-type memSink map[string]*bytes.Buffer
-
-func (m memSink) Create(path string, _ time.Time) (io.Writer, error) {
-	b := &bytes.Buffer{}
-	m[path] = b
-	return b, nil
-}
 
 // TestForumPostsModerationErasure: threads and replies in two group
 // forums, a reply and a moderation that name the wrong forum are refused

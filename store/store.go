@@ -59,6 +59,9 @@
 //	            as tombstones with the reason), read marks; forum.go
 //	inspections id (8 bytes BE) → Inspection: four-eyes requests to view a
 //	            person's login log, mail or chat (inspections.go)
+//	calendars, calentries, calrevs, calfeeds: group calendars, their
+//	            entries, every revision of each entry, subscription token
+//	            hashes; key formats in calendar.go
 //
 // Blob write ordering: a blob is streamed to blobs/tmp, fsynced, renamed to
 // its final name and the folder fsynced **before** the bbolt transaction

@@ -14,6 +14,7 @@ import (
 	"schulhof/forumd"
 	"schulhof/internal/admin"
 	"schulhof/internal/auth"
+	"schulhof/internal/calendar"
 	"schulhof/internal/metrics"
 	"schulhof/policy"
 	"schulhof/store"
@@ -53,6 +54,7 @@ type portal struct {
 	hub  *chatd.Hub
 	// forum answers for the forum pages (portal_forum.go).
 	forum *forumd.Service
+	cal   *calendar.Service
 	tpl   map[string]*template.Template
 	stop  chan struct{}
 	done  chan struct{}
@@ -82,7 +84,7 @@ func newPortal(o Options) *portal {
 			po.Modules[m] = policy.ModuleSetting{On: true}
 		}
 	}
-	p := &portal{opt: po, st: o.Store, auth: o.Auth, pol: o.Policy, log: o.Logger, mtr: o.Metrics, tpl: parseTemplates(),
+	p := &portal{opt: po, st: o.Store, auth: o.Auth, pol: o.Policy, log: o.Logger, mtr: o.Metrics, tpl: parseTemplates(), cal: o.Calendar,
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go p.purgeLoop(time.Hour)
 	p.forum = &forumd.Service{Store: o.Store, Policy: o.Policy, Domain: po.Domain, Logger: o.Logger, Now: po.Now}
@@ -182,6 +184,7 @@ func (p *portal) mount(mux *http.ServeMux) {
 	mux.Handle("GET /meldungen/{id}", p.page(pageOpts{admin: true}, p.reportShow))
 	mux.Handle("POST /meldungen/{id}/schliessen", p.page(pageOpts{admin: true}, p.reportClose))
 	p.mountForum(mux)
+	p.mountCalendar(mux)
 	if p.opt.Inspect != nil {
 		p.mountInspect(mux)
 	}
@@ -320,6 +323,9 @@ func (p *portal) view(s *session, title string, data any) *view {
 	}
 	if p.module(s.account, policy.ModuleAddressBook).Allow {
 		v.Nav = append(v.Nav, navItem{"/adressbuch", v.L["nav_addressbook"], "addressbook"})
+	}
+	if p.module(s.account, policy.ModuleCalendar).Allow {
+		v.Nav = append(v.Nav, navItem{"/kalender", v.L["nav_calendar"], "calendar"})
 	}
 	v.Nav = append(v.Nav, navItem{"/konto", v.L["nav_account"], "account"})
 	if s.account.Role == string(policy.Admin) {
