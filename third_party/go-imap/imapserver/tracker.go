@@ -72,6 +72,16 @@ func (t *MailboxTracker) QueueExpunge(seqNum uint32) {
 	t.queueUpdate(&trackerUpdate{expunge: seqNum}, nil)
 }
 
+// QueueExpungeUID is QueueExpunge with the expunged message's UID: a
+// session that enabled QRESYNC is told with VANISHED instead of EXPUNGE
+// (RFC 7162 section 3.2.10).
+func (t *MailboxTracker) QueueExpungeUID(seqNum uint32, uid imap.UID) {
+	if seqNum == 0 || uid == 0 {
+		panic("imapserver: invalid expunge message sequence number or UID")
+	}
+	t.queueUpdate(&trackerUpdate{expunge: seqNum, expungeUID: uid}, nil)
+}
+
 // QueueNumMessages queues a new EXISTS update.
 func (t *MailboxTracker) QueueNumMessages(n uint32) {
 	// TODO: merge consecutive NumMessages updates
@@ -90,15 +100,24 @@ func (t *MailboxTracker) QueueMailboxFlags(flags []imap.Flag) {
 //
 // If source is not nil, the update won't be dispatched to it.
 func (t *MailboxTracker) QueueMessageFlags(seqNum uint32, uid imap.UID, flags []imap.Flag, source *SessionTracker) {
+	t.QueueMessageFlagsModSeq(seqNum, uid, flags, 0, source)
+}
+
+// QueueMessageFlagsModSeq is QueueMessageFlags with the message's new
+// mod-sequence, written as MODSEQ to sessions that enabled CONDSTORE (RFC
+// 7162 section 3.1.4.1).
+func (t *MailboxTracker) QueueMessageFlagsModSeq(seqNum uint32, uid imap.UID, flags []imap.Flag, modSeq uint64, source *SessionTracker) {
 	t.queueUpdate(&trackerUpdate{fetch: &trackerUpdateFetch{
 		seqNum: seqNum,
 		uid:    uid,
 		flags:  flags,
+		modSeq: modSeq,
 	}}, source)
 }
 
 type trackerUpdate struct {
 	expunge      uint32
+	expungeUID   imap.UID // 0 if the UID is unknown
 	numMessages  uint32
 	mailboxFlags []imap.Flag
 	fetch        *trackerUpdateFetch
@@ -108,6 +127,7 @@ type trackerUpdateFetch struct {
 	seqNum uint32
 	uid    imap.UID
 	flags  []imap.Flag
+	modSeq uint64
 }
 
 // SessionTracker tracks the state of a mailbox for an IMAP client.
@@ -182,7 +202,25 @@ func (t *SessionTracker) Poll(w *UpdateWriter, allowExpunge bool) error {
 	sessionFlags := t.sessionFlags
 	t.mutex.Unlock()
 
+	// With QRESYNC, consecutive expunges become one VANISHED response.
+	qresync := w.conn != nil && w.conn.isEnabled(imap.CapQResync)
+	var vanished imap.UIDSet
+	flush := func() error {
+		if len(vanished) == 0 {
+			return nil
+		}
+		err := w.conn.writeVanished(vanished, false)
+		vanished = nil
+		return err
+	}
 	for _, update := range updates {
+		if qresync && update.expungeUID != 0 {
+			vanished.AddNum(update.expungeUID)
+			continue
+		}
+		if err := flush(); err != nil {
+			return err
+		}
 		var err error
 		switch {
 		case update.expunge != 0:
@@ -196,7 +234,7 @@ func (t *SessionTracker) Poll(w *UpdateWriter, allowExpunge bool) error {
 			if sessionFlags != nil {
 				flags = sessionFlags(update.fetch.uid, flags)
 			}
-			err = w.WriteMessageFlags(update.fetch.seqNum, update.fetch.uid, flags)
+			err = w.writeMessageFlags(update.fetch.seqNum, update.fetch.uid, flags, update.fetch.modSeq)
 		default:
 			panic(fmt.Errorf("imapserver: unknown tracker update %#v", update))
 		}
@@ -204,7 +242,7 @@ func (t *SessionTracker) Poll(w *UpdateWriter, allowExpunge bool) error {
 			return err
 		}
 	}
-	return nil
+	return flush()
 }
 
 // Idle continuously writes mailbox updates.
