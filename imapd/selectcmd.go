@@ -30,6 +30,7 @@ func (s *session) Select(name string, opts *imap.SelectOptions) (*imap.SelectDat
 		return s.withRecent(flags, uint32(uid))
 	})
 	uids := append([]uint32(nil), view.uids...)
+	modseq := view.modseq // HIGHESTMODSEQ of the state this SELECT reports
 	numRecent, persistRecent := s.claimRecent(view, uids, opts.ReadOnly)
 	view.mu.Unlock()
 	if persistRecent != 0 {
@@ -80,6 +81,7 @@ func (s *session) Select(name string, opts *imap.SelectOptions) (*imap.SelectDat
 		FirstUnseenSeqNum: firstUnseen,
 		UIDNext:           imap.UID(uidNext),
 		UIDValidity:       m.UIDValidity,
+		HighestModSeq:     max(modseq, 1),
 	}, nil
 }
 
