@@ -60,6 +60,9 @@ func TestImaptestCompliance(t *testing.T) {
 	failed, _ := strconv.Atoi(string(m[2]))
 	skipped, _ := strconv.Atoi(string(m[3]))
 	t.Logf("imaptest: %d test groups, %d passed, %d failed, %d skipped", groups, groups-failed-skipped, failed, skipped)
+	if os.Getenv("IMAPTEST_DUMP") != "" {
+		t.Log(out.String())
+	}
 	if failed != 0 {
 		t.Errorf("imaptest: %d of %d groups failed:\n%s", failed, groups, out.String())
 	}
