@@ -52,6 +52,9 @@ func changedSince(msgs []loaded, modseq uint64) []loaded {
 // writeVanished answers the VANISHED modifier of UID FETCH and the
 // QRESYNC parameter of SELECT: the UIDs of set expunged after modseq, as
 // one VANISHED (EARLIER) before the FETCH responses (section 3.2.6).
+// Messages appended after modseq and expunged since are left out: a
+// client in sync at modseq never knew them (and one that saw them in
+// this session was told with VANISHED then).
 func (s *session) writeVanished(w *imapserver.FetchWriter, numSet imap.NumSet, modseq uint64) error {
 	set, ok := numSet.(imap.UIDSet)
 	if !ok {
@@ -70,7 +73,7 @@ func (s *session) writeVanished(w *imapserver.FetchWriter, numSet imap.NumSet, m
 	var gone []uint32
 	err := s.st().View(func(t *store.Tx) error {
 		var err error
-		gone, err = t.ExpungedSince(s.view.id, modseq)
+		gone, err = t.ExpungedKnownAt(s.view.id, modseq)
 		return err
 	})
 	if err != nil {
@@ -172,4 +175,38 @@ func (s *session) writeModSeqs(w *imapserver.FetchWriter, items []item, changed 
 		}
 	}
 	return nil
+}
+
+// currentState gives the library's tracker the mailbox as it is when
+// queued updates are written: the client may have been shown a newer
+// state meanwhile (its own FETCH, or FLAGS announced by announceKeywords),
+// and its view must never go back (MODSEQ: RFC 7162 section 3.1.4.1).
+type currentState struct {
+	s    *session
+	view *mailboxView
+}
+
+func (c currentState) MailboxFlags() []imap.Flag {
+	c.view.mu.Lock()
+	defer c.view.mu.Unlock()
+	return c.view.flagsLocked()
+}
+
+// Messages leaves out the messages gone.
+func (c currentState) Messages(uids []imap.UID) map[imap.UID]imapserver.MessageState {
+	out := make(map[imap.UID]imapserver.MessageState, len(uids))
+	err := c.s.st().View(func(t *store.Tx) error {
+		for _, uid := range uids {
+			m, err := t.Message(c.view.id, uint32(uid))
+			if err != nil {
+				continue
+			}
+			out[uid] = imapserver.MessageState{Flags: imapFlags(m.Flags), ModSeq: m.ModSeq}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil // written as queued
+	}
+	return out
 }

@@ -328,3 +328,28 @@ func (w *FetchWriter) WriteModified(set imap.NumSet) {
 	}
 	w.conn.okCode = imap.ResponseCode(fmt.Sprintf("MODIFIED %v", set))
 }
+
+func (c *Conn) noteMailboxFlags(flags []imap.Flag) {
+	set := make(map[imap.Flag]struct{}, len(flags))
+	for _, f := range flags {
+		set[imap.Flag(strings.ToLower(string(f)))] = struct{}{}
+	}
+	c.mutex.Lock()
+	c.mailboxFlags = set
+	c.mutex.Unlock()
+}
+
+// knowsFlags reports whether every flag was in the last FLAGS response.
+func (c *Conn) knowsFlags(flags []imap.Flag) bool {
+	if c == nil {
+		return false
+	}
+	c.mutex.Lock()
+	defer c.mutex.Unlock()
+	for _, f := range flags {
+		if _, ok := c.mailboxFlags[imap.Flag(strings.ToLower(string(f)))]; !ok {
+			return false
+		}
+	}
+	return true
+}

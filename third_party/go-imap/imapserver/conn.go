@@ -44,6 +44,9 @@ type Conn struct {
 	conn    net.Conn
 	enabled imap.CapSet
 	okCode  imap.ResponseCode // set by a command for its tagged OK (MODIFIED)
+	// mailboxFlags is the last FLAGS list sent (tracker.go: a refreshed
+	// FETCH update must not show a keyword the client was not told of)
+	mailboxFlags map[imap.Flag]struct{}
 
 	state   imap.ConnState
 	session Session

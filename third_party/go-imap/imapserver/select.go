@@ -175,6 +175,7 @@ func (c *Conn) writeUIDNext(uidNext imap.UID) error {
 }
 
 func (c *Conn) writeFlags(flags []imap.Flag) error {
+	c.noteMailboxFlags(flags)
 	enc := newResponseEncoder(c)
 	defer enc.end()
 	enc.Atom("*").SP().Atom("FLAGS").SP().List(len(flags), func(i int) {

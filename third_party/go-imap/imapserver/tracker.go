@@ -139,6 +139,38 @@ type SessionTracker struct {
 	updates chan<- struct{}
 
 	sessionFlags func(uid imap.UID, flags []imap.Flag) []imap.Flag
+	current      CurrentState
+}
+
+// MessageState is a message's flags and mod-sequence as they are now.
+type MessageState struct {
+	Flags  []imap.Flag
+	ModSeq uint64
+}
+
+// CurrentState is what a session can tell its tracker about the mailbox
+// as it is now (see SessionTracker.SetCurrentState).
+type CurrentState interface {
+	// Messages returns the current state of messages; expunged ones are
+	// missing.
+	Messages(uids []imap.UID) map[imap.UID]MessageState
+	// MailboxFlags returns the mailbox's FLAGS now.
+	MailboxFlags() []imap.Flag
+}
+
+// SetCurrentState makes queued updates show the mailbox as it is when they
+// are written rather than when they were queued. Updates queue up until
+// the next poll, while the session answers its client's own commands from
+// the current state: a FETCH update written as queued could take the
+// message's MODSEQ backwards, which a CONDSTORE client must never see (RFC
+// 7162 section 3.1.4.1), and its flags back to an older state; a FLAGS
+// update could drop a keyword the session already announced. A FETCH
+// update for a message gone is left out (its EXPUNGE follows), one whose
+// state now holds a keyword not yet sent in FLAGS is written as queued.
+func (t *SessionTracker) SetCurrentState(s CurrentState) {
+	t.mutex.Lock()
+	t.current = s
+	t.mutex.Unlock()
 }
 
 // SetSessionFlags installs a function that adds the session's own flags
@@ -199,8 +231,21 @@ func (t *SessionTracker) Poll(w *UpdateWriter, allowExpunge bool) error {
 			t.queue = nil
 		}
 	}
-	sessionFlags := t.sessionFlags
+	sessionFlags, current := t.sessionFlags, t.current
 	t.mutex.Unlock()
+
+	var now map[imap.UID]MessageState
+	if current != nil {
+		var uids []imap.UID
+		for _, update := range updates {
+			if update.fetch != nil && update.fetch.uid != 0 {
+				uids = append(uids, update.fetch.uid)
+			}
+		}
+		if len(uids) > 0 {
+			now = current.Messages(uids)
+		}
+	}
 
 	// With QRESYNC, consecutive expunges become one VANISHED response.
 	qresync := w.conn != nil && w.conn.isEnabled(imap.CapQResync)
@@ -228,13 +273,26 @@ func (t *SessionTracker) Poll(w *UpdateWriter, allowExpunge bool) error {
 		case update.numMessages != 0:
 			err = w.WriteNumMessages(update.numMessages)
 		case update.mailboxFlags != nil:
-			err = w.WriteMailboxFlags(update.mailboxFlags)
+			flags := update.mailboxFlags
+			if current != nil {
+				flags = current.MailboxFlags()
+			}
+			err = w.WriteMailboxFlags(flags)
 		case update.fetch != nil:
-			flags := update.fetch.flags
+			flags, modSeq := update.fetch.flags, update.fetch.modSeq
+			if now != nil && update.fetch.uid != 0 {
+				state, ok := now[update.fetch.uid]
+				if !ok {
+					continue // expunged meanwhile: its EXPUNGE follows
+				}
+				if w.conn.knowsFlags(state.Flags) {
+					flags, modSeq = state.Flags, state.ModSeq
+				}
+			}
 			if sessionFlags != nil {
 				flags = sessionFlags(update.fetch.uid, flags)
 			}
-			err = w.writeMessageFlags(update.fetch.seqNum, update.fetch.uid, flags, update.fetch.modSeq)
+			err = w.writeMessageFlags(update.fetch.seqNum, update.fetch.uid, flags, modSeq)
 		default:
 			panic(fmt.Errorf("imapserver: unknown tracker update %#v", update))
 		}
