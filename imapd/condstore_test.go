@@ -408,6 +408,7 @@ func TestRFC7162Examples(t *testing.T) {
 			t.Fatal(err)
 		}
 		vals["hms"] = fmt.Sprint(st.HighestModSeq)
+		vals["hms+1"] = fmt.Sprint(st.HighestModSeq + 1)
 		vals["uv"] = fmt.Sprint(st.UIDValidity)
 		msgs, err := other.Fetch(imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}}, &imap.FetchOptions{UID: true, ModSeq: true}).Collect()
 		if err != nil {
@@ -462,6 +463,9 @@ func TestRFC7162Examples(t *testing.T) {
 			after: otherStore(5, imap.FlagAnswered),
 			cmd:   "UID FETCH 1:* (FLAGS) (CHANGEDSINCE {hms})", status: "OK",
 			want: []string{"FETCH (UID 5 FLAGS (\\Answered) MODSEQ ("}, notWant: []string{"UID 4 "}},
+		{name: "an expunge held back during FETCH: HIGHESTMODSEQ below it (section 3.2)",
+			after: otherExpunge(3), // \Deleted at hms+1, expunged at hms+2
+			cmd:   "FETCH 1 (FLAGS)", status: "OK", want: []string{"* OK [HIGHESTMODSEQ {hms+1}]"}, notWant: []string{"EXPUNGE"}},
 		{name: "VANISHED without QRESYNC enabled is refused (section 3.2.6)",
 			cmd: "UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)", status: "BAD"},
 		{name: "SELECT (QRESYNC) without ENABLE is refused (section 3.2.5)",
@@ -477,11 +481,11 @@ func TestRFC7162Examples(t *testing.T) {
 			cmd: "UID EXPUNGE 1", status: "OK", want: []string{"* VANISHED 1"}, notWant: []string{"EXPUNGE"}},
 		{name: "UID FETCH (CHANGEDSINCE VANISHED) (example 13)",
 			cmd: "UID FETCH 1:* (FLAGS) (CHANGEDSINCE {m1} VANISHED)", status: "OK",
-			want: []string{"* VANISHED (EARLIER) 1,6", "FETCH (UID 2 FLAGS ($NoJunk) MODSEQ ({m2}))"}},
+			want: []string{"* VANISHED (EARLIER) 1,3,6", "FETCH (UID 2 FLAGS ($NoJunk) MODSEQ ({m2}))"}},
 		{name: "K-9/Apple Mail: SELECT (QRESYNC (uidvalidity modseq known-uids)) (example 10)",
 			before: otherStore(2, imap.FlagSeen),
 			cmd:    "SELECT INBOX (QRESYNC ({uv} {m1} 1:5))", status: "OK [READ-WRITE]",
-			want: []string{"OK [HIGHESTMODSEQ {hms}]", "* VANISHED (EARLIER) 1", "FETCH (UID 2 FLAGS ("}, notWant: []string{"UID 6"}},
+			want: []string{"OK [HIGHESTMODSEQ {hms}]", "* VANISHED (EARLIER) 1,3", "FETCH (UID 2 FLAGS ("}, notWant: []string{"UID 6"}},
 		{name: "SELECT (QRESYNC) with seq-match data is accepted (example 10, last form)",
 			cmd: "EXAMINE INBOX (QRESYNC ({uv} {hms} 1:5 (1:2 2:3)))", status: "OK [READ-ONLY]",
 			want: []string{"OK [HIGHESTMODSEQ {hms}]"}, notWant: []string{"VANISHED", "FETCH"}},

@@ -217,7 +217,7 @@ func (b *mailboxView) apply(ch *store.MailChange) {
 	for i := len(ch.Expunged) - 1; i >= 0; i-- {
 		if seq, ok := b.seqOf(ch.Expunged[i]); ok {
 			b.uids = slices.Delete(b.uids, int(seq-1), int(seq))
-			b.tracker.QueueExpungeUID(seq, imap.UID(ch.Expunged[i]))
+			b.tracker.QueueExpungeUID(seq, imap.UID(ch.Expunged[i]), ch.ModSeq)
 		}
 	}
 	fresh := false

@@ -72,14 +72,17 @@ func (t *MailboxTracker) QueueExpunge(seqNum uint32) {
 	t.queueUpdate(&trackerUpdate{expunge: seqNum}, nil)
 }
 
-// QueueExpungeUID is QueueExpunge with the expunged message's UID: a
-// session that enabled QRESYNC is told with VANISHED instead of EXPUNGE
-// (RFC 7162 section 3.2.10).
-func (t *MailboxTracker) QueueExpungeUID(seqNum uint32, uid imap.UID) {
+// QueueExpungeUID is QueueExpunge with the expunged message's UID and the
+// mailbox's mod-sequence of the expunge: a session that enabled QRESYNC is
+// told with VANISHED instead of EXPUNGE (RFC 7162 section 3.2.10), and
+// while the update waits behind a FETCH, STORE or SEARCH (which may not
+// send expunges) a CONDSTORE client is sent a HIGHESTMODSEQ below it
+// (section 3.2), so it never takes a later MODSEQ as its point of resync.
+func (t *MailboxTracker) QueueExpungeUID(seqNum uint32, uid imap.UID, modSeq uint64) {
 	if seqNum == 0 || uid == 0 {
 		panic("imapserver: invalid expunge message sequence number or UID")
 	}
-	t.queueUpdate(&trackerUpdate{expunge: seqNum, expungeUID: uid}, nil)
+	t.queueUpdate(&trackerUpdate{expunge: seqNum, expungeUID: uid, expungeModSeq: modSeq}, nil)
 }
 
 // QueueNumMessages queues a new EXISTS update.
@@ -116,11 +119,13 @@ func (t *MailboxTracker) QueueMessageFlagsModSeq(seqNum uint32, uid imap.UID, fl
 }
 
 type trackerUpdate struct {
-	expunge      uint32
-	expungeUID   imap.UID // 0 if the UID is unknown
-	numMessages  uint32
-	mailboxFlags []imap.Flag
-	fetch        *trackerUpdateFetch
+	expunge    uint32
+	expungeUID imap.UID // 0 if the UID is unknown
+	// expungeModSeq is the expunge's mod-sequence, 0 if unknown
+	expungeModSeq uint64
+	numMessages   uint32
+	mailboxFlags  []imap.Flag
+	fetch         *trackerUpdateFetch
 }
 
 type trackerUpdateFetch struct {
@@ -300,7 +305,26 @@ func (t *SessionTracker) Poll(w *UpdateWriter, allowExpunge bool) error {
 			return err
 		}
 	}
-	return flush()
+	if err := flush(); err != nil {
+		return err
+	}
+	if allowExpunge || w.conn == nil || !w.conn.isEnabled(imap.CapCondStore) {
+		return nil
+	}
+	// Expunges held back: the client may have seen higher MODSEQs in this
+	// command's answers; its point of resync must stay below them.
+	var held uint64
+	t.mutex.Lock()
+	for _, update := range t.queue {
+		if m := update.expungeModSeq; m != 0 && (held == 0 || m < held) {
+			held = m
+		}
+	}
+	t.mutex.Unlock()
+	if held > 1 {
+		return w.conn.writeHighestModSeq(held - 1)
+	}
+	return nil
 }
 
 // Idle continuously writes mailbox updates.
