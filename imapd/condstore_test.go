@@ -445,6 +445,8 @@ func TestRFC7162Examples(t *testing.T) {
 		{name: "UNCHANGEDSINCE the current MODSEQ succeeds (example 6)",
 			cmd: "UID STORE 2 (UNCHANGEDSINCE {m2}) +FLAGS ($NoJunk)", status: "OK",
 			want: []string{"* 2 FETCH (UID 2 FLAGS ($NoJunk) MODSEQ ("}, notWant: []string{"MODIFIED"}},
+		{name: "UNCHANGEDSINCE 0 fails for every message (section 3.1.3)",
+			cmd: "STORE 4:5 (UNCHANGEDSINCE 0) +FLAGS (\\Seen)", status: "OK [MODIFIED 4:5]", notWant: []string{"FETCH"}},
 		{name: "FETCH CHANGEDSINCE (example 12)",
 			cmd: "FETCH 1:* (FLAGS) (CHANGEDSINCE {m1})", status: "OK",
 			want: []string{"* 2 FETCH (FLAGS ($NoJunk) MODSEQ ({m2}))"}, notWant: []string{"* 1 FETCH", "* 4 FETCH"}},

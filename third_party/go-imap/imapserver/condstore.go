@@ -226,35 +226,37 @@ func (c *Conn) readFetchModifiers(dec *imapwire.Decoder, numKind NumKind, option
 }
 
 // readStoreModifiers reads STORE's optional modifier UNCHANGEDSINCE (RFC
-// 7162 section 3.1.3), after the sequence set.
-func (c *Conn) readStoreModifiers(dec *imapwire.Decoder, options *imap.StoreOptions) error {
+// 7162 section 3.1.3), after the sequence set. zero reports UNCHANGEDSINCE
+// 0, which StoreOptions cannot hold (0 means none there).
+func (c *Conn) readStoreModifiers(dec *imapwire.Decoder, options *imap.StoreOptions) (zero bool, err error) {
 	if !dec.Special('(') {
-		return nil
+		return false, nil
 	}
 	for {
 		var name string
 		if !dec.ExpectAtom(&name) {
-			return dec.Err()
+			return false, dec.Err()
 		}
 		switch strings.ToUpper(name) {
 		case "UNCHANGEDSINCE":
 			if !c.server.options.caps().Has(imap.CapCondStore) {
-				return newClientBugError("CONDSTORE is not supported")
+				return false, newClientBugError("CONDSTORE is not supported")
 			}
 			if !dec.ExpectSP() || !dec.ExpectModSeq(&options.UnchangedSince) {
-				return dec.Err()
+				return false, dec.Err()
 			}
+			zero = options.UnchangedSince == 0
 		default:
-			return newClientBugError("Unknown STORE modifier")
+			return false, newClientBugError("Unknown STORE modifier")
 		}
 		if !dec.SP() {
 			break
 		}
 	}
 	if !dec.ExpectSpecial(')') || !dec.ExpectSP() {
-		return dec.Err()
+		return false, dec.Err()
 	}
-	return nil
+	return zero, nil
 }
 
 // readSearchKeyModSeq reads the rest of the MODSEQ search key (RFC 7162

@@ -1,6 +1,7 @@
 package imapserver
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
@@ -17,7 +18,8 @@ func (c *Conn) handleStore(dec *imapwire.Decoder, numKind NumKind) error {
 	if !dec.ExpectSP() || !dec.ExpectNumSet(numKind.wire(), &numSet) || !dec.ExpectSP() {
 		return dec.Err()
 	}
-	if err := c.readStoreModifiers(dec, &options); err != nil {
+	unchangedSinceZero, err := c.readStoreModifiers(dec, &options)
+	if err != nil {
 		return err
 	}
 	if !dec.ExpectAtom(&item) || !dec.ExpectSP() {
@@ -75,10 +77,16 @@ func (c *Conn) handleStore(dec *imapwire.Decoder, numKind NumKind) error {
 		return err
 	}
 
-	if options.UnchangedSince != 0 {
+	if options.UnchangedSince != 0 || unchangedSinceZero {
 		if err := c.enableCondStore(); err != nil {
 			return err
 		}
+	}
+	if unchangedSinceZero {
+		// RFC 7162 section 3.1.3: UNCHANGEDSINCE 0 fails for every message
+		// (every flag counts as existing); nothing is changed.
+		c.okCode = imap.ResponseCode(fmt.Sprintf("MODIFIED %v", numSet))
+		return nil
 	}
 
 	w := &FetchWriter{conn: c}
