@@ -11,10 +11,11 @@ const (
 	ModuleFiles       Module = "files"
 	ModuleChat        Module = "chat"
 	ModuleAddressBook Module = "addressbook"
+	ModuleHomework    Module = "homework"
 )
 
 // Modules lists the modules in the order the portal shows them.
-var Modules = []Module{ModuleChat, ModuleAddressBook, ModuleMail, ModuleFiles}
+var Modules = []Module{ModuleChat, ModuleAddressBook, ModuleHomework, ModuleMail, ModuleFiles}
 
 // ModuleSetting is one module's switch: on or off, and if Groups is not
 // empty, only for members and teachers of those groups.

@@ -59,6 +59,11 @@ const (
 	// Chat: authors edit and delete their own messages; a room's teachers
 	// may delete in their room.
 	ChatOwn Rule = "CHAT-OWN"
+	// Hausaufgaben: a task must have been announced in class.
+	HomeworkAnnounced Rule = "HOMEWORK-ANNOUNCED"
+	// Hausaufgaben: teachers give a fair period (angemessener
+	// Bearbeitungszeitraum): at least a configured number of school days.
+	HomeworkPeriod Rule = "HOMEWORK-PERIOD"
 )
 
 // RuleInfo describes one rule for documentation and `--help` output.
@@ -91,6 +96,8 @@ var Table = []RuleInfo{
 	{ChatMember, "Verhaltensregeln", "chat rooms"},
 	{ChatDirect, "Verhaltensregeln", "chat direct conversations"},
 	{ChatOwn, "Rechte anderer achten", "chat edit and delete"},
+	{HomeworkAnnounced, "Hausaufgaben", "portal: setting a task"},
+	{HomeworkPeriod, "Hausaufgaben", "portal: setting a task"},
 	{LimitBody, "(robustness)", "portal request bodies"},
 	{LimitXML, "(robustness)", "WebDAV XML bodies"},
 	{LimitProps, "(robustness)", "WebDAV PROPPATCH"},
@@ -100,12 +107,12 @@ var Table = []RuleInfo{
 	{LimitHeader, "(robustness)", "SMTP DATA, IMAP APPEND"},
 	{LimitKeywords, "(robustness)", "IMAP STORE, APPEND"},
 	{LimitMailboxes, "(robustness)", "IMAP CREATE, RENAME"},
-	{LimitEntries, "(robustness)", "WebDAV PUT, MKCOL, COPY, MOVE"},
+	{LimitEntries, "(robustness)", "WebDAV PUT, MKCOL, COPY, MOVE; homework attachments and hand-ins"},
 	{LimitUploads, "(robustness)", "WebDAV PUT"},
 	{LimitName, "(robustness)", "file names, account names"},
 	{LimitConn, "(robustness)", "every listener before login"},
 	{LimitTimeout, "(robustness)", "every listener"},
-	{LimitMessage, "(robustness)", "chat messages and reports"},
+	{LimitMessage, "(robustness)", "chat messages and reports, homework texts and feedback"},
 	{LimitFlood, "(robustness)", "chat messages per minute"},
 	{LimitFrame, "(robustness)", "WebSocket frames"},
 }
