@@ -51,6 +51,8 @@
 //	            context frozen; read only with an audit record (reports.go)
 //	inspections id (8 bytes BE) → Inspection: four-eyes requests to view a
 //	            person's login log, mail or chat (inspections.go)
+//	hwtasks, hwhandins: homework tasks (id → Task) and hand-ins (task id
+//	            pupil → Handin, files by content reference); homework.go
 //
 // Blob write ordering: a blob is streamed to blobs/tmp, fsynced, renamed to
 // its final name and the folder fsynced **before** the bbolt transaction
