@@ -373,4 +373,3 @@ func (s *Store) OpenHomeworkContent(hash string) (io.ReadSeekCloser, error) {
 	})
 	return content, err
 }
-
