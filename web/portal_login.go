@@ -89,6 +89,8 @@ func (p *portal) startPage(w http.ResponseWriter, r *http.Request, s *session) {
 			tiles = append(tiles, tile{Href: "/chat", Title: t["mod_chat"], Desc: t["mod_chat_desc"]})
 		case policy.ModuleAddressBook:
 			tiles = append(tiles, tile{Href: "/adressbuch", Title: t["mod_addressbook"], Desc: t["mod_addressbook_desc"]})
+		case policy.ModuleHomework:
+			tiles = append(tiles, tile{Href: "/hausaufgaben", Title: t["mod_homework"], Desc: t["mod_homework_desc"]})
 		case policy.ModuleMail:
 			tiles = append(tiles, tile{Title: t["mod_mail"], Desc: t["mod_mail_desc"] + s.account.Name + "@" + p.opt.Domain, Detail: t["mod_mail_howto"]})
 		case policy.ModuleFiles:
