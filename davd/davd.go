@@ -1,10 +1,11 @@
-// Package davd serves the WebDAV home and group folders. It owns the
+// Package davd serves the WebDAV home and group folders and the hand-ins. It owns the
 // mapping of the DAV namespace onto the store's virtual file trees:
 //
 //	/dav/                   lists "home" and "groups"
 //	/dav/home/…             the logged-in account's home tree
 //	/dav/groups/            one folder per group she is a member or teacher of
 //	/dav/groups/<g>/…       the group's tree
+//	/dav/abgaben/…          homework hand-ins, read-only (homework.go)
 //
 // Nothing else is reachable: the namespace is built per request from the
 // authenticated account, so no path or header can name another account's

@@ -46,6 +46,7 @@ type place struct {
 	tree    store.Tree // otherwise the tree
 	path    string     // and the path inside it ("/" for its root)
 	group   string     // the group of a group tree
+	hw      *hwPlace   // inside /abgaben (homework.go); virtual is set
 }
 
 // isTreeRoot: /home or /groups/<g> themselves, which cannot be removed,
@@ -81,6 +82,8 @@ func (u *userFS) resolve(name string) (place, error) {
 			return place{}, fs.ErrNotExist
 		}
 		return place{tree: store.GroupTree(parts[1]), path: rest, group: parts[1]}, nil
+	case handinRoot:
+		return u.resolveHomework(parts[1:])
 	}
 	return place{}, fs.ErrNotExist
 }
@@ -243,6 +246,9 @@ func (u *userFS) Stat(ctx context.Context, name string) (os.FileInfo, error) {
 func (u *userFS) stat(p place, name string) (*fileInfo, error) {
 	if fi, ok := u.seen[cacheKey(name)]; ok {
 		return fi, nil
+	}
+	if p.hw != nil && p.hw.file != nil {
+		return &fileInfo{name: baseName(name), e: hwEntry(p.hw.file)}, nil
 	}
 	if p.virtual != "" {
 		return &fileInfo{name: baseName(name), e: virtualEntry()}, nil
