@@ -44,6 +44,7 @@ const (
 	LimitMessage   Rule = "LIMIT-MESSAGE"   // one chat message or report
 	LimitFlood     Rule = "LIMIT-FLOOD"     // messages per minute
 	LimitFrame     Rule = "LIMIT-FRAME"     // one WebSocket frame
+	LimitCalendar  Rule = "LIMIT-CALENDAR"  // calendar entries and their iCalendar
 )
 
 // Keys of the bounds (the config keys of [bounds]).
@@ -90,6 +91,10 @@ const (
 	HomeworkFeedbackBytes  BoundKey = "homework_feedback_bytes"
 	HomeworkAttachments    BoundKey = "homework_attachments"
 	HandinFiles            BoundKey = "homework_handin_files"
+	CalendarTitleBytes     BoundKey = "calendar_title_bytes"
+	CalendarTextBytes      BoundKey = "calendar_description_bytes"
+	CalendarEntriesPerCal  BoundKey = "calendar_entries_per_group"
+	CalendarObjectBytes    BoundKey = "calendar_object_bytes"
 )
 
 // BoundTable lists every bound with its default. Defaults follow what the
@@ -137,6 +142,10 @@ var BoundTable = []BoundInfo{
 	{HomeworkAttachments, LimitEntries, 10, "count", "files attached to one homework task"},
 	{HandinFiles, LimitEntries, 20, "count", "files one pupil hands in for one task"},
 	{ChatMessagesPerMinute, LimitFlood, 30, "count", "chat messages one account sends per minute (flood control; burst the same)"},
+	{CalendarTitleBytes, LimitCalendar, 200, "bytes", "the title (SUMMARY) or place (LOCATION) of one calendar entry"},
+	{CalendarTextBytes, LimitCalendar, 4000, "bytes", "the description of one calendar entry"},
+	{CalendarEntriesPerCal, LimitCalendar, 5000, "count", "entries in one group's calendar (deleted ones not counted)"},
+	{CalendarObjectBytes, LimitCalendar, 64 << 10, "bytes", "one iCalendar object sent by CalDAV PUT"},
 	{ChatFrameBytes, LimitFrame, 16 << 10, "bytes", "one WebSocket frame read from a browser; a larger one closes the connection"},
 }
 

@@ -33,6 +33,9 @@ const (
 	ServiceFiles Service = "files" // WebDAV
 	ServiceChat  Service = "chat"
 	ServiceWeb   Service = "web" // login page, password change
+	// ServiceCalendar: CalDAV. The group calendar is school organisation,
+	// not communication: platform consent is enough.
+	ServiceCalendar Service = "calendar"
 )
 
 // LoginFacts are the facts about an account that decide whether a login

@@ -12,10 +12,11 @@ const (
 	ModuleChat        Module = "chat"
 	ModuleAddressBook Module = "addressbook"
 	ModuleHomework    Module = "homework"
+	ModuleCalendar    Module = "calendar"
 )
 
 // Modules lists the modules in the order the portal shows them.
-var Modules = []Module{ModuleChat, ModuleAddressBook, ModuleHomework, ModuleMail, ModuleFiles}
+var Modules = []Module{ModuleChat, ModuleAddressBook, ModuleHomework, ModuleCalendar, ModuleMail, ModuleFiles}
 
 // ModuleSetting is one module's switch: on or off, and if Groups is not
 // empty, only for members and teachers of those groups.
@@ -50,6 +51,8 @@ func (s Service) Module() Module {
 		return ModuleFiles
 	case ServiceChat:
 		return ModuleChat
+	case ServiceCalendar:
+		return ModuleCalendar
 	}
 	return ""
 }

@@ -64,6 +64,12 @@ const (
 	// Hausaufgaben: teachers give a fair period (angemessener
 	// Bearbeitungszeitraum): at least a configured number of school days.
 	HomeworkPeriod Rule = "HOMEWORK-PERIOD"
+	// Kommunikation: group calendar entries are made by the group's
+	// teachers (and its members where the group allows it), in good faith.
+	CalWrite Rule = "CAL-WRITE"
+	// Kommunikation: a calendar entry must be a well-formed iCalendar
+	// event (one VEVENT, a start, no rule that repeats faster than daily).
+	CalData Rule = "CAL-DATA"
 )
 
 // RuleInfo describes one rule for documentation and `--help` output.
@@ -98,6 +104,9 @@ var Table = []RuleInfo{
 	{ChatOwn, "Rechte anderer achten", "chat edit and delete"},
 	{HomeworkAnnounced, "Hausaufgaben", "portal: setting a task"},
 	{HomeworkPeriod, "Hausaufgaben", "portal: setting a task"},
+	{CalWrite, "Kommunikation", "calendar: portal and CalDAV PUT/DELETE"},
+	{CalData, "Kommunikation", "calendar: portal and CalDAV PUT"},
+	{LimitCalendar, "(robustness)", "calendar entries, CalDAV PUT"},
 	{LimitBody, "(robustness)", "portal request bodies"},
 	{LimitXML, "(robustness)", "WebDAV XML bodies"},
 	{LimitProps, "(robustness)", "WebDAV PROPPATCH"},

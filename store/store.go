@@ -53,6 +53,9 @@
 //	            person's login log, mail or chat (inspections.go)
 //	hwtasks, hwhandins: homework tasks (id → Task) and hand-ins (task id
 //	            pupil → Handin, files by content reference); homework.go
+//	calendars, calentries, calrevs, calfeeds: group calendars, their
+//	            entries, every revision of each entry, subscription token
+//	            hashes; key formats in calendar.go
 //
 // Blob write ordering: a blob is streamed to blobs/tmp, fsynced, renamed to
 // its final name and the folder fsynced **before** the bbolt transaction

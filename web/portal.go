@@ -13,6 +13,7 @@ import (
 	"schulhof/chatd"
 	"schulhof/internal/admin"
 	"schulhof/internal/auth"
+	"schulhof/internal/calendar"
 	"schulhof/internal/metrics"
 	"schulhof/policy"
 	"schulhof/store"
@@ -55,6 +56,7 @@ type portal struct {
 	// quotas bound hand-ins too (home folder and hand-ins together).
 	quotas policy.Quotas
 	hub    *chatd.Hub
+	cal    *calendar.Service
 	tpl    map[string]*template.Template
 	stop   chan struct{}
 	done   chan struct{}
@@ -84,7 +86,7 @@ func newPortal(o Options) *portal {
 			po.Modules[m] = policy.ModuleSetting{On: true}
 		}
 	}
-	p := &portal{opt: po, st: o.Store, auth: o.Auth, pol: o.Policy, log: o.Logger, mtr: o.Metrics, tpl: parseTemplates(),
+	p := &portal{opt: po, st: o.Store, auth: o.Auth, pol: o.Policy, log: o.Logger, mtr: o.Metrics, tpl: parseTemplates(), cal: o.Calendar,
 		stop: make(chan struct{}), done: make(chan struct{})}
 	p.quotas = policy.DefaultQuotas()
 	if o.Quotas != nil {
@@ -186,6 +188,7 @@ func (p *portal) mount(mux *http.ServeMux) {
 	mux.Handle("GET /meldungen/{id}", p.page(pageOpts{admin: true}, p.reportShow))
 	mux.Handle("POST /meldungen/{id}/schliessen", p.page(pageOpts{admin: true}, p.reportClose))
 	p.mountHomework(mux)
+	p.mountCalendar(mux)
 	if p.opt.Inspect != nil {
 		p.mountInspect(mux)
 	}
@@ -334,6 +337,9 @@ func (p *portal) view(s *session, title string, data any) *view {
 	}
 	if p.module(s.account, policy.ModuleHomework).Allow {
 		v.Nav = append(v.Nav, navItem{"/hausaufgaben", v.L["nav_homework"], "homework"})
+	}
+	if p.module(s.account, policy.ModuleCalendar).Allow {
+		v.Nav = append(v.Nav, navItem{"/kalender", v.L["nav_calendar"], "calendar"})
 	}
 	v.Nav = append(v.Nav, navItem{"/konto", v.L["nav_account"], "account"})
 	if s.account.Role == string(policy.Admin) {

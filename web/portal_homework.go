@@ -183,10 +183,10 @@ func (p *portal) homeworkForm(w http.ResponseWriter, r *http.Request, s *session
 	for _, g := range teach {
 		d.Groups = append(d.Groups, g.Name)
 	}
-	p.renderForm(w, s, http.StatusOK, d, "")
+	p.renderTaskForm(w, s, http.StatusOK, d, "")
 }
 
-func (p *portal) renderForm(w http.ResponseWriter, s *session, status int, d homeworkFormData, msg string) {
+func (p *portal) renderTaskForm(w http.ResponseWriter, s *session, status int, d homeworkFormData, msg string) {
 	v := p.view(s, p.t(s)["hw_new"], d)
 	v.Active, v.Error = "homework", msg
 	p.render(w, status, "homework_new", v)
@@ -222,7 +222,7 @@ func (p *portal) homeworkCreate(w http.ResponseWriter, r *http.Request, s *sessi
 		d.Attach[a] = true
 	}
 	refuse := func(dec policy.Decision) {
-		p.renderForm(w, s, http.StatusForbidden, d, p.refused(p.lang(s), dec))
+		p.renderTaskForm(w, s, http.StatusForbidden, d, p.refused(p.lang(s), dec))
 	}
 	var group *store.Group
 	for i := range teach {
@@ -261,7 +261,7 @@ func (p *portal) homeworkCreate(w http.ResponseWriter, r *http.Request, s *sessi
 	tk, err := p.st.CreateTask(store.Task{Group: group.Name, Title: d.Title, Text: d.Text, Creator: s.account.Name,
 		Created: now.UTC(), Due: due.UTC(), Announced: true}, attach)
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrIsDir) || errors.Is(err, store.ErrBadPath) {
-		p.renderForm(w, s, http.StatusBadRequest, d, p.t(s)["hw_attach_gone"])
+		p.renderTaskForm(w, s, http.StatusBadRequest, d, p.t(s)["hw_attach_gone"])
 		return
 	}
 	if err != nil {

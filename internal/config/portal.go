@@ -30,13 +30,14 @@ type Modules struct {
 	Mail        bool                `toml:"mail"`
 	Files       bool                `toml:"files"`
 	Homework    bool                `toml:"homework"`
+	Calendar    bool                `toml:"calendar"` // group calendars: portal and CalDAV
 	Groups      map[string][]string `toml:"groups"`
 }
 
 func defaultPortal() Portal { return Portal{SessionIdleMinutes: 120, SessionMaxHours: 12} }
 
 func defaultModules() Modules {
-	return Modules{Chat: true, AddressBook: true, Mail: true, Files: true, Homework: true}
+	return Modules{Chat: true, AddressBook: true, Mail: true, Files: true, Homework: true, Calendar: true}
 }
 
 // Idle and Max are the session lifetimes.
@@ -46,7 +47,8 @@ func (p Portal) Max() time.Duration  { return time.Duration(p.SessionMaxHours) *
 // Settings converts the section for policy.CheckModule.
 func (m Modules) Settings() map[policy.Module]policy.ModuleSetting {
 	on := map[policy.Module]bool{policy.ModuleChat: m.Chat, policy.ModuleAddressBook: m.AddressBook,
-		policy.ModuleMail: m.Mail, policy.ModuleFiles: m.Files, policy.ModuleHomework: m.Homework}
+		policy.ModuleMail: m.Mail, policy.ModuleFiles: m.Files, policy.ModuleHomework: m.Homework,
+		policy.ModuleCalendar: m.Calendar}
 	out := map[policy.Module]policy.ModuleSetting{}
 	for mod, o := range on {
 		out[mod] = policy.ModuleSetting{On: o, Groups: m.Groups[string(mod)]}
