@@ -5,6 +5,8 @@ package store
 //
 //	hwtasks    task id (8 bytes BE) → Task
 //	hwhandins  task id (8 bytes BE) pupil → Handin
+//	hwgroups   group 0x00 task id (8 bytes BE) → "": the tasks of a group,
+//	           so a group's list (and its calendar) is a prefix scan
 //
 // Attachments and handed-in files are references to content (blobs or
 // inline values, counted in blobrefs like file entries): an attachment
@@ -18,6 +20,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,9 +33,16 @@ import (
 var (
 	bucketHomeworkTasks   = []byte("hwtasks")
 	bucketHomeworkHandins = []byte("hwhandins")
+	bucketHomeworkGroups  = []byte("hwgroups")
 )
 
-func init() { buckets = append(buckets, bucketHomeworkTasks, bucketHomeworkHandins) }
+func init() {
+	buckets = append(buckets, bucketHomeworkTasks, bucketHomeworkHandins, bucketHomeworkGroups)
+}
+
+func groupTaskKey(group string, id uint64) []byte {
+	return append(append([]byte(group), 0), u64(id)...)
+}
 
 // ErrNotTeacher means the account does not teach the task's group.
 var ErrNotTeacher = errors.New("not a teacher of the group")
@@ -137,6 +147,9 @@ func (s *Store) CreateTask(task Task, attach []string) (*Task, error) {
 			return err
 		}
 		task.ID = id
+		if err := t.bucket(bucketHomeworkGroups).Put(groupTaskKey(task.Group, id), nil); err != nil {
+			return err
+		}
 		return t.putJSON(bucketHomeworkTasks, u64(id), &task)
 	})
 	if err != nil {
@@ -169,24 +182,23 @@ func (s *Store) Task(id uint64) (*Task, error) {
 	return out, err
 }
 
-// TasksOf lists the tasks of the groups named, due date first.
+// TasksOf lists the tasks of the groups named, due date first: one
+// prefix scan of the group index per group.
 func (s *Store) TasksOf(groups []string) ([]Task, error) {
-	want := map[string]bool{}
-	for _, g := range groups {
-		want[g] = true
-	}
 	var out []Task
 	err := s.view(func(t *Tx) error {
-		return t.bucket(bucketHomeworkTasks).ForEach(func(k, v []byte) error {
-			var task Task
-			if err := json.Unmarshal(v, &task); err != nil {
-				return err
+		for _, g := range groups {
+			prefix := append([]byte(g), 0)
+			c := t.bucket(bucketHomeworkGroups).Cursor()
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+				tk, err := t.task(binary.BigEndian.Uint64(k[len(prefix):]))
+				if err != nil {
+					return err
+				}
+				out = append(out, *tk)
 			}
-			if want[task.Group] {
-				out = append(out, task)
-			}
-			return nil
-		})
+		}
+		return nil
 	})
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Due.Before(out[j].Due) })
 	return out, err

@@ -16,7 +16,7 @@ import (
 func init() {
 	registerPrivacy(PrivacyProvider{
 		Name:       "homework",
-		Buckets:    [][]byte{bucketHomeworkTasks, bucketHomeworkHandins},
+		Buckets:    [][]byte{bucketHomeworkTasks, bucketHomeworkHandins, bucketHomeworkGroups}, // hwgroups: ids only
 		Categories: []int{CategoryTeaching},
 		Keeps: "Hausaufgaben: Aufgaben (Gruppe, Titel, Text, Anhänge, Abgabetermin, wer sie gestellt hat, " +
 			"Bestätigung der Ankündigung im Unterricht), Abgaben (Dateien mit Zeitpunkt, verspätet ja/nein), " +

@@ -108,6 +108,21 @@ func TestHomeworkPortal(t *testing.T) {
 	}
 	taskURL := m[0]
 
+	// The due time is in the group's calendar, read-only, linking to the
+	// task; another group's calendar does not have it.
+	_, body := tb.do("GET", "/kalender/5a?ansicht=woche&datum=2026-12-02", nil)
+	if !strings.Contains(body, "Abgabe: Brüche") || !strings.Contains(body, `href="`+taskURL+`"`) {
+		t.Fatalf("task not in the group calendar: %s", body)
+	}
+	items, err := e.srv.Calendar().Provided("5b", time.Time{}, time.Time{})
+	if err != nil || len(items) != 0 {
+		t.Fatalf("5b's calendar: %+v %v", items, err)
+	}
+	items, _ = e.srv.Calendar().Provided("5a", time.Date(2026, 12, 3, 0, 0, 0, 0, time.Local), time.Time{})
+	if len(items) != 0 {
+		t.Fatalf("an item after its due date: %+v", items)
+	}
+
 	// A pupil cannot set tasks.
 	pb1 := e.browser()
 	pb1.mustLogin(maxN)
@@ -118,7 +133,7 @@ func TestHomeworkPortal(t *testing.T) {
 	if resp, _ := pb1.do("POST", "/hausaufgaben/neu", form(func(f url.Values) { f.Set("csrf", ptok) })); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("pupil set a task: %v", resp.Status)
 	}
-	_, body := pb1.do("GET", "/hausaufgaben", nil)
+	_, body = pb1.do("GET", "/hausaufgaben", nil)
 	if !strings.Contains(body, "Brüche") || !strings.Contains(body, "bald fällig") {
 		t.Fatalf("pupil's list: %s", body)
 	}
