@@ -48,7 +48,7 @@ func (h homeworkCalendar) Items(group string, from, to time.Time) ([]calendar.It
 			continue
 		}
 		id := strconv.FormatUint(tk.ID, 10)
-		out = append(out, calendar.Item{ID: id, Title: t["hw_cal_due"] + tk.Title, Description: tk.Text,
+		out = append(out, calendar.Item{ID: id, Title: t["hw_cal_due"] + oneNewline(tk.Title), Description: oneNewline(tk.Text),
 			Start: tk.Due, End: tk.Due.Add(dueMarker), Link: "/hausaufgaben/" + id})
 	}
 	return out, nil

@@ -212,7 +212,7 @@ func (p *portal) homeworkCreate(w http.ResponseWriter, r *http.Request, s *sessi
 	}
 	f := r.PostForm
 	d := homeworkFormData{MinDays: p.minDays(), Files: p.homeFiles(s.account.Name), Group: f.Get("group"),
-		Title: f.Get("title"), Text: f.Get("text"), Due: f.Get("due"), Announced: f.Get("announced") == "1",
+		Title: f.Get("title"), Text: oneNewline(f.Get("text")), Due: f.Get("due"), Announced: f.Get("announced") == "1",
 		Attach: map[string]bool{}}
 	for _, g := range teach {
 		d.Groups = append(d.Groups, g.Name)
@@ -526,4 +526,10 @@ func (p *portal) checkUpload(w http.ResponseWriter, r *http.Request, s *session)
 		return r, false
 	}
 	return r.WithContext(context.WithValue(r.Context(), uploadKey{}, mr)), true
+}
+
+// oneNewline turns a textarea's CRLF (what browsers send) into LF: the
+// text also goes into iCalendar, whose text values cannot carry a CR.
+func oneNewline(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
 }

@@ -66,7 +66,7 @@ func TestHomeworkPortal(t *testing.T) {
 	tb.mustLogin(eva)
 	tok := tb.csrf("/hausaufgaben/neu")
 	form := func(mod func(url.Values)) url.Values {
-		f := url.Values{"csrf": {tok}, "group": {"5a"}, "title": {"Brüche"}, "text": {"S. 12, Nr. 3 <b>fett</b>"},
+		f := url.Values{"csrf": {tok}, "group": {"5a"}, "title": {"Brüche"}, "text": {"S. 12, Nr. 3\r\n<b>fett</b>"},
 			"due": {"2026-12-02T08:00"}, "announced": {"1"}, "attach": {"/blatt.txt"}}
 		if mod != nil {
 			mod(f)
@@ -107,6 +107,9 @@ func TestHomeworkPortal(t *testing.T) {
 		t.Fatalf("set task: %v %s", resp.Status, resp.Header.Get("Location"))
 	}
 	taskURL := m[0]
+	if ts, _ := e.st.TasksOf([]string{"5a"}); len(ts) != 1 || ts[0].Text != "S. 12, Nr. 3\n<b>fett</b>" || !ts[0].Announced || ts[0].Creator != eva {
+		t.Fatalf("stored task: %+v", ts)
+	}
 
 	// The due time is in the group's calendar, read-only, linking to the
 	// task; another group's calendar does not have it.

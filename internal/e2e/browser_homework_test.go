@@ -122,6 +122,19 @@ min_days = 2
 	waitText(t, eva, "#hw-attachments", "arbeitsblatt.txt")
 	waitText(t, eva, "#hw-count", "0 von 2 abgegeben")
 
+	// The due time is in the group calendar (portal and CalDAV), read-only.
+	run(t, maxB, chromedp.Navigate(fmt.Sprintf("%s/kalender/5a?ansicht=liste&datum=%s", base, due.Format("2006-01-02"))))
+	waitText(t, maxB, "main", "Abgabe: Brüche kürzen")
+	shot(maxB, "homework-calendar")
+	report := `<?xml version="1.0"?>
+<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/></D:prop>
+<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"/></C:comp-filter></C:filter></C:calendar-query>`
+	if body, code := dav("max.mueller", "-X", "REPORT", "-H", "Depth: 1", "-H", "Content-Type: application/xml", "--data-binary", report,
+		base+"/caldav/max.mueller/gruppen/5a/"); code != "207" || !strings.Contains(body, "SUMMARY:Abgabe: Brüche kürzen") ||
+		!strings.Contains(body, "hausaufgaben-"+id+"@schulhof") {
+		t.Fatalf("CalDAV REPORT: %s %s", code, body)
+	}
+
 	// The pupil sees it and hands in.
 	run(t, maxB, chromedp.Navigate(base+"/hausaufgaben"))
 	waitText(t, maxB, "#hw-list", "Brüche kürzen")
