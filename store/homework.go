@@ -28,6 +28,8 @@ import (
 	"path"
 	"sort"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 var (
@@ -384,4 +386,40 @@ func (s *Store) OpenHomeworkContent(hash string) (io.ReadSeekCloser, error) {
 		return err
 	})
 	return content, err
+}
+
+// countHomeworkReferences adds the attachments' and hand-ins' content to
+// the references CheckBlobs recounts (checkblobs.go).
+func countHomeworkReferences(tx *bolt.Tx, found map[string]uint64) error {
+	if b := tx.Bucket(bucketHomeworkTasks); b != nil {
+		err := b.ForEach(func(_, v []byte) error {
+			var task Task
+			if err := json.Unmarshal(v, &task); err != nil {
+				return err
+			}
+			for _, f := range task.Attachments {
+				found[f.Hash]++
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("hwtasks: %w", err)
+		}
+	}
+	if b := tx.Bucket(bucketHomeworkHandins); b != nil {
+		err := b.ForEach(func(_, v []byte) error {
+			var h Handin
+			if err := json.Unmarshal(v, &h); err != nil {
+				return err
+			}
+			for _, f := range h.Files {
+				found[f.Hash]++
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("hwhandins: %w", err)
+		}
+	}
+	return nil
 }

@@ -136,6 +136,12 @@ func TestHomeworkRoundTrip(t *testing.T) {
 		t.Fatalf("Handins: %+v", hs)
 	}
 
+	// The doctor's recount sees the attachment's and the hand-ins'
+	// references: nothing over- or undercounted, nothing missing.
+	if r, err := s.CheckBlobs(); err != nil || len(r.Overcounted)+len(r.Undercounted)+len(r.Missing)+len(r.Orphans) != 0 {
+		t.Fatalf("CheckBlobs: %+v %v", r, err)
+	}
+
 	g, _ := s.Group("5a")
 	for _, c := range []struct {
 		viewer, pupil string
