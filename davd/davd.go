@@ -128,7 +128,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer st.done()
 	req := h.inflight.add(acct)
 	defer h.inflight.remove(req)
-	fs := &userFS{h: h, acct: acct, state: st}
+	fs := &userFS{h: h, acct: acct, state: st, handins: -1}
 	rw := &responseMapper{ResponseWriter: w, h: h, r: r, state: st, req: req}
 	if !h.boundBody(rw, r) {
 		return

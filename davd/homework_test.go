@@ -221,3 +221,23 @@ func (e *env) walk(t *testing.T, user, root string) map[string]bool {
 	}
 	return seen
 }
+
+// TestHandinsShareTheQuota: what a pupil handed in counts against her
+// home folder's quota over WebDAV (the portal counts it the other way).
+func TestHandinsShareTheQuota(t *testing.T) {
+	e, _, _, maxN, _, _, _ := handinEnv(t, nil)
+	q := policy.Quotas{Student: 100, Teacher: -1, Group: -1}
+	e.h.opt.Quotas = &q
+	// max handed in 10 bytes ("MAX-SECRET"): 90 are left at home
+	if code, body := e.put(t, maxN, "/dav/home/a", 91, false); code != http.StatusInsufficientStorage || !strings.Contains(body, "[QUOTA]") {
+		t.Fatalf("home PUT over quota minus hand-ins: %d %s", code, body)
+	}
+	if code, _ := e.put(t, maxN, "/dav/home/a", 90, false); code != 201 {
+		t.Fatalf("home PUT within quota minus hand-ins: %d", code)
+	}
+	r, body := e.do(t, maxN, "PROPFIND", "/dav/home/", strings.NewReader(`<?xml version="1.0"?>
+<propfind xmlns="DAV:"><prop><quota-available-bytes/></prop></propfind>`), "Depth", "0")
+	if r.StatusCode != 207 || !contains(body, ">0</") {
+		t.Fatalf("available after the hand-in: %s", body)
+	}
+}

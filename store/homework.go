@@ -258,6 +258,14 @@ func (t *Tx) handinBytes(pupil string) (int64, error) {
 	return n, err
 }
 
+// HandinBytes is what pupil has handed in over all tasks (it counts in
+// her quota with her home folder).
+func (s *Store) HandinBytes(pupil string) (int64, error) {
+	var n int64
+	err := s.view(func(t *Tx) (err error) { n, err = t.handinBytes(pupil); return })
+	return n, err
+}
+
 // HandinLimits bound one hand-in: files per pupil and task, and the
 // pupil's quota, which her home folder and all her hand-ins share (< 0:
 // no limit).
