@@ -27,6 +27,7 @@ import (
 	"io"
 	"path"
 	"sort"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -278,8 +279,9 @@ type HandinLimits struct {
 // task. The content is a pending blob from WriteContent; release it after
 // the call. A file after the due time is marked late, never refused.
 func (s *Store) HandIn(task uint64, pupil, name string, pb *PendingBlob, at time.Time, lim HandinLimits) (*Handin, error) {
-	if name == "" || name != path.Base(name) || name == "." || name == ".." {
-		return nil, ErrBadPath
+	if name == "" || name != path.Base(name) || name == "." || name == ".." ||
+		strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
+		return nil, ErrBadPath // no client could name it over WebDAV (davd's unsafePath)
 	}
 	var out *Handin
 	err := s.update(func(t *Tx) error {

@@ -95,8 +95,10 @@ func TestHomeworkRoundTrip(t *testing.T) {
 	if _, err := s.HandIn(task.ID, "other.t", "a.txt", pending(t, s, "x"), now, lim); !errors.Is(err, ErrNotPupil) {
 		t.Fatalf("a non-member handed in: %v", err)
 	}
-	if _, err := s.HandIn(task.ID, "max.m", "../a.txt", pending(t, s, "x"), now, lim); !errors.Is(err, ErrBadPath) {
-		t.Fatalf("a path as name: %v", err)
+	for _, bad := range []string{"../a.txt", "a/b.txt", "..", "", "a\x00b", "zeile\nb.txt", `a\b.txt`} {
+		if _, err := s.HandIn(task.ID, "max.m", bad, pending(t, s, "x"), now, lim); !errors.Is(err, ErrBadPath) {
+			t.Fatalf("name %q: %v", bad, err)
+		}
 	}
 	h, err := s.HandIn(task.ID, "max.m", "loesung.txt", pending(t, s, "meine Lösung"), now.Add(time.Hour), lim)
 	if err != nil || h.Late() {
