@@ -95,6 +95,7 @@ const (
 	CalendarTextBytes      BoundKey = "calendar_description_bytes"
 	CalendarEntriesPerCal  BoundKey = "calendar_entries_per_group"
 	CalendarObjectBytes    BoundKey = "calendar_object_bytes"
+	CalendarRevisions      BoundKey = "calendar_revisions_per_entry"
 )
 
 // BoundTable lists every bound with its default. Defaults follow what the
@@ -146,6 +147,7 @@ var BoundTable = []BoundInfo{
 	{CalendarTextBytes, LimitCalendar, 4000, "bytes", "the description of one calendar entry"},
 	{CalendarEntriesPerCal, LimitCalendar, 5000, "count", "entries in one group's calendar (deleted ones not counted)"},
 	{CalendarObjectBytes, LimitCalendar, 64 << 10, "bytes", "one iCalendar object sent by CalDAV PUT"},
+	{CalendarRevisions, LimitCalendar, 1000, "count", "revisions of one calendar entry (every revision is kept; an entry with this many takes no more changes)"},
 	{ChatFrameBytes, LimitFrame, 16 << 10, "bytes", "one WebSocket frame read from a browser; a larger one closes the connection"},
 }
 

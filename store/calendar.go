@@ -40,6 +40,9 @@ var (
 	ErrPrecondition = errors.New("precondition failed")
 	// ErrCalendarFull: the calendar has as many entries as its bound.
 	ErrCalendarFull = errors.New("calendar full")
+	// ErrRevisionsFull: the entry has as many revisions as its bound
+	// (they are never dropped, so it takes no more changes).
+	ErrRevisionsFull = errors.New("calendar entry has too many revisions")
 )
 
 // CalendarInfo is one group's calendar.
@@ -198,6 +201,8 @@ type CalPut struct {
 	IfNoneMatch bool
 	// MaxEntries is the bound on live entries (calendar_entries_per_group).
 	MaxEntries int
+	// MaxRevisions bounds the revisions of one entry (0: none).
+	MaxRevisions uint64
 }
 
 // PutCalendarEntry creates or changes an entry and appends its revision,
@@ -225,6 +230,9 @@ func (s *Store) PutCalendarEntry(p CalPut) (*CalEntry, bool, error) {
 		}
 		if p.IfMatch != "" && (!live || (p.IfMatch != "*" && p.IfMatch != cur.ETag())) {
 			return ErrPrecondition
+		}
+		if cur != nil && p.MaxRevisions > 0 && cur.Rev >= p.MaxRevisions {
+			return ErrRevisionsFull
 		}
 		e := cur
 		action := CalEdited
@@ -272,6 +280,9 @@ func (t *Tx) putCalEntry(group string, e *CalEntry, action string) error {
 // DeleteCalendarEntry marks an entry deleted (a tombstone with its
 // history) and appends the deleting revision.
 func (s *Store) DeleteCalendarEntry(group, uid, by string, now time.Time, ifMatch string) error {
+	// A delete always goes through, even past MaxRevisions: one more
+	// revision per entry at most (a deleted entry takes no edits without
+	// a create, which the bound refuses).
 	return s.update(func(t *Tx) error {
 		e, err := t.calEntry(group, uid)
 		if err != nil {
@@ -355,28 +366,32 @@ func FeedTokenHash(token string) string {
 // SetCalendarFeed makes token the group's subscription token; an older
 // one stops working in the same transaction. An empty token revokes.
 func (s *Store) SetCalendarFeed(group, token string, now time.Time) error {
-	return s.update(func(t *Tx) error {
-		if _, err := t.Group(group); err != nil {
+	return s.update(func(t *Tx) error { return t.SetCalendarFeed(group, token, now) })
+}
+
+// SetCalendarFeed is the store function inside a transaction (the admin
+// CLI audits in the same one).
+func (t *Tx) SetCalendarFeed(group, token string, now time.Time) error {
+	if _, err := t.Group(group); err != nil {
+		return err
+	}
+	c, err := t.calendar(group)
+	if err != nil {
+		return err
+	}
+	if c.FeedHash != "" {
+		if err := t.bucket(bucketCalFeeds).Delete([]byte(c.FeedHash)); err != nil {
 			return err
 		}
-		c, err := t.calendar(group)
-		if err != nil {
+	}
+	c.FeedHash, c.FeedCreated = "", time.Time{}
+	if token != "" {
+		c.FeedHash, c.FeedCreated = FeedTokenHash(token), now
+		if err := t.bucket(bucketCalFeeds).Put([]byte(c.FeedHash), []byte(group)); err != nil {
 			return err
 		}
-		if c.FeedHash != "" {
-			if err := t.bucket(bucketCalFeeds).Delete([]byte(c.FeedHash)); err != nil {
-				return err
-			}
-		}
-		c.FeedHash, c.FeedCreated = "", time.Time{}
-		if token != "" {
-			c.FeedHash, c.FeedCreated = FeedTokenHash(token), now
-			if err := t.bucket(bucketCalFeeds).Put([]byte(c.FeedHash), []byte(group)); err != nil {
-				return err
-			}
-		}
-		return t.putCalendar(c)
-	})
+	}
+	return t.putCalendar(c)
 }
 
 // CalendarFeedGroup returns the group whose subscription token this is.

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,5 +106,42 @@ func TestCalendarErase(t *testing.T) {
 	raw, _ := os.ReadFile(filepath.Join(dir, "schulhof.db"))
 	if bytes.Contains(raw, []byte("Fragen an otto.o")) {
 		t.Error("the erased name is still readable in the database file")
+	}
+}
+
+type memSink map[string]*bytes.Buffer
+
+func (m memSink) Create(path string, _ time.Time) (io.Writer, error) {
+	b := &bytes.Buffer{}
+	m[path] = b
+	return b, nil
+}
+
+// TestCalendarExport: the person's export has the revisions they made,
+// with their groups, and none of another person's.
+func TestCalendarExport(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	mkAccount(t, s, "tina.t")
+	mkAccount(t, s, "otto.o")
+	s.CreateGroup(Group{Name: "5a", Teachers: []string{"otto.o", "tina.t"}})
+	s.CreateGroup(Group{Name: "6b", Teachers: []string{"tina.t"}})
+	t0 := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
+	s.PutCalendarEntry(CalPut{Group: "5a", UID: "a", Fields: calFields("von Tina", t0), By: "tina.t", Time: t0})
+	s.PutCalendarEntry(CalPut{Group: "5a", UID: "b", Fields: calFields("von Otto", t0), By: "otto.o", Time: t0})
+	s.PutCalendarEntry(CalPut{Group: "6b", UID: "c", Fields: calFields("auch von Tina", t0), By: "tina.t", Time: t0})
+	out := memSink{}
+	if err := privacyExporters["calendar"](s, "tina.t", out); err != nil {
+		t.Fatal(err)
+	}
+	j := out["kalender.json"]
+	if len(out) != 1 || j == nil || !strings.Contains(j.String(), `"group": "5a"`) || !strings.Contains(j.String(), "von Tina") ||
+		strings.Contains(j.String(), "von Otto") || !strings.Contains(j.String(), `"group": "6b"`) || !strings.Contains(j.String(), "auch von Tina") {
+		t.Errorf("export: %v", out)
+	}
+	none := memSink{}
+	mkAccount(t, s, "neu.n")
+	if err := privacyExporters["calendar"](s, "neu.n", none); err != nil || len(none) != 0 {
+		t.Errorf("export of a person without entries: %v %v", err, none)
 	}
 }

@@ -10,8 +10,10 @@ package store
 // shows that someone made each change, and when.
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 func init() {
@@ -75,11 +77,18 @@ func eraseCalendar(s *Store, account string, r *ErasureReport) error {
 	})
 }
 
-// exportCalendar writes the revisions the person made, one JSON file per
-// group: calendar/<group>.json.
+// calendarExport is one revision in the export, with its group.
+type calendarExport struct {
+	Group string `json:"group"`
+	UID   string `json:"uid"`
+	CalRevision
+}
+
+// exportCalendar writes the revisions the person made (created, edited,
+// deleted), with their groups, to kalender.json; nothing if none.
 func exportCalendar(s *Store, account string, out ExportSink) error {
-	byGroup := map[string][]CalRevision{}
-	var order []string
+	var list []calendarExport
+	var last time.Time
 	err := s.view(func(t *Tx) error {
 		return t.bucket(bucketCalRevs).ForEach(func(k, v []byte) error {
 			var rv CalRevision
@@ -89,31 +98,26 @@ func exportCalendar(s *Store, account string, out ExportSink) error {
 			if rv.By != account {
 				return nil
 			}
-			i := 0
-			for i < len(k) && k[i] != 0 {
-				i++
+			// key: group 0x00 uid 0x00 rev(8)
+			parts := bytes.SplitN(k[:len(k)-9], []byte{0}, 2)
+			if len(parts) != 2 {
+				return fmt.Errorf("calendar revision key %q", k)
 			}
-			g := string(k[:i])
-			if _, ok := byGroup[g]; !ok {
-				order = append(order, g)
+			list = append(list, calendarExport{Group: string(parts[0]), UID: string(parts[1]), CalRevision: rv})
+			if rv.Time.After(last) {
+				last = rv.Time
 			}
-			byGroup[g] = append(byGroup[g], rv)
 			return nil
 		})
 	})
+	if err != nil || len(list) == 0 {
+		return err
+	}
+	w, err := out.Create("kalender.json", last)
 	if err != nil {
 		return err
 	}
-	for _, g := range order {
-		w, err := out.Create(fmt.Sprintf("calendar/%s.json", g), byGroup[g][len(byGroup[g])-1].Time)
-		if err != nil {
-			return err
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(byGroup[g]); err != nil {
-			return err
-		}
-	}
-	return nil
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(list)
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"schulhof/internal/admin"
+	"schulhof/internal/auth"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -162,8 +166,27 @@ func TestCalDAVRefusals(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("wrong password: %d", resp.StatusCode)
 	}
+	// calendar-multiget, as Thunderbird fetches changed objects.
+	href := "/caldav/" + teacher + "/gruppen/5a/p1.ics"
+	resp, body = davReq(t, "REPORT", e.base+"/caldav/"+teacher+"/gruppen/5a/", teacher, `<?xml version="1.0"?>
+<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/></D:prop>
+<D:href>`+href+`</D:href><D:href>/caldav/`+teacher+`/gruppen/5a/gibtsnicht.ics</D:href></C:calendar-multiget>`,
+		map[string]string{"Content-Type": "application/xml", "Depth": "1"})
+	if resp.StatusCode != http.StatusMultiStatus || !strings.Contains(body, "UID:p1") || !strings.Contains(body, "404") {
+		t.Errorf("multiget: %d %s", resp.StatusCode, body)
+	}
+	// DELETE with a stale ETag keeps the entry; with the right one it goes.
+	resp, _ = davReq(t, "DELETE", url(teacher, "p1"), teacher, "", map[string]string{"If-Match": `"1-0000"`})
+	if resp.StatusCode != http.StatusPreconditionFailed {
+		t.Errorf("DELETE with a stale If-Match: %d", resp.StatusCode)
+	}
+	cur, _ := e.st.CalendarEntry("5a", "p1")
+	resp, _ = davReq(t, "DELETE", url(teacher, "p1"), teacher, "", map[string]string{"If-Match": `"` + cur.ETag() + `"`})
+	if resp.StatusCode != http.StatusNoContent {
+		t.Errorf("DELETE: %d", resp.StatusCode)
+	}
 	revs, _ := e.st.CalendarRevisions("5a", "p1")
-	if len(revs) != 2 || revs[0].By != pupil {
+	if len(revs) != 3 || revs[0].By != pupil || revs[2].Action != store.CalDeleted || revs[2].By != teacher {
 		t.Errorf("pupil's entry history: %+v", revs)
 	}
 }
@@ -182,4 +205,110 @@ func davReq(t *testing.T, method, url, user, body string, hdr map[string]string)
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	return resp, string(b)
+}
+
+// TestCalDAVLoginRules: CalDAV logins go through internal/auth like
+// WebDAV's: wrong passwords are throttled (AUTH-THROTTLE), the login log
+// records them, and the calendar module switched off for the account's
+// groups refuses the login (MODULE-OFF).
+func TestCalDAVLoginRules(t *testing.T) {
+	st, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	pol := policy.NewEngine()
+	v := auth.New(st, auth.Options{Domain: "schule.test", FailuresPerAccount: 2, FailuresPerIP: 100, Logger: logger,
+		Modules: map[policy.Module]policy.ModuleSetting{policy.ModuleCalendar: {On: true, Groups: []string{"5a"}}}})
+	defer v.Close()
+	svc := &admin.Service{Store: st, Policy: pol, Domain: "schule.test", DefaultConsentComms: true}
+	mk := func(first, group string) string {
+		c, err := svc.AddUser("test", admin.NewUser{First: first, Last: "Test", Role: policy.Student, Groups: []string{group}, Password: testPW})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.UpdateAccount(c.Account.Name, func(a *store.Account) error { a.MustChange = false; return nil })
+		return c.Account.Name
+	}
+	in5a, in6b := mk("Anna", "5a"), mk("Bert", "6b")
+	srv := New(Options{Store: st, Auth: v, Policy: pol, Logger: logger})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Shutdown(context.Background())
+	base := "http://" + ln.Addr().String()
+	propfind := func(user, pw string) (*http.Response, string) {
+		req, _ := http.NewRequest("PROPFIND", base+"/caldav/", nil)
+		req.SetBasicAuth(user, pw)
+		req.Header.Set("Depth", "0")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, string(b)
+	}
+	if resp, _ := propfind(in5a, testPW); resp.StatusCode != http.StatusMultiStatus {
+		t.Fatalf("member of 5a: %d", resp.StatusCode)
+	}
+	if resp, body := propfind(in6b, testPW); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "[MODULE-OFF]") {
+		t.Errorf("module off for 6b: %d %q", resp.StatusCode, body)
+	}
+	var last *http.Response
+	var body string
+	for range 4 {
+		last, body = propfind(in5a, "falsch")
+	}
+	if last.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "[AUTH-THROTTLE]") {
+		t.Errorf("after wrong passwords: %d %q", last.StatusCode, body)
+	}
+	v.Flush()
+	recs, err := st.LoginLog(in5a, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for _, r := range recs {
+		if r.Protocol == "caldav" && !r.OK {
+			failed++
+		}
+	}
+	if failed < 2 {
+		t.Errorf("login log: %d failed caldav logins of %d records", failed, len(recs))
+	}
+}
+
+// TestCalDAVRevisionBound: every revision is kept, so an entry with
+// calendar_revisions_per_entry revisions takes no more edits
+// (LIMIT-CALENDAR); deleting it still works and is recorded.
+func TestCalDAVRevisionBound(t *testing.T) {
+	e := newPortalEnv(t, nil)
+	if err := e.pol.SetBound(policy.CalendarRevisions, 2); err != nil {
+		t.Fatal(err)
+	}
+	teacher := e.user("Tina", "Lehrer", policy.Teacher, false, "5a")
+	url := e.base + "/caldav/" + teacher + "/gruppen/5a/r.ics"
+	ct := map[string]string{"Content-Type": "text/calendar"}
+	put := func(summary string) (*http.Response, string) {
+		return davReq(t, "PUT", url, teacher, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//DE\r\nBEGIN:VEVENT\r\nUID:r\r\n"+
+			"DTSTAMP:20261201T120000Z\r\nDTSTART:20261210T170000Z\r\nSUMMARY:"+summary+"\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", ct)
+	}
+	for _, s := range []string{"eins", "zwei"} {
+		if resp, body := put(s); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("PUT %s: %d %s", s, resp.StatusCode, body)
+		}
+	}
+	if resp, body := put("drei"); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "calendar_revisions_per_entry") {
+		t.Errorf("third revision: %d %q", resp.StatusCode, body)
+	}
+	if resp, _ := davReq(t, "DELETE", url, teacher, "", nil); resp.StatusCode != http.StatusNoContent {
+		t.Errorf("DELETE: %d", resp.StatusCode)
+	}
+	if revs, _ := e.st.CalendarRevisions("5a", "r"); len(revs) != 3 || revs[1].Title != "zwei" || revs[2].Action != store.CalDeleted {
+		t.Errorf("revisions: %+v", revs)
+	}
 }

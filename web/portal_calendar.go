@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -218,7 +219,7 @@ func (p *portal) calendarView(w http.ResponseWriter, r *http.Request, s *session
 		from = date.AddDate(0, 0, -((int(date.Weekday()) + 6) % 7))
 		to = from.AddDate(0, 0, 7)
 		_, wk := from.ISOWeek()
-		data.Heading = t["cal_week"] + " " + itoa(wk) + ": " + from.Format("02.01.") + "–" + to.AddDate(0, 0, -1).Format("02.01.2006")
+		data.Heading = t["cal_week"] + " " + strconv.Itoa(wk) + ": " + from.Format("02.01.") + "–" + to.AddDate(0, 0, -1).Format("02.01.2006")
 		data.Prev, data.Next = q(from.AddDate(0, 0, -7)), q(from.AddDate(0, 0, 7))
 	default:
 		from, to = date, date.AddDate(0, 0, 90)
@@ -253,13 +254,6 @@ func (p *portal) calendarView(w http.ResponseWriter, r *http.Request, s *session
 		v.Notice = t["cal_saved"]
 	}
 	p.render(w, http.StatusOK, "calendar", v)
-}
-
-func itoa(n int) string {
-	if n < 10 {
-		return "0" + string(rune('0'+n))
-	}
-	return string(rune('0'+n/10)) + string(rune('0'+n%10))
 }
 
 func monthName(t map[string]string, m time.Month) string {

@@ -11,7 +11,6 @@ import (
 
 	"schulhof/internal/calendar"
 	"schulhof/policy"
-	"schulhof/store"
 )
 
 var entryLinkRE = regexp.MustCompile(`/kalender/5a/eintrag/([0-9a-f]+)`)
@@ -234,5 +233,21 @@ func TestCalendarSubscription(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "[CAL-WRITE]") {
 		t.Errorf("PUT on a provider item: %d %s", resp.StatusCode, body)
 	}
-	_ = store.CalCreated
+}
+
+// TestPortalCalendarModuleOff: with the calendar module off the portal
+// neither offers nor serves it (MODULE-OFF).
+func TestPortalCalendarModuleOff(t *testing.T) {
+	e := newPortalEnv(t, func(o *PortalOptions) {
+		o.Modules = map[policy.Module]policy.ModuleSetting{policy.ModuleChat: {On: true}, policy.ModuleCalendar: {On: false}}
+	})
+	teacher := e.user("Tina", "Lehrer", policy.Teacher, false, "5a")
+	b := e.browser()
+	b.mustLogin(teacher)
+	if _, body := b.do("GET", "/", nil); strings.Contains(body, `href="/kalender"`) {
+		t.Error("the start page offers the calendar")
+	}
+	if resp, body := b.do("GET", "/kalender/5a", nil); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "[MODULE-OFF]") {
+		t.Errorf("calendar with the module off: %d", resp.StatusCode)
+	}
 }

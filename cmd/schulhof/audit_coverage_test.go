@@ -58,6 +58,8 @@ func TestEveryCommandIsAudited(t *testing.T) {
 		{path: "blocklist import", args: []string{block}, action: "blocklist.import"},
 		{path: "blocklist remove", args: []string{"schlecht.example"}, action: "blocklist.remove"},
 		{path: "blocklist list", why: "lists domains, no personal data"},
+		{path: "calendar show", args: []string{"chor"}, why: "a calendar's settings and counts, no entries"},
+		{path: "calendar feed-revoke", args: []string{"chor"}, action: "calendar.feed.revoke"},
 		{path: "import users", args: []string{csv, "--passwords", filepath.Join(dir, "pw.csv")}, action: "import.users"},
 		{path: "log logins", args: auditor("anna.pruef"), stdin: coveragePW, action: "log.read"},
 		{path: "report list", why: "lists reports without content"},

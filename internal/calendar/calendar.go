@@ -187,11 +187,14 @@ func (s *Service) Put(a *store.Account, group, uid string, f store.CalFields, o 
 	if s.IsProvided(uid) {
 		return nil, false, refuse(policy.Deny(policy.CalWrite, "Dieser Eintrag kommt aus einem anderen Modul und wird dort geändert."))
 	}
-	max := s.pol.Bound(policy.CalendarEntriesPerCal)
+	max, maxRev := s.pol.Bound(policy.CalendarEntriesPerCal), s.pol.Bound(policy.CalendarRevisions)
 	e, created, err := s.st.PutCalendarEntry(store.CalPut{Group: group, UID: uid, Fields: f, By: a.Name, Time: s.now().UTC(),
-		IfMatch: o.IfMatch, IfNoneMatch: o.IfNoneMatch, MaxEntries: int(max)})
+		IfMatch: o.IfMatch, IfNoneMatch: o.IfNoneMatch, MaxEntries: int(max), MaxRevisions: uint64(maxRev)})
 	if errors.Is(err, store.ErrCalendarFull) {
 		return nil, false, refuse(s.pol.CheckBound(policy.CalendarEntriesPerCal, max+1))
+	}
+	if errors.Is(err, store.ErrRevisionsFull) {
+		return nil, false, refuse(s.pol.CheckBound(policy.CalendarRevisions, maxRev+1))
 	}
 	return e, created, err
 }

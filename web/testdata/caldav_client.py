@@ -10,6 +10,8 @@ import sys
 import caldav
 
 base, user, password, calname = sys.argv[1:5]
+# A sixth argument "insecure": the server's self-signed test certificate.
+verify = not (len(sys.argv) > 5 and sys.argv[5] == "insecure")
 UTC = datetime.timezone.utc
 
 
@@ -24,7 +26,7 @@ def event(uid, summary, start, end):
 
 
 out = {}
-client = caldav.DAVClient(url=base + "/", username=user, password=password)
+client = caldav.DAVClient(url=base + "/", username=user, password=password, ssl_verify_cert=verify)
 principal = client.principal()
 out["principal"] = str(principal.url)
 cals = principal.calendars()
