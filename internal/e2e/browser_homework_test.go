@@ -176,4 +176,12 @@ min_days = 2
 	run(t, maxB, chromedp.Navigate(taskURL))
 	waitText(t, maxB, "#hw-feedback", "Richtig gekürzt – gut gemacht!")
 	shot(maxB, "homework-feedback")
+	// On a phone: the same page, nothing cut off.
+	run(t, maxB, chromedp.EmulateViewport(360, 740), chromedp.Navigate(taskURL))
+	waitText(t, maxB, "#hw-feedback", "Richtig gekürzt")
+	wide, _ := chromedp.Run(maxB, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
+	if wide {
+		t.Error("the task page scrolls sideways on a phone")
+	}
+	shot(maxB, "homework-mobile")
 }
