@@ -287,6 +287,7 @@ type homeworkTaskData struct {
 	Handed  int
 	MaxSize string
 	Creator string
+	DAV     string // the task's hand-in folder over WebDAV
 }
 
 // taskFor reads the task of the request and the group, if the account is
@@ -322,7 +323,8 @@ func (p *portal) homeworkTask(w http.ResponseWriter, r *http.Request, s *session
 
 func (p *portal) showTask(w http.ResponseWriter, r *http.Request, s *session, tk *store.Task, g *store.Group, status int, msg, notice string) {
 	d := homeworkTaskData{Task: tk, Teacher: g.IsTeacher(s.account.Name), Creator: tk.Creator,
-		MaxSize: policy.FormatBytes(p.transferLimit(s.account))}
+		MaxSize: policy.FormatBytes(p.transferLimit(s.account)),
+		DAV:     "https://" + r.Host + "/dav/abgaben/" + tk.Group + "/" + strconv.FormatUint(tk.ID, 10) + "/"}
 	if a, err := p.st.Account(tk.Creator); err == nil {
 		d.Creator = a.First + " " + a.Last
 	}
