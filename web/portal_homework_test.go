@@ -248,14 +248,23 @@ func TestHomeworkPortal(t *testing.T) {
 	}
 }
 
-// TestHomeworkModuleOff: with the module off the pages answer MODULE-OFF
-// and the start page does not offer it.
+// TestHomeworkModuleOff: with the module off the pages answer MODULE-OFF,
+// the start page does not offer it and the calendar has no due dates;
+// switched on for 5b only, 5a's calendar has none either.
 func TestHomeworkModuleOff(t *testing.T) {
 	e := newPortalEnv(t, func(o *PortalOptions) {
 		o.Modules = map[policy.Module]policy.ModuleSetting{policy.ModuleHomework: {On: false}}
 	})
+	eva := e.user("Eva", "Lang", policy.Teacher, false, "5a")
+	now := time.Now()
+	if _, err := e.st.CreateTask(store.Task{Group: "5a", Title: "T", Creator: eva, Created: now, Due: now.Add(96 * time.Hour), Announced: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if items, err := e.srv.Calendar().Provided("5a", time.Time{}, time.Time{}); err != nil || len(items) != 0 {
+		t.Fatalf("calendar items with homework off: %+v %v", items, err)
+	}
 	b := e.browser()
-	b.mustLogin(e.user("Eva", "Lang", policy.Teacher, false, "5a"))
+	b.mustLogin(eva)
 	if _, body := b.do("GET", "/", nil); strings.Contains(body, `href="/hausaufgaben"`) {
 		t.Fatal("homework offered while off")
 	}
@@ -263,5 +272,25 @@ func TestHomeworkModuleOff(t *testing.T) {
 		if resp, body := b.do("GET", p, nil); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "[MODULE-OFF]") {
 			t.Errorf("GET %s: %v", p, resp.Status)
 		}
+	}
+}
+
+func TestHomeworkCalendarPerGroupModule(t *testing.T) {
+	e := newPortalEnv(t, func(o *PortalOptions) {
+		o.Modules = map[policy.Module]policy.ModuleSetting{policy.ModuleHomework: {On: true, Groups: []string{"5b"}},
+			policy.ModuleCalendar: {On: true}}
+	})
+	eva := e.user("Eva", "Lang", policy.Teacher, false, "5a", "5b")
+	now := time.Now()
+	for _, g := range []string{"5a", "5b"} {
+		if _, err := e.st.CreateTask(store.Task{Group: g, Title: "T " + g, Creator: eva, Created: now, Due: now.Add(96 * time.Hour), Announced: true}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if items, _ := e.srv.Calendar().Provided("5a", time.Time{}, time.Time{}); len(items) != 0 {
+		t.Fatalf("5a has homework off: %+v", items)
+	}
+	if items, _ := e.srv.Calendar().Provided("5b", time.Time{}, time.Time{}); len(items) != 1 || items[0].Title != "Abgabe: T 5b" || items[0].Link == "" {
+		t.Fatalf("5b's due date: %+v", items)
 	}
 }
