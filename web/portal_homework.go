@@ -20,6 +20,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"schulhof/internal/links"
 	"schulhof/internal/usercontent"
 	"schulhof/policy"
 	"schulhof/store"
@@ -192,8 +193,8 @@ func (p *portal) renderTaskForm(w http.ResponseWriter, s *session, status int, d
 	p.render(w, status, "homework_new", v)
 }
 
-// textBound refuses a text over its bound (LIMIT-MESSAGE) or empty when
-// required.
+// textBound refuses a text over its bound (LIMIT-MESSAGE), empty when
+// required, or with a link to a blocked site (LINK-BLOCK, as in chat).
 func (p *portal) textBound(k policy.BoundKey, text string, required bool) policy.Decision {
 	if required && strings.TrimSpace(text) == "" {
 		return policy.Deny(p.pol.CheckBound(k, p.pol.Bound(k)+1).Rule, "Das Feld darf nicht leer sein.")
@@ -201,7 +202,18 @@ func (p *portal) textBound(k policy.BoundKey, text string, required bool) policy
 	if !utf8.ValidString(text) {
 		return policy.Deny(p.pol.CheckBound(k, p.pol.Bound(k)+1).Rule, "Ungültiger Text.")
 	}
-	return p.pol.CheckBound(k, int64(len(text)))
+	if d := p.pol.CheckBound(k, int64(len(text))); !d.Allow {
+		return d
+	}
+	hosts := links.HostsInText(text)
+	if len(hosts) == 0 {
+		return policy.Allowed
+	}
+	blocked, err := p.st.Blocklist()
+	if err != nil {
+		return policy.Deny(policy.LinkBlock, "Die Links lassen sich gerade nicht prüfen; bitte später erneut senden.")
+	}
+	return policy.CheckLinks(hosts, blocked)
 }
 
 func (p *portal) homeworkCreate(w http.ResponseWriter, r *http.Request, s *session) {

@@ -62,6 +62,9 @@ func TestHomeworkPortal(t *testing.T) {
 	}
 	pb.Release()
 
+	if _, err := e.st.AddBlockedDomains("boese.example"); err != nil {
+		t.Fatal(err)
+	}
 	tb := e.browser()
 	tb.mustLogin(eva)
 	tok := tb.csrf("/hausaufgaben/neu")
@@ -89,6 +92,7 @@ func TestHomeworkPortal(t *testing.T) {
 			f["attach"] = strings.Split(strings.Repeat("/blatt.txt,", int(e.pol.Bound(policy.HomeworkAttachments))+1), ",")[:e.pol.Bound(policy.HomeworkAttachments)+1]
 		}, "(homework_attachments)"},
 		{"another group", func(f url.Values) { f.Set("group", "5b") }, "[ROLE-REQUIRED]"},
+		{"blocked link", func(f url.Values) { f.Set("text", "Siehe https://www.boese.example/loesungen") }, "[LINK-BLOCK]"},
 	} {
 		resp, body := tb.do("POST", "/hausaufgaben/neu", form(c.mod))
 		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, c.want) {
@@ -217,6 +221,9 @@ func TestHomeworkPortal(t *testing.T) {
 	}
 	if resp, body := fb(maxN, strings.Repeat("f", int(e.pol.Bound(policy.HomeworkFeedbackBytes))+1), ftok); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "(homework_feedback_bytes)") {
 		t.Fatalf("long feedback: %v %s", resp.Status, body)
+	}
+	if resp, body := fb(maxN, "Lösungen: https://boese.example/x", ftok); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "[LINK-BLOCK]") {
+		t.Fatalf("feedback with a blocked link: %v %s", resp.Status, body)
 	}
 	if resp, _ := fb(eva, "selbst", ftok); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("feedback to the teacher herself: %v", resp.Status)
