@@ -85,7 +85,7 @@ var Table = []RuleInfo{
 	{Size20MB, "Verhaltensregeln", "SMTP SIZE, IMAP APPENDLIMIT, DAV PUT/GET"},
 	{MailInternal, "E-Mail", "SMTP MAIL/RCPT"},
 	{MailMass, "Massen-E-Mails", "SMTP"},
-	{LinkBlock, "Verhaltensregeln", "mail, chat, forum"},
+	{LinkBlock, "Verhaltensregeln", "mail, chat, forum, homework texts and feedback"},
 	{AccountLocked, "Verstöße", "every login"},
 	{PWMustChange, "Administratoren", "every login"},
 	{ConsentPlatform, "Einwilligung", "every login, open sessions, SMTP RCPT, consent record"},
