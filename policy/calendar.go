@@ -23,10 +23,11 @@ func CheckCalendarWrite(w CalendarWriter) Decision {
 	return Deny(CalWrite, "Nur Lehrkräfte und Mitglieder der Gruppe dürfen in ihren Kalender eintragen.")
 }
 
-// CheckCalendarRead: members and teachers of the group read its calendar.
+// CheckCalendarRead decides CAL-MEMBER: members and teachers of the
+// group read its calendar.
 func CheckCalendarRead(member bool) Decision {
 	if member {
 		return Allowed
 	}
-	return Deny(CalWrite, "Nur Mitglieder und Lehrkräfte der Gruppe sehen ihren Kalender.")
+	return Deny(CalMember, "Nur Mitglieder und Lehrkräfte der Gruppe sehen ihren Kalender.")
 }

@@ -24,7 +24,7 @@ func TestCheckCalendarWrite(t *testing.T) {
 			t.Errorf("case %d: rule %s, want %s", i, d.Rule, CalWrite)
 		}
 	}
-	if CheckCalendarRead(false).Rule != CalWrite || !CheckCalendarRead(true).Allow {
+	if CheckCalendarRead(false).Rule != CalMember || !CheckCalendarRead(true).Allow {
 		t.Error("CheckCalendarRead")
 	}
 }

@@ -67,6 +67,9 @@ const (
 	// Kommunikation: group calendar entries are made by the group's
 	// teachers (and its members where the group allows it), in good faith.
 	CalWrite Rule = "CAL-WRITE"
+	// Kommunikation: a group's calendar is seen by its members and
+	// teachers only.
+	CalMember Rule = "CAL-MEMBER"
 	// Kommunikation: a calendar entry must be a well-formed iCalendar
 	// event (one VEVENT, a start, no rule that repeats faster than daily).
 	CalData Rule = "CAL-DATA"
@@ -105,6 +108,7 @@ var Table = []RuleInfo{
 	{HomeworkAnnounced, "Hausaufgaben", "portal: setting a task"},
 	{HomeworkPeriod, "Hausaufgaben", "portal: setting a task"},
 	{CalWrite, "Kommunikation", "calendar: portal and CalDAV PUT/DELETE"},
+	{CalMember, "Kommunikation", "calendar: portal, CalDAV, subscription management"},
 	{CalData, "Kommunikation", "calendar: portal and CalDAV PUT"},
 	{LimitCalendar, "(robustness)", "calendar entries, CalDAV PUT"},
 	{LimitBody, "(robustness)", "portal request bodies"},

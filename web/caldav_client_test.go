@@ -128,7 +128,7 @@ func TestCalDAVRefusals(t *testing.T) {
 	}
 	etag := resp.Header.Get("ETag")
 	resp, body = davReq(t, "GET", e.base+"/caldav/"+other+"/gruppen/5a/p1.ics", other, "", nil)
-	if resp.StatusCode != http.StatusNotFound {
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "[CAL-MEMBER]") {
 		t.Errorf("another group's pupil GET: %d %q", resp.StatusCode, body)
 	}
 	resp, body = davReq(t, "PUT", url(pupil, "p1"), pupil, ics("p1", ""), map[string]string{"Content-Type": "text/calendar", "If-Match": `"1-0000"`})

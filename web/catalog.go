@@ -582,6 +582,7 @@ var ruleTexts = map[policy.Rule]string{
 	policy.AuditInspect:      "Inspection needs an auditor, a reason, a case reference and a second auditor's approval; only those two see it, for a limited time.",
 	policy.CalWrite:          "Only the group's teachers (and its members, where the group allows it) write in its calendar.",
 	policy.CalData:           "The calendar entry is not valid (one event with a start; repeating at most daily).",
+	policy.CalMember:         "Only the group's members and teachers see its calendar.",
 }
 
 // texts is the catalog of one language ("de" for anything unknown).

@@ -109,7 +109,7 @@ func TestPortalCalendarEntryHistory(t *testing.T) {
 	other := e.user("Otto", "Fremd", policy.Teacher, false, "6b")
 	ob := e.browser()
 	ob.mustLogin(other)
-	if resp, body := ob.do("GET", "/kalender/5a", nil); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "[CAL-WRITE]") {
+	if resp, body := ob.do("GET", "/kalender/5a", nil); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "[CAL-MEMBER]") {
 		t.Errorf("other group's teacher: %d", resp.StatusCode)
 	}
 }
