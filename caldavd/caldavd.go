@@ -57,6 +57,9 @@ type Options struct {
 	Metrics  *metrics.Metrics
 	// SessionTTL: how long one Basic login is reused; 0: 5 minutes.
 	SessionTTL time.Duration
+	// AddressBookHome, when set, is the CardDAV home set of an account,
+	// which the principal names too (principal.go).
+	AddressBookHome func(account string) string
 }
 
 // Handler serves CalDAV.
@@ -137,6 +140,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r2 := r.Clone(ctx)
 		r2.URL.Path = Prefix
 		h.dav.ServeHTTP(w, r2)
+		return
+	}
+	if r.Method == "PROPFIND" && r.URL.Path == principalPath(a.Name) && h.opt.AddressBookHome != nil {
+		h.servePrincipal(w, r.WithContext(ctx), h.opt.AddressBookHome(a.Name))
 		return
 	}
 	h.dav.ServeHTTP(w, r.WithContext(ctx))

@@ -206,7 +206,7 @@ func (u *userFS) Mkdir(ctx context.Context, name string, perm os.FileMode) error
 		return fs.ErrExist
 	}
 	u.changed()
-	return u.storeErr(u.h.opt.Store.FileMkdir(p.tree, p.path, u.h.opt.Now(), u.limits(p)), p)
+	return u.storeErr(u.h.opt.Store.FileMkdirBy(p.tree, p.path, u.acct.Name, u.h.opt.Now(), u.limits(p)), p)
 }
 
 // RemoveAll implements webdav.FileSystem.

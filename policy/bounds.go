@@ -91,6 +91,11 @@ const (
 	HomeworkFeedbackBytes  BoundKey = "homework_feedback_bytes"
 	HomeworkAttachments    BoundKey = "homework_attachments"
 	HandinFiles            BoundKey = "homework_handin_files"
+	ForumPostBytes         BoundKey = "forum_post_bytes"
+	ForumTitleBytes        BoundKey = "forum_title_bytes"
+	ForumSearchBytes       BoundKey = "forum_search_bytes"
+	ForumPostsPerMinute    BoundKey = "forum_posts_per_minute"
+	CardDAVQueryFilters    BoundKey = "carddav_query_filters"
 	CalendarTitleBytes     BoundKey = "calendar_title_bytes"
 	CalendarTextBytes      BoundKey = "calendar_description_bytes"
 	CalendarEntriesPerCal  BoundKey = "calendar_entries_per_group"
@@ -143,6 +148,11 @@ var BoundTable = []BoundInfo{
 	{HomeworkAttachments, LimitEntries, 10, "count", "files attached to one homework task"},
 	{HandinFiles, LimitEntries, 20, "count", "files one pupil hands in for one task"},
 	{ChatMessagesPerMinute, LimitFlood, 30, "count", "chat messages one account sends per minute (flood control; burst the same)"},
+	{ForumPostBytes, LimitMessage, 16 << 10, "bytes", "one forum post (UTF-8)"},
+	{ForumTitleBytes, LimitMessage, 200, "bytes", "the title of a forum thread or a school-wide forum"},
+	{ForumSearchBytes, LimitMessage, 200, "bytes", "one forum search query"},
+	{ForumPostsPerMinute, LimitFlood, 6, "count", "forum posts (threads and replies) one account writes per minute (flood control; burst the same)"},
+	{CardDAVQueryFilters, LimitXML, 50, "count", "prop-filters, text-matches and param-filters in one CardDAV addressbook-query (each is matched against every card)"},
 	{CalendarTitleBytes, LimitCalendar, 200, "bytes", "the title (SUMMARY) or place (LOCATION) of one calendar entry"},
 	{CalendarTextBytes, LimitCalendar, 4000, "bytes", "the description of one calendar entry"},
 	{CalendarEntriesPerCal, LimitCalendar, 5000, "count", "entries in one group's calendar (deleted ones not counted)"},

@@ -33,6 +33,11 @@ const (
 	ChatReadReported Rule = "CHAT-READ-REPORTED"
 	// Moderatoren: moderators act only in their own forum.
 	ForumModScope Rule = "FORUM-MOD-SCOPE"
+	// Moderatoren, Verhaltensregeln: a group's forum is for its members
+	// and teachers; school-wide forums for everyone.
+	ForumMember Rule = "FORUM-MEMBER"
+	// Moderatoren: a locked thread takes no replies.
+	ForumLocked Rule = "FORUM-LOCKED"
 	// E-Mail, Einwilligung: content inspection needs an auditor, a reason,
 	// and the user is told.
 	AuditInspect Rule = "AUDIT-INSPECT"
@@ -64,6 +69,11 @@ const (
 	// Hausaufgaben: teachers give a fair period (angemessener
 	// Bearbeitungszeitraum): at least a configured number of school days.
 	HomeworkPeriod Rule = "HOMEWORK-PERIOD"
+	// Right of access (Art. 15 GDPR): one export of an account at a time.
+	LimitExports Rule = "LIMIT-EXPORTS"
+	// Verhaltensregeln (gemeinsames Adressbuch): the address book shows
+	// what each person entered in the portal; over CardDAV it is read-only.
+	AddressBookReadOnly Rule = "ADDRESSBOOK-READONLY"
 	// Kommunikation: group calendar entries are made by the group's
 	// teachers (and its members where the group allows it), in good faith.
 	CalWrite Rule = "CAL-WRITE"
@@ -94,7 +104,9 @@ var Table = []RuleInfo{
 	{ConsentPlatform, "Einwilligung", "every login, open sessions, SMTP RCPT, consent record"},
 	{ConsentComms, "Einwilligung", "mail and chat logins and sessions, SMTP RCPT, consent record"},
 	{ChatReadReported, "Administratoren", "chat admin views"},
-	{ForumModScope, "Moderatoren", "forum"},
+	{ForumModScope, "Moderatoren", "forum moderation (delete, hide, lock)"},
+	{ForumMember, "Moderatoren", "forum pages and posts"},
+	{ForumLocked, "Moderatoren", "forum replies"},
 	{AuditInspect, "E-Mail, Einwilligung", "inspect CLI, portal /pruefung"},
 	{AuthThrottle, "Verhaltensregeln", "every login"},
 	{AuthFailed, "Verhaltensregeln", "every login"},
@@ -107,6 +119,7 @@ var Table = []RuleInfo{
 	{ChatOwn, "Rechte anderer achten", "chat edit and delete"},
 	{HomeworkAnnounced, "Hausaufgaben", "portal: setting a task"},
 	{HomeworkPeriod, "Hausaufgaben", "portal: setting a task"},
+	{AddressBookReadOnly, "Verhaltensregeln", "CardDAV PUT, DELETE, PROPPATCH, MKCOL, COPY, MOVE, LOCK"},
 	{CalWrite, "Kommunikation", "calendar: portal and CalDAV PUT/DELETE"},
 	{CalMember, "Kommunikation", "calendar: portal, CalDAV, subscription management"},
 	{CalData, "Kommunikation", "calendar: portal and CalDAV PUT"},
@@ -128,4 +141,5 @@ var Table = []RuleInfo{
 	{LimitMessage, "(robustness)", "chat messages and reports, homework texts and feedback"},
 	{LimitFlood, "(robustness)", "chat messages per minute"},
 	{LimitFrame, "(robustness)", "WebSocket frames"},
+	{LimitExports, "(robustness)", "user export, portal data download"},
 }

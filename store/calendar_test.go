@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,14 +106,6 @@ func TestCalendarErase(t *testing.T) {
 	if bytes.Contains(raw, []byte("Fragen an otto.o")) {
 		t.Error("the erased name is still readable in the database file")
 	}
-}
-
-type memSink map[string]*bytes.Buffer
-
-func (m memSink) Create(path string, _ time.Time) (io.Writer, error) {
-	b := &bytes.Buffer{}
-	m[path] = b
-	return b, nil
 }
 
 // TestCalendarExport: the person's export has the revisions they made,

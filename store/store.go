@@ -29,6 +29,9 @@
 //	            empty: messages sent in the last hour (MAIL-MASS, mailsent.go)
 //	mailkeywords  keywords used per mailbox (maillimits.go)
 //	davlocks    account 0x00 token → DavLock (WebDAV locks; davlocks.go)
+//	"\x00scrub" only while an erasure overwrites the free pages (zero
+//	            records; scrub.go); dropped at open if a crash left it.
+//	            Every other bucket has a privacy provider (privacy_*.go)
 //	fileroots, fileentries, fileprops, filetrash:
 //	            the WebDAV file trees (tree → root and totals; parent-id
 //	            name → entry; id and property name hash → dead property;
@@ -49,6 +52,11 @@
 //	            with per-room sequence numbers, read marks; chat.go
 //	chatreports id (8 bytes BE) → ChatReport, the reported message and its
 //	            context frozen; read only with an audit record (reports.go)
+//	            (forum reports too: Room "forum:<forum>", for the forum's
+//	            moderators first, then escalated to the admins; forum_reports.go)
+//	forums, forumthreads, forumlist, forumposts, forumpostidx, forumread:
+//	            forums per group and school-wide, threads, posts (deleted ones
+//	            as tombstones with the reason), read marks; forum.go
 //	inspections id (8 bytes BE) → Inspection: four-eyes requests to view a
 //	            person's login log, mail or chat (inspections.go)
 //	hwtasks, hwhandins: homework tasks (id → Task) and hand-ins (task id
@@ -152,6 +160,8 @@ type Store struct {
 	skipScrub   bool       // tests: what an erasure leaves without the scrub
 	onScrubWait func()     // tests: the scrub waits for a reader
 	observer    Observer   // Options.Observer, or nil (observe.go)
+
+	exports sync.Map // account → struct{}: an export is running (export.go)
 }
 
 // Options tune Open.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"schulhof/chatd"
+	"schulhof/forumd"
 	"schulhof/internal/admin"
 	"schulhof/internal/auth"
 	"schulhof/internal/calendar"
@@ -56,10 +57,12 @@ type portal struct {
 	// quotas bound hand-ins too (home folder and hand-ins together).
 	quotas policy.Quotas
 	hub    *chatd.Hub
-	cal    *calendar.Service
-	tpl    map[string]*template.Template
-	stop   chan struct{}
-	done   chan struct{}
+	// forum answers for the forum pages (portal_forum.go).
+	forum *forumd.Service
+	cal   *calendar.Service
+	tpl   map[string]*template.Template
+	stop  chan struct{}
+	done  chan struct{}
 }
 
 // csp: no inline script or style anywhere, no framing, forms only here.
@@ -93,6 +96,7 @@ func newPortal(o Options) *portal {
 		p.quotas = *o.Quotas
 	}
 	go p.purgeLoop(time.Hour)
+	p.forum = &forumd.Service{Store: o.Store, Policy: o.Policy, Domain: po.Domain, Logger: o.Logger, Now: po.Now}
 	p.hub = chatd.New(chatd.Options{Store: o.Store, Policy: o.Policy, Logger: o.Logger, Metrics: o.Metrics,
 		Authenticate: func(r *http.Request) (string, string, bool) {
 			s, ok := p.lookup(r)
@@ -180,6 +184,7 @@ func (p *portal) mount(mux *http.ServeMux) {
 	mux.Handle("POST /konto", p.page(pageOpts{}, p.accountSave))
 	mux.Handle("POST /konto/abmelden-ueberall", p.page(pageOpts{}, p.logoutEverywhere))
 	mux.Handle("POST /konto/sitzung-beenden", p.page(pageOpts{}, p.endSession))
+	mux.Handle("POST /konto/daten", p.page(pageOpts{}, p.exportOwn))
 	mux.Handle("GET /adressbuch", p.page(pageOpts{module: policy.ModuleAddressBook}, p.addressBook))
 	mux.Handle("GET /gruppe/{name}", p.page(pageOpts{module: policy.ModuleAddressBook}, p.groupPage))
 	mux.Handle("GET /chat", p.page(pageOpts{module: policy.ModuleChat}, p.chatPage))
@@ -188,6 +193,7 @@ func (p *portal) mount(mux *http.ServeMux) {
 	mux.Handle("GET /meldungen/{id}", p.page(pageOpts{admin: true}, p.reportShow))
 	mux.Handle("POST /meldungen/{id}/schliessen", p.page(pageOpts{admin: true}, p.reportClose))
 	p.mountHomework(mux)
+	p.mountForum(mux)
 	p.mountCalendar(mux)
 	if p.opt.Inspect != nil {
 		p.mountInspect(mux)
@@ -331,6 +337,9 @@ func (p *portal) view(s *session, title string, data any) *view {
 	v.Nav = append(v.Nav, navItem{"/", v.L["nav_start"], "start"})
 	if p.chatOpen(s.account) {
 		v.Nav = append(v.Nav, navItem{"/chat", v.L["nav_chat"], "chat"})
+	}
+	if s.account.ConsentComms && p.module(s.account, policy.ModuleForum).Allow {
+		v.Nav = append(v.Nav, navItem{"/forum", v.L["nav_forum"], "forum"})
 	}
 	if p.module(s.account, policy.ModuleAddressBook).Allow {
 		v.Nav = append(v.Nav, navItem{"/adressbuch", v.L["nav_addressbook"], "addressbook"})

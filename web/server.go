@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"schulhof/caldavd"
+	"schulhof/carddavd"
 	"schulhof/davd"
 	"schulhof/internal/auth"
 	"schulhof/internal/calendar"
@@ -99,7 +100,8 @@ func New(opt Options) *Server {
 		hc.modules, hc.lang = opt.Portal.Modules, opt.Portal.Language
 	}
 	opt.Calendar.Register(homeworkProvider, hc)
-	cal := caldavd.New(caldavd.Options{Calendar: opt.Calendar, Auth: opt.Auth, Logger: opt.Logger, Metrics: opt.Metrics})
+	cal := caldavd.New(caldavd.Options{Calendar: opt.Calendar, Auth: opt.Auth, Logger: opt.Logger, Metrics: opt.Metrics,
+		AddressBookHome: carddavd.HomePath})
 	s.mux.Handle(caldavd.Prefix, cal)
 	s.mux.Handle(strings.TrimSuffix(caldavd.Prefix, "/"), cal)
 	s.mux.Handle("/.well-known/caldav", cal)
@@ -112,6 +114,7 @@ func New(opt Options) *Server {
 	if opt.Portal != nil {
 		s.portal = newPortal(opt)
 		s.portal.mount(s.mux)
+		s.mountCardDAV() // carddav.go
 	}
 	var root http.Handler = s.mux
 	if ac := opt.Autoconfig; ac != nil {

@@ -178,7 +178,7 @@ func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
 	}
 	defer os.Remove(sockPath)
 	defer sock.Close()
-	go adminsock.Serve(sock, func(req adminsock.Request) adminsock.Response { return execute(s.admin, req) }, log)
+	go adminsock.ServeStreams(sock, func(req adminsock.Request, out io.Writer) adminsock.Response { return executeStream(s.admin, req, out) }, log)
 	fmt.Fprintf(stdout, "admin socket   %s\n", sockPath)
 
 	go v.PurgeLoop(ctx, time.Duration(cfg.Auth.LoginLogRetentionDays)*24*time.Hour, time.Hour)

@@ -16,6 +16,7 @@ var providerTitles = map[string]string{
 	"chatreports": "Chat-Meldungen",
 	"exceptions":  "Ausnahmen",
 	"files":       "Dateien",
+	"forum":       "Forum (Beiträge als Platzhalter)",
 	"groups":      "Gruppen",
 	"loginlog":    "Anmeldeprotokoll",
 	"mail":        "E-Mail",
@@ -48,5 +49,9 @@ func ErasureText(r *store.ErasureReport) string {
 		fmt.Fprintf(&b, "  %-28s %8d Einträge\n", title, r.Items[n])
 	}
 	fmt.Fprintf(&b, "  %-28s %8d Bytes\n", "Inhalte freigegeben", r.BytesFreed)
+	fmt.Fprintf(&b, "  %-28s %8d Seiten (freie Seiten der Datenbank mit Nullen überschrieben)\n", "Datenbank bereinigt", r.ScrubbedPages)
+	if r.ScrubPending {
+		b.WriteString("  Achtung: ein laufender Lesezugriff hält noch freigegebene Seiten; die Bereinigung wird im Hintergrund wiederholt.\n")
+	}
 	return b.String()
 }
