@@ -11,7 +11,7 @@ import "encoding/binary"
 func init() {
 	registerPrivacy(PrivacyProvider{
 		Name: "mail",
-		Buckets: [][]byte{bucketMailboxes, bucketMailboxNames, bucketMailMsgs, bucketMailExpunged,
+		Buckets: [][]byte{bucketMailboxes, bucketMailboxNames, bucketMailMsgs, bucketMailExpunged, bucketMailAppends,
 			bucketMailMeta, bucketMailState, bucketMailSent, bucketMailKeywords, bucketMailSubs},
 		Categories: []int{CategoryTeaching, CategoryAutomatic},
 		Keeps: "E-Mail: Postfächer (Ordnernamen, Abonnements), Nachrichten mit Kopfzeilen und Inhalt, " +
@@ -81,6 +81,9 @@ func (t *Tx) eraseMailboxChunk(m *Mailbox) (int, error) {
 	}
 	x, err := t.deletePrefix(bucketMailExpunged, prefix, eraseChunk)
 	if err != nil || x == eraseChunk {
+		return x, err
+	}
+	if x, err := t.deletePrefix(bucketMailAppends, prefix, eraseChunk); err != nil || x == eraseChunk {
 		return x, err
 	}
 	if err := t.deleteKeywords(m.ID); err != nil {

@@ -28,6 +28,8 @@
 //	mailsent    account 0x00 time (8 bytes BE unix nanos) seq (8 bytes BE) →
 //	            empty: messages sent in the last hour (MAIL-MASS, mailsent.go)
 //	mailkeywords  keywords used per mailbox (maillimits.go)
+//	mailappends   first UID of each append per mailbox and MODSEQ, so QRESYNC
+//	              leaves out UIDs a client never knew (mailcondstore.go)
 //	davlocks    account 0x00 token → DavLock (WebDAV locks; davlocks.go)
 //	"\x00scrub" only while an erasure overwrites the free pages (zero
 //	            records; scrub.go); dropped at open if a crash left it.
