@@ -86,6 +86,11 @@ const (
 	ChatSearchBytes        BoundKey = "chat_search_bytes"
 	NicknameBytes          BoundKey = "nickname_bytes"
 	SettingBytes           BoundKey = "setting_bytes"
+	HomeworkTitleBytes     BoundKey = "homework_title_bytes"
+	HomeworkTextBytes      BoundKey = "homework_text_bytes"
+	HomeworkFeedbackBytes  BoundKey = "homework_feedback_bytes"
+	HomeworkAttachments    BoundKey = "homework_attachments"
+	HandinFiles            BoundKey = "homework_handin_files"
 	ForumPostBytes         BoundKey = "forum_post_bytes"
 	ForumTitleBytes        BoundKey = "forum_title_bytes"
 	ForumSearchBytes       BoundKey = "forum_search_bytes"
@@ -137,6 +142,11 @@ var BoundTable = []BoundInfo{
 	{ChatSearchBytes, LimitMessage, 200, "bytes", "one chat search query"},
 	{NicknameBytes, LimitName, 40, "bytes", "a nickname chosen in the portal"},
 	{SettingBytes, LimitName, 200, "bytes", "one voluntary setting (status text) in the portal"},
+	{HomeworkTitleBytes, LimitMessage, 200, "bytes", "the title of one homework task"},
+	{HomeworkTextBytes, LimitMessage, 8 << 10, "bytes", "the text of one homework task"},
+	{HomeworkFeedbackBytes, LimitMessage, 2000, "bytes", "a teacher's feedback on one hand-in"},
+	{HomeworkAttachments, LimitEntries, 10, "count", "files attached to one homework task"},
+	{HandinFiles, LimitEntries, 20, "count", "files one pupil hands in for one task"},
 	{ChatMessagesPerMinute, LimitFlood, 30, "count", "chat messages one account sends per minute (flood control; burst the same)"},
 	{ForumPostBytes, LimitMessage, 16 << 10, "bytes", "one forum post (UTF-8)"},
 	{ForumTitleBytes, LimitMessage, 200, "bytes", "the title of a forum thread or a school-wide forum"},

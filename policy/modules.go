@@ -11,12 +11,13 @@ const (
 	ModuleFiles       Module = "files"
 	ModuleChat        Module = "chat"
 	ModuleAddressBook Module = "addressbook"
+	ModuleHomework    Module = "homework"
 	ModuleForum       Module = "forum"
 	ModuleCalendar    Module = "calendar"
 )
 
 // Modules lists the modules in the order the portal shows them.
-var Modules = []Module{ModuleChat, ModuleForum, ModuleAddressBook, ModuleCalendar, ModuleMail, ModuleFiles}
+var Modules = []Module{ModuleChat, ModuleForum, ModuleAddressBook, ModuleHomework, ModuleCalendar, ModuleMail, ModuleFiles}
 
 // ModuleSetting is one module's switch: on or off, and if Groups is not
 // empty, only for members and teachers of those groups.

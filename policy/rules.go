@@ -64,6 +64,11 @@ const (
 	// Chat: authors edit and delete their own messages; a room's teachers
 	// may delete in their room.
 	ChatOwn Rule = "CHAT-OWN"
+	// Hausaufgaben: a task must have been announced in class.
+	HomeworkAnnounced Rule = "HOMEWORK-ANNOUNCED"
+	// Hausaufgaben: teachers give a fair period (angemessener
+	// Bearbeitungszeitraum): at least a configured number of school days.
+	HomeworkPeriod Rule = "HOMEWORK-PERIOD"
 	// Right of access (Art. 15 GDPR): one export of an account at a time.
 	LimitExports Rule = "LIMIT-EXPORTS"
 	// Verhaltensregeln (gemeinsames Adressbuch): the address book shows
@@ -93,7 +98,7 @@ var Table = []RuleInfo{
 	{Size20MB, "Verhaltensregeln", "SMTP SIZE, IMAP APPENDLIMIT, DAV PUT/GET"},
 	{MailInternal, "E-Mail", "SMTP MAIL/RCPT"},
 	{MailMass, "Massen-E-Mails", "SMTP"},
-	{LinkBlock, "Verhaltensregeln", "mail, chat, forum"},
+	{LinkBlock, "Verhaltensregeln", "mail, chat, forum, homework texts and feedback"},
 	{AccountLocked, "Verstöße", "every login"},
 	{PWMustChange, "Administratoren", "every login"},
 	{ConsentPlatform, "Einwilligung", "every login, open sessions, SMTP RCPT, consent record"},
@@ -112,6 +117,8 @@ var Table = []RuleInfo{
 	{ChatMember, "Verhaltensregeln", "chat rooms"},
 	{ChatDirect, "Verhaltensregeln", "chat direct conversations"},
 	{ChatOwn, "Rechte anderer achten", "chat edit and delete"},
+	{HomeworkAnnounced, "Hausaufgaben", "portal: setting a task"},
+	{HomeworkPeriod, "Hausaufgaben", "portal: setting a task"},
 	{AddressBookReadOnly, "Verhaltensregeln", "CardDAV PUT, DELETE, PROPPATCH, MKCOL, COPY, MOVE, LOCK"},
 	{CalWrite, "Kommunikation", "calendar: portal and CalDAV PUT/DELETE"},
 	{CalMember, "Kommunikation", "calendar: portal, CalDAV, subscription management"},
@@ -126,12 +133,12 @@ var Table = []RuleInfo{
 	{LimitHeader, "(robustness)", "SMTP DATA, IMAP APPEND"},
 	{LimitKeywords, "(robustness)", "IMAP STORE, APPEND"},
 	{LimitMailboxes, "(robustness)", "IMAP CREATE, RENAME"},
-	{LimitEntries, "(robustness)", "WebDAV PUT, MKCOL, COPY, MOVE"},
+	{LimitEntries, "(robustness)", "WebDAV PUT, MKCOL, COPY, MOVE; homework attachments and hand-ins"},
 	{LimitUploads, "(robustness)", "WebDAV PUT"},
 	{LimitName, "(robustness)", "file names, account names"},
 	{LimitConn, "(robustness)", "every listener before login"},
 	{LimitTimeout, "(robustness)", "every listener"},
-	{LimitMessage, "(robustness)", "chat messages and reports"},
+	{LimitMessage, "(robustness)", "chat messages and reports, homework texts and feedback"},
 	{LimitFlood, "(robustness)", "chat messages per minute"},
 	{LimitFrame, "(robustness)", "WebSocket frames"},
 	{LimitExports, "(robustness)", "user export, portal data download"},

@@ -89,6 +89,14 @@ var exportDocs = map[string]exportDoc{
 		"Gruppenkalender gehören zur Schulorganisation. Jede Fassung bleibt erhalten, damit kein " +
 			"Termin unbemerkt verändert wird, solange die Gruppe besteht; wird Ihr Konto gelöscht, " +
 			"bleiben die Termine der Gruppe, Ihr Name wird daraus entfernt."},
+	"homework": {"hausaufgaben/gestellt.json, hausaufgaben/abgaben/<Aufgabe>/ (abgabe.json und die abgegebenen Dateien)", CategoryTeaching,
+		"Die Hausaufgaben, die Sie als Lehrkraft gestellt haben (Gruppe, Titel, Text, Anhänge, " +
+			"Abgabetermin, Bestätigung der Ankündigung im Unterricht), und Ihre Abgaben: jede " +
+			"abgegebene Datei mit Zeitpunkt und dem Vermerk „verspätet“, dazu die Rückmeldung der " +
+			"Lehrkraft. Abgaben anderer sind deren Daten und nicht enthalten.",
+		"Die Nutzungsordnung erlaubt, Hausaufgaben über den Schulserver zu stellen. Abgaben und " +
+			"Rückmeldungen bleiben bis zum Widerruf der Einwilligung oder dem Ende der Schulzeit; " +
+			"gestellte Aufgaben gehören der Gruppe, wird Ihr Konto gelöscht, wird Ihr Name daraus entfernt."},
 	"forum": {"forum.json", CategoryModules,
 		"Die Forumsbeiträge, die Sie geschrieben haben, mit Forum, Thema und Zeit; Beiträge, die " +
 			"die Moderation gelöscht hat, stehen als Platzhalter mit dem Grund darin. Beiträge " +

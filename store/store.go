@@ -61,6 +61,8 @@
 //	            as tombstones with the reason), read marks; forum.go
 //	inspections id (8 bytes BE) → Inspection: four-eyes requests to view a
 //	            person's login log, mail or chat (inspections.go)
+//	hwtasks, hwhandins: homework tasks (id → Task) and hand-ins (task id
+//	            pupil → Handin, files by content reference); homework.go
 //	calendars, calentries, calrevs, calfeeds: group calendars, their
 //	            entries, every revision of each entry, subscription token
 //	            hashes; key formats in calendar.go

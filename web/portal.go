@@ -34,7 +34,10 @@ type PortalOptions struct {
 	// Inspect, if set, serves the auditors' inspection pages
 	// (portal_inspect.go, AUDIT-INSPECT).
 	Inspect *admin.Service
-	Now     func() time.Time
+	// HomeworkMinDays is HOMEWORK-PERIOD's minimum in school days (nil:
+	// policy.DefaultHomeworkMinDays).
+	HomeworkMinDays *int
+	Now             func() time.Time
 }
 
 //go:embed templates/*.html
@@ -51,7 +54,9 @@ type portal struct {
 	pol  *policy.Engine
 	log  *slog.Logger
 	mtr  *metrics.Metrics // counts refusals (refused.go)
-	hub  *chatd.Hub
+	// quotas bound hand-ins too (home folder and hand-ins together).
+	quotas policy.Quotas
+	hub    *chatd.Hub
 	// forum answers for the forum pages (portal_forum.go).
 	forum *forumd.Service
 	cal   *calendar.Service
@@ -86,6 +91,10 @@ func newPortal(o Options) *portal {
 	}
 	p := &portal{opt: po, st: o.Store, auth: o.Auth, pol: o.Policy, log: o.Logger, mtr: o.Metrics, tpl: parseTemplates(), cal: o.Calendar,
 		stop: make(chan struct{}), done: make(chan struct{})}
+	p.quotas = policy.DefaultQuotas()
+	if o.Quotas != nil {
+		p.quotas = *o.Quotas
+	}
 	go p.purgeLoop(time.Hour)
 	p.forum = &forumd.Service{Store: o.Store, Policy: o.Policy, Domain: po.Domain, Logger: o.Logger, Now: po.Now}
 	p.hub = chatd.New(chatd.Options{Store: o.Store, Policy: o.Policy, Logger: o.Logger, Metrics: o.Metrics,
@@ -183,6 +192,7 @@ func (p *portal) mount(mux *http.ServeMux) {
 	mux.Handle("GET /meldungen", p.page(pageOpts{admin: true}, p.reportList))
 	mux.Handle("GET /meldungen/{id}", p.page(pageOpts{admin: true}, p.reportShow))
 	mux.Handle("POST /meldungen/{id}/schliessen", p.page(pageOpts{admin: true}, p.reportClose))
+	p.mountHomework(mux)
 	p.mountForum(mux)
 	p.mountCalendar(mux)
 	if p.opt.Inspect != nil {
@@ -210,6 +220,10 @@ type pageOpts struct {
 	module     policy.Module // the module that must be on ("" none)
 	admin      bool          // admins only
 	auditor    bool          // auditors only (AUDIT-INSPECT)
+	// upload: a multipart POST whose first part is the CSRF token and
+	// whose file the handler streams (checkUpload), bounded by SIZE-20MB
+	// instead of form_body_bytes.
+	upload bool
 }
 
 // page wraps a handler that needs a session: login, must-change, CSRF on
@@ -233,7 +247,13 @@ func (p *portal) page(o pageOpts, h func(http.ResponseWriter, *http.Request, *se
 			p.fail(w, r, s, http.StatusForbidden, policy.Deny(policy.PWMustChange, "Das Passwort muss zuerst geändert werden.").String())
 			return
 		}
-		if r.Method == http.MethodPost {
+		if r.Method == http.MethodPost && o.upload {
+			var ok bool
+			if r, ok = p.checkUpload(w, r, s); !ok {
+				p.fail(w, r, s, http.StatusForbidden, p.t(s)["err_csrf"])
+				return
+			}
+		} else if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, p.pol.Bound(policy.FormBodyBytes))
 			if err := r.ParseForm(); err != nil {
 				d := p.pol.CheckBound(policy.FormBodyBytes, p.pol.Bound(policy.FormBodyBytes)+1)
@@ -323,6 +343,9 @@ func (p *portal) view(s *session, title string, data any) *view {
 	}
 	if p.module(s.account, policy.ModuleAddressBook).Allow {
 		v.Nav = append(v.Nav, navItem{"/adressbuch", v.L["nav_addressbook"], "addressbook"})
+	}
+	if p.module(s.account, policy.ModuleHomework).Allow {
+		v.Nav = append(v.Nav, navItem{"/hausaufgaben", v.L["nav_homework"], "homework"})
 	}
 	if p.module(s.account, policy.ModuleCalendar).Allow {
 		v.Nav = append(v.Nav, navItem{"/kalender", v.L["nav_calendar"], "calendar"})

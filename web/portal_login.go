@@ -91,6 +91,8 @@ func (p *portal) startPage(w http.ResponseWriter, r *http.Request, s *session) {
 			tiles = append(tiles, tile{Href: "/forum", Title: t["mod_forum"], Desc: t["mod_forum_desc"]})
 		case policy.ModuleAddressBook:
 			tiles = append(tiles, tile{Href: "/adressbuch", Title: t["mod_addressbook"], Desc: t["mod_addressbook_desc"]})
+		case policy.ModuleHomework:
+			tiles = append(tiles, tile{Href: "/hausaufgaben", Title: t["mod_homework"], Desc: t["mod_homework_desc"]})
 		case policy.ModuleCalendar:
 			tiles = append(tiles, tile{Href: "/kalender", Title: t["mod_calendar"], Desc: t["mod_calendar_desc"],
 				Detail: "CalDAV: https://" + r.Host + "/.well-known/caldav"})

@@ -95,6 +95,11 @@ func New(opt Options) *Server {
 		opt.Calendar = calendar.New(opt.Store, opt.Policy, nil)
 	}
 	s.cal, s.opt.Calendar = opt.Calendar, opt.Calendar
+	hc := homeworkCalendar{st: opt.Store, lang: "de"}
+	if opt.Portal != nil {
+		hc.modules, hc.lang = opt.Portal.Modules, opt.Portal.Language
+	}
+	opt.Calendar.Register(homeworkProvider, hc)
 	cal := caldavd.New(caldavd.Options{Calendar: opt.Calendar, Auth: opt.Auth, Logger: opt.Logger, Metrics: opt.Metrics,
 		AddressBookHome: carddavd.HomePath})
 	s.mux.Handle(caldavd.Prefix, cal)

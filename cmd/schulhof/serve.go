@@ -82,7 +82,7 @@ func (s *server) webDaemon() daemon {
 		Portal: &web.PortalOptions{Domain: s.cfg.Domain, Language: s.cfg.Language,
 			SessionIdle: s.cfg.Portal.Idle(), SessionMax: s.cfg.Portal.Max(),
 			Modules: s.cfg.Modules.Settings(), DirectScopes: s.cfg.Chat.Scopes(),
-			Inspect: s.admin}})
+			Inspect: s.admin, HomeworkMinDays: &s.cfg.Homework.MinDays}})
 	return daemon{name: "https", addr: s.cfg.Listen.HTTPS, ownTLS: true, proto: connlimit.HTTP, serve: w.Serve, close: func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 		defer cancel()

@@ -18,6 +18,7 @@ var providerTitles = map[string]string{
 	"files":       "Dateien",
 	"forum":       "Forum (Beiträge als Platzhalter)",
 	"groups":      "Gruppen",
+	"homework":    "Hausaufgaben (Abgaben, Name entfernt)",
 	"loginlog":    "Anmeldeprotokoll",
 	"mail":        "E-Mail",
 	"websessions": "Web-Sitzungen",
