@@ -102,7 +102,10 @@ func (b *backend) GetCalendarObject(ctx context.Context, p string, req *caldav.C
 		}
 		for _, it := range items {
 			if it.UID() == name {
-				o := itemObject(a, group, it)
+				o, err := itemObject(a, group, it)
+				if err != nil {
+					return nil, err
+				}
 				return &o, nil
 			}
 		}
@@ -145,7 +148,13 @@ func (b *backend) objects(a *store.Account, p string, from, to time.Time) ([]cal
 		return nil, err
 	}
 	for _, it := range items {
-		out = append(out, itemObject(a, group, it))
+		o, err := itemObject(a, group, it)
+		if err != nil {
+			// One item that cannot be encoded leaves the others listed.
+			b.h.opt.Logger.Warn("caldav: provided item left out", "group", group, "err", err)
+			continue
+		}
+		out = append(out, o)
 	}
 	return out, nil
 }

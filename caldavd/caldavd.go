@@ -23,6 +23,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -245,11 +246,15 @@ func objectOf(a *store.Account, group string, e *store.CalEntry) (*caldav.Calend
 		ContentLength: int64(len(e.ICS)), ETag: e.ETag(), Data: cal}, nil
 }
 
-func itemObject(a *store.Account, group string, it calendar.ProvidedItem) caldav.CalendarObject {
+func itemObject(a *store.Account, group string, it calendar.ProvidedItem) (caldav.CalendarObject, error) {
 	cal := calendar.ItemCalendar(it, it.Start)
 	var buf bytes.Buffer
-	ical.NewEncoder(&buf).Encode(cal)
+	if err := ical.NewEncoder(&buf).Encode(cal); err != nil {
+		// Another module's item that iCalendar cannot carry (the encoder
+		// refuses, e.g., a bare CR): never a half-written object.
+		return caldav.CalendarObject{}, fmt.Errorf("caldav: provided item %s: %w", it.UID(), err)
+	}
 	etag := strconv.FormatUint(uint64(len(buf.Bytes())), 16) + "-" + strconv.FormatInt(it.Start.Unix(), 16) + "-" + shortHash(buf.Bytes())
 	return caldav.CalendarObject{Path: calendarPath(a.Name, group) + it.UID() + ".ics", ModTime: it.Start,
-		ContentLength: int64(buf.Len()), ETag: etag, Data: cal}
+		ContentLength: int64(buf.Len()), ETag: etag, Data: cal}, nil
 }
