@@ -1,10 +1,11 @@
-// Package davd serves the WebDAV home and group folders. It owns the
+// Package davd serves the WebDAV home and group folders and the hand-ins. It owns the
 // mapping of the DAV namespace onto the store's virtual file trees:
 //
 //	/dav/                   lists "home" and "groups"
 //	/dav/home/…             the logged-in account's home tree
 //	/dav/groups/            one folder per group she is a member or teacher of
 //	/dav/groups/<g>/…       the group's tree
+//	/dav/abgaben/…          homework hand-ins, read-only (homework.go)
 //
 // Nothing else is reachable: the namespace is built per request from the
 // authenticated account, so no path or header can name another account's
@@ -127,7 +128,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer st.done()
 	req := h.inflight.add(acct)
 	defer h.inflight.remove(req)
-	fs := &userFS{h: h, acct: acct, state: st}
+	fs := &userFS{h: h, acct: acct, state: st, handins: -1}
 	rw := &responseMapper{ResponseWriter: w, h: h, r: r, state: st, req: req}
 	if !h.boundBody(rw, r) {
 		return

@@ -143,6 +143,9 @@ func (u *userFS) listing(p place) ([]os.FileInfo, error) {
 	dir := func(name string) os.FileInfo { return &fileInfo{name: name, e: virtualEntry()} }
 	switch p.virtual {
 	case "/":
+		if u.homeworkOn() {
+			return []os.FileInfo{dir(handinRoot), dir("groups"), dir("home")}, nil
+		}
 		return []os.FileInfo{dir("groups"), dir("home")}, nil
 	case "/groups":
 		gs, err := u.groups()
@@ -154,6 +157,9 @@ func (u *userFS) listing(p place) ([]os.FileInfo, error) {
 			out[i] = dir(g)
 		}
 		return out, nil
+	}
+	if p.virtual != "" {
+		return u.listHomework(p)
 	}
 	es, err := u.h.opt.Store.FileList(p.tree, p.path)
 	if err != nil {

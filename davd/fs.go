@@ -19,8 +19,9 @@ type userFS struct {
 	acct  *store.Account
 	state *reqState
 
-	member map[string]bool // group → may use its folder
-	usage  map[store.Tree]int64
+	member  map[string]bool // group → may use its folder
+	handins int64           // bytes of the account's hand-ins; < 0: not read yet
+	usage   map[store.Tree]int64
 	// seen caches entries by DAV name for the rest of the request: a
 	// PROPFIND opens every listed entry again (for each property group),
 	// and the listing already read them. Every write clears it.
@@ -46,6 +47,7 @@ type place struct {
 	tree    store.Tree // otherwise the tree
 	path    string     // and the path inside it ("/" for its root)
 	group   string     // the group of a group tree
+	hw      *hwPlace   // inside /abgaben (homework.go); virtual is set
 }
 
 // isTreeRoot: /home or /groups/<g> themselves, which cannot be removed,
@@ -81,6 +83,8 @@ func (u *userFS) resolve(name string) (place, error) {
 			return place{}, fs.ErrNotExist
 		}
 		return place{tree: store.GroupTree(parts[1]), path: rest, group: parts[1]}, nil
+	case handinRoot:
+		return u.resolveHomework(parts[1:])
 	}
 	return place{}, fs.ErrNotExist
 }
@@ -113,12 +117,21 @@ func (u *userFS) groups() ([]string, error) {
 	return out, nil
 }
 
-// quota of a tree in bytes (< 0: unlimited).
+// quota of a tree in bytes (< 0: unlimited). The home folder shares the
+// role's quota with the account's homework hand-ins (store.HandinBytes):
+// what she handed in is not free for her home folder.
 func (u *userFS) quota(p place) int64 {
 	if p.group != "" {
 		return u.h.opt.Quotas.Group
 	}
-	return u.h.opt.Quotas.ForRole(policy.Role(u.acct.Role))
+	q := u.h.opt.Quotas.ForRole(policy.Role(u.acct.Role))
+	if q < 0 {
+		return q
+	}
+	if u.handins < 0 {
+		u.handins, _ = u.h.opt.Store.HandinBytes(u.acct.Name)
+	}
+	return max(q-u.handins, 0)
 }
 
 func (u *userFS) used(tr store.Tree) int64 {
@@ -193,7 +206,7 @@ func (u *userFS) Mkdir(ctx context.Context, name string, perm os.FileMode) error
 		return fs.ErrExist
 	}
 	u.changed()
-	return u.storeErr(u.h.opt.Store.FileMkdir(p.tree, p.path, u.h.opt.Now(), u.limits(p)), p)
+	return u.storeErr(u.h.opt.Store.FileMkdirBy(p.tree, p.path, u.acct.Name, u.h.opt.Now(), u.limits(p)), p)
 }
 
 // RemoveAll implements webdav.FileSystem.
@@ -243,6 +256,9 @@ func (u *userFS) Stat(ctx context.Context, name string) (os.FileInfo, error) {
 func (u *userFS) stat(p place, name string) (*fileInfo, error) {
 	if fi, ok := u.seen[cacheKey(name)]; ok {
 		return fi, nil
+	}
+	if p.hw != nil && p.hw.file != nil {
+		return &fileInfo{name: baseName(name), e: hwEntry(p.hw.file)}, nil
 	}
 	if p.virtual != "" {
 		return &fileInfo{name: baseName(name), e: virtualEntry()}, nil

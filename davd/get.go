@@ -24,7 +24,7 @@ func (h *Handler) serveGet(w *responseMapper, r *http.Request, u *userFS) bool {
 		return true
 	}
 	p, err := u.resolve(name)
-	if err != nil || p.virtual != "" {
+	if err != nil || (p.virtual != "" && (p.hw == nil || p.hw.file == nil)) {
 		return true
 	}
 	e, f, err := h.openFile(p)
@@ -63,6 +63,14 @@ func (h *Handler) serveGet(w *responseMapper, r *http.Request, u *userFS) bool {
 func (h *Handler) openFile(p place) (*store.FileEntry, io.ReadSeekCloser, error) {
 	if h.beforeOpen != nil {
 		h.beforeOpen()
+	}
+	if p.hw != nil {
+		// a handed-in file, looked up (and its access decided) by resolve
+		f, err := h.opt.Store.OpenHomeworkContent(p.hw.file.Hash)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil, nil
+		}
+		return hwEntry(p.hw.file), f, err
 	}
 	e, f, err := h.opt.Store.FileOpen(p.tree, p.path)
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrIsDir) || errors.Is(err, fs.ErrNotExist) {

@@ -94,6 +94,13 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, opts *ima
 	if err != nil {
 		return err
 	}
+	if opts.Vanished {
+		if err := s.writeVanished(w, numSet, opts.ChangedSince); err != nil {
+			return err
+		}
+	}
+	msgs = changedSince(msgs, opts.ChangedSince)
+	withModSeq := opts.ModSeq || s.condStore() && (opts.Flags || markSeen)
 	if opts.Flags || markSeen {
 		if err := s.announceLoaded(w, msgs); err != nil {
 			return err
@@ -103,14 +110,14 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, opts *ima
 		if msgs[i].seq == 0 {
 			continue // not announced to this client yet
 		}
-		if err := s.fetchOne(w, &msgs[i], opts, markSeen); err != nil {
+		if err := s.fetchOne(w, &msgs[i], opts, markSeen, withModSeq); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *session) fetchOne(w *imapserver.FetchWriter, l *loaded, opts *imap.FetchOptions, withFlags bool) error {
+func (s *session) fetchOne(w *imapserver.FetchWriter, l *loaded, opts *imap.FetchOptions, withFlags, withModSeq bool) error {
 	// The content is opened before the response starts, so a message
 	// expunged meanwhile by another session can still be left out (its
 	// EXPUNGE follows with this command's updates).
@@ -133,6 +140,9 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, l *loaded, opts *imap.Fetc
 	}
 	if opts.Flags || withFlags {
 		rw.WriteFlags(s.withRecent(imapFlags(l.msg.Flags), l.msg.UID))
+	}
+	if withModSeq {
+		rw.WriteModSeq(l.msg.ModSeq)
 	}
 	if opts.RFC822Size {
 		rw.WriteRFC822Size(l.msg.Size)

@@ -104,6 +104,8 @@ func New(opt Options) *Server {
 			imap.CapBinary:           {},
 			imap.CapUnauthenticate:   {},
 			imap.CapID:               {},
+			imap.CapCondStore:        {},
+			imap.CapQResync:          {},
 		},
 		Logger:       slogPrintf{opt.Logger},
 		TLSConfig:    opt.TLSConfig,

@@ -217,7 +217,7 @@ func (b *mailboxView) apply(ch *store.MailChange) {
 	for i := len(ch.Expunged) - 1; i >= 0; i-- {
 		if seq, ok := b.seqOf(ch.Expunged[i]); ok {
 			b.uids = slices.Delete(b.uids, int(seq-1), int(seq))
-			b.tracker.QueueExpunge(seq)
+			b.tracker.QueueExpungeUID(seq, imap.UID(ch.Expunged[i]), ch.ModSeq)
 		}
 	}
 	fresh := false
@@ -245,7 +245,7 @@ func (b *mailboxView) apply(ch *store.MailChange) {
 	src, _ := ch.Origin.(*imapserver.SessionTracker)
 	for _, m := range ch.Flags {
 		if seq, ok := b.seqOf(m.UID); ok {
-			b.tracker.QueueMessageFlags(seq, imap.UID(m.UID), imapFlags(m.Flags), src)
+			b.tracker.QueueMessageFlagsModSeq(seq, imap.UID(m.UID), imapFlags(m.Flags), m.ModSeq, src)
 		}
 	}
 	if ch.ModSeq > b.modseq {

@@ -38,6 +38,7 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 		maxSeq, maxUID = max(maxSeq, m.seq), max(maxUID, m.msg.UID)
 	}
 	data := &imap.SearchData{}
+	var minMod, maxMod, highest uint64 // MODSEQs for the answer (condstore.go)
 	var seqs imap.SeqSet
 	var uids imap.UIDSet
 	for i := range msgs {
@@ -53,9 +54,12 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 			seqs.AddNum(num)
 		}
 		if data.Min == 0 || num < data.Min {
-			data.Min = num
+			data.Min, minMod = num, m.msg.ModSeq
 		}
-		data.Max = max(data.Max, num)
+		if num > data.Max {
+			data.Max, maxMod = num, m.msg.ModSeq
+		}
+		highest = max(highest, m.msg.ModSeq)
 		data.Count++
 	}
 	if kind == imapserver.NumKindUID {
@@ -65,6 +69,9 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 	}
 	if opts != nil && opts.ReturnSave {
 		s.searchRes = uids
+	}
+	if usesModSeq(criteria) {
+		data.ModSeq = searchModSeq(opts, minMod, maxMod, highest)
 	}
 	return data, nil
 }

@@ -33,7 +33,9 @@ func (s *session) Select(name string, opts *imap.SelectOptions) (*imap.SelectDat
 	tracker.SetSessionFlags(func(uid imap.UID, flags []imap.Flag) []imap.Flag {
 		return s.withRecent(flags, uint32(uid))
 	})
+	tracker.SetCurrentState(currentState{s: s, view: view})
 	uids := append([]uint32(nil), view.uids...)
+	modseq := view.modseq // HIGHESTMODSEQ of the state this SELECT reports
 	numRecent, persistRecent := s.claimRecent(view, uids, opts.ReadOnly)
 	view.mu.Unlock()
 	if persistRecent != 0 {
@@ -92,6 +94,7 @@ func (s *session) Select(name string, opts *imap.SelectOptions) (*imap.SelectDat
 		FirstUnseenSeqNum: firstUnseen,
 		UIDNext:           imap.UID(uidNext),
 		UIDValidity:       m.UIDValidity,
+		HighestModSeq:     max(modseq, 1),
 	}, nil
 }
 

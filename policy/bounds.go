@@ -44,6 +44,7 @@ const (
 	LimitMessage   Rule = "LIMIT-MESSAGE"   // one chat message or report
 	LimitFlood     Rule = "LIMIT-FLOOD"     // messages per minute
 	LimitFrame     Rule = "LIMIT-FRAME"     // one WebSocket frame
+	LimitCalendar  Rule = "LIMIT-CALENDAR"  // calendar entries and their iCalendar
 )
 
 // Keys of the bounds (the config keys of [bounds]).
@@ -85,6 +86,21 @@ const (
 	ChatSearchBytes        BoundKey = "chat_search_bytes"
 	NicknameBytes          BoundKey = "nickname_bytes"
 	SettingBytes           BoundKey = "setting_bytes"
+	HomeworkTitleBytes     BoundKey = "homework_title_bytes"
+	HomeworkTextBytes      BoundKey = "homework_text_bytes"
+	HomeworkFeedbackBytes  BoundKey = "homework_feedback_bytes"
+	HomeworkAttachments    BoundKey = "homework_attachments"
+	HandinFiles            BoundKey = "homework_handin_files"
+	ForumPostBytes         BoundKey = "forum_post_bytes"
+	ForumTitleBytes        BoundKey = "forum_title_bytes"
+	ForumSearchBytes       BoundKey = "forum_search_bytes"
+	ForumPostsPerMinute    BoundKey = "forum_posts_per_minute"
+	CardDAVQueryFilters    BoundKey = "carddav_query_filters"
+	CalendarTitleBytes     BoundKey = "calendar_title_bytes"
+	CalendarTextBytes      BoundKey = "calendar_description_bytes"
+	CalendarEntriesPerCal  BoundKey = "calendar_entries_per_group"
+	CalendarObjectBytes    BoundKey = "calendar_object_bytes"
+	CalendarRevisions      BoundKey = "calendar_revisions_per_entry"
 )
 
 // BoundTable lists every bound with its default. Defaults follow what the
@@ -126,7 +142,22 @@ var BoundTable = []BoundInfo{
 	{ChatSearchBytes, LimitMessage, 200, "bytes", "one chat search query"},
 	{NicknameBytes, LimitName, 40, "bytes", "a nickname chosen in the portal"},
 	{SettingBytes, LimitName, 200, "bytes", "one voluntary setting (status text) in the portal"},
+	{HomeworkTitleBytes, LimitMessage, 200, "bytes", "the title of one homework task"},
+	{HomeworkTextBytes, LimitMessage, 8 << 10, "bytes", "the text of one homework task"},
+	{HomeworkFeedbackBytes, LimitMessage, 2000, "bytes", "a teacher's feedback on one hand-in"},
+	{HomeworkAttachments, LimitEntries, 10, "count", "files attached to one homework task"},
+	{HandinFiles, LimitEntries, 20, "count", "files one pupil hands in for one task"},
 	{ChatMessagesPerMinute, LimitFlood, 30, "count", "chat messages one account sends per minute (flood control; burst the same)"},
+	{ForumPostBytes, LimitMessage, 16 << 10, "bytes", "one forum post (UTF-8)"},
+	{ForumTitleBytes, LimitMessage, 200, "bytes", "the title of a forum thread or a school-wide forum"},
+	{ForumSearchBytes, LimitMessage, 200, "bytes", "one forum search query"},
+	{ForumPostsPerMinute, LimitFlood, 6, "count", "forum posts (threads and replies) one account writes per minute (flood control; burst the same)"},
+	{CardDAVQueryFilters, LimitXML, 50, "count", "prop-filters, text-matches and param-filters in one CardDAV addressbook-query (each is matched against every card)"},
+	{CalendarTitleBytes, LimitCalendar, 200, "bytes", "the title (SUMMARY) or place (LOCATION) of one calendar entry"},
+	{CalendarTextBytes, LimitCalendar, 4000, "bytes", "the description of one calendar entry"},
+	{CalendarEntriesPerCal, LimitCalendar, 5000, "count", "entries in one group's calendar (deleted ones not counted)"},
+	{CalendarObjectBytes, LimitCalendar, 64 << 10, "bytes", "one iCalendar object sent by CalDAV PUT"},
+	{CalendarRevisions, LimitCalendar, 1000, "count", "revisions of one calendar entry (every revision is kept; an entry with this many takes no more changes)"},
 	{ChatFrameBytes, LimitFrame, 16 << 10, "bytes", "one WebSocket frame read from a browser; a larger one closes the connection"},
 }
 

@@ -33,6 +33,12 @@ const (
 	ServiceFiles Service = "files" // WebDAV
 	ServiceChat  Service = "chat"
 	ServiceWeb   Service = "web" // login page, password change
+	// ServiceContacts: the shared address book over CardDAV (platform
+	// consent only, like the portal's page).
+	ServiceContacts Service = "contacts"
+	// ServiceCalendar: CalDAV. The group calendar is school organisation,
+	// not communication: platform consent is enough.
+	ServiceCalendar Service = "calendar"
 )
 
 // LoginFacts are the facts about an account that decide whether a login

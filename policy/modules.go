@@ -11,10 +11,13 @@ const (
 	ModuleFiles       Module = "files"
 	ModuleChat        Module = "chat"
 	ModuleAddressBook Module = "addressbook"
+	ModuleHomework    Module = "homework"
+	ModuleForum       Module = "forum"
+	ModuleCalendar    Module = "calendar"
 )
 
 // Modules lists the modules in the order the portal shows them.
-var Modules = []Module{ModuleChat, ModuleAddressBook, ModuleMail, ModuleFiles}
+var Modules = []Module{ModuleChat, ModuleForum, ModuleAddressBook, ModuleHomework, ModuleCalendar, ModuleMail, ModuleFiles}
 
 // ModuleSetting is one module's switch: on or off, and if Groups is not
 // empty, only for members and teachers of those groups.
@@ -49,6 +52,10 @@ func (s Service) Module() Module {
 		return ModuleFiles
 	case ServiceChat:
 		return ModuleChat
+	case ServiceContacts:
+		return ModuleAddressBook
+	case ServiceCalendar:
+		return ModuleCalendar
 	}
 	return ""
 }

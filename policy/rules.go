@@ -33,6 +33,11 @@ const (
 	ChatReadReported Rule = "CHAT-READ-REPORTED"
 	// Moderatoren: moderators act only in their own forum.
 	ForumModScope Rule = "FORUM-MOD-SCOPE"
+	// Moderatoren, Verhaltensregeln: a group's forum is for its members
+	// and teachers; school-wide forums for everyone.
+	ForumMember Rule = "FORUM-MEMBER"
+	// Moderatoren: a locked thread takes no replies.
+	ForumLocked Rule = "FORUM-LOCKED"
 	// E-Mail, Einwilligung: content inspection needs an auditor, a reason,
 	// and the user is told.
 	AuditInspect Rule = "AUDIT-INSPECT"
@@ -59,6 +64,25 @@ const (
 	// Chat: authors edit and delete their own messages; a room's teachers
 	// may delete in their room.
 	ChatOwn Rule = "CHAT-OWN"
+	// Hausaufgaben: a task must have been announced in class.
+	HomeworkAnnounced Rule = "HOMEWORK-ANNOUNCED"
+	// Hausaufgaben: teachers give a fair period (angemessener
+	// Bearbeitungszeitraum): at least a configured number of school days.
+	HomeworkPeriod Rule = "HOMEWORK-PERIOD"
+	// Right of access (Art. 15 GDPR): one export of an account at a time.
+	LimitExports Rule = "LIMIT-EXPORTS"
+	// Verhaltensregeln (gemeinsames Adressbuch): the address book shows
+	// what each person entered in the portal; over CardDAV it is read-only.
+	AddressBookReadOnly Rule = "ADDRESSBOOK-READONLY"
+	// Kommunikation: group calendar entries are made by the group's
+	// teachers (and its members where the group allows it), in good faith.
+	CalWrite Rule = "CAL-WRITE"
+	// Kommunikation: a group's calendar is seen by its members and
+	// teachers only.
+	CalMember Rule = "CAL-MEMBER"
+	// Kommunikation: a calendar entry must be a well-formed iCalendar
+	// event (one VEVENT, a start, no rule that repeats faster than daily).
+	CalData Rule = "CAL-DATA"
 )
 
 // RuleInfo describes one rule for documentation and `--help` output.
@@ -74,13 +98,15 @@ var Table = []RuleInfo{
 	{Size20MB, "Verhaltensregeln", "SMTP SIZE, IMAP APPENDLIMIT, DAV PUT/GET"},
 	{MailInternal, "E-Mail", "SMTP MAIL/RCPT"},
 	{MailMass, "Massen-E-Mails", "SMTP"},
-	{LinkBlock, "Verhaltensregeln", "mail, chat, forum"},
+	{LinkBlock, "Verhaltensregeln", "mail, chat, forum, homework texts and feedback"},
 	{AccountLocked, "Verstöße", "every login"},
 	{PWMustChange, "Administratoren", "every login"},
 	{ConsentPlatform, "Einwilligung", "every login, open sessions, SMTP RCPT, consent record"},
 	{ConsentComms, "Einwilligung", "mail and chat logins and sessions, SMTP RCPT, consent record"},
 	{ChatReadReported, "Administratoren", "chat admin views"},
-	{ForumModScope, "Moderatoren", "forum"},
+	{ForumModScope, "Moderatoren", "forum moderation (delete, hide, lock)"},
+	{ForumMember, "Moderatoren", "forum pages and posts"},
+	{ForumLocked, "Moderatoren", "forum replies"},
 	{AuditInspect, "E-Mail, Einwilligung", "inspect CLI, portal /pruefung"},
 	{AuthThrottle, "Verhaltensregeln", "every login"},
 	{AuthFailed, "Verhaltensregeln", "every login"},
@@ -91,6 +117,13 @@ var Table = []RuleInfo{
 	{ChatMember, "Verhaltensregeln", "chat rooms"},
 	{ChatDirect, "Verhaltensregeln", "chat direct conversations"},
 	{ChatOwn, "Rechte anderer achten", "chat edit and delete"},
+	{HomeworkAnnounced, "Hausaufgaben", "portal: setting a task"},
+	{HomeworkPeriod, "Hausaufgaben", "portal: setting a task"},
+	{AddressBookReadOnly, "Verhaltensregeln", "CardDAV PUT, DELETE, PROPPATCH, MKCOL, COPY, MOVE, LOCK"},
+	{CalWrite, "Kommunikation", "calendar: portal and CalDAV PUT/DELETE"},
+	{CalMember, "Kommunikation", "calendar: portal, CalDAV, subscription management"},
+	{CalData, "Kommunikation", "calendar: portal and CalDAV PUT"},
+	{LimitCalendar, "(robustness)", "calendar entries, CalDAV PUT"},
 	{LimitBody, "(robustness)", "portal request bodies"},
 	{LimitXML, "(robustness)", "WebDAV XML bodies"},
 	{LimitProps, "(robustness)", "WebDAV PROPPATCH"},
@@ -100,12 +133,13 @@ var Table = []RuleInfo{
 	{LimitHeader, "(robustness)", "SMTP DATA, IMAP APPEND"},
 	{LimitKeywords, "(robustness)", "IMAP STORE, APPEND"},
 	{LimitMailboxes, "(robustness)", "IMAP CREATE, RENAME"},
-	{LimitEntries, "(robustness)", "WebDAV PUT, MKCOL, COPY, MOVE"},
+	{LimitEntries, "(robustness)", "WebDAV PUT, MKCOL, COPY, MOVE; homework attachments and hand-ins"},
 	{LimitUploads, "(robustness)", "WebDAV PUT"},
 	{LimitName, "(robustness)", "file names, account names"},
 	{LimitConn, "(robustness)", "every listener before login"},
 	{LimitTimeout, "(robustness)", "every listener"},
-	{LimitMessage, "(robustness)", "chat messages and reports"},
+	{LimitMessage, "(robustness)", "chat messages and reports, homework texts and feedback"},
 	{LimitFlood, "(robustness)", "chat messages per minute"},
 	{LimitFrame, "(robustness)", "WebSocket frames"},
+	{LimitExports, "(robustness)", "user export, portal data download"},
 }

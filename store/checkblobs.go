@@ -188,6 +188,9 @@ func countReferences(tx *bolt.Tx) (map[string]uint64, error) {
 			return nil, fmt.Errorf("fileentries: %w", err)
 		}
 	}
+	if err := countHomeworkReferences(tx, found); err != nil {
+		return nil, err
+	}
 	return found, nil
 }
 

@@ -202,3 +202,175 @@ func putAs(t *testing.T, s *Store, tr Tree, p, content, who string) {
 		t.Fatal(err)
 	}
 }
+
+// TestEraseChatReportsLogs: the person's chat messages become tombstones
+// without author or text in place (the others keep theirs, seq for seq);
+// a direct room moves to a pseudonym with the other person's read mark
+// and index; frozen report contexts lose the person's text; reports they
+// filed lose name and reason; the login log loses the records of their
+// name (as typed, in any case, with the domain), and keeps others'.
+func TestEraseChatReportsLogs(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	mkAccount(t, s, "paula.p")
+	mkAccount(t, s, "carl.c")
+	now := time.Now()
+	g := GroupRoomID("7b")
+	post := func(room, who, text string) uint64 {
+		t.Helper()
+		m, err := s.PostMessage(room, who, text, now, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Seq
+	}
+	post(g, "carl.c", "carl eins")
+	p1 := post(g, "paula.p", "paula geheim")
+	post(g, "carl.c", "carl zwei")
+	dm := DirectRoomID("carl.c", "paula.p")
+	if err := s.OpenDirectRoom(dm); err != nil {
+		t.Fatal(err)
+	}
+	post(dm, "paula.p", "paula direkt")
+	c2 := post(dm, "carl.c", "carl direkt")
+	if err := s.SetRead("carl.c", dm, c2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetRead("paula.p", g, p1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateReport(g, p1, "carl.c", "carls grund", 2, now, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateReport(dm, c2, "paula.p", "paulas grund", 2, now, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordLogins([]LoginRecord{
+		{Time: now, Account: "Paula.P@schule.test", Protocol: "imap", IP: "10.0.0.1"},
+		{Time: now, Account: "paula.p", Protocol: "web", IP: "10.0.0.2", OK: true},
+		{Time: now, Account: "paula.pp", Protocol: "web", IP: "10.0.0.3"},
+		{Time: now, Account: "carl.c", Protocol: "web", IP: "10.0.0.4", OK: true},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.EraseAccount("paula.p", ErasePlatform); err != nil {
+		t.Fatal(err)
+	}
+
+	msgs, _, _ := s.History(g, 0, 10)
+	if len(msgs) != 3 || msgs[0].Text != "carl eins" || msgs[2].Text != "carl zwei" || msgs[1].Seq != p1 ||
+		!msgs[1].Deleted || msgs[1].Author != "" || msgs[1].Text != "" || msgs[1].DeletedBy != "" {
+		t.Fatalf("class room after the erasure: %+v", msgs)
+	}
+	if dms, _ := s.DirectRoomsOf("paula.p"); len(dms) != 0 {
+		t.Fatalf("the erased person still lists direct rooms %v", dms)
+	}
+	carls, _ := s.DirectRoomsOf("carl.c")
+	if len(carls) != 1 || strings.Contains(carls[0], "paula") || !strings.Contains(carls[0], ErasedPeerPrefix) {
+		t.Fatalf("carl's direct rooms: %v", carls)
+	}
+	msgs, _, _ = s.History(carls[0], 0, 10)
+	if len(msgs) != 2 || !msgs[0].Deleted || msgs[0].Author != "" || msgs[1].Text != "carl direkt" || msgs[1].Author != "carl.c" {
+		t.Fatalf("the direct room under its new name: %+v", msgs)
+	}
+	if old, _, _ := s.History(dm, 0, 10); len(old) != 0 {
+		t.Fatalf("messages left under the old room ID: %+v", old)
+	}
+	if n, _ := s.Unread("carl.c", carls[0], 10); n != 0 {
+		t.Fatalf("carl's read mark did not move with the room: %d unread", n)
+	}
+	reps, _ := s.Reports(true)
+	if len(reps) != 2 {
+		t.Fatalf("reports: %+v", reps)
+	}
+	for _, sum := range reps {
+		r, err := s.ReadReport(sum.ID, "admin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw := fmt.Sprintf("%+v", *r)
+		if strings.Contains(raw, "paula") {
+			t.Errorf("report %d still names or quotes the erased person: %s", r.ID, raw)
+		}
+		switch r.Reporter {
+		case "carl.c":
+			if r.Reason != "carls grund" || r.Author != "" || len(r.Context) != 3 || !r.Context[1].Deleted {
+				t.Errorf("carl's report: %+v", r)
+			}
+		case "":
+			if r.Reason != "" || r.Author != "carl.c" || r.Room != carls[0] {
+				t.Errorf("paula's report: %+v", r)
+			}
+		}
+	}
+	log, _ := s.LoginLog("", time.Time{})
+	var tried []string
+	for _, l := range log {
+		tried = append(tried, l.Account)
+	}
+	if strings.Join(tried, " ") != "paula.pp carl.c" {
+		t.Fatalf("login log after the erasure: %v", tried)
+	}
+}
+
+// TestEraseGroupFolders: folders the person made in a group tree go when
+// nothing of others is left inside; one that still holds a classmate's
+// file stays with its contents under a neutral name, so the person's name
+// in a folder name is gone and nobody else loses a file.
+func TestEraseGroupFolders(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	mkAccount(t, s, "paula.p")
+	mkAccount(t, s, "carl.c")
+	if err := s.CreateGroup(Group{Name: "7b", Kind: "class", Members: []string{"carl.c", "paula.p"}}); err != nil {
+		t.Fatal(err)
+	}
+	grp := GroupTree("7b")
+	now := time.Now()
+	for _, d := range []string{"/Referat Paula", "/Referat Paula/Quellen", "/Paulas Leeres"} {
+		if err := s.FileMkdirBy(grp, d, "paula.p", now, NoLimits()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.FileMkdirBy(grp, "/Carls Ordner", "carl.c", now, NoLimits()); err != nil {
+		t.Fatal(err)
+	}
+	putAs(t, s, grp, "/Referat Paula/Quellen/paula.txt", "paulas text", "paula.p")
+	putAs(t, s, grp, "/Referat Paula/carl.txt", "carls kommentar", "carl.c")
+	putAs(t, s, grp, "/Carls Ordner/paula.txt", "paula bei carl", "paula.p")
+
+	if _, err := s.EraseAccount("paula.p", ErasePlatform); err != nil {
+		t.Fatal(err)
+	}
+	list := func(p string) []string {
+		t.Helper()
+		var names []string
+		err := s.view(func(tx *Tx) error {
+			e, err := tx.resolve(grp, p)
+			if err != nil {
+				return err
+			}
+			kids, err := tx.children(e.ID)
+			for _, k := range kids {
+				names = append(names, k.Name)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		return names
+	}
+	if got := fmt.Sprint(list("/")); got != "[Carls Ordner "+erasedFolderName+"]" {
+		t.Errorf("group root after erasure: %s", got)
+	}
+	if got := fmt.Sprint(list("/" + erasedFolderName)); got != "[carl.txt]" {
+		t.Errorf("renamed folder holds %s, want carl's file only", got)
+	}
+	if got := fmt.Sprint(list("/Carls Ordner")); got != "[]" {
+		t.Errorf("carl's folder holds %s, want paula's file gone and the folder kept", got)
+	}
+	if hits, _, err := s.FindBytes("Referat Paula", "Paulas Leeres", "Quellen"); err != nil || len(hits) != 0 {
+		t.Errorf("folder names left in the store: %v %v", hits, err)
+	}
+}

@@ -14,6 +14,13 @@ import (
 // FileMkdir creates a folder; its parent must exist (ErrNotFound) and the
 // name must be free (ErrExists).
 func (s *Store) FileMkdir(tr Tree, p string, now time.Time, lim FileLimits) error {
+	return s.FileMkdirBy(tr, p, "", now, lim)
+}
+
+// FileMkdirBy is FileMkdir recording the account that creates the folder
+// (FileEntry.Uploader), so that an erasure finds the folders a person
+// made in group trees.
+func (s *Store) FileMkdirBy(tr Tree, p, by string, now time.Time, lim FileLimits) error {
 	return s.update(func(t *Tx) error {
 		c, name, err := t.resolveParent(tr, p, true)
 		if err != nil {
@@ -36,7 +43,7 @@ func (s *Store) FileMkdir(tr Tree, p string, now time.Time, lim FileLimits) erro
 		if err := t.touch(c, now); err != nil {
 			return err
 		}
-		return t.putEntry(&FileEntry{ID: id, Parent: c.last().ID, Name: name, Dir: true, ModTime: now.UTC()})
+		return t.putEntry(&FileEntry{ID: id, Parent: c.last().ID, Name: name, Dir: true, ModTime: now.UTC(), Uploader: by})
 	})
 }
 

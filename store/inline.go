@@ -16,9 +16,9 @@ package store
 // transaction that drops its last reference, and bbolt hands the freed
 // pages to the next writes. bbolt does not zero freed pages, so until they
 // are reused the bytes can still be found in the raw file, as for every
-// other value bbolt held (names, subjects, flags). An erasure that must
-// leave no trace in the file needs a compaction into a new file (bbolt's
-// Compact); the store does not do that by itself.
+// other value bbolt held (names, subjects, flags). An erasure therefore
+// ends with a scrub that overwrites every free page (scrub.go); an
+// ordinary delete by the user does not.
 
 import (
 	"bytes"

@@ -457,7 +457,7 @@ func (t *Tx) deleteMailbox(m *Mailbox) error {
 	if err != nil {
 		return err
 	}
-	for _, b := range [][]byte{bucketMailMsgs, bucketMailExpunged} {
+	for _, b := range [][]byte{bucketMailMsgs, bucketMailExpunged, bucketMailAppends} {
 		bk := t.bucket(b)
 		prefix := mboxKey(m.ID)
 		c := bk.Cursor()
@@ -707,6 +707,9 @@ func (t *Tx) appendMessages(m *Mailbox, msgs []NewMessage, origin any) ([]uint32
 		m.Size += msg.Size
 		uids = append(uids, msg.UID)
 		ch.Appended = append(ch.Appended, msg)
+	}
+	if err := t.noteAppend(m.ID, m.HighestModSeq, uids); err != nil {
+		return nil, err
 	}
 	t.publish(Event{Kind: MailChanged, Account: m.Account, Data: ch})
 	return uids, t.putMailbox(m)

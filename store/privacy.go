@@ -68,6 +68,9 @@ type ErasureReport struct {
 	// ScrubbedPages are the free database pages overwritten afterwards
 	// (scrub.go): the erased records' old pages among them.
 	ScrubbedPages int
+	// ScrubPending: an open reader held freed pages too long; the scrub
+	// runs again in the background.
+	ScrubPending bool
 }
 
 // Add counts n removed records for a provider.

@@ -128,7 +128,7 @@ func (s *Store) renameDirectRoom(r *ErasureReport, account, old string) error {
 				}
 				n++
 			}
-			return 0, n < eraseChunk, nil // moved, not removed: not counted
+			return n, n < eraseChunk, nil
 		}); err != nil {
 			return err
 		}

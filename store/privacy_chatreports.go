@@ -3,9 +3,9 @@ package store
 // Privacy provider "chatreports": reports keep a frozen copy of the
 // reported message and its neighbours. The erased person's messages in
 // that copy become tombstones like in the room; a report they filed loses
-// the reporter's name (the report itself stays for the admins: it is about
-// someone else's message); a report about their message keeps the frozen
-// context's shape but no author.
+// the reporter's name and the reason they wrote (the report itself stays
+// for the admins: it is about someone else's message); a report about
+// their message keeps the frozen context's shape but no author.
 
 import "encoding/json"
 
@@ -30,8 +30,8 @@ func eraseReports(s *Store, account string, r *ErasureReport) error {
 			return nil, false, err
 		}
 		changed := false
-		if rep.Reporter == account {
-			rep.Reporter, changed = "", true
+		if rep.Reporter == account { // the reason is their text too
+			rep.Reporter, rep.Reason, changed = "", "", true
 		}
 		if rep.Author == account {
 			rep.Author, changed = "", true

@@ -1,11 +1,17 @@
 package store
 
 // Privacy provider "files": the person's home folder, the files they
-// uploaded into group folders (FileEntry.Uploader), dead properties and
+// uploaded and the folders they made in group folders (FileEntry.Uploader;
+// a folder still holding others' files keeps them under a neutral name), dead properties and
 // WebDAV locks. Contents shared with others (the same bytes uploaded by
 // someone else, a COPY) keep their reference and stay; content whose last
 // reference goes is removed, inline in the same transaction, blob files
 // overwritten and unlinked after it (erase.go).
+
+import (
+	"errors"
+	"fmt"
+)
 
 func init() {
 	registerPrivacy(PrivacyProvider{
@@ -14,7 +20,7 @@ func init() {
 			bucketFileInline, bucketDavLocks},
 		Categories: []int{CategoryTeaching, CategoryAutomatic},
 		Keeps: "Dateien: das Homeverzeichnis mit allen Ordnern und Dateien (Name, Inhalt, Typ, Änderungszeit, " +
-			"WebDAV-Eigenschaften), in Gruppenordnern hochgeladene Dateien mit dem Namen der hochladenden Person, " +
+			"WebDAV-Eigenschaften), in Gruppenordnern hochgeladene Dateien und angelegte Ordner mit dem Namen der Person, " +
 			"WebDAV-Sperren (mit Ablaufzeit)",
 		Retention: "bis die Person sie löscht, bis zum Widerruf der Einwilligung oder dem Ende der Schulzeit; " +
 			"Dateien in Gruppenordnern bis dahin oder bis die Gruppe aufgelöst wird; Sperren bis zu ihrem Ablauf",
@@ -62,6 +68,12 @@ func eraseFiles(s *Store, account string, r *ErasureReport) error {
 	})
 }
 
+// found is an entry an erasure found in a group tree.
+type found struct {
+	path string
+	id   uint64
+}
+
 // eraseGroupUploads removes the files account uploaded into group
 // folders: each group tree is searched in one read transaction, then the
 // files found are removed by path, eraseChunk per transaction, each
@@ -79,12 +91,8 @@ func (s *Store) eraseGroupUploads(r *ErasureReport, account string) error {
 	}); err != nil {
 		return err
 	}
-	type found struct {
-		path string
-		id   uint64
-	}
 	for _, tr := range trees {
-		var files []found
+		var files, dirs []found
 		if err := s.view(func(t *Tx) error {
 			rec, err := t.treeRec(tr, false)
 			if err != nil || rec == nil {
@@ -101,6 +109,9 @@ func (s *Store) eraseGroupUploads(r *ErasureReport, account string) error {
 					if e.Dir {
 						if err := walk(e.ID, p); err != nil {
 							return err
+						}
+						if e.Uploader == account { // after its contents: deepest first
+							dirs = append(dirs, found{p, e.ID})
 						}
 					} else if e.Uploader == account {
 						files = append(files, found{p, e.ID})
@@ -134,8 +145,78 @@ func (s *Store) eraseGroupUploads(r *ErasureReport, account string) error {
 			}
 			r.Add("files", n)
 		}
+		if err := s.eraseGroupFolders(r, account, tr, dirs); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// erasedFolderName replaces the name of a folder the person made in a
+// group tree when others' files are still inside it: a folder name is
+// often a person's name ("Referat Max Mustermann").
+const erasedFolderName = "Ordner (gelöscht)"
+
+// eraseGroupFolders handles the folders account made in a group tree,
+// deepest first: an empty one is removed; one that still holds other
+// people's files stays where it is under a neutral name, without its
+// creator, so nobody else loses anything.
+func (s *Store) eraseGroupFolders(r *ErasureReport, account string, tr Tree, dirs []found) error {
+	for len(dirs) > 0 {
+		chunk := dirs[:min(len(dirs), eraseChunk)]
+		dirs = dirs[len(chunk):]
+		n := 0
+		if err := s.eraseUpdate(r, func(t *Tx) error {
+			n = 0
+			for _, d := range chunk {
+				_, e, err := t.lookup(tr, d.path, false)
+				if err != nil || e.ID != d.id || e.Uploader != account {
+					continue // moved, removed or replaced meanwhile
+				}
+				kids, err := t.children(e.ID)
+				if err != nil {
+					return err
+				}
+				if len(kids) == 0 {
+					if err := t.remove(tr, d.path); err != nil {
+						return err
+					}
+					n++
+					continue
+				}
+				if err := t.renameInPlace(tr, d.path, e); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		r.Add("files", n)
+	}
+	return nil
+}
+
+// renameInPlace gives the folder e (at p) the first free neutral name in
+// its parent and drops its creator. Children are keyed by the folder's ID,
+// so nothing below it moves.
+func (t *Tx) renameInPlace(tr Tree, p string, e *FileEntry) error {
+	name := erasedFolderName
+	for i := 2; ; i++ {
+		if _, err := t.getEntry(e.Parent, name); errors.Is(err, ErrNotFound) {
+			break
+		} else if err != nil {
+			return err
+		}
+		name = fmt.Sprintf("%s %d", erasedFolderName, i)
+	}
+	if err := t.deleteEntry(e); err != nil {
+		return err
+	}
+	t.publish(tr.event(p))
+	e.Name, e.Uploader = name, ""
+	return t.putEntry(e)
 }
 
 // eraseBelow deletes the entries below folder id, deepest first, at most

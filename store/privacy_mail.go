@@ -11,7 +11,7 @@ import "encoding/binary"
 func init() {
 	registerPrivacy(PrivacyProvider{
 		Name: "mail",
-		Buckets: [][]byte{bucketMailboxes, bucketMailboxNames, bucketMailMsgs, bucketMailExpunged,
+		Buckets: [][]byte{bucketMailboxes, bucketMailboxNames, bucketMailMsgs, bucketMailExpunged, bucketMailAppends,
 			bucketMailMeta, bucketMailState, bucketMailSent, bucketMailKeywords, bucketMailSubs,
 			bucketMailSearch},
 		Categories: []int{CategoryTeaching, CategoryAutomatic},
@@ -82,6 +82,9 @@ func (t *Tx) eraseMailboxChunk(m *Mailbox) (int, error) {
 	}
 	x, err := t.deletePrefix(bucketMailExpunged, prefix, eraseChunk)
 	if err != nil || x == eraseChunk {
+		return x, err
+	}
+	if x, err := t.deletePrefix(bucketMailAppends, prefix, eraseChunk); err != nil || x == eraseChunk {
 		return x, err
 	}
 	if err := t.deleteKeywords(m.ID); err != nil {

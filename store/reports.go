@@ -40,6 +40,11 @@ type ReportSummary struct {
 	ClosedBy string    `json:"closed_by,omitempty"`
 	ClosedAt time.Time `json:"closed_at,omitzero"`
 	Note     string    `json:"note,omitempty"`
+	// Forum reports (forum_reports.go): Room is "forum:<forum ID>", Seq
+	// the post ID; the forum's moderators see it first, the admins once
+	// it is escalated.
+	Forum     string `json:"forum,omitempty"`
+	Escalated bool   `json:"escalated,omitempty"`
 }
 
 // CreateReport freezes the message seq of room and up to around messages
@@ -85,6 +90,9 @@ func (s *Store) Reports(includeClosed bool) ([]ReportSummary, error) {
 			var r ChatReport
 			if err := json.Unmarshal(v, &r); err != nil {
 				return err
+			}
+			if r.Forum != "" && !r.Escalated {
+				continue // still with the forum's moderators
 			}
 			if includeClosed || !r.Closed {
 				out = append(out, r.ReportSummary)

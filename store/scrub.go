@@ -34,6 +34,7 @@ package store
 // there only the file system's own discard or encryption helps.
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -67,14 +68,36 @@ type ScrubStats struct {
 	Took     time.Duration // wall time
 }
 
-// scrubAfterErase overwrites the pages an erasure freed.
+// scrubAfterErase overwrites the pages an erasure freed. When a reader
+// holds some of them longer than scrubWait, the erasure itself is done and
+// the report says the scrub is pending; it is retried in the background
+// until it succeeds or the store closes.
 func (s *Store) scrubAfterErase(r *ErasureReport) error {
 	if s.skipScrub {
 		return nil
 	}
 	st, err := s.ScrubFreePages()
 	r.ScrubbedPages = st.Pages
+	if errors.Is(err, ErrScrubPending) {
+		r.ScrubPending = true
+		go s.scrubLater()
+		return nil
+	}
 	return err
+}
+
+// scrubLater retries a scrub that had to wait for readers.
+func (s *Store) scrubLater() {
+	for {
+		select {
+		case <-s.reapStop:
+			return
+		case <-time.After(scrubWait):
+		}
+		if _, err := s.ScrubFreePages(); !errors.Is(err, ErrScrubPending) {
+			return
+		}
+	}
 }
 
 // ScrubFreePages overwrites every free page of the database with zeros
@@ -108,7 +131,7 @@ func (s *Store) ScrubFreePages() (st ScrubStats, err error) {
 	var seq uint64
 	for free := s.db.Stats().FreePageN; free > 0; free = s.db.Stats().FreePageN {
 		if time.Since(start) > 2*scrubWait { // writers free pages as fast as it fills them
-			return st, fmt.Errorf("store: scrub does not converge (%d pages free)", free)
+			return st, fmt.Errorf("%w: the scrub does not converge (%d pages free)", ErrScrubPending, free)
 		}
 		n := min(free, scrubTxPages)
 		if err := s.db.Update(func(tx *bolt.Tx) error {
@@ -179,4 +202,49 @@ func (s *Store) bucketNames() ([]string, error) {
 		})
 	})
 	return out, err
+}
+
+// Found is one place where FindBytes found a needle: a key or value of a
+// bucket (nested buckets named with "/").
+type Found struct {
+	Bucket string
+	Key    []byte
+	InKey  bool   // the needle is in the key (else in the value)
+	Value  []byte // the value (nil for a nested bucket)
+	Needle string
+}
+
+// FindBytes lists every key and value of every bucket that contains one
+// of the needles, and how often each needle occurs in all keys and
+// values together. It is the live half of the erasure proof: the raw
+// file may hold a needle only as often as the live records do (the rest
+// would be in freed pages).
+func (s *Store) FindBytes(needles ...string) (found []Found, count map[string]int, err error) {
+	count = map[string]int{}
+	look := func(bucket string, k, v []byte, inKey bool, b []byte) {
+		for _, n := range needles {
+			if c := bytes.Count(b, []byte(n)); c > 0 {
+				count[n] += c
+				found = append(found, Found{Bucket: bucket, Key: bytes.Clone(k), InKey: inKey, Value: bytes.Clone(v), Needle: n})
+			}
+		}
+	}
+	var walk func(path string, b *bolt.Bucket) error
+	walk = func(path string, b *bolt.Bucket) error {
+		return b.ForEach(func(k, v []byte) error {
+			look(path, k, v, true, k)
+			if v == nil { // a nested bucket
+				return walk(path+"/"+string(k), b.Bucket(k))
+			}
+			look(path, k, v, false, v)
+			return nil
+		})
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			look("", name, nil, true, name)
+			return walk(string(name), b)
+		})
+	})
+	return found, count, err
 }

@@ -28,8 +28,13 @@
 //	mailsent    account 0x00 time (8 bytes BE unix nanos) seq (8 bytes BE) →
 //	            empty: messages sent in the last hour (MAIL-MASS, mailsent.go)
 //	mailkeywords  keywords used per mailbox (maillimits.go)
+//	mailappends   first UID of each append per mailbox and MODSEQ, so QRESYNC
+//	              leaves out UIDs a client never knew (mailcondstore.go)
 //	mailsearch  blob hash → lower-cased header fields SEARCH reads (mailsearch.go)
 //	davlocks    account 0x00 token → DavLock (WebDAV locks; davlocks.go)
+//	"\x00scrub" only while an erasure overwrites the free pages (zero
+//	            records; scrub.go); dropped at open if a crash left it.
+//	            Every other bucket has a privacy provider (privacy_*.go)
 //	fileroots, fileentries, fileprops, filetrash:
 //	            the WebDAV file trees (tree → root and totals; parent-id
 //	            name → entry; id and property name hash → dead property;
@@ -50,8 +55,18 @@
 //	            with per-room sequence numbers, read marks; chat.go
 //	chatreports id (8 bytes BE) → ChatReport, the reported message and its
 //	            context frozen; read only with an audit record (reports.go)
+//	            (forum reports too: Room "forum:<forum>", for the forum's
+//	            moderators first, then escalated to the admins; forum_reports.go)
+//	forums, forumthreads, forumlist, forumposts, forumpostidx, forumread:
+//	            forums per group and school-wide, threads, posts (deleted ones
+//	            as tombstones with the reason), read marks; forum.go
 //	inspections id (8 bytes BE) → Inspection: four-eyes requests to view a
 //	            person's login log, mail or chat (inspections.go)
+//	hwtasks, hwhandins: homework tasks (id → Task) and hand-ins (task id
+//	            pupil → Handin, files by content reference); homework.go
+//	calendars, calentries, calrevs, calfeeds: group calendars, their
+//	            entries, every revision of each entry, subscription token
+//	            hashes; key formats in calendar.go
 //
 // Blob write ordering: a blob is streamed to blobs/tmp, fsynced, renamed to
 // its final name and the folder fsynced **before** the bbolt transaction
@@ -148,6 +163,8 @@ type Store struct {
 	skipScrub   bool       // tests: what an erasure leaves without the scrub
 	onScrubWait func()     // tests: the scrub waits for a reader
 	observer    Observer   // Options.Observer, or nil (observe.go)
+
+	exports sync.Map // account → struct{}: an export is running (export.go)
 }
 
 // Options tune Open.

@@ -94,7 +94,7 @@ func TestChatRoomDeliveryHistoryAndResume(t *testing.T) {
 	}
 	wm.send(map[string]any{"t": "edit", "room": "g:5a", "seq": 2, "text": "zwei!", "ref": "e2"})
 	wm.next("ack")
-	if m := wz.next("msg")["msg"].(map[string]any); m["edited"] != true || m["text"] != "zwei!" {
+	if m := wz.nextMsg(2); m["edited"] != true || m["text"] != "zwei!" {
 		t.Fatalf("edit fan-out: %v", m)
 	}
 	teacher := e.user("Eva", "Lang", policy.Teacher, false, "5a")
@@ -108,7 +108,7 @@ func TestChatRoomDeliveryHistoryAndResume(t *testing.T) {
 	if a := wt.next("ack"); a["t"] != "ack" {
 		t.Fatalf("teacher delete: %v", a)
 	}
-	if m := wz.next("msg")["msg"].(map[string]any); m["deleted"] != true || m["text"] != nil {
+	if m := wz.nextMsg(3); m["deleted"] != true || m["text"] != nil {
 		t.Fatalf("tombstone: %v", m)
 	}
 	// search with context, only in own rooms

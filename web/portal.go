@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"schulhof/chatd"
+	"schulhof/forumd"
 	"schulhof/internal/admin"
 	"schulhof/internal/auth"
+	"schulhof/internal/calendar"
 	"schulhof/internal/metrics"
 	"schulhof/policy"
 	"schulhof/store"
@@ -32,7 +34,10 @@ type PortalOptions struct {
 	// Inspect, if set, serves the auditors' inspection pages
 	// (portal_inspect.go, AUDIT-INSPECT).
 	Inspect *admin.Service
-	Now     func() time.Time
+	// HomeworkMinDays is HOMEWORK-PERIOD's minimum in school days (nil:
+	// policy.DefaultHomeworkMinDays).
+	HomeworkMinDays *int
+	Now             func() time.Time
 }
 
 //go:embed templates/*.html
@@ -49,10 +54,15 @@ type portal struct {
 	pol  *policy.Engine
 	log  *slog.Logger
 	mtr  *metrics.Metrics // counts refusals (refused.go)
-	hub  *chatd.Hub
-	tpl  map[string]*template.Template
-	stop chan struct{}
-	done chan struct{}
+	// quotas bound hand-ins too (home folder and hand-ins together).
+	quotas policy.Quotas
+	hub    *chatd.Hub
+	// forum answers for the forum pages (portal_forum.go).
+	forum *forumd.Service
+	cal   *calendar.Service
+	tpl   map[string]*template.Template
+	stop  chan struct{}
+	done  chan struct{}
 }
 
 // csp: no inline script or style anywhere, no framing, forms only here.
@@ -79,9 +89,14 @@ func newPortal(o Options) *portal {
 			po.Modules[m] = policy.ModuleSetting{On: true}
 		}
 	}
-	p := &portal{opt: po, st: o.Store, auth: o.Auth, pol: o.Policy, log: o.Logger, mtr: o.Metrics, tpl: parseTemplates(),
+	p := &portal{opt: po, st: o.Store, auth: o.Auth, pol: o.Policy, log: o.Logger, mtr: o.Metrics, tpl: parseTemplates(), cal: o.Calendar,
 		stop: make(chan struct{}), done: make(chan struct{})}
+	p.quotas = policy.DefaultQuotas()
+	if o.Quotas != nil {
+		p.quotas = *o.Quotas
+	}
 	go p.purgeLoop(time.Hour)
+	p.forum = &forumd.Service{Store: o.Store, Policy: o.Policy, Domain: po.Domain, Logger: o.Logger, Now: po.Now}
 	p.hub = chatd.New(chatd.Options{Store: o.Store, Policy: o.Policy, Logger: o.Logger, Metrics: o.Metrics,
 		Authenticate: func(r *http.Request) (string, string, bool) {
 			s, ok := p.lookup(r)
@@ -169,6 +184,7 @@ func (p *portal) mount(mux *http.ServeMux) {
 	mux.Handle("POST /konto", p.page(pageOpts{}, p.accountSave))
 	mux.Handle("POST /konto/abmelden-ueberall", p.page(pageOpts{}, p.logoutEverywhere))
 	mux.Handle("POST /konto/sitzung-beenden", p.page(pageOpts{}, p.endSession))
+	mux.Handle("POST /konto/daten", p.page(pageOpts{}, p.exportOwn))
 	mux.Handle("GET /adressbuch", p.page(pageOpts{module: policy.ModuleAddressBook}, p.addressBook))
 	mux.Handle("GET /gruppe/{name}", p.page(pageOpts{module: policy.ModuleAddressBook}, p.groupPage))
 	mux.Handle("GET /chat", p.page(pageOpts{module: policy.ModuleChat}, p.chatPage))
@@ -176,6 +192,9 @@ func (p *portal) mount(mux *http.ServeMux) {
 	mux.Handle("GET /meldungen", p.page(pageOpts{admin: true}, p.reportList))
 	mux.Handle("GET /meldungen/{id}", p.page(pageOpts{admin: true}, p.reportShow))
 	mux.Handle("POST /meldungen/{id}/schliessen", p.page(pageOpts{admin: true}, p.reportClose))
+	p.mountHomework(mux)
+	p.mountForum(mux)
+	p.mountCalendar(mux)
 	if p.opt.Inspect != nil {
 		p.mountInspect(mux)
 	}
@@ -201,6 +220,10 @@ type pageOpts struct {
 	module     policy.Module // the module that must be on ("" none)
 	admin      bool          // admins only
 	auditor    bool          // auditors only (AUDIT-INSPECT)
+	// upload: a multipart POST whose first part is the CSRF token and
+	// whose file the handler streams (checkUpload), bounded by SIZE-20MB
+	// instead of form_body_bytes.
+	upload bool
 }
 
 // page wraps a handler that needs a session: login, must-change, CSRF on
@@ -224,7 +247,13 @@ func (p *portal) page(o pageOpts, h func(http.ResponseWriter, *http.Request, *se
 			p.fail(w, r, s, http.StatusForbidden, policy.Deny(policy.PWMustChange, "Das Passwort muss zuerst geändert werden.").String())
 			return
 		}
-		if r.Method == http.MethodPost {
+		if r.Method == http.MethodPost && o.upload {
+			var ok bool
+			if r, ok = p.checkUpload(w, r, s); !ok {
+				p.fail(w, r, s, http.StatusForbidden, p.t(s)["err_csrf"])
+				return
+			}
+		} else if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, p.pol.Bound(policy.FormBodyBytes))
 			if err := r.ParseForm(); err != nil {
 				d := p.pol.CheckBound(policy.FormBodyBytes, p.pol.Bound(policy.FormBodyBytes)+1)
@@ -309,8 +338,17 @@ func (p *portal) view(s *session, title string, data any) *view {
 	if p.chatOpen(s.account) {
 		v.Nav = append(v.Nav, navItem{"/chat", v.L["nav_chat"], "chat"})
 	}
+	if s.account.ConsentComms && p.module(s.account, policy.ModuleForum).Allow {
+		v.Nav = append(v.Nav, navItem{"/forum", v.L["nav_forum"], "forum"})
+	}
 	if p.module(s.account, policy.ModuleAddressBook).Allow {
 		v.Nav = append(v.Nav, navItem{"/adressbuch", v.L["nav_addressbook"], "addressbook"})
+	}
+	if p.module(s.account, policy.ModuleHomework).Allow {
+		v.Nav = append(v.Nav, navItem{"/hausaufgaben", v.L["nav_homework"], "homework"})
+	}
+	if p.module(s.account, policy.ModuleCalendar).Allow {
+		v.Nav = append(v.Nav, navItem{"/kalender", v.L["nav_calendar"], "calendar"})
 	}
 	v.Nav = append(v.Nav, navItem{"/konto", v.L["nav_account"], "account"})
 	if s.account.Role == string(policy.Admin) {

@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"strings"
 
+	"schulhof/internal/addressbook"
 	"schulhof/policy"
-
 	"schulhof/store"
 )
 
@@ -27,30 +27,16 @@ type addressData struct {
 const addressBookMax = 200
 
 func (p *portal) entries(q string) ([]entry, int, error) {
-	accounts, err := p.st.Accounts()
+	all, err := addressbook.All(p.st, p.opt.Domain) // the same lines as CardDAV's
 	if err != nil {
 		return nil, 0, err
-	}
-	groups, err := p.st.Groups()
-	if err != nil {
-		return nil, 0, err
-	}
-	of := map[string][]string{}
-	for _, g := range groups {
-		for _, m := range g.Members {
-			of[m] = append(of[m], g.Name)
-		}
-		for _, m := range g.Teachers {
-			of[m] = append(of[m], g.Name)
-		}
 	}
 	q = strings.ToLower(strings.TrimSpace(q))
 	var out []entry
 	more := 0
-	for i := range accounts {
-		a := &accounts[i]
-		e := entry{Account: a.Name, Name: a.First + " " + a.Last, Address: a.Name + "@" + p.opt.Domain,
-			Nickname: a.Nickname, Color: a.Color, Role: a.Role, Groups: of[a.Name]}
+	for _, a := range all {
+		e := entry{Account: a.Account, Name: a.Name, Address: a.Address,
+			Nickname: a.Nickname, Color: a.Color, Role: a.Role, Groups: a.Groups}
 		if q != "" && !strings.Contains(strings.ToLower(e.Name+" "+e.Address+" "+e.Nickname+" "+strings.Join(e.Groups, " ")), q) {
 			continue
 		}

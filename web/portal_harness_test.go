@@ -26,7 +26,7 @@ import (
 // portalEnv is a portal on a loopback port (plain HTTP: cookies are
 // handled by hand, since __Host- cookies are Secure).
 type portalEnv struct {
-	t    *testing.T
+	t    testing.TB
 	st   *store.Store
 	svc  *admin.Service
 	srv  *Server
@@ -43,7 +43,7 @@ type portalEnv struct {
 
 const testPW = "Str0ng!Passw0rd"
 
-func newPortalEnv(t *testing.T, mod func(*PortalOptions)) *portalEnv {
+func newPortalEnv(t testing.TB, mod func(*PortalOptions)) *portalEnv {
 	t.Helper()
 	st, err := store.Open(t.TempDir(), store.Options{})
 	if err != nil {
@@ -177,7 +177,7 @@ func (b *browser) mustLogin(name string) {
 
 // ws is a chat connection of a browser.
 type ws struct {
-	t    *testing.T
+	t    testing.TB
 	c    *websocket.Conn
 	in   chan map[string]any
 	done chan error
@@ -253,6 +253,20 @@ func (w *ws) next(typ string) map[string]any {
 			}
 		case <-timeout:
 			w.t.Fatalf("no %q frame", typ)
+		}
+	}
+}
+
+// nextMsg returns the next live message frame for seq. A connection that
+// resumes can also get, live, a message committed just before it joined
+// that its sync already returned (the hub fans out after the commit); the
+// client merges by seq and revision (chat.js), so such frames are skipped.
+func (w *ws) nextMsg(seq float64) map[string]any {
+	w.t.Helper()
+	for {
+		m := w.next("msg")["msg"].(map[string]any)
+		if m["seq"] == seq {
+			return m
 		}
 	}
 }

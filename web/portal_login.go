@@ -81,14 +81,21 @@ func (p *portal) startPage(w http.ResponseWriter, r *http.Request, s *session) {
 	t := p.t(s)
 	var tiles []tile
 	for _, m := range policy.Modules {
-		if !p.module(s.account, m).Allow || (m == policy.ModuleChat && !p.chatOpen(s.account)) {
+		if !p.module(s.account, m).Allow || ((m == policy.ModuleChat || m == policy.ModuleForum) && !s.account.ConsentComms) {
 			continue
 		}
 		switch m {
 		case policy.ModuleChat:
 			tiles = append(tiles, tile{Href: "/chat", Title: t["mod_chat"], Desc: t["mod_chat_desc"]})
+		case policy.ModuleForum:
+			tiles = append(tiles, tile{Href: "/forum", Title: t["mod_forum"], Desc: t["mod_forum_desc"]})
 		case policy.ModuleAddressBook:
 			tiles = append(tiles, tile{Href: "/adressbuch", Title: t["mod_addressbook"], Desc: t["mod_addressbook_desc"]})
+		case policy.ModuleHomework:
+			tiles = append(tiles, tile{Href: "/hausaufgaben", Title: t["mod_homework"], Desc: t["mod_homework_desc"]})
+		case policy.ModuleCalendar:
+			tiles = append(tiles, tile{Href: "/kalender", Title: t["mod_calendar"], Desc: t["mod_calendar_desc"],
+				Detail: "CalDAV: https://" + r.Host + "/.well-known/caldav"})
 		case policy.ModuleMail:
 			tiles = append(tiles, tile{Title: t["mod_mail"], Desc: t["mod_mail_desc"] + s.account.Name + "@" + p.opt.Domain, Detail: t["mod_mail_howto"]})
 		case policy.ModuleFiles:

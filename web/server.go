@@ -12,10 +12,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
+	"schulhof/caldavd"
+	"schulhof/carddavd"
 	"schulhof/davd"
 	"schulhof/internal/auth"
+	"schulhof/internal/calendar"
 	"schulhof/internal/connlimit"
 	"schulhof/internal/metrics"
 	"schulhof/policy"
@@ -40,6 +44,10 @@ type Options struct {
 	Portal *PortalOptions
 	// Metrics counts requests, refusals and chat sockets; nil: none.
 	Metrics *metrics.Metrics
+	// Calendar is the group calendars' logic (CalDAV at /caldav/ and the
+	// portal's /kalender); nil: one over Store is made. Other modules add
+	// read-only entries with Calendar.Register before Serve.
+	Calendar *calendar.Service
 }
 
 // Server is the one HTTPS listener: WebDAV at /dav/, and whatever else is
@@ -55,6 +63,7 @@ type Server struct {
 	listenTLS *tls.Config
 
 	portal *portal // the browser portal and chat, if Options.Portal is set
+	cal    *calendar.Service
 }
 
 // New builds the server with WebDAV mounted at /dav/.
@@ -79,6 +88,25 @@ func New(opt Options) *Server {
 		w.Header().Set("Allow", "OPTIONS, GET, HEAD")
 		w.WriteHeader(http.StatusOK)
 	})
+	// Group calendars over CalDAV, with RFC 6764 discovery: the
+	// well-known URL and a PROPFIND on the server root both lead to the
+	// principal. Subscriptions (.ics by secret token) need no login.
+	if opt.Calendar == nil {
+		opt.Calendar = calendar.New(opt.Store, opt.Policy, nil)
+	}
+	s.cal, s.opt.Calendar = opt.Calendar, opt.Calendar
+	hc := homeworkCalendar{st: opt.Store, lang: "de"}
+	if opt.Portal != nil {
+		hc.modules, hc.lang = opt.Portal.Modules, opt.Portal.Language
+	}
+	opt.Calendar.Register(homeworkProvider, hc)
+	cal := caldavd.New(caldavd.Options{Calendar: opt.Calendar, Auth: opt.Auth, Logger: opt.Logger, Metrics: opt.Metrics,
+		AddressBookHome: carddavd.HomePath})
+	s.mux.Handle(caldavd.Prefix, cal)
+	s.mux.Handle(strings.TrimSuffix(caldavd.Prefix, "/"), cal)
+	s.mux.Handle("/.well-known/caldav", cal)
+	s.mux.Handle("PROPFIND /{$}", cal)
+	s.mux.Handle("GET "+caldavd.FeedPrefix, cal.Feed())
 	// The user's own password change: the way out of PW-MUST-CHANGE.
 	pw := PasswordHandler(opt.Auth, opt.Policy)
 	s.mux.Handle("/passwort", pw)
@@ -86,6 +114,7 @@ func New(opt Options) *Server {
 	if opt.Portal != nil {
 		s.portal = newPortal(opt)
 		s.portal.mount(s.mux)
+		s.mountCardDAV() // carddav.go
 	}
 	var root http.Handler = s.mux
 	if ac := opt.Autoconfig; ac != nil {
@@ -133,6 +162,9 @@ func New(opt Options) *Server {
 	}
 	return s
 }
+
+// Calendar is the calendar service (to Register providers on).
+func (s *Server) Calendar() *calendar.Service { return s.cal }
 
 // Mount adds a handler to the listener's ServeMux (pattern as in
 // http.ServeMux.Handle). Call it before Serve.

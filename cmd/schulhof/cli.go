@@ -27,6 +27,9 @@ type env struct {
 	stdin  []byte
 	stdout *bytes.Buffer
 	files  map[string][]byte
+	// stream carries a command's file to the CLI (user export); nil
+	// unless the command has streamFlag.
+	stream io.Writer
 }
 
 func (e *env) printf(format string, args ...any) { fmt.Fprintf(e.stdout, format, args...) }
@@ -63,6 +66,9 @@ type command struct {
 	// fileArg: the first positional argument is a file the CLI reads and
 	// sends (import).
 	fileArg bool
+	// streamFlag names the flag with the file the CLI writes the
+	// command's stream to (user export --to).
+	streamFlag string
 }
 
 var commands []*command
@@ -187,6 +193,12 @@ func prepareRequest(c *command, args []string, stdin io.Reader) (adminsock.Reque
 
 // runLocal runs a request against the store in this process (no server).
 func runLocal(cfg *config.Config, req adminsock.Request) (adminsock.Response, error) {
+	return runLocalStream(cfg, req, nil)
+}
+
+// runLocalStream is runLocal for a command that streams a file (user
+// export) into stream.
+func runLocalStream(cfg *config.Config, req adminsock.Request, stream io.Writer) (adminsock.Response, error) {
 	if err := checkLocalUser(cfg.DataDir); err != nil {
 		return adminsock.Response{}, err
 	}
@@ -195,7 +207,7 @@ func runLocal(cfg *config.Config, req adminsock.Request) (adminsock.Response, er
 		return adminsock.Response{}, err
 	}
 	defer st.Close()
-	return execute(newService(cfg, st, nil), req), nil
+	return executeStream(newService(cfg, st, nil), req, stream), nil
 }
 
 func newService(cfg *config.Config, st *store.Store, v *auth.Verifier) *admin.Service {
@@ -207,6 +219,11 @@ func newService(cfg *config.Config, st *store.Store, v *auth.Verifier) *admin.Se
 
 // execute runs one admin request and captures its output and exit code.
 func execute(svc *admin.Service, req adminsock.Request) adminsock.Response {
+	return executeStream(svc, req, nil)
+}
+
+// executeStream is execute with the stream of a command that sends a file.
+func executeStream(svc *admin.Service, req adminsock.Request, stream io.Writer) adminsock.Response {
 	var resp adminsock.Response
 	c, args := findCommand(req.Args)
 	if c == nil || c.run == nil {
@@ -214,6 +231,9 @@ func execute(svc *admin.Service, req adminsock.Request) adminsock.Response {
 		return resp
 	}
 	e := &env{svc: svc, actor: req.Actor, stdin: req.Stdin, stdout: &bytes.Buffer{}, files: map[string][]byte{}}
+	if c.streamFlag != "" {
+		e.stream = stream
+	}
 	fs, pos, err := c.parse(args)
 	if err == nil {
 		err = c.run(e, fs, pos)

@@ -54,6 +54,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if cmd.client != nil { // runs in the CLI process only (bench)
 		return cmd.client(cfg, rest, stdout, stderr)
 	}
+	if cmd.streamFlag != "" { // the command sends a file (user export)
+		return runStream(cfg, cmd, rest, stdin, stdout, stderr)
+	}
 	req, err := prepareRequest(cmd, rest, stdin)
 	if err != nil {
 		fmt.Fprintln(stderr, "schulhof:", err)

@@ -82,7 +82,7 @@ func (s *server) webDaemon() daemon {
 		Portal: &web.PortalOptions{Domain: s.cfg.Domain, Language: s.cfg.Language,
 			SessionIdle: s.cfg.Portal.Idle(), SessionMax: s.cfg.Portal.Max(),
 			Modules: s.cfg.Modules.Settings(), DirectScopes: s.cfg.Chat.Scopes(),
-			Inspect: s.admin}})
+			Inspect: s.admin, HomeworkMinDays: &s.cfg.Homework.MinDays}})
 	return daemon{name: "https", addr: s.cfg.Listen.HTTPS, ownTLS: true, proto: connlimit.HTTP, serve: w.Serve, close: func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 		defer cancel()
@@ -178,7 +178,7 @@ func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
 	}
 	defer os.Remove(sockPath)
 	defer sock.Close()
-	go adminsock.Serve(sock, func(req adminsock.Request) adminsock.Response { return execute(s.admin, req) }, log)
+	go adminsock.ServeStreams(sock, func(req adminsock.Request, out io.Writer) adminsock.Response { return executeStream(s.admin, req, out) }, log)
 	fmt.Fprintf(stdout, "admin socket   %s\n", sockPath)
 
 	go v.PurgeLoop(ctx, time.Duration(cfg.Auth.LoginLogRetentionDays)*24*time.Hour, time.Hour)

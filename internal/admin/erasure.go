@@ -16,7 +16,9 @@ var providerTitles = map[string]string{
 	"chatreports": "Chat-Meldungen",
 	"exceptions":  "Ausnahmen",
 	"files":       "Dateien",
+	"forum":       "Forum (Beiträge als Platzhalter)",
 	"groups":      "Gruppen",
+	"homework":    "Hausaufgaben (Abgaben, Name entfernt)",
 	"loginlog":    "Anmeldeprotokoll",
 	"mail":        "E-Mail",
 	"websessions": "Web-Sitzungen",
@@ -48,5 +50,9 @@ func ErasureText(r *store.ErasureReport) string {
 		fmt.Fprintf(&b, "  %-28s %8d Einträge\n", title, r.Items[n])
 	}
 	fmt.Fprintf(&b, "  %-28s %8d Bytes\n", "Inhalte freigegeben", r.BytesFreed)
+	fmt.Fprintf(&b, "  %-28s %8d Seiten (freie Seiten der Datenbank mit Nullen überschrieben)\n", "Datenbank bereinigt", r.ScrubbedPages)
+	if r.ScrubPending {
+		b.WriteString("  Achtung: ein laufender Lesezugriff hält noch freigegebene Seiten; die Bereinigung wird im Hintergrund wiederholt.\n")
+	}
 	return b.String()
 }

@@ -42,6 +42,7 @@ type Config struct {
 	Backup     Backup     `toml:"backup"`     // scheduled backups (backup.go)
 	Audit      Audit      `toml:"audit"`      // inspections (audit.go)
 	Privacy    Privacy    `toml:"privacy"`    // leavers (privacy.go)
+	Homework   Homework   `toml:"homework"`   // HOMEWORK-PERIOD (homework.go)
 }
 
 // Mail configures smtpd and imapd.
@@ -135,10 +136,11 @@ func Default() *Config {
 		Policy: Policy{MaxTransferBytes: 20 << 20, DefaultConsentComms: true},
 		Files:  defaultFiles(),
 		Portal: defaultPortal(), Modules: defaultModules(),
-		Metrics: defaultMetrics(),
-		Backup:  defaultBackup(),
-		Audit:   defaultAudit(),
-		Privacy: defaultPrivacy(),
+		Metrics:  defaultMetrics(),
+		Backup:   defaultBackup(),
+		Audit:    defaultAudit(),
+		Privacy:  defaultPrivacy(),
+		Homework: defaultHomework(),
 	}
 	def := policy.DefaultMailLimits()
 	conv := func(l policy.MailLimits) RoleLimits {
@@ -262,6 +264,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.Privacy.validate(); err != nil {
+		return err
+	}
+	if err := c.Homework.validate(); err != nil {
 		return err
 	}
 	return c.validatePortal()

@@ -27,15 +27,18 @@ type Chat struct {
 type Modules struct {
 	Chat        bool                `toml:"chat"`
 	AddressBook bool                `toml:"addressbook"`
+	Forum       bool                `toml:"forum"`
 	Mail        bool                `toml:"mail"`
 	Files       bool                `toml:"files"`
+	Homework    bool                `toml:"homework"`
+	Calendar    bool                `toml:"calendar"` // group calendars: portal and CalDAV
 	Groups      map[string][]string `toml:"groups"`
 }
 
 func defaultPortal() Portal { return Portal{SessionIdleMinutes: 120, SessionMaxHours: 12} }
 
 func defaultModules() Modules {
-	return Modules{Chat: true, AddressBook: true, Mail: true, Files: true}
+	return Modules{Chat: true, AddressBook: true, Forum: true, Mail: true, Files: true, Homework: true, Calendar: true}
 }
 
 // Idle and Max are the session lifetimes.
@@ -45,7 +48,8 @@ func (p Portal) Max() time.Duration  { return time.Duration(p.SessionMaxHours) *
 // Settings converts the section for policy.CheckModule.
 func (m Modules) Settings() map[policy.Module]policy.ModuleSetting {
 	on := map[policy.Module]bool{policy.ModuleChat: m.Chat, policy.ModuleAddressBook: m.AddressBook,
-		policy.ModuleMail: m.Mail, policy.ModuleFiles: m.Files}
+		policy.ModuleForum: m.Forum, policy.ModuleHomework: m.Homework,
+		policy.ModuleMail: m.Mail, policy.ModuleFiles: m.Files, policy.ModuleCalendar: m.Calendar}
 	out := map[policy.Module]policy.ModuleSetting{}
 	for mod, o := range on {
 		out[mod] = policy.ModuleSetting{On: o, Groups: m.Groups[string(mod)]}

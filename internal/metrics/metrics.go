@@ -27,9 +27,11 @@ const (
 	DAV  = "dav"
 	Web  = "web" // the portal and the rest of the HTTPS listener
 	Chat = "chat"
+	// CardDAV is the address book (carddavd).
+	CardDAV = "carddav"
 )
 
-var protocols = map[string]bool{SMTP: true, IMAP: true, DAV: true, Web: true, Chat: true}
+var protocols = map[string]bool{SMTP: true, IMAP: true, DAV: true, Web: true, Chat: true, CardDAV: true}
 
 // Metrics holds the server's collectors. Its methods are safe for
 // concurrent use and do nothing on a nil *Metrics.

@@ -3,7 +3,8 @@ package imap
 // SelectOptions contains options for the SELECT or EXAMINE command.
 type SelectOptions struct {
 	ReadOnly  bool
-	CondStore bool // requires CONDSTORE
+	CondStore bool           // requires CONDSTORE
+	QResync   *SelectQResync // requires QRESYNC
 }
 
 // SelectData is the data returned by a SELECT command.

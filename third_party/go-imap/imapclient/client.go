@@ -765,6 +765,18 @@ func (c *Client) readResponseTagged(tag, typ string) (startTLS *startTLSCommand,
 				cmd.data.SourceUIDs = srcUIDs
 				cmd.data.DestUIDs = dstUIDs
 			}
+		case "MODIFIED": // RFC 7162 section 3.1.3
+			var set imap.NumSet
+			kind := imapwire.NumKindSeq
+			if cmd, ok := cmd.(*FetchCommand); ok {
+				kind = imapwire.NumSetKind(cmd.numSet)
+			}
+			if !c.dec.ExpectSP() || !c.dec.ExpectNumSet(kind, &set) {
+				return nil, fmt.Errorf("in resp-code-modified: %v", c.dec.Err())
+			}
+			if cmd, ok := cmd.(*FetchCommand); ok {
+				cmd.modified = set
+			}
 		default: // [SP 1*<any TEXT-CHAR except "]">]
 			if c.dec.SP() {
 				c.dec.DiscardUntilByte(']')
@@ -982,6 +994,8 @@ func (c *Client) readResponseData(typ string) error {
 		return c.handleFetch(num)
 	case "EXPUNGE":
 		return c.handleExpunge(num)
+	case "VANISHED":
+		return c.handleVanished()
 	case "SEARCH":
 		return c.handleSearch()
 	case "ESEARCH":
@@ -1193,6 +1207,11 @@ type UnilateralDataHandler struct {
 	Expunge func(seqNum uint32)
 	Mailbox func(data *UnilateralDataMailbox)
 	Fetch   func(msg *FetchMessageData)
+
+	// requires ENABLE QRESYNC: expunged messages by UID; earlier is set
+	// for VANISHED (EARLIER), the answer to SELECT (QRESYNC) and UID FETCH
+	// (VANISHED), which does not change the message count
+	Vanished func(uids imap.UIDSet, earlier bool)
 
 	// requires ENABLE METADATA or ENABLE SERVER-METADATA
 	Metadata func(mailbox string, entries []string)

@@ -43,6 +43,10 @@ type Conn struct {
 	mutex   sync.Mutex
 	conn    net.Conn
 	enabled imap.CapSet
+	okCode  imap.ResponseCode // set by a command for its tagged OK (MODIFIED)
+	// mailboxFlags is the last FLAGS list sent (tracker.go: a refreshed
+	// FETCH update must not show a keyword the client was not told of)
+	mailboxFlags map[imap.Flag]struct{}
 
 	state   imap.ConnState
 	session Session
@@ -215,6 +219,7 @@ func (c *Conn) readCommand(dec *imapwire.Decoder) error {
 
 	// TODO: handle multiple commands concurrently
 	sendOK := true
+	c.okCode = ""
 	var err error
 	switch name {
 	case "NOOP", "CHECK":
@@ -322,7 +327,11 @@ func (c *Conn) readCommand(dec *imapwire.Decoder) error {
 		}
 		resp = &imap.StatusResponse{
 			Type: imap.StatusResponseTypeOK,
+			Code: c.okCode,
 			Text: fmt.Sprintf("%v completed", name),
+		}
+		if c.okCode != "" {
+			resp.Text = fmt.Sprintf("Conditional %v failed", name)
 		}
 	}
 	return c.writeStatusResp(tag, resp)
@@ -613,11 +622,20 @@ func (w *UpdateWriter) WriteMailboxFlags(flags []imap.Flag) error {
 
 // WriteMessageFlags writes a FETCH response with FLAGS.
 func (w *UpdateWriter) WriteMessageFlags(seqNum uint32, uid imap.UID, flags []imap.Flag) error {
+	return w.writeMessageFlags(seqNum, uid, flags, 0)
+}
+
+// writeMessageFlags adds MODSEQ for a client that enabled CONDSTORE (RFC
+// 7162 section 3.1.4.1: unsolicited FETCH responses carry it).
+func (w *UpdateWriter) writeMessageFlags(seqNum uint32, uid imap.UID, flags []imap.Flag, modSeq uint64) error {
 	fetchWriter := &FetchWriter{conn: w.conn}
 	respWriter := fetchWriter.CreateMessage(seqNum)
 	if uid != 0 {
 		respWriter.WriteUID(uid)
 	}
 	respWriter.WriteFlags(flags)
+	if modSeq != 0 && w.conn.isEnabled(imap.CapCondStore) {
+		respWriter.WriteModSeq(modSeq)
+	}
 	return respWriter.Close()
 }

@@ -75,6 +75,10 @@ func (c *Conn) handleFetch(dec *imapwire.Decoder, numKind NumKind) error {
 		}
 	}
 
+	if err := c.readFetchModifiers(dec, numKind, &options); err != nil {
+		return err
+	}
+
 	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
@@ -83,8 +87,18 @@ func (c *Conn) handleFetch(dec *imapwire.Decoder, numKind NumKind) error {
 		return err
 	}
 
-	if numKind == NumKindUID {
+	// RFC 7162 section 3.2.4: once QRESYNC is enabled, every FETCH response
+	// carries the UID.
+	if numKind == NumKindUID || c.isEnabled(imap.CapQResync) {
 		options.UID = true
+	}
+	if options.ChangedSince != 0 {
+		options.ModSeq = true // section 3.1.4.2: CHANGEDSINCE implies MODSEQ
+	}
+	if options.ModSeq {
+		if err := c.enableCondStore(); err != nil {
+			return err
+		}
 	}
 
 	w := &FetchWriter{conn: c, options: writerOptions, batch: true}
@@ -108,6 +122,8 @@ func handleFetchAtt(dec *imapwire.Decoder, attName string, options *imap.FetchOp
 		options.RFC822Size = true
 	case "UID":
 		options.UID = true
+	case "MODSEQ":
+		options.ModSeq = true
 	case "RFC822": // equivalent to BODY[]
 		bs := &imap.FetchItemBodySection{}
 		writerOptions.obsolete[bs] = attName

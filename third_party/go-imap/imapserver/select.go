@@ -9,7 +9,14 @@ import (
 
 func (c *Conn) handleSelect(tag string, dec *imapwire.Decoder, readOnly bool) error {
 	var mailbox string
-	if !dec.ExpectSP() || !dec.ExpectMailbox(&mailbox) || !dec.ExpectCRLF() {
+	options := imap.SelectOptions{ReadOnly: readOnly}
+	if !dec.ExpectSP() || !dec.ExpectMailbox(&mailbox) {
+		return dec.Err()
+	}
+	if err := c.readSelectParams(dec, &options); err != nil {
+		return err
+	}
+	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
 
@@ -32,7 +39,9 @@ func (c *Conn) handleSelect(tag string, dec *imapwire.Decoder, readOnly bool) er
 		}
 	}
 
-	options := imap.SelectOptions{ReadOnly: readOnly}
+	if options.CondStore {
+		c.enable(imap.CapCondStore) // a CONDSTORE enabling command
+	}
 	data, err := c.session.Select(mailbox, &options)
 	if err != nil {
 		return err
@@ -68,8 +77,20 @@ func (c *Conn) handleSelect(tag string, dec *imapwire.Decoder, readOnly bool) er
 			return err
 		}
 	}
+	// RFC 7162 section 3.1.2.1: every SELECT of a CONDSTORE server says
+	// HIGHESTMODSEQ (or NOMODSEQ).
+	if c.server.options.caps().Has(imap.CapCondStore) {
+		if err := c.writeHighestModSeq(data.HighestModSeq); err != nil {
+			return err
+		}
+	}
 
 	c.state = imap.ConnStateSelected
+	if options.QResync != nil {
+		if err := c.qresyncSelect(options.QResync, data); err != nil {
+			return err
+		}
+	}
 	// TODO: forbid write commands in read-only mode
 
 	var (
@@ -154,6 +175,7 @@ func (c *Conn) writeUIDNext(uidNext imap.UID) error {
 }
 
 func (c *Conn) writeFlags(flags []imap.Flag) error {
+	c.noteMailboxFlags(flags)
 	enc := newResponseEncoder(c)
 	defer enc.end()
 	enc.Atom("*").SP().Atom("FLAGS").SP().List(len(flags), func(i int) {

@@ -72,6 +72,19 @@ func (t *MailboxTracker) QueueExpunge(seqNum uint32) {
 	t.queueUpdate(&trackerUpdate{expunge: seqNum}, nil)
 }
 
+// QueueExpungeUID is QueueExpunge with the expunged message's UID and the
+// mailbox's mod-sequence of the expunge: a session that enabled QRESYNC is
+// told with VANISHED instead of EXPUNGE (RFC 7162 section 3.2.10), and
+// while the update waits behind a FETCH, STORE or SEARCH (which may not
+// send expunges) a CONDSTORE client is sent a HIGHESTMODSEQ below it
+// (section 3.2), so it never takes a later MODSEQ as its point of resync.
+func (t *MailboxTracker) QueueExpungeUID(seqNum uint32, uid imap.UID, modSeq uint64) {
+	if seqNum == 0 || uid == 0 {
+		panic("imapserver: invalid expunge message sequence number or UID")
+	}
+	t.queueUpdate(&trackerUpdate{expunge: seqNum, expungeUID: uid, expungeModSeq: modSeq}, nil)
+}
+
 // QueueNumMessages queues a new EXISTS update.
 func (t *MailboxTracker) QueueNumMessages(n uint32) {
 	// TODO: merge consecutive NumMessages updates
@@ -90,24 +103,36 @@ func (t *MailboxTracker) QueueMailboxFlags(flags []imap.Flag) {
 //
 // If source is not nil, the update won't be dispatched to it.
 func (t *MailboxTracker) QueueMessageFlags(seqNum uint32, uid imap.UID, flags []imap.Flag, source *SessionTracker) {
+	t.QueueMessageFlagsModSeq(seqNum, uid, flags, 0, source)
+}
+
+// QueueMessageFlagsModSeq is QueueMessageFlags with the message's new
+// mod-sequence, written as MODSEQ to sessions that enabled CONDSTORE (RFC
+// 7162 section 3.1.4.1).
+func (t *MailboxTracker) QueueMessageFlagsModSeq(seqNum uint32, uid imap.UID, flags []imap.Flag, modSeq uint64, source *SessionTracker) {
 	t.queueUpdate(&trackerUpdate{fetch: &trackerUpdateFetch{
 		seqNum: seqNum,
 		uid:    uid,
 		flags:  flags,
+		modSeq: modSeq,
 	}}, source)
 }
 
 type trackerUpdate struct {
-	expunge      uint32
-	numMessages  uint32
-	mailboxFlags []imap.Flag
-	fetch        *trackerUpdateFetch
+	expunge    uint32
+	expungeUID imap.UID // 0 if the UID is unknown
+	// expungeModSeq is the expunge's mod-sequence, 0 if unknown
+	expungeModSeq uint64
+	numMessages   uint32
+	mailboxFlags  []imap.Flag
+	fetch         *trackerUpdateFetch
 }
 
 type trackerUpdateFetch struct {
 	seqNum uint32
 	uid    imap.UID
 	flags  []imap.Flag
+	modSeq uint64
 }
 
 // SessionTracker tracks the state of a mailbox for an IMAP client.
@@ -119,6 +144,38 @@ type SessionTracker struct {
 	updates chan<- struct{}
 
 	sessionFlags func(uid imap.UID, flags []imap.Flag) []imap.Flag
+	current      CurrentState
+}
+
+// MessageState is a message's flags and mod-sequence as they are now.
+type MessageState struct {
+	Flags  []imap.Flag
+	ModSeq uint64
+}
+
+// CurrentState is what a session can tell its tracker about the mailbox
+// as it is now (see SessionTracker.SetCurrentState).
+type CurrentState interface {
+	// Messages returns the current state of messages; expunged ones are
+	// missing.
+	Messages(uids []imap.UID) map[imap.UID]MessageState
+	// MailboxFlags returns the mailbox's FLAGS now.
+	MailboxFlags() []imap.Flag
+}
+
+// SetCurrentState makes queued updates show the mailbox as it is when they
+// are written rather than when they were queued. Updates queue up until
+// the next poll, while the session answers its client's own commands from
+// the current state: a FETCH update written as queued could take the
+// message's MODSEQ backwards, which a CONDSTORE client must never see (RFC
+// 7162 section 3.1.4.1), and its flags back to an older state; a FLAGS
+// update could drop a keyword the session already announced. A FETCH
+// update for a message gone is left out (its EXPUNGE follows), one whose
+// state now holds a keyword not yet sent in FLAGS is written as queued.
+func (t *SessionTracker) SetCurrentState(s CurrentState) {
+	t.mutex.Lock()
+	t.current = s
+	t.mutex.Unlock()
 }
 
 // SetSessionFlags installs a function that adds the session's own flags
@@ -179,10 +236,41 @@ func (t *SessionTracker) Poll(w *UpdateWriter, allowExpunge bool) error {
 			t.queue = nil
 		}
 	}
-	sessionFlags := t.sessionFlags
+	sessionFlags, current := t.sessionFlags, t.current
 	t.mutex.Unlock()
 
+	var now map[imap.UID]MessageState
+	if current != nil {
+		var uids []imap.UID
+		for _, update := range updates {
+			if update.fetch != nil && update.fetch.uid != 0 {
+				uids = append(uids, update.fetch.uid)
+			}
+		}
+		if len(uids) > 0 {
+			now = current.Messages(uids)
+		}
+	}
+
+	// With QRESYNC, consecutive expunges become one VANISHED response.
+	qresync := w.conn != nil && w.conn.isEnabled(imap.CapQResync)
+	var vanished imap.UIDSet
+	flush := func() error {
+		if len(vanished) == 0 {
+			return nil
+		}
+		err := w.conn.writeVanished(vanished, false)
+		vanished = nil
+		return err
+	}
 	for _, update := range updates {
+		if qresync && update.expungeUID != 0 {
+			vanished.AddNum(update.expungeUID)
+			continue
+		}
+		if err := flush(); err != nil {
+			return err
+		}
 		var err error
 		switch {
 		case update.expunge != 0:
@@ -190,19 +278,51 @@ func (t *SessionTracker) Poll(w *UpdateWriter, allowExpunge bool) error {
 		case update.numMessages != 0:
 			err = w.WriteNumMessages(update.numMessages)
 		case update.mailboxFlags != nil:
-			err = w.WriteMailboxFlags(update.mailboxFlags)
+			flags := update.mailboxFlags
+			if current != nil {
+				flags = current.MailboxFlags()
+			}
+			err = w.WriteMailboxFlags(flags)
 		case update.fetch != nil:
-			flags := update.fetch.flags
+			flags, modSeq := update.fetch.flags, update.fetch.modSeq
+			if now != nil && update.fetch.uid != 0 {
+				state, ok := now[update.fetch.uid]
+				if !ok {
+					continue // expunged meanwhile: its EXPUNGE follows
+				}
+				if w.conn.knowsFlags(state.Flags) {
+					flags, modSeq = state.Flags, state.ModSeq
+				}
+			}
 			if sessionFlags != nil {
 				flags = sessionFlags(update.fetch.uid, flags)
 			}
-			err = w.WriteMessageFlags(update.fetch.seqNum, update.fetch.uid, flags)
+			err = w.writeMessageFlags(update.fetch.seqNum, update.fetch.uid, flags, modSeq)
 		default:
 			panic(fmt.Errorf("imapserver: unknown tracker update %#v", update))
 		}
 		if err != nil {
 			return err
 		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if allowExpunge || w.conn == nil || !w.conn.isEnabled(imap.CapCondStore) {
+		return nil
+	}
+	// Expunges held back: the client may have seen higher MODSEQs in this
+	// command's answers; its point of resync must stay below them.
+	var held uint64
+	t.mutex.Lock()
+	for _, update := range t.queue {
+		if m := update.expungeModSeq; m != 0 && (held == 0 || m < held) {
+			held = m
+		}
+	}
+	t.mutex.Unlock()
+	if held > 1 {
+		return w.conn.writeHighestModSeq(held - 1)
 	}
 	return nil
 }
