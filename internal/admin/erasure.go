@@ -12,6 +12,7 @@ import (
 var providerTitles = map[string]string{
 	"accounts":    "Benutzerkonto",
 	"audit":       "Protokoll (Name entfernt)",
+	"calendar":    "Kalender (Name entfernt)",
 	"chat":        "Chat",
 	"chatreports": "Chat-Meldungen",
 	"exceptions":  "Ausnahmen",
@@ -19,6 +20,7 @@ var providerTitles = map[string]string{
 	"forum":       "Forum (Beiträge als Platzhalter)",
 	"groups":      "Gruppen",
 	"homework":    "Hausaufgaben (Abgaben, Name entfernt)",
+	"inspections": "Einsichten",
 	"loginlog":    "Anmeldeprotokoll",
 	"mail":        "E-Mail",
 	"websessions": "Web-Sitzungen",
