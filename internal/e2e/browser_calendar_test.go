@@ -1,14 +1,9 @@
 package e2e
 
 import (
-	"context"
 	"crypto/tls"
-	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -24,50 +19,15 @@ import (
 // entry is then read over CalDAV on the server's TLS listener.
 // Screenshots go to docs/screenshots/ when SCREENSHOTS=1.
 func TestBrowserCalendarHistory(t *testing.T) {
-	chromium := findChromium()
-	if chromium == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is required in CI (Debian package chromium)")
-		}
-		t.Skip("chromium not installed")
-	}
-	dir := filepath.Join(t.TempDir(), "data")
-	port := freePort(t)
-	cfg := filepath.Join(filepath.Dir(dir), "browser.toml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`domain = "schule.test"
-data_dir = %q
-[metrics]
-listen = ""
-[listen]
-submission = ""
-submissions = ""
-imap = ""
-imaps = ""
-https = "127.0.0.1:%d"
-`, dir, port)), 0o600)
-	Start(t, cfg)
-	base := fmt.Sprintf("https://127.0.0.1:%d", port)
+	chromium := requireChromium(t)
+	_, cfg, base := startHTTPSOnly(t, "browser.toml", "")
 	ok(t, cfg, "", "user", "add", "--first", "Eva", "--last", "Lang", "--role", "teacher", "--group", "5a")
 	ok(t, cfg, "", "user", "add", "--first", "Zoë", "--last", "Groß", "--role", "student", "--group", "5a")
 	const evaPW, zoePW = "Sonne!Blume2026", "Regen!Wald2026"
 	ok(t, cfg, evaPW+"\n", "user", "passwd", "eva.lang", "--password-stdin")
 	ok(t, cfg, zoePW+"\n", "user", "passwd", "zoe.gross", "--password-stdin")
 
-	shots := os.Getenv("SCREENSHOTS") == "1"
-	_, file, _, _ := runtime.Caller(0)
-	shotDir := filepath.Join(filepath.Dir(file), "..", "..", "docs", "screenshots")
-	shot := func(ctx context.Context, name string) {
-		if !shots {
-			return
-		}
-		buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(shotDir, name+".png"), buf, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	shot := screenshotter(t)
 
 	eva := newBrowser(t, chromium, 1024, 760)
 	zoe := newBrowser(t, chromium, 1024, 760)

@@ -1,13 +1,11 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -23,13 +21,7 @@ import (
 // WebDAV (curl; another pupil gets 404 for it) and gives feedback, the
 // pupil sees it. Screenshots (SCREENSHOTS=1) go to docs/screenshots/.
 func TestBrowserHomework(t *testing.T) {
-	chromium := findChromium()
-	if chromium == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is required in CI (Debian package chromium)")
-		}
-		t.Skip("chromium not installed")
-	}
+	chromium := requireChromium(t)
 	curl, err := exec.LookPath("curl")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -37,24 +29,7 @@ func TestBrowserHomework(t *testing.T) {
 		}
 		t.Skip("curl not installed")
 	}
-	dir := filepath.Join(t.TempDir(), "data")
-	port := freePort(t)
-	cfg := filepath.Join(filepath.Dir(dir), "homework.toml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`domain = "schule.test"
-data_dir = %q
-[metrics]
-listen = ""
-[listen]
-submission = ""
-submissions = ""
-imap = ""
-imaps = ""
-https = "127.0.0.1:%d"
-[homework]
-min_days = 2
-`, dir, port)), 0o600)
-	Start(t, cfg)
-	base := fmt.Sprintf("https://127.0.0.1:%d", port)
+	_, cfg, base := startHTTPSOnly(t, "homework.toml", "[homework]\nmin_days = 2\n")
 	ok(t, cfg, "", "user", "add", "--first", "Eva", "--last", "Lang", "--role", "teacher", "--group", "5a")
 	ok(t, cfg, "", "user", "add", "--first", "Max", "--last", "Müller", "--role", "student", "--group", "5a")
 	ok(t, cfg, "", "user", "add", "--first", "Zoë", "--last", "Groß", "--role", "student", "--group", "5a")
@@ -76,21 +51,7 @@ min_days = 2
 		t.Fatalf("PUT worksheet: %s", code)
 	}
 
-	shots := os.Getenv("SCREENSHOTS") == "1"
-	_, file, _, _ := runtime.Caller(0)
-	shotDir := filepath.Join(filepath.Dir(file), "..", "..", "docs", "screenshots")
-	shot := func(ctx context.Context, name string) {
-		if !shots {
-			return
-		}
-		buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(shotDir, name+".png"), buf, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	shot := screenshotter(t)
 
 	eva := newBrowser(t, chromium, 1024, 800)
 	maxB := newBrowser(t, chromium, 1024, 800)

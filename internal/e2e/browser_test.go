@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -24,29 +21,8 @@ import (
 // way; a locked pupil's page loses its socket within a second.
 // Screenshots go to docs/screenshots/ when SCREENSHOTS=1.
 func TestBrowserPortalAndChat(t *testing.T) {
-	chromium := findChromium()
-	if chromium == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is required in CI (Debian package chromium)")
-		}
-		t.Skip("chromium not installed")
-	}
-	dir := filepath.Join(t.TempDir(), "data")
-	port := freePort(t)
-	cfg := filepath.Join(filepath.Dir(dir), "browser.toml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`domain = "schule.test"
-data_dir = %q
-[metrics]
-listen = ""
-[listen]
-submission = ""
-submissions = ""
-imap = ""
-imaps = ""
-https = "127.0.0.1:%d"
-`, dir, port)), 0o600)
-	srv := Start(t, cfg)
-	base := fmt.Sprintf("https://127.0.0.1:%d", port)
+	chromium := requireChromium(t)
+	srv, cfg, base := startHTTPSOnly(t, "browser.toml", "")
 	adminName := srv.AdminName // printed on the first start only
 
 	out := ok(t, cfg, "", "user", "add", "--first", "Max", "--last", "Müller", "--role", "student", "--group", "5a")
@@ -57,21 +33,7 @@ https = "127.0.0.1:%d"
 	ok(t, cfg, zoePW+"\n", "user", "passwd", "zoe.gross", "--password-stdin")
 	ok(t, cfg, adminPW+"\n", "user", "passwd", adminName, "--password-stdin")
 
-	shots := os.Getenv("SCREENSHOTS") == "1"
-	_, file, _, _ := runtime.Caller(0)
-	shotDir := filepath.Join(filepath.Dir(file), "..", "..", "docs", "screenshots")
-	shot := func(ctx context.Context, name string) {
-		if !shots {
-			return
-		}
-		buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(shotDir, name+".png"), buf, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	shot := screenshotter(t)
 
 	maxCtx := newBrowser(t, chromium, 1024, 760)
 	zoeCtx := newBrowser(t, chromium, 1024, 760)

@@ -29,21 +29,7 @@ func TestCalDAVClientTLS(t *testing.T) {
 		}
 		t.Skip("python3-caldav not installed")
 	}
-	dir := filepath.Join(t.TempDir(), "data")
-	port := freePort(t)
-	cfg := filepath.Join(filepath.Dir(dir), "caldav.toml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`domain = "schule.test"
-data_dir = %q
-[metrics]
-listen = ""
-[listen]
-submission = ""
-submissions = ""
-imap = ""
-imaps = ""
-https = "127.0.0.1:%d"
-`, dir, port)), 0o600)
-	Start(t, cfg)
+	_, cfg, base := startHTTPSOnly(t, "caldav.toml", "")
 	ok(t, cfg, "", "user", "add", "--first", "Eva", "--last", "Lang", "--role", "teacher", "--group", "5a")
 	const pw = "Sonne!Blume2026"
 	ok(t, cfg, pw+"\n", "user", "passwd", "eva.lang", "--password-stdin")
@@ -51,7 +37,7 @@ https = "127.0.0.1:%d"
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	script, _ := filepath.Abs(filepath.Join("..", "..", "web", "testdata", "caldav_client.py"))
-	cmd := exec.CommandContext(ctx, py, script, fmt.Sprintf("https://127.0.0.1:%d", port), "eva.lang", pw, "Gruppe 5a", "insecure")
+	cmd := exec.CommandContext(ctx, py, script, base, "eva.lang", pw, "Gruppe 5a", "insecure")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

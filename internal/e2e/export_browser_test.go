@@ -20,13 +20,7 @@ import (
 // CSP) downloads a zip that opens, starts with the README and holds the
 // person's account and the trace of this very download.
 func TestBrowserExportButton(t *testing.T) {
-	chromium := findChromium()
-	if chromium == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is required in CI (Debian package chromium)")
-		}
-		t.Skip("chromium not installed")
-	}
+	chromium := requireChromium(t)
 	dir := filepath.Join(t.TempDir(), "data")
 	port := freePort(t)
 	cfg := filepath.Join(filepath.Dir(dir), "export-browser.toml")

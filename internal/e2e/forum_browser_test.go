@@ -2,10 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -21,29 +17,8 @@ import (
 // POST without the CSRF token. Screenshots go to docs/screenshots/ when
 // SCREENSHOTS=1.
 func TestBrowserForumModeration(t *testing.T) {
-	chromium := findChromium()
-	if chromium == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is required in CI (Debian package chromium)")
-		}
-		t.Skip("chromium not installed")
-	}
-	dir := filepath.Join(t.TempDir(), "data")
-	port := freePort(t)
-	cfg := filepath.Join(filepath.Dir(dir), "forum.toml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`domain = "schule.test"
-data_dir = %q
-[metrics]
-listen = ""
-[listen]
-submission = ""
-submissions = ""
-imap = ""
-imaps = ""
-https = "127.0.0.1:%d"
-`, dir, port)), 0o600)
-	Start(t, cfg)
-	base := fmt.Sprintf("https://127.0.0.1:%d", port)
+	chromium := requireChromium(t)
+	_, cfg, base := startHTTPSOnly(t, "forum.toml", "")
 	const pw = "Sonne!Blume2026"
 	for _, u := range [][]string{{"Eva", "Lang", "teacher", "5a"}, {"Tom", "Brandt", "teacher", "6b"},
 		{"Max", "Müller", "student", "5a"}, {"Lena", "Kurz", "student", "5a"}, {"Zoë", "Groß", "student", "6b"}} {
@@ -56,21 +31,7 @@ https = "127.0.0.1:%d"
 		t.Fatalf("moderators of 5a: %s", out)
 	}
 
-	shots := os.Getenv("SCREENSHOTS") == "1"
-	_, file, _, _ := runtime.Caller(0)
-	shotDir := filepath.Join(filepath.Dir(file), "..", "..", "docs", "screenshots")
-	shot := func(ctx context.Context, name string) {
-		if !shots {
-			return
-		}
-		buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(shotDir, name+".png"), buf, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	shot := screenshotter(t)
 	attr := func(ctx context.Context, js string) string {
 		t.Helper()
 		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
