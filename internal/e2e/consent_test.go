@@ -149,33 +149,7 @@ func TestWithdrawCommsClosesMailAndChat(t *testing.T) {
 	if status, body := e.dav(t, hc, "PUT", "/dav/home/Referat.txt", anna, "Mein Referat"); status != http.StatusCreated {
 		t.Fatalf("PUT: %d %s", status, body)
 	}
-	if status, _ := e.portalLogin(t, hc, anna); status != http.StatusSeeOther {
-		t.Fatal("portal login")
-	}
-	ws, _, err := e.chat(hc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.CloseNow()
-	chatSay(t, ws, store.GroupRoomID("5a"), "Wer kommt mit zur Klassenfahrt?")
-	im, err := imapLogin(t, e.imapAddr, anna)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := im.Select("INBOX", nil).Wait(); err != nil {
-		t.Fatal(err)
-	}
-	idle, err := im.Idle()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idle.Close()
-	_, smtpConn, err := e.smtpAuth(t, anna)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	ends := watchEnds(t, im, smtpConn, ws)
+	ends := openSessions(t, e, hc, anna)
 	start := time.Now()
 	w, err := e.svc.WithdrawConsent("office", anna, policy.ScopeComms)
 	if err != nil {
@@ -265,33 +239,7 @@ func TestWithdrawPlatformEndsEverything(t *testing.T) {
 	if _, err := pwr.Write(chunk); err != nil {
 		t.Fatal(err)
 	}
-	if status, _ := e.portalLogin(t, hc, anna); status != http.StatusSeeOther {
-		t.Fatal("portal login")
-	}
-	ws, _, err := e.chat(hc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.CloseNow()
-	chatSay(t, ws, store.GroupRoomID("5a"), "Wer kommt mit zur Klassenfahrt?")
-	im, err := imapLogin(t, e.imapAddr, anna)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := im.Select("INBOX", nil).Wait(); err != nil {
-		t.Fatal(err)
-	}
-	idle, err := im.Idle()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idle.Close()
-	_, smtpConn, err := e.smtpAuth(t, anna)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	ends := watchEnds(t, im, smtpConn, ws)
+	ends := openSessions(t, e, hc, anna)
 	start := time.Now()
 	w, err := e.svc.WithdrawConsent("office", anna, policy.ScopePlatform)
 	// The upload's client sends on: the server stops reading it.
@@ -366,6 +314,39 @@ func TestWithdrawPlatformEndsEverything(t *testing.T) {
 	if _, err := imapLogin(t, e.imapAddr, anna); err == nil {
 		t.Error("IMAP LOGIN after withdrawal")
 	}
+}
+
+// openSessions logs user into the portal and opens her chat socket (saying
+// something in 5a's room), an IMAP IDLE on INBOX and an authenticated SMTP
+// connection, and watches all three for the server's close.
+func openSessions(t *testing.T, e *allEnv, hc *http.Client, user string) *ends {
+	t.Helper()
+	if status, _ := e.portalLogin(t, hc, user); status != http.StatusSeeOther {
+		t.Fatal("portal login")
+	}
+	ws, _, err := e.chat(hc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.CloseNow() })
+	chatSay(t, ws, store.GroupRoomID("5a"), "Wer kommt mit zur Klassenfahrt?")
+	im, err := imapLogin(t, e.imapAddr, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := im.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	idle, err := im.Idle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idle.Close() })
+	_, smtpConn, err := e.smtpAuth(t, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return watchEnds(t, im, smtpConn, ws)
 }
 
 // ends watches IMAP, SMTP and chat connections for the server's close.
