@@ -90,7 +90,7 @@ func (s *Store) CheckBlobs() (BlobReport, error) {
 			wrong = append(wrong, h)
 			continue
 		}
-		got, err := hashFile(s.blobPath(h))
+		got, _, err := hashFile(s.blobPath(h), nil)
 		switch {
 		case os.IsNotExist(err):
 			missing = append(missing, h)
@@ -213,15 +213,18 @@ func compareCounts(counts, found map[string]uint64) (under, over []RefMismatch) 
 	return under, over
 }
 
-func hashFile(path string) (string, error) {
+// hashFile returns the SHA-256 and size of a file: the one file hasher for
+// the blob check, the backup manifest and its verification (buf may be nil).
+func hashFile(path string, buf []byte) (string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
+	n, err := io.CopyBuffer(h, f, buf)
+	if err != nil {
+		return "", 0, err
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
