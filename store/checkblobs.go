@@ -8,9 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
-	"strings"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -100,23 +98,14 @@ func (s *Store) CheckBlobs() (BlobReport, error) {
 			wrong = append(wrong, h)
 		}
 	}
-	root := filepath.Join(s.dir, "blobs")
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+	err = s.walkBlobs(func(_, h string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
-		}
-		if d.IsDir() {
-			if path == filepath.Join(root, "tmp") {
-				return fs.SkipDir
-			}
-			return nil
 		}
 		r.Files++
 		if fi, err := d.Info(); err == nil {
 			r.Bytes += fi.Size()
 		}
-		rel, _ := filepath.Rel(root, path)
-		h := strings.ReplaceAll(rel, string(filepath.Separator), "")
 		if _, counted := refs[h]; !counted {
 			orphans = append(orphans, h)
 		}
