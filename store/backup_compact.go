@@ -8,14 +8,7 @@ package store
 // erased data past keep_days. The copy is read from the one transaction
 // that also lists the blobs, so it is the same consistent snapshot.
 
-import (
-	"crypto/sha256"
-	"encoding/hex"
-	"io"
-	"os"
-
-	bolt "go.etcd.io/bbolt"
-)
+import bolt "go.etcd.io/bbolt"
 
 // compactTxBytes bounds one write transaction of the copy (bbolt keeps
 // a transaction's dirty pages in memory).
@@ -124,15 +117,9 @@ func (w *compactWriter) copyBucket(path [][]byte, src *bolt.Bucket) error {
 
 // manifestEntry returns the manifest entry of a file written into a backup.
 func manifestEntry(path, rel string) (BackupFile, error) {
-	f, err := os.Open(path)
+	sum, n, err := hashFile(path, nil)
 	if err != nil {
 		return BackupFile{}, err
 	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return BackupFile{}, err
-	}
-	return BackupFile{Path: rel, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	return BackupFile{Path: rel, Size: n, SHA256: sum}, nil
 }

@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -88,6 +89,11 @@ type BackupInfo struct {
 
 // ListBackups returns the complete backups in dir, oldest first.
 func ListBackups(dir string) ([]BackupInfo, error) {
+	return listBackups(dir, readManifestHead)
+}
+
+// listBackups is ListBackups with the manifest reader given.
+func listBackups(dir string, head func(string) (*BackupManifest, error)) ([]BackupInfo, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -97,7 +103,7 @@ func ListBackups(dir string) ([]BackupInfo, error) {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
-		m, err := readManifestHead(filepath.Join(dir, e.Name()))
+		m, err := head(filepath.Join(dir, e.Name()))
 		if err != nil {
 			continue // not a backup, or not complete
 		}
@@ -113,9 +119,52 @@ func ListBackups(dir string) ([]BackupInfo, error) {
 }
 
 // LatestBackup returns when the newest complete backup in dir was taken
-// (for doctor and the backup-age metric); ErrNoBackup if there is none.
+// (for doctor and the scheduler); ErrNoBackup if there is none.
 func LatestBackup(dir string) (time.Time, error) {
-	list, err := ListBackups(dir)
+	return latestBackup(dir, readManifestHead)
+}
+
+// BackupWatch is LatestBackup for a caller that asks again and again (the
+// backup-age metric, at every scrape): a manifest lists every blob of its
+// backup, so it is read again only when its size or time changed.
+type BackupWatch struct {
+	Dir string
+
+	mu   sync.Mutex
+	seen map[string]seenManifest // backup folder → its manifest as last read
+}
+
+type seenManifest struct {
+	size int64
+	mod  time.Time
+	m    *BackupManifest
+	err  error
+}
+
+// Latest is LatestBackup(w.Dir).
+func (w *BackupWatch) Latest() (time.Time, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	seen := map[string]seenManifest{}
+	t, err := latestBackup(w.Dir, func(path string) (*BackupManifest, error) {
+		fi, err := os.Stat(filepath.Join(path, backupManifestName))
+		if err != nil {
+			return nil, err
+		}
+		old, ok := w.seen[path]
+		if !ok || old.size != fi.Size() || !old.mod.Equal(fi.ModTime()) {
+			old = seenManifest{size: fi.Size(), mod: fi.ModTime()}
+			old.m, old.err = readManifestHead(path)
+		}
+		seen[path] = old // pruned backups drop out
+		return old.m, old.err
+	})
+	w.seen = seen
+	return t, err
+}
+
+func latestBackup(dir string, head func(string) (*BackupManifest, error)) (time.Time, error) {
+	list, err := listBackups(dir, head)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return time.Time{}, fmt.Errorf("%s: %w", dir, ErrNoBackup)

@@ -451,3 +451,40 @@ func TestBackupFailureLeavesNoHalfBackup(t *testing.T) {
 		t.Fatalf("after a failed backup: %v %v", list, entries)
 	}
 }
+
+// BackupWatch answers as LatestBackup does while backups come and go.
+func TestBackupWatch(t *testing.T) {
+	data, bdir := t.TempDir(), t.TempDir()
+	s := openMailTest(t, data)
+	defer s.Close()
+	w := &BackupWatch{Dir: bdir}
+	if _, err := w.Latest(); !errors.Is(err, ErrNoBackup) {
+		t.Fatalf("empty dir: %v, want ErrNoBackup", err)
+	}
+	clock := fixedClock(time.Date(2026, 12, 1, 2, 30, 0, 0, time.UTC), time.Hour)
+	r1, err := s.Backup(bdir, BackupOptions{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ { // the second answer comes from the cache
+		if got, err := w.Latest(); err != nil || !got.Equal(r1.Manifest.Created) {
+			t.Fatalf("after one backup: %v, %v; want %v", got, err, r1.Manifest.Created)
+		}
+	}
+	r2, err := s.Backup(bdir, BackupOptions{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := w.Latest(); err != nil || !got.Equal(r2.Manifest.Created) {
+		t.Fatalf("after two backups: %v, %v; want %v", got, err, r2.Manifest.Created)
+	}
+	if err := os.RemoveAll(r2.Path); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := w.Latest(); err != nil || !got.Equal(r1.Manifest.Created) {
+		t.Fatalf("newest removed: %v, %v; want %v", got, err, r1.Manifest.Created)
+	}
+	if len(w.seen) != 1 {
+		t.Fatalf("cache keeps %d manifests, want 1", len(w.seen))
+	}
+}

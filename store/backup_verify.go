@@ -6,12 +6,9 @@ package store
 // the admin reads them.
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -183,19 +180,11 @@ func (v *verifier) file(dir string, f BackupFile) bool {
 }
 
 func (v *verifier) hash(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
 	if v.buf == nil {
 		v.buf = make([]byte, 1<<20)
 	}
-	h := sha256.New()
-	if _, err := io.CopyBuffer(h, f, v.buf); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	sum, _, err := hashFile(p, v.buf)
+	return sum, err
 }
 
 // extraFiles warns about files the manifest does not name.

@@ -213,8 +213,7 @@ func (s *Store) removeUnreferenced(hashes []string, scrub bool) int64 {
 // sweepBlobs empties blobs/tmp and removes blobs without references (left
 // by a crash between blob write and commit). It runs before serving starts.
 func (s *Store) sweepBlobs() error {
-	root := filepath.Join(s.dir, "blobs")
-	tmpDir := filepath.Join(root, "tmp")
+	tmpDir := filepath.Join(s.dir, "blobs", "tmp")
 	entries, err := os.ReadDir(tmpDir)
 	if err != nil {
 		return err
@@ -224,23 +223,35 @@ func (s *Store) sweepBlobs() error {
 	}
 	return s.db.View(func(tx *bolt.Tx) error {
 		refs := tx.Bucket(bucketBlobRefs)
-		return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		return s.walkBlobs(func(path, hash string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
-			if d.IsDir() {
-				if path == tmpDir {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			rel, _ := filepath.Rel(root, path)
-			hash := strings.ReplaceAll(rel, string(filepath.Separator), "")
 			if !validHash(hash) || refs.Get([]byte(hash)) == nil {
 				return os.Remove(path)
 			}
 			return nil
 		})
+	})
+}
+
+// walkBlobs calls fn for every file under blobs/ but blobs/tmp, with the
+// hash its path names (blobPath backwards), or with the walk's error.
+func (s *Store) walkBlobs(fn func(path, hash string, d fs.DirEntry, err error) error) error {
+	root := filepath.Join(s.dir, "blobs")
+	tmpDir := filepath.Join(root, "tmp")
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fn(path, "", d, err)
+		}
+		if d.IsDir() {
+			if path == tmpDir {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		rel, _ := filepath.Rel(root, path)
+		return fn(path, strings.ReplaceAll(rel, string(filepath.Separator), ""), d, nil)
 	})
 }
 

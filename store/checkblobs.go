@@ -8,9 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
-	"strings"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -90,7 +88,7 @@ func (s *Store) CheckBlobs() (BlobReport, error) {
 			wrong = append(wrong, h)
 			continue
 		}
-		got, err := hashFile(s.blobPath(h))
+		got, _, err := hashFile(s.blobPath(h), nil)
 		switch {
 		case os.IsNotExist(err):
 			missing = append(missing, h)
@@ -100,23 +98,14 @@ func (s *Store) CheckBlobs() (BlobReport, error) {
 			wrong = append(wrong, h)
 		}
 	}
-	root := filepath.Join(s.dir, "blobs")
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+	err = s.walkBlobs(func(_, h string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
-		}
-		if d.IsDir() {
-			if path == filepath.Join(root, "tmp") {
-				return fs.SkipDir
-			}
-			return nil
 		}
 		r.Files++
 		if fi, err := d.Info(); err == nil {
 			r.Bytes += fi.Size()
 		}
-		rel, _ := filepath.Rel(root, path)
-		h := strings.ReplaceAll(rel, string(filepath.Separator), "")
 		if _, counted := refs[h]; !counted {
 			orphans = append(orphans, h)
 		}
@@ -213,15 +202,18 @@ func compareCounts(counts, found map[string]uint64) (under, over []RefMismatch) 
 	return under, over
 }
 
-func hashFile(path string) (string, error) {
+// hashFile returns the SHA-256 and size of a file: the one file hasher for
+// the blob check, the backup manifest and its verification (buf may be nil).
+func hashFile(path string, buf []byte) (string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
+	n, err := io.CopyBuffer(h, f, buf)
+	if err != nil {
+		return "", 0, err
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil)), n, nil
 }

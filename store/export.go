@@ -159,7 +159,12 @@ func (l *jsonList) close() error {
 
 // writeJSON writes one value as an indented JSON entry.
 func writeJSON(out ExportSink, p string, v any) error {
-	w, err := out.Create(p, time.Now())
+	return writeJSONAt(out, p, time.Now(), v)
+}
+
+// writeJSONAt is writeJSON with the entry's time given.
+func writeJSONAt(out ExportSink, p string, at time.Time, v any) error {
+	w, err := out.Create(p, at)
 	if err != nil {
 		return err
 	}

@@ -47,21 +47,14 @@ func (s *Store) Usage() (Usage, error) {
 		return u, err
 	}
 	u.DBBytes = fi.Size()
-	root := filepath.Join(s.dir, "blobs")
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+	err = s.walkBlobs(func(_, hash string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil // removed while we walked
 			}
 			return err
 		}
-		if d.IsDir() {
-			if path == filepath.Join(root, "tmp") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !validHash(filepath.Base(filepath.Dir(path)) + d.Name()) {
+		if !validHash(hash) {
 			return nil
 		}
 		info, err := d.Info()

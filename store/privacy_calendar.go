@@ -113,11 +113,5 @@ func exportCalendar(s *Store, account string, out ExportSink) error {
 	if err != nil || len(list) == 0 {
 		return err
 	}
-	w, err := out.Create("kalender.json", last)
-	if err != nil {
-		return err
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(list)
+	return writeJSONAt(out, "kalender.json", last, list)
 }

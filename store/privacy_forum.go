@@ -110,14 +110,8 @@ func exportForum(s *Store, account string, out ExportSink) error {
 	}); err != nil {
 		return err
 	}
-	w, err := out.Create("forum.json", time.Now().UTC())
-	if err != nil {
-		return err
-	}
 	if posts == nil {
 		posts = []item{}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(posts)
+	return writeJSONAt(out, "forum.json", time.Now().UTC(), posts)
 }

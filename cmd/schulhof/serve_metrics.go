@@ -48,8 +48,9 @@ func storeUsage(st *store.Store) func() (metrics.Usage, error) {
 // backupAge feeds schulhof_backup_age_seconds from the [backup]
 // directory; no gauge while there is no complete backup.
 func backupAge(dir string) func() (time.Time, bool, error) {
+	w := &store.BackupWatch{Dir: dir}
 	return func() (time.Time, bool, error) {
-		t, err := store.LatestBackup(dir)
+		t, err := w.Latest()
 		if errors.Is(err, store.ErrNoBackup) {
 			return time.Time{}, false, nil
 		}
