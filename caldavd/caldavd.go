@@ -68,7 +68,7 @@ type Handler struct {
 	opt      Options
 	st       *store.Store
 	pol      *policy.Engine
-	sessions *sessions
+	sessions *auth.BasicCache
 	dav      *caldav.Handler
 }
 
@@ -81,7 +81,7 @@ func New(opt Options) *Handler {
 		opt.SessionTTL = 5 * time.Minute
 	}
 	h := &Handler{opt: opt, st: opt.Calendar.Store(), pol: opt.Calendar.Policy(),
-		sessions: newSessions(opt.SessionTTL, time.Now)}
+		sessions: auth.NewBasicCache(opt.SessionTTL, time.Now)}
 	h.dav = &caldav.Handler{Backend: &backend{h: h}, Prefix: strings.TrimSuffix(Prefix, "/")}
 	return h
 }

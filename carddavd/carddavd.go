@@ -76,7 +76,7 @@ const (
 // Handler serves CardDAV; it is safe for concurrent use.
 type Handler struct {
 	opt      Options
-	sessions *sessions
+	sessions *auth.BasicCache
 	lib      *carddav.Handler
 }
 
@@ -94,7 +94,7 @@ func New(opt Options) *Handler {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	h := &Handler{opt: opt, sessions: newSessions(opt.SessionTTL, opt.Now)}
+	h := &Handler{opt: opt, sessions: auth.NewBasicCache(opt.SessionTTL, opt.Now)}
 	h.lib = &carddav.Handler{Backend: &backend{h: h}, Prefix: strings.TrimSuffix(Prefix, "/")}
 	return h
 }
