@@ -273,13 +273,10 @@ func scanReport(body []byte) report {
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d policy.Decision) {
 	h.opt.Metrics.Refused(metrics.CardDAV, d)
 	status := http.StatusForbidden
+	if s, ok := auth.BasicRefusal(w.Header(), d.Rule); ok {
+		status = s
+	}
 	switch d.Rule {
-	case policy.AuthFailed:
-		w.Header().Set("WWW-Authenticate", `Basic realm="Schulhof", charset="UTF-8"`)
-		status = http.StatusUnauthorized
-	case policy.AuthThrottle:
-		w.Header().Set("Retry-After", "60")
-		status = http.StatusTooManyRequests
 	case policy.LimitXML:
 		status = http.StatusRequestEntityTooLarge
 	case policy.LimitTimeout:
