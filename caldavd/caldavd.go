@@ -68,7 +68,7 @@ type Handler struct {
 	opt      Options
 	st       *store.Store
 	pol      *policy.Engine
-	sessions *sessions
+	sessions *auth.BasicCache
 	dav      *caldav.Handler
 }
 
@@ -81,7 +81,7 @@ func New(opt Options) *Handler {
 		opt.SessionTTL = 5 * time.Minute
 	}
 	h := &Handler{opt: opt, st: opt.Calendar.Store(), pol: opt.Calendar.Policy(),
-		sessions: newSessions(opt.SessionTTL, time.Now)}
+		sessions: auth.NewBasicCache(opt.SessionTTL, time.Now)}
 	h.dav = &caldav.Handler{Backend: &backend{h: h}, Prefix: strings.TrimSuffix(Prefix, "/")}
 	return h
 }
@@ -154,13 +154,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d policy.Decision) {
 	h.opt.Metrics.Refused(metrics.DAV, d)
 	status := http.StatusForbidden
+	if s, ok := auth.BasicRefusal(w.Header(), d.Rule); ok {
+		status = s
+	}
 	switch d.Rule {
-	case policy.AuthFailed:
-		w.Header().Set("WWW-Authenticate", `Basic realm="Schulhof", charset="UTF-8"`)
-		status = http.StatusUnauthorized
-	case policy.AuthThrottle:
-		w.Header().Set("Retry-After", "60")
-		status = http.StatusTooManyRequests
 	case policy.LimitCalendar, policy.LimitXML:
 		status = http.StatusRequestEntityTooLarge
 		w.Header().Set("Connection", "close")

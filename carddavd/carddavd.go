@@ -76,7 +76,7 @@ const (
 // Handler serves CardDAV; it is safe for concurrent use.
 type Handler struct {
 	opt      Options
-	sessions *sessions
+	sessions *auth.BasicCache
 	lib      *carddav.Handler
 }
 
@@ -94,7 +94,7 @@ func New(opt Options) *Handler {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	h := &Handler{opt: opt, sessions: newSessions(opt.SessionTTL, opt.Now)}
+	h := &Handler{opt: opt, sessions: auth.NewBasicCache(opt.SessionTTL, opt.Now)}
 	h.lib = &carddav.Handler{Backend: &backend{h: h}, Prefix: strings.TrimSuffix(Prefix, "/")}
 	return h
 }
@@ -273,13 +273,10 @@ func scanReport(body []byte) report {
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d policy.Decision) {
 	h.opt.Metrics.Refused(metrics.CardDAV, d)
 	status := http.StatusForbidden
+	if s, ok := auth.BasicRefusal(w.Header(), d.Rule); ok {
+		status = s
+	}
 	switch d.Rule {
-	case policy.AuthFailed:
-		w.Header().Set("WWW-Authenticate", `Basic realm="Schulhof", charset="UTF-8"`)
-		status = http.StatusUnauthorized
-	case policy.AuthThrottle:
-		w.Header().Set("Retry-After", "60")
-		status = http.StatusTooManyRequests
 	case policy.LimitXML:
 		status = http.StatusRequestEntityTooLarge
 	case policy.LimitTimeout:

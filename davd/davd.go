@@ -64,7 +64,7 @@ type Handler struct {
 	opt      Options
 	prefix   string // without the trailing slash, as webdav.Handler wants it
 	locks    *lockTable
-	sessions *sessions
+	sessions *auth.BasicCache
 	uploads  uploads
 	inflight inflight // requests in flight, ended on a lock or withdrawal (revoke.go)
 
@@ -98,7 +98,7 @@ func New(opt Options) *Handler {
 		prefix: strings.TrimSuffix(opt.Prefix, "/"),
 	}
 	h.locks = newLockTable(opt.Store, opt.Logger, opt.Now())
-	h.sessions = newSessions(opt.SessionTTL, opt.Now)
+	h.sessions = auth.NewBasicCache(opt.SessionTTL, opt.Now)
 	if opt.Store != nil {
 		go h.watch()
 	}

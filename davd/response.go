@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"schulhof/internal/auth"
 	"schulhof/internal/metrics"
 	"schulhof/policy"
 	"schulhof/store"
@@ -15,13 +16,10 @@ import (
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d policy.Decision) {
 	h.opt.Metrics.Refused(metrics.DAV, d)
 	status := http.StatusForbidden
+	if s, ok := auth.BasicRefusal(w.Header(), d.Rule); ok {
+		status = s
+	}
 	switch d.Rule {
-	case policy.AuthFailed:
-		w.Header().Set("WWW-Authenticate", `Basic realm="Schulhof", charset="UTF-8"`)
-		status = http.StatusUnauthorized
-	case policy.AuthThrottle:
-		w.Header().Set("Retry-After", "60")
-		status = http.StatusTooManyRequests
 	case policy.Size20MB:
 		if r.Method == http.MethodPut {
 			status = http.StatusRequestEntityTooLarge

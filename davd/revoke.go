@@ -125,7 +125,7 @@ func (h *Handler) accountChanged(e store.Event) {
 		h.opt.Logger.Info("dav requests ended", "account", e.Account, "reason", e.Kind)
 	}
 	if cur == nil || !auth.SessionAllowed(cur, policy.ServiceFiles).Allow {
-		h.sessions.drop(e.Account)
+		h.sessions.DropAccount(e.Account)
 	}
 }
 
