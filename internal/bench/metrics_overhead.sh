@@ -31,10 +31,10 @@ for r in $(seq $ROUNDS); do
 listen = \"127.0.0.1:0\""
     start_schulhof 20 "$extra"
     c0=$(cpu_ticks $SRV)
-    $BIN --config cfg.toml bench smtp --addr 127.0.0.1:17587 --users-file users.txt --conns 20 --duration ${SECS}s --json > run.json
+    $BIN --config cfg.toml bench smtp --addr 127.0.0.1:$SMTP_PORT --users-file users.txt --conns 20 --duration ${SECS}s --json > run.json
     c1=$(cpu_ticks $SRV)
     s=$(python3 -c 'import json,sys; d=json.load(open("run.json")); t=int(sys.argv[2])-int(sys.argv[1]); print(round(d["accepted_per_sec"]), d.get("errors",""), d["total"]["p50_ms"], d["total"]["p99_ms"], "cpu/msg", round(t*1e6/int(sys.argv[3])/d["accepted"]), "µs")' $c0 $c1 $(getconf CLK_TCK))
-    kill $SRV; wait $SRV 2>/dev/null || true; trap - EXIT
+    stop_schulhof
     line="$line $kind $s |"
   done
   echo "$line"

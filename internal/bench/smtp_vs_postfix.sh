@@ -18,7 +18,7 @@ recipients_per_message = 0
 messages_per_hour = 0
 group_addresses = "member"'
 for r in $(seq $ROUNDS); do
-  s=$($BIN --config cfg.toml bench smtp --addr 127.0.0.1:17587 --users-file users.txt --conns 20 --duration ${SECS}s --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(round(d["accepted_per_sec"]), d.get("errors",""), d["total"]["p50_ms"])')
+  s=$($BIN --config cfg.toml bench smtp --addr 127.0.0.1:$SMTP_PORT --users-file users.txt --conns 20 --duration ${SECS}s --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(round(d["accepted_per_sec"]), d.get("errors",""), d["total"]["p50_ms"])')
   p=$($BIN --config cfg.toml bench smtp --addr 127.0.0.1:10587 --domain school.test --password pass --users 1..20 --conns 20 --duration ${SECS}s --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(round(d["accepted_per_sec"]), d.get("errors",""), d["total"]["p50_ms"])')
   echo "round $r: schulhof $s | postfix $p"
 done
