@@ -164,7 +164,7 @@ func defaultBenchAddr(cfg *config.Config, path string, mode bench.TLSMode) strin
 func benchSMTP(ctx context.Context, cfg *config.Config, fs *flag.FlagSet, b benchCommon) (*bench.Result, error) {
 	o := bench.SMTPOptions{Addr: b.addr, TLS: b.tls, InsecureSkipVerify: b.insecure, Users: b.users,
 		Conns: intFlag(fs, "conns"), Messages: intFlag(fs, "messages"), Duration: durFlag(fs, "duration"),
-		Size: intFlag(fs, "size"), NoAuth: boolean(fs, "no-auth"), Seed: fs.Lookup("seed").Value.(flag.Getter).Get().(uint64)}
+		Size: intFlag(fs, "size"), NoAuth: boolean(fs, "no-auth"), Seed: uint64Flag(fs, "seed")}
 	if r := str(fs, "rcpt"); r != "" {
 		o.Rcpts = strings.Split(r, ",")
 	}
@@ -181,7 +181,7 @@ func benchSMTP(ctx context.Context, cfg *config.Config, fs *flag.FlagSet, b benc
 func benchIMAP(ctx context.Context, cfg *config.Config, fs *flag.FlagSet, b benchCommon) (*bench.Result, error) {
 	o := bench.IMAPOptions{Addr: b.addr, TLS: b.tls, InsecureSkipVerify: b.insecure, Users: b.users,
 		Clients: intFlag(fs, "clients"), Duration: durFlag(fs, "duration"), Prepare: intFlag(fs, "prepare"),
-		IdleFor: durFlag(fs, "idle"), Seed: fs.Lookup("seed").Value.(flag.Getter).Get().(uint64)}
+		IdleFor: durFlag(fs, "idle"), Seed: uint64Flag(fs, "seed")}
 	if m := str(fs, "mix"); m != "" {
 		mix, err := bench.ParseMix(m)
 		if err != nil {
@@ -198,4 +198,8 @@ func intFlag(fs *flag.FlagSet, name string) int {
 
 func durFlag(fs *flag.FlagSet, name string) time.Duration {
 	return fs.Lookup(name).Value.(flag.Getter).Get().(time.Duration)
+}
+
+func uint64Flag(fs *flag.FlagSet, name string) uint64 {
+	return fs.Lookup(name).Value.(flag.Getter).Get().(uint64)
 }
