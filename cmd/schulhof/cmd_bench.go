@@ -78,19 +78,31 @@ type benchCommon struct {
 	users    []bench.Cred
 }
 
-func runBench(c *command, cfg *config.Config, args []string, stdout, stderr io.Writer, run benchFunc) int {
+// parseNoArgs parses the flags of a bench client verb that takes no
+// arguments: --help prints the help (code 0), a bad flag or an argument is
+// named on stderr (code 2); done says the caller returns code.
+func parseNoArgs(c *command, args []string, stdout, stderr io.Writer) (fs *flag.FlagSet, code int, done bool) {
 	fs, pos, err := c.parse(args)
 	if errors.Is(err, flag.ErrHelp) {
 		io.WriteString(stdout, c.help())
-		return 0
+		return nil, 0, true
 	}
 	if err == nil && len(pos) > 0 {
 		err = usagef("unexpected argument %q", pos[0])
 	}
-	var common benchCommon
-	if err == nil {
-		common, err = benchSetup(c, cfg, fs)
+	if err != nil {
+		fmt.Fprintf(stderr, "schulhof: %v\n", err)
+		return nil, 2, true
 	}
+	return fs, 0, false
+}
+
+func runBench(c *command, cfg *config.Config, args []string, stdout, stderr io.Writer, run benchFunc) int {
+	fs, code, done := parseNoArgs(c, args, stdout, stderr)
+	if done {
+		return code
+	}
+	common, err := benchSetup(c, cfg, fs)
 	if err != nil {
 		fmt.Fprintf(stderr, "schulhof: %v\n", err)
 		return 2
