@@ -15,10 +15,7 @@ set -e
 . "$(cd "$(dirname "$0")" && pwd)/schulhof_server.sh"
 W=${W:-/tmp/mbench}; mkdir -p $W; cd $W
 ROUNDS=${1:-3}; SECS=${2:-10}
-LIMITS='[limits.student]
-recipients_per_message = 0
-messages_per_hour = 0
-group_addresses = "member"'
+LIMITS=$MAIL_MASS_OFF
 # cpu_ticks PID: user+sys clock ticks the process used so far.
 cpu_ticks() { awk '{print $14+$15}' /proc/$1/stat; }
 for r in $(seq $ROUNDS); do

@@ -5,6 +5,12 @@
 # 127.0.0.1:$SMTP_PORT (17587), IMAP on 127.0.0.1:$IMAP_PORT (17143),
 # nothing else but a metrics port of its own; the data dir is $W/data.
 SMTP_PORT=${SMTP_PORT:-17587}; IMAP_PORT=${IMAP_PORT:-17143}
+# MAIL_MASS_OFF is the TOML of the SMTP loads: MAIL-MASS off for students
+# (no recipient or hourly bound, group addresses open to members).
+MAIL_MASS_OFF='[limits.student]
+recipients_per_message = 0
+messages_per_hour = 0
+group_addresses = "member"'
 
 # schulhof_config [TOML] writes a fresh $W/data and $W/cfg.toml (TOML is
 # appended to the config).
