@@ -45,8 +45,7 @@ echo "fill: $(( $(date +%s) - t0 )) s"
 for k in $(seq 0 19); do
   i=$(( k * ACCOUNTS / 20 ))
   u=$(grep -o "kind\.n$(printf %05d $i)[^;,]*" "$W"/pw-*.csv | head -1 | cut -d: -f2)
-  echo 'Lastt3st!Schulhof' | $BIN --config "$W/cfg.toml" user passwd "$u" --password-stdin > /dev/null
-  echo "$u Lastt3st!Schulhof $u@schule.test" >> "$W/users.txt"
+  bench_password "$u"
 done
 stop_schulhof
 fi

@@ -47,6 +47,14 @@ serve_schulhof() {
   echo "server did not start (see $W/serve.log)" >&2; exit 1
 }
 
+# bench_password USER gives USER the load's password $BENCH_PW (the first
+# one is a one-time password) and lists USER in $W/users.txt.
+BENCH_PW='Lastt3st!Schulhof'
+bench_password() {
+  echo "$BENCH_PW" | $BIN --config "$W/cfg.toml" user passwd "$1" --password-stdin >/dev/null
+  echo "$1 $BENCH_PW $1@schule.test" >> "$W/users.txt"
+}
+
 # stop_schulhof stops $SRV and waits for it.
 stop_schulhof() {
   kill $SRV; wait $SRV 2>/dev/null || true; trap - EXIT
@@ -64,7 +72,6 @@ start_schulhof() {
   for i in $(seq 1 "$n"); do
     local u; u=$(printf "n%02d" "$i")
     echo 'Erst!Passw0rt1' | $BIN --config "$W/cfg.toml" user add --first Bench --last $u --password-stdin >/dev/null
-    echo 'Lastt3st!Schulhof' | $BIN --config "$W/cfg.toml" user passwd bench.$u --password-stdin >/dev/null
-    echo "bench.$u Lastt3st!Schulhof bench.$u@schule.test" >> "$W/users.txt"
+    bench_password bench.$u
   done
 }
