@@ -22,11 +22,8 @@ for r in $(seq $ROUNDS); do
   line="round $r:"
   for kind in before after; do
     BIN=$W/$kind
-    extra=$LIMITS
-    [ $kind = after ] && extra="$LIMITS
-[metrics]
-listen = \"127.0.0.1:0\""
-    start_schulhof 20 "$extra"
+    NO_METRICS=; [ $kind = before ] && NO_METRICS=1
+    start_schulhof 20 "$LIMITS"
     c0=$(cpu_ticks $SRV)
     $BIN --config cfg.toml bench smtp --addr 127.0.0.1:$SMTP_PORT --users-file users.txt --conns 20 --duration ${SECS}s --json > run.json
     c1=$(cpu_ticks $SRV)

@@ -13,9 +13,13 @@ messages_per_hour = 0
 group_addresses = "member"'
 
 # schulhof_config [TOML] writes a fresh $W/data and $W/cfg.toml (TOML is
-# appended to the config).
+# appended to the config; the metrics listener takes a free port).
 schulhof_config() {
-  local extra=${1:-}
+  local extra=${1:-} metrics='[metrics]
+listen = "127.0.0.1:0"'
+  # NO_METRICS=1: no [metrics] section (a binary from before metrics
+  # rejects the key).
+  [ -n "${NO_METRICS:-}" ] && metrics=
   rm -rf "$W/data"; mkdir -p "$W/data"
   cat > "$W/cfg.toml" <<EOT
 domain = "schule.test"
@@ -26,8 +30,7 @@ submissions = ""
 imap = "127.0.0.1:$IMAP_PORT"
 imaps = ""
 https = ""
-[metrics]
-listen = "127.0.0.1:0"
+$metrics
 $extra
 EOT
 }
