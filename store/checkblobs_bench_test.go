@@ -12,10 +12,7 @@ import (
 //
 //	go test -run x -bench BenchmarkCheckBlobs -benchtime 5x ./store
 func BenchmarkCheckBlobs(b *testing.B) {
-	s, err := Open(b.TempDir(), Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := openTest(b, b.TempDir())
 	defer s.Close()
 	if _, err := s.CreateAccount(Account{First: "A", Last: "B"}, func(int) string { return "a.b" }); err != nil {
 		b.Fatal(err)

@@ -23,10 +23,7 @@ func BenchmarkMoveDeep(b *testing.B) {
 
 func benchMoveDeep(b *testing.B, across bool) {
 	const files, depth = 5000, 40
-	s, err := Open(b.TempDir(), Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := openTest(b, b.TempDir())
 	defer s.Close()
 	home, other := HomeTree("mover"), HomeTree("other")
 	dstTree := home

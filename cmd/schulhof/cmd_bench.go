@@ -78,19 +78,31 @@ type benchCommon struct {
 	users    []bench.Cred
 }
 
-func runBench(c *command, cfg *config.Config, args []string, stdout, stderr io.Writer, run benchFunc) int {
+// parseNoArgs parses the flags of a bench client verb that takes no
+// arguments: --help prints the help (code 0), a bad flag or an argument is
+// named on stderr (code 2); done says the caller returns code.
+func parseNoArgs(c *command, args []string, stdout, stderr io.Writer) (fs *flag.FlagSet, code int, done bool) {
 	fs, pos, err := c.parse(args)
 	if errors.Is(err, flag.ErrHelp) {
 		io.WriteString(stdout, c.help())
-		return 0
+		return nil, 0, true
 	}
 	if err == nil && len(pos) > 0 {
 		err = usagef("unexpected argument %q", pos[0])
 	}
-	var common benchCommon
-	if err == nil {
-		common, err = benchSetup(c, cfg, fs)
+	if err != nil {
+		fmt.Fprintf(stderr, "schulhof: %v\n", err)
+		return nil, 2, true
 	}
+	return fs, 0, false
+}
+
+func runBench(c *command, cfg *config.Config, args []string, stdout, stderr io.Writer, run benchFunc) int {
+	fs, code, done := parseNoArgs(c, args, stdout, stderr)
+	if done {
+		return code
+	}
+	common, err := benchSetup(c, cfg, fs)
 	if err != nil {
 		fmt.Fprintf(stderr, "schulhof: %v\n", err)
 		return 2
@@ -164,7 +176,7 @@ func defaultBenchAddr(cfg *config.Config, path string, mode bench.TLSMode) strin
 func benchSMTP(ctx context.Context, cfg *config.Config, fs *flag.FlagSet, b benchCommon) (*bench.Result, error) {
 	o := bench.SMTPOptions{Addr: b.addr, TLS: b.tls, InsecureSkipVerify: b.insecure, Users: b.users,
 		Conns: intFlag(fs, "conns"), Messages: intFlag(fs, "messages"), Duration: durFlag(fs, "duration"),
-		Size: intFlag(fs, "size"), NoAuth: boolean(fs, "no-auth"), Seed: fs.Lookup("seed").Value.(flag.Getter).Get().(uint64)}
+		Size: intFlag(fs, "size"), NoAuth: boolean(fs, "no-auth"), Seed: uint64Flag(fs, "seed")}
 	if r := str(fs, "rcpt"); r != "" {
 		o.Rcpts = strings.Split(r, ",")
 	}
@@ -181,7 +193,7 @@ func benchSMTP(ctx context.Context, cfg *config.Config, fs *flag.FlagSet, b benc
 func benchIMAP(ctx context.Context, cfg *config.Config, fs *flag.FlagSet, b benchCommon) (*bench.Result, error) {
 	o := bench.IMAPOptions{Addr: b.addr, TLS: b.tls, InsecureSkipVerify: b.insecure, Users: b.users,
 		Clients: intFlag(fs, "clients"), Duration: durFlag(fs, "duration"), Prepare: intFlag(fs, "prepare"),
-		IdleFor: durFlag(fs, "idle"), Seed: fs.Lookup("seed").Value.(flag.Getter).Get().(uint64)}
+		IdleFor: durFlag(fs, "idle"), Seed: uint64Flag(fs, "seed")}
 	if m := str(fs, "mix"); m != "" {
 		mix, err := bench.ParseMix(m)
 		if err != nil {
@@ -198,4 +210,8 @@ func intFlag(fs *flag.FlagSet, name string) int {
 
 func durFlag(fs *flag.FlagSet, name string) time.Duration {
 	return fs.Lookup(name).Value.(flag.Getter).Get().(time.Duration)
+}
+
+func uint64Flag(fs *flag.FlagSet, name string) uint64 {
+	return fs.Lookup(name).Value.(flag.Getter).Get().(uint64)
 }

@@ -37,17 +37,9 @@ func init() {
 			fs.Bool("json", false, "print JSON")
 		}}
 	c.client = func(cfg *config.Config, args []string, stdout, stderr io.Writer) int {
-		fs, pos, err := c.parse(args)
-		if err == flag.ErrHelp {
-			io.WriteString(stdout, c.help())
-			return 0
-		}
-		if err == nil && len(pos) > 0 {
-			err = usagef("unexpected argument %q", pos[0])
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "schulhof: %v\n", err)
-			return 2
+		fs, code, done := parseNoArgs(c, args, stdout, stderr)
+		if done {
+			return code
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 		defer stop()

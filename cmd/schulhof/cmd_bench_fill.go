@@ -41,7 +41,7 @@ func init() {
 			}
 			t0 := time.Now()
 			n, err := e.svc.FillMail(e.actor, admin.FillOptions{Accounts: accts, Messages: intFlag(fs, "messages"),
-				Seed: fs.Lookup("seed").Value.(flag.Getter).Get().(uint64), MinSize: intFlag(fs, "min-size"),
+				Seed: uint64Flag(fs, "seed"), MinSize: intFlag(fs, "min-size"),
 				MaxSize: intFlag(fs, "max-size"), Domain: e.svc.Domain, AllAccounts: boolean(fs, "all-accounts")})
 			e.printf("%d Nachrichten gespeichert (%.1f s)\n", n, time.Since(t0).Seconds())
 			return err
@@ -78,7 +78,7 @@ func init() {
 			fmt.Fprintln(stderr, "schulhof: --dir is required")
 			return 2
 		}
-		err = bench.WriteMaildir(str(fs, "dir"), fs.Lookup("seed").Value.(flag.Getter).Get().(uint64), 0, intFlag(fs, "messages"),
+		err = bench.WriteMaildir(str(fs, "dir"), uint64Flag(fs, "seed"), 0, intFlag(fs, "messages"),
 			str(fs, "to"), intFlag(fs, "min-size"), intFlag(fs, "max-size"), uid, gid)
 		if err != nil {
 			fmt.Fprintf(stderr, "schulhof: %v\n", err)

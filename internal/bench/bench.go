@@ -120,10 +120,18 @@ var (
 // message builds an RFC 5322 message of about size bytes (headers included).
 // The subject carries one of searchWords so header searches find something.
 func message(rng *rand.Rand, from, to string, size int) []byte {
+	return compose(rng, "<"+from+">", to, time.Now(), time.Now().UnixNano(), size)
+}
+
+// compose writes the message both generators send (message here, GenMessage
+// in mailgen.go): the headers with from as the whole From value, a subject
+// with one of searchWords, Message-ID <idLeft.random@bench.invalid>, then a
+// body of words in 72-column lines until about size bytes.
+func compose(rng *rand.Rand, from, to string, date time.Time, idLeft int64, size int) []byte {
 	var b strings.Builder
 	subj := searchWords[rng.IntN(len(searchWords))]
-	fmt.Fprintf(&b, "From: <%s>\r\nTo: <%s>\r\nSubject: Bench %s %d\r\nDate: %s\r\nMessage-ID: <%d.%d@bench.invalid>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n",
-		from, to, subj, rng.IntN(1e6), time.Now().Format(time.RFC1123Z), time.Now().UnixNano(), rng.Uint64())
+	fmt.Fprintf(&b, "From: %s\r\nTo: <%s>\r\nSubject: Bench %s %d\r\nDate: %s\r\nMessage-ID: <%d.%d@bench.invalid>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n",
+		from, to, subj, rng.IntN(1e6), date.Format(time.RFC1123Z), idLeft, rng.Uint64())
 	line := 0
 	for b.Len() < size-2 {
 		w := words[rng.IntN(len(words))]

@@ -20,16 +20,14 @@ start_schulhof 1
 t0=$(date +%s.%N)
 $BIN --config "$W/cfg.toml" bench fill --accounts bench.n01 --messages $N
 echo "schulhof fill: $(echo "$(date +%s.%N) - $t0" | bc) s"
-kill $SRV; wait $SRV 2>/dev/null || true
-$BIN --config "$W/cfg.toml" serve > "$W/serve.log" 2>&1 &
-SRV=$!; trap "kill $SRV" EXIT
-for i in $(seq 100); do ss -Hltn "sport = :17143" | grep -q . && break; sleep 0.2; done
+stop_schulhof
+serve_schulhof
 rm -rf /tmp/harness/mail/$DUSER
 t0=$(date +%s.%N)
 $BIN bench maildir --dir /tmp/harness/mail/$DUSER/Maildir --to $DUSER@school.test --messages $N --owner mail
 chown -R mail:mail /tmp/harness/mail/$DUSER
 echo "dovecot maildir: $(echo "$(date +%s.%N) - $t0" | bc) s"
 echo "store: $(du -sh $W/data | cut -f1)  maildir: $(du -sh /tmp/harness/mail/$DUSER | cut -f1)"
-$BIN bench imap-commands --rounds $ROUNDS --addr 127.0.0.1:17143 --user bench.n01 --password 'Lastt3st!Schulhof' \
+$BIN bench imap-commands --rounds $ROUNDS --addr 127.0.0.1:$IMAP_PORT --user bench.n01 --password "$BENCH_PW" \
   --vs-addr 127.0.0.1:10143 --vs-user $DUSER --vs-password pass
 echo "schulhof RSS: $(ps -o rss= -p $SRV) KiB"

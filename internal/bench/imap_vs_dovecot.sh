@@ -16,7 +16,7 @@ ROUNDS=${1:-3}; SECS=${2:-15}; shift 2 || true
 start_schulhof 10
 for r in $(seq $ROUNDS); do
   echo "round $r schulhof"
-  $BIN bench imap --addr 127.0.0.1:17143 --users-file users.txt --clients 10 --duration ${SECS}s "$@" | grep -E " store|total"
+  $BIN bench imap --addr 127.0.0.1:$IMAP_PORT --users-file users.txt --clients 10 --duration ${SECS}s "$@" | grep -E " store|total"
   echo "round $r dovecot"
   $BIN bench imap --addr 127.0.0.1:10143 --domain school.test --password pass --clients 10 --duration ${SECS}s "$@" | grep -E " store|total"
 done

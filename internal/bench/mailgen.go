@@ -27,27 +27,7 @@ func GenMessage(seed uint64, i int, to string, minSize, maxSize int) []byte {
 		size += rng.IntN(maxSize - minSize)
 	}
 	from := fmt.Sprintf("lehrer%d@schule.test", rng.IntN(300))
-	var b strings.Builder
-	subj := searchWords[rng.IntN(len(searchWords))]
-	date := genEpoch.Add(time.Duration(i) * time.Minute)
-	fmt.Fprintf(&b, "From: Lehrkraft %d <%s>\r\nTo: <%s>\r\nSubject: Bench %s %d\r\nDate: %s\r\nMessage-ID: <%d.%d@bench.invalid>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n",
-		i%300, from, to, subj, rng.IntN(1e6), date.Format(time.RFC1123Z), i, rng.Uint64())
-	line := 0
-	for b.Len() < size-2 {
-		w := words[rng.IntN(len(words))]
-		if line+len(w)+1 > 72 {
-			b.WriteString("\r\n")
-			line = 0
-		}
-		if line > 0 {
-			b.WriteByte(' ')
-			line++
-		}
-		b.WriteString(w)
-		line += len(w)
-	}
-	b.WriteString("\r\n")
-	return []byte(b.String())
+	return compose(rng, fmt.Sprintf("Lehrkraft %d <%s>", i%300, from), to, GenDate(i), int64(i), size)
 }
 
 // GenSeen says whether generated message i starts \Seen (every other one).

@@ -15,26 +15,20 @@ set -e
 . "$(cd "$(dirname "$0")" && pwd)/schulhof_server.sh"
 W=${W:-/tmp/mbench}; mkdir -p $W; cd $W
 ROUNDS=${1:-3}; SECS=${2:-10}
-LIMITS='[limits.student]
-recipients_per_message = 0
-messages_per_hour = 0
-group_addresses = "member"'
+LIMITS=$MAIL_MASS_OFF
 # cpu_ticks PID: user+sys clock ticks the process used so far.
 cpu_ticks() { awk '{print $14+$15}' /proc/$1/stat; }
 for r in $(seq $ROUNDS); do
   line="round $r:"
   for kind in before after; do
     BIN=$W/$kind
-    extra=$LIMITS
-    [ $kind = after ] && extra="$LIMITS
-[metrics]
-listen = \"127.0.0.1:0\""
-    start_schulhof 20 "$extra"
+    NO_METRICS=; [ $kind = before ] && NO_METRICS=1
+    start_schulhof 20 "$LIMITS"
     c0=$(cpu_ticks $SRV)
-    $BIN --config cfg.toml bench smtp --addr 127.0.0.1:17587 --users-file users.txt --conns 20 --duration ${SECS}s --json > run.json
+    $BIN --config cfg.toml bench smtp --addr 127.0.0.1:$SMTP_PORT --users-file users.txt --conns 20 --duration ${SECS}s --json > run.json
     c1=$(cpu_ticks $SRV)
     s=$(python3 -c 'import json,sys; d=json.load(open("run.json")); t=int(sys.argv[2])-int(sys.argv[1]); print(round(d["accepted_per_sec"]), d.get("errors",""), d["total"]["p50_ms"], d["total"]["p99_ms"], "cpu/msg", round(t*1e6/int(sys.argv[3])/d["accepted"]), "µs")' $c0 $c1 $(getconf CLK_TCK))
-    kill $SRV; wait $SRV 2>/dev/null || true; trap - EXIT
+    stop_schulhof
     line="$line $kind $s |"
   done
   echo "$line"

@@ -13,37 +13,20 @@
 #
 # LOADS_ONLY=1 reruns only the loads on the store a previous run left in $W.
 set -e
+# Ports of their own, so a scale run and a side-by-side run can overlap.
+SMTP_PORT=${SMTP_PORT:-18587}; IMAP_PORT=${IMAP_PORT:-18143}
+. "$(cd "$(dirname "$0")" && pwd)/schulhof_server.sh"
 W=${W:-/tmp/scale}; mkdir -p $W; cd $W
 BIN=${BIN:-/tmp/imapbench/schulhof}
 ACCOUNTS=${1:-30000}; MESSAGES=${2:-3000000}; SECS=${SECS:-30}
-SMTP=${SMTP_PORT:-18587}; IMAP=${IMAP_PORT:-18143}
 # RSS split: the heap (anonymous) and bbolt's mapped file pages (page
 # cache, reclaimable).
 rss() { grep -E "VmRSS|RssAnon|RssFile" /proc/$SRV/status | tr -s ' \t\n' ' '; }
-serve() {
-  $BIN --config "$W/cfg.toml" serve >> "$W/serve.log" 2>&1 &
-  SRV=$!; trap 'kill $SRV' EXIT
-  for i in $(seq 900); do ss -Hltn "sport = :$IMAP" | grep -q . && return; sleep 0.2; done
-  echo "server did not start" >&2; exit 1
-}
 if [ -z "$LOADS_ONLY" ]; then
-rm -rf "$W/data"; mkdir -p "$W/data"
-cat > "$W/cfg.toml" <<EOT
-domain = "schule.test"
-data_dir = "$W/data"
-[listen]
-submission = "127.0.0.1:$SMTP"
-submissions = ""
-imap = "127.0.0.1:$IMAP"
-imaps = ""
-https = ""
-[metrics]
-listen = "127.0.0.1:0"
-[limits.student]
+schulhof_config '[limits.student]
 messages_per_hour = 0
-recipients_per_message = 0
-EOT
-serve
+recipients_per_message = 0'
+serve_schulhof 900
 t0=$(date +%s)
 # Import in parts below the admin socket's 1 MiB request bound.
 for part in $(seq 0 10000 $((ACCOUNTS - 1))); do
@@ -62,15 +45,14 @@ echo "fill: $(( $(date +%s) - t0 )) s"
 for k in $(seq 0 19); do
   i=$(( k * ACCOUNTS / 20 ))
   u=$(grep -o "kind\.n$(printf %05d $i)[^;,]*" "$W"/pw-*.csv | head -1 | cut -d: -f2)
-  echo 'Lastt3st!Schulhof' | $BIN --config "$W/cfg.toml" user passwd "$u" --password-stdin > /dev/null
-  echo "$u Lastt3st!Schulhof $u@schule.test" >> "$W/users.txt"
+  bench_password "$u"
 done
-kill $SRV; wait $SRV 2>/dev/null || true
+stop_schulhof
 fi
 t0=$(date +%s)
-serve
+serve_schulhof 900
 echo "server start: $(( $(date +%s) - t0 )) s"
 echo "store on disk: $(du -sh $W/data | cut -f1) (bbolt $(du -h $W/data/schulhof.db | cut -f1)); RSS after start: $(rss)"
-$BIN bench imap --addr 127.0.0.1:$IMAP --users-file "$W/users.txt" --clients 10 --duration ${SECS}s --prepare 0
-$BIN bench smtp --addr 127.0.0.1:$SMTP --users-file "$W/users.txt" --conns 10 --duration ${SECS}s --size 10240
+$BIN bench imap --addr 127.0.0.1:$IMAP_PORT --users-file "$W/users.txt" --clients 10 --duration ${SECS}s --prepare 0
+$BIN bench smtp --addr 127.0.0.1:$SMTP_PORT --users-file "$W/users.txt" --conns 10 --duration ${SECS}s --size 10240
 echo "RSS after the loads: $(rss)"

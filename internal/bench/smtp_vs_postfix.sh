@@ -13,12 +13,9 @@ set -e
 W=${W:-/tmp/smtpbench}; mkdir -p $W; cd $W
 BIN=${BIN:-/tmp/smtpbench/schulhof}
 ROUNDS=${1:-3}; SECS=${2:-10}
-start_schulhof 20 '[limits.student]
-recipients_per_message = 0
-messages_per_hour = 0
-group_addresses = "member"'
+start_schulhof 20 "$MAIL_MASS_OFF"
 for r in $(seq $ROUNDS); do
-  s=$($BIN --config cfg.toml bench smtp --addr 127.0.0.1:17587 --users-file users.txt --conns 20 --duration ${SECS}s --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(round(d["accepted_per_sec"]), d.get("errors",""), d["total"]["p50_ms"])')
+  s=$($BIN --config cfg.toml bench smtp --addr 127.0.0.1:$SMTP_PORT --users-file users.txt --conns 20 --duration ${SECS}s --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(round(d["accepted_per_sec"]), d.get("errors",""), d["total"]["p50_ms"])')
   p=$($BIN --config cfg.toml bench smtp --addr 127.0.0.1:10587 --domain school.test --password pass --users 1..20 --conns 20 --duration ${SECS}s --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(round(d["accepted_per_sec"]), d.get("errors",""), d["total"]["p50_ms"])')
   echo "round $r: schulhof $s | postfix $p"
 done
