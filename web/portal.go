@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -375,6 +376,13 @@ func (p *portal) fail(w http.ResponseWriter, r *http.Request, s *session, status
 	v := p.view(s, p.t(s)["app"], nil)
 	v.Error = msg
 	p.render(w, status, "error", v)
+}
+
+// pathID reads the numeric path parameter key (a thread, task, report or
+// inspection id); false means the URL names nothing that can exist.
+func pathID(r *http.Request, key string) (uint64, bool) {
+	id, err := strconv.ParseUint(r.PathValue(key), 10, 64)
+	return id, err == nil
 }
 
 func clientIP(r *http.Request) string {

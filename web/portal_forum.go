@@ -169,13 +169,8 @@ func (d threadData) Next() int {
 // New reports a post that came after the reader's last visit.
 func (d threadData) New(pp store.ForumPost) bool { return pp.ID > d.ReadUpTo && pp.Author != d.MyName }
 
-func threadID(r *http.Request) (uint64, bool) {
-	id, err := strconv.ParseUint(r.PathValue("tid"), 10, 64)
-	return id, err == nil
-}
-
 func (p *portal) forumThread(w http.ResponseWriter, r *http.Request, s *session) {
-	tid, ok := threadID(r)
+	tid, ok := pathID(r, "tid")
 	if !ok {
 		p.forumErr(w, r, s, store.ErrNotFound)
 		return
@@ -206,7 +201,7 @@ func (p *portal) forumThread(w http.ResponseWriter, r *http.Request, s *session)
 // forumThreadJSON is one page of a thread as JSON (for scripts and apps),
 // with the same checks as the page.
 func (p *portal) forumThreadJSON(w http.ResponseWriter, r *http.Request, s *session) {
-	tid, ok := threadID(r)
+	tid, ok := pathID(r, "tid")
 	if !ok {
 		p.forumErr(w, r, s, store.ErrNotFound)
 		return
@@ -222,7 +217,7 @@ func (p *portal) forumThreadJSON(w http.ResponseWriter, r *http.Request, s *sess
 
 func (p *portal) forumReply(w http.ResponseWriter, r *http.Request, s *session) {
 	forum := r.PathValue("id")
-	tid, ok := threadID(r)
+	tid, ok := pathID(r, "tid")
 	if !ok {
 		p.forumErr(w, r, s, store.ErrNotFound)
 		return
@@ -309,13 +304,8 @@ func (p *portal) forumReports(w http.ResponseWriter, r *http.Request, s *session
 	p.render(w, http.StatusOK, "forumreports", v)
 }
 
-func reportParam(r *http.Request) (uint64, bool) {
-	id, err := strconv.ParseUint(r.PathValue("rid"), 10, 64)
-	return id, err == nil
-}
-
 func (p *portal) forumReport(w http.ResponseWriter, r *http.Request, s *session) {
-	id, ok := reportParam(r)
+	id, ok := pathID(r, "rid")
 	if !ok {
 		p.forumErr(w, r, s, store.ErrNotFound)
 		return
@@ -336,7 +326,7 @@ func (p *portal) forumReport(w http.ResponseWriter, r *http.Request, s *session)
 }
 
 func (p *portal) forumReportAct(w http.ResponseWriter, r *http.Request, s *session) {
-	id, ok := reportParam(r)
+	id, ok := pathID(r, "rid")
 	if !ok {
 		p.forumErr(w, r, s, store.ErrNotFound)
 		return

@@ -305,8 +305,8 @@ type homeworkTaskData struct {
 // taskFor reads the task of the request and the group, if the account is
 // in it; anyone else gets "not found", as if there were no such task.
 func (p *portal) taskFor(r *http.Request, s *session) (*store.Task, *store.Group, bool) {
-	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
-	if err != nil {
+	id, ok := pathID(r, "id")
+	if !ok {
 		return nil, nil, false
 	}
 	tk, err := p.st.Task(id)

@@ -24,8 +24,8 @@ func (p *portal) mountInspect(mux *http.ServeMux) {
 }
 
 func (p *portal) inspectClose(w http.ResponseWriter, r *http.Request, s *session) {
-	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
-	if err != nil {
+	id, ok := pathID(r, "id")
+	if !ok {
 		p.fail(w, r, s, http.StatusNotFound, p.t(s)["err_notfound"])
 		return
 	}
@@ -90,8 +90,8 @@ func (p *portal) inspectRequest(w http.ResponseWriter, r *http.Request, s *sessi
 }
 
 func (p *portal) inspectApprove(w http.ResponseWriter, r *http.Request, s *session) {
-	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
-	if err != nil {
+	id, ok := pathID(r, "id")
+	if !ok {
 		p.fail(w, r, s, http.StatusNotFound, p.t(s)["err_notfound"])
 		return
 	}
@@ -103,8 +103,8 @@ func (p *portal) inspectApprove(w http.ResponseWriter, r *http.Request, s *sessi
 }
 
 func (p *portal) inspectShow(w http.ResponseWriter, r *http.Request, s *session) {
-	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
-	if err != nil {
+	id, ok := pathID(r, "id")
+	if !ok {
 		p.fail(w, r, s, http.StatusNotFound, p.t(s)["err_notfound"])
 		return
 	}
