@@ -14,7 +14,6 @@ import (
 	"schulhof/caldavd"
 	"schulhof/chatd"
 	"schulhof/internal/calendar"
-	"schulhof/internal/metrics"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -106,7 +105,6 @@ func (p *portal) calAccess(w http.ResponseWriter, r *http.Request, s *session) (
 		return nil, false
 	}
 	if !acc.Read.Allow {
-		p.mtr.Refused(metrics.Web, acc.Read)
 		p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), acc.Read))
 		return nil, false
 	}
@@ -331,7 +329,6 @@ func (p *portal) calendarNewForm(w http.ResponseWriter, r *http.Request, s *sess
 		return
 	}
 	if !acc.Write.Allow {
-		p.mtr.Refused(metrics.Web, acc.Write)
 		p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), acc.Write))
 		return
 	}
@@ -400,13 +397,11 @@ func (p *portal) saveEntry(w http.ResponseWriter, r *http.Request, s *session, a
 	}
 	fields, d := calendar.FromForm(p.pol, uid, in, p.now())
 	if !d.Allow {
-		p.mtr.Refused(metrics.Web, d)
 		p.renderForm(w, s, http.StatusBadRequest, f, p.refused(p.lang(s), d))
 		return
 	}
 	_, _, err := p.cal.Put(s.account, acc.Group.Name, uid, fields, o)
 	if d, ok := calendar.AsRefusal(err); ok {
-		p.mtr.Refused(metrics.Web, d)
 		p.renderForm(w, s, http.StatusForbidden, f, p.refused(p.lang(s), d))
 		return
 	}
@@ -432,7 +427,6 @@ func (p *portal) calendarEditForm(w http.ResponseWriter, r *http.Request, s *ses
 		return
 	}
 	if !acc.Write.Allow {
-		p.mtr.Refused(metrics.Web, acc.Write)
 		p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), acc.Write))
 		return
 	}
@@ -471,7 +465,6 @@ func (p *portal) calendarDelete(w http.ResponseWriter, r *http.Request, s *sessi
 	}
 	err := p.cal.Delete(s.account, acc.Group.Name, r.PathValue("uid"), "")
 	if d, ok := calendar.AsRefusal(err); ok {
-		p.mtr.Refused(metrics.Web, d)
 		p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), d))
 		return
 	}
@@ -510,7 +503,6 @@ func (p *portal) calendarSettings(w http.ResponseWriter, r *http.Request, s *ses
 		return
 	}
 	if d, ok := calendar.AsRefusal(err); ok {
-		p.mtr.Refused(metrics.Web, d)
 		p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), d))
 		return
 	}
