@@ -158,6 +158,15 @@ func (p *portal) calItems(group string, from, to time.Time) ([]calItem, error) {
 	return out, nil
 }
 
+// dayParam is the day the query's datum names (the views' and the new
+// entry form's), today if it names none.
+func (p *portal) dayParam(r *http.Request) time.Time {
+	if d, err := time.ParseInLocation("2006-01-02", r.URL.Query().Get("datum"), time.Local); err == nil {
+		return d
+	}
+	return dayStart(p.now())
+}
+
 func dayStart(t time.Time) time.Time {
 	t = t.Local()
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.Local)
@@ -187,10 +196,7 @@ func (p *portal) calendarView(w http.ResponseWriter, r *http.Request, s *session
 		view = "monat"
 	}
 	today := dayStart(p.now())
-	date := today
-	if d, err := time.ParseInLocation("2006-01-02", r.URL.Query().Get("datum"), time.Local); err == nil {
-		date = d
-	}
+	date := p.dayParam(r)
 	data := calendarData{Group: group, View: view, Date: date.Format("2006-01-02"), CanWrite: acc.Write.Allow,
 		Teacher: acc.Group.IsTeacher(s.account.Name), MembersWrite: acc.Info.MembersWrite, FeedActive: acc.Info.FeedHash != "",
 		CalDAVURL: "https://" + r.Host + caldavd.Prefix, Weekdays: strings.Split(t["cal_weekdays"], ",")}
@@ -332,10 +338,7 @@ func (p *portal) calendarNewForm(w http.ResponseWriter, r *http.Request, s *sess
 		p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), acc.Write))
 		return
 	}
-	day := dayStart(p.now())
-	if d, err := time.ParseInLocation("2006-01-02", r.URL.Query().Get("datum"), time.Local); err == nil {
-		day = d
-	}
+	day := p.dayParam(r)
 	f := formData{Group: acc.Group.Name, Action: "/kalender/" + acc.Group.Name + "/neu",
 		StartDate: day.Format("2006-01-02"), EndDate: day.Format("2006-01-02"), StartTime: "08:00", EndTime: "09:00"}
 	p.renderForm(w, s, http.StatusOK, f, "")
