@@ -273,7 +273,7 @@ func (p *portal) page(o pageOpts, h func(http.ResponseWriter, *http.Request, *se
 			}
 		}
 		if o.auditor && s.account.Role != string(policy.Auditor) {
-			p.fail(w, r, s, http.StatusForbidden, refusal(p.lang(s), policy.CheckInspectList(policy.Inspector{Name: s.account.Name, Role: policy.Role(s.account.Role)})))
+			p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), policy.CheckInspectList(policy.Inspector{Name: s.account.Name, Role: policy.Role(s.account.Role)})))
 			return
 		}
 		if o.admin && s.account.Role != string(policy.Admin) {
