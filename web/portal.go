@@ -277,7 +277,7 @@ func (p *portal) page(o pageOpts, h func(http.ResponseWriter, *http.Request, *se
 			return
 		}
 		if o.admin && s.account.Role != string(policy.Admin) {
-			p.fail(w, r, s, http.StatusForbidden, "["+string(policy.RoleRequired)+"] "+p.t(s)["err_forbidden"])
+			p.roleRequired(w, r, s, "err_forbidden")
 			return
 		}
 		h(w, r, s)
@@ -376,6 +376,12 @@ func (p *portal) fail(w http.ResponseWriter, r *http.Request, s *session, status
 	v := p.view(s, p.t(s)["app"], nil)
 	v.Error = msg
 	p.render(w, status, "error", v)
+}
+
+// roleRequired refuses a page to the wrong role under ROLE-REQUIRED, with
+// the catalog text (key) that says who may use it.
+func (p *portal) roleRequired(w http.ResponseWriter, r *http.Request, s *session, key string) {
+	p.fail(w, r, s, http.StatusForbidden, "["+string(policy.RoleRequired)+"] "+p.t(s)[key])
 }
 
 // pathID reads the numeric path parameter key (a thread, task, report or

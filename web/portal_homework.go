@@ -177,7 +177,7 @@ func (p *portal) homeFiles(account string) []string {
 func (p *portal) homeworkForm(w http.ResponseWriter, r *http.Request, s *session) {
 	teach, _, err := p.teaching(s.account)
 	if err != nil || len(teach) == 0 {
-		p.fail(w, r, s, http.StatusForbidden, "["+string(policy.RoleRequired)+"] "+p.t(s)["hw_teachers_only"])
+		p.roleRequired(w, r, s, "hw_teachers_only")
 		return
 	}
 	d := homeworkFormData{MinDays: p.minDays(), Files: p.homeFiles(s.account.Name), Group: r.URL.Query().Get("gruppe")}
@@ -443,7 +443,7 @@ func (p *portal) homeworkFeedback(w http.ResponseWriter, r *http.Request, s *ses
 		return
 	}
 	if !g.IsTeacher(s.account.Name) {
-		p.fail(w, r, s, http.StatusForbidden, "["+string(policy.RoleRequired)+"] "+p.t(s)["hw_teachers_only"])
+		p.roleRequired(w, r, s, "hw_teachers_only")
 		return
 	}
 	pupil, text := r.PostForm.Get("pupil"), r.PostForm.Get("feedback")
@@ -474,7 +474,7 @@ func (p *portal) homeworkHandIn(w http.ResponseWriter, r *http.Request, s *sessi
 		return
 	}
 	if !store.IsPupil(g, s.account.Name) {
-		p.fail(w, r, s, http.StatusForbidden, "["+string(policy.RoleRequired)+"] "+p.t(s)["hw_pupils_only"])
+		p.roleRequired(w, r, s, "hw_pupils_only")
 		return
 	}
 	mr := r.Context().Value(uploadKey{}).(*multipart.Reader)
