@@ -99,9 +99,8 @@ func (p *portal) homeworkList(w http.ResponseWriter, r *http.Request, s *session
 		return
 	}
 	names := make([]string, len(gs))
-	byName := map[string]*store.Group{}
 	for i := range gs {
-		names[i], byName[gs[i].Name] = gs[i].Name, &gs[i]
+		names[i] = gs[i].Name
 	}
 	tasks, err := p.st.TasksOf(names)
 	if err != nil {
@@ -109,24 +108,26 @@ func (p *portal) homeworkList(w http.ResponseWriter, r *http.Request, s *session
 		return
 	}
 	d := homeworkListData{CanSet: len(teach) > 0, MinDays: p.minDays()}
-	for _, g := range teach {
+	pupils := map[string]int{} // of each group the account teaches, counted once, not per task
+	for i := range teach {
+		g := &teach[i]
 		d.Teaching = append(d.Teaching, g.Name)
+		pupils[g.Name] = 0
+		for _, m := range g.Members {
+			if store.IsPupil(g, m) {
+				pupils[g.Name]++
+			}
+		}
 	}
 	now := p.now()
 	for _, tk := range tasks {
-		g := byName[tk.Group]
 		row := taskRow{Task: tk}
-		if g.IsTeacher(s.account.Name) {
-			row.Teacher, row.State = true, "teacher"
+		if n, teacher := pupils[tk.Group]; teacher {
+			row.Teacher, row.State, row.Pupils = true, "teacher", n
 			hs, _ := p.st.Handins(tk.ID)
 			for _, h := range hs {
 				if len(h.Files) > 0 {
 					row.Handed++
-				}
-			}
-			for _, m := range g.Members {
-				if store.IsPupil(g, m) {
-					row.Pupils++
 				}
 			}
 		} else {
