@@ -206,15 +206,7 @@ func (p *portal) textBound(k policy.BoundKey, text string, required bool) policy
 	if d := p.pol.CheckBound(k, int64(len(text))); !d.Allow {
 		return d
 	}
-	hosts := links.HostsInText(text)
-	if len(hosts) == 0 {
-		return policy.Allowed
-	}
-	blocked, err := p.st.Blocklist()
-	if err != nil {
-		return policy.Deny(policy.LinkBlock, "Die Links lassen sich gerade nicht prüfen; bitte später erneut senden.")
-	}
-	return policy.CheckLinks(hosts, blocked)
+	return links.CheckText(text, p.st.Blocklist)
 }
 
 func (p *portal) homeworkCreate(w http.ResponseWriter, r *http.Request, s *session) {
