@@ -169,15 +169,25 @@ func (d threadData) Next() int {
 // New reports a post that came after the reader's last visit.
 func (d threadData) New(pp store.ForumPost) bool { return pp.ID > d.ReadUpTo && pp.Author != d.MyName }
 
-func (p *portal) forumThread(w http.ResponseWriter, r *http.Request, s *session) {
+// threadPage reads the page of the thread the request names, for the page
+// and its JSON twin alike; false: the error is answered.
+func (p *portal) threadPage(w http.ResponseWriter, r *http.Request, s *session) (*forumd.ThreadPage, uint64, bool) {
 	tid, ok := pathID(r, "tid")
 	if !ok {
 		p.forumErr(w, r, s, store.ErrNotFound)
-		return
+		return nil, 0, false
 	}
 	tp, err := p.forum.Thread(s.account, r.PathValue("id"), tid, pageParam(r))
 	if err != nil {
 		p.forumErr(w, r, s, err)
+		return nil, 0, false
+	}
+	return tp, tid, true
+}
+
+func (p *portal) forumThread(w http.ResponseWriter, r *http.Request, s *session) {
+	tp, tid, ok := p.threadPage(w, r, s)
+	if !ok {
 		return
 	}
 	d := threadData{ThreadPage: tp, Names: p.names(), MyName: s.account.Name}
@@ -201,14 +211,8 @@ func (p *portal) forumThread(w http.ResponseWriter, r *http.Request, s *session)
 // forumThreadJSON is one page of a thread as JSON (for scripts and apps),
 // with the same checks as the page.
 func (p *portal) forumThreadJSON(w http.ResponseWriter, r *http.Request, s *session) {
-	tid, ok := pathID(r, "tid")
+	tp, _, ok := p.threadPage(w, r, s)
 	if !ok {
-		p.forumErr(w, r, s, store.ErrNotFound)
-		return
-	}
-	tp, err := p.forum.Thread(s.account, r.PathValue("id"), tid, pageParam(r))
-	if err != nil {
-		p.forumErr(w, r, s, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
