@@ -114,19 +114,23 @@ func (p *portal) forumList(w http.ResponseWriter, r *http.Request, s *session) {
 	p.render(w, http.StatusOK, "forums", v)
 }
 
-type threadsData struct {
-	Forum       forumd.ForumInfo
-	Threads     []forumd.ThreadRow
-	Page, Pages int
-	Names       *names
-}
+// pager is the pager line of a forum or thread page: the previous and the
+// next page, 0 for none.
+type pager struct{ Page, Pages int }
 
-func (d threadsData) Prev() int { return d.Page - 1 }
-func (d threadsData) Next() int {
-	if d.Page < d.Pages {
-		return d.Page + 1
+func (g pager) Prev() int { return g.Page - 1 }
+func (g pager) Next() int {
+	if g.Page < g.Pages {
+		return g.Page + 1
 	}
 	return 0
+}
+
+type threadsData struct {
+	Forum   forumd.ForumInfo
+	Threads []forumd.ThreadRow
+	pager
+	Names *names
 }
 
 func (p *portal) forumThreads(w http.ResponseWriter, r *http.Request, s *session) {
@@ -136,7 +140,7 @@ func (p *portal) forumThreads(w http.ResponseWriter, r *http.Request, s *session
 		return
 	}
 	page := min(max(pageParam(r), 1), pages)
-	v := p.view(s, fi.Forum.Title, threadsData{Forum: *fi, Threads: rows, Page: page, Pages: pages, Names: p.names()})
+	v := p.view(s, fi.Forum.Title, threadsData{Forum: *fi, Threads: rows, pager: pager{page, pages}, Names: p.names()})
 	v.Active = "forum"
 	p.render(w, http.StatusOK, "forum", v)
 }
@@ -158,13 +162,9 @@ type threadData struct {
 	MyName string
 }
 
-func (d threadData) Prev() int { return d.Page - 1 }
-func (d threadData) Next() int {
-	if d.Page < d.Pages {
-		return d.Page + 1
-	}
-	return 0
-}
+// Prev and Next: the thread's page numbers come with forumd's ThreadPage.
+func (d threadData) Prev() int { return pager{d.Page, d.Pages}.Prev() }
+func (d threadData) Next() int { return pager{d.Page, d.Pages}.Next() }
 
 // New reports a post that came after the reader's last visit.
 func (d threadData) New(pp store.ForumPost) bool { return pp.ID > d.ReadUpTo && pp.Author != d.MyName }
