@@ -53,12 +53,17 @@ func (p *portal) forumErr(w http.ResponseWriter, r *http.Request, s *session, er
 		p.log.Error("forum", "err", err)
 	}
 	if wantsJSON(r) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		json.NewEncoder(w).Encode(map[string]string{"error": msg, "rule": rule})
+		writeJSON(w, status, map[string]string{"error": msg, "rule": rule})
 		return
 	}
 	p.fail(w, r, s, status, msg)
+}
+
+// writeJSON is the forum's answer to scripts and apps.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
 }
 
 func wantsJSON(r *http.Request) bool {
@@ -215,8 +220,7 @@ func (p *portal) forumThreadJSON(w http.ResponseWriter, r *http.Request, s *sess
 	if !ok {
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"thread": tp.Thread, "posts": tp.Posts, "page": tp.Page, "pages": tp.Pages})
+	writeJSON(w, http.StatusOK, map[string]any{"thread": tp.Thread, "posts": tp.Posts, "page": tp.Page, "pages": tp.Pages})
 }
 
 func (p *portal) forumReply(w http.ResponseWriter, r *http.Request, s *session) {
@@ -249,8 +253,7 @@ func (p *portal) forumModerate(w http.ResponseWriter, r *http.Request, s *sessio
 		return
 	}
 	if wantsJSON(r) {
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"ok": true, "told": done.Author != ""})
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "told": done.Author != ""})
 		return
 	}
 	tid := id
