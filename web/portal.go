@@ -268,12 +268,12 @@ func (p *portal) page(o pageOpts, h func(http.ResponseWriter, *http.Request, *se
 		}
 		if o.module != "" {
 			if d := p.module(s.account, o.module); !d.Allow {
-				p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), d))
+				p.deny(w, r, s, d)
 				return
 			}
 		}
 		if o.auditor && s.account.Role != string(policy.Auditor) {
-			p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), policy.CheckInspectList(policy.Inspector{Name: s.account.Name, Role: policy.Role(s.account.Role)})))
+			p.deny(w, r, s, policy.CheckInspectList(policy.Inspector{Name: s.account.Name, Role: policy.Role(s.account.Role)}))
 			return
 		}
 		if o.admin && s.account.Role != string(policy.Admin) {
@@ -376,6 +376,11 @@ func (p *portal) fail(w http.ResponseWriter, r *http.Request, s *session, status
 	v := p.view(s, p.t(s)["app"], nil)
 	v.Error = msg
 	p.render(w, status, "error", v)
+}
+
+// deny answers a refused decision with 403 and its rule (counted by refused).
+func (p *portal) deny(w http.ResponseWriter, r *http.Request, s *session, d policy.Decision) {
+	p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), d))
 }
 
 // roleRequired refuses a page to the wrong role under ROLE-REQUIRED, with

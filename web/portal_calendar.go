@@ -105,7 +105,7 @@ func (p *portal) calAccess(w http.ResponseWriter, r *http.Request, s *session) (
 		return nil, false
 	}
 	if !acc.Read.Allow {
-		p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), acc.Read))
+		p.deny(w, r, s, acc.Read)
 		return nil, false
 	}
 	return acc, true
@@ -335,7 +335,7 @@ func (p *portal) calendarNewForm(w http.ResponseWriter, r *http.Request, s *sess
 		return
 	}
 	if !acc.Write.Allow {
-		p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), acc.Write))
+		p.deny(w, r, s, acc.Write)
 		return
 	}
 	day := p.dayParam(r)
@@ -430,7 +430,7 @@ func (p *portal) calendarEditForm(w http.ResponseWriter, r *http.Request, s *ses
 		return
 	}
 	if !acc.Write.Allow {
-		p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), acc.Write))
+		p.deny(w, r, s, acc.Write)
 		return
 	}
 	end := e.End
@@ -468,7 +468,7 @@ func (p *portal) calendarDelete(w http.ResponseWriter, r *http.Request, s *sessi
 	}
 	err := p.cal.Delete(s.account, acc.Group.Name, r.PathValue("uid"), "")
 	if d, ok := calendar.AsRefusal(err); ok {
-		p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), d))
+		p.deny(w, r, s, d)
 		return
 	}
 	if err != nil {
@@ -506,7 +506,7 @@ func (p *portal) calendarSettings(w http.ResponseWriter, r *http.Request, s *ses
 		return
 	}
 	if d, ok := calendar.AsRefusal(err); ok {
-		p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), d))
+		p.deny(w, r, s, d)
 		return
 	}
 	if err != nil {

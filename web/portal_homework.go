@@ -375,7 +375,7 @@ func (p *portal) transferLimit(a *store.Account) int64 {
 func (p *portal) serveHomeworkFile(w http.ResponseWriter, r *http.Request, s *session, f store.HomeworkFile) {
 	if f.Size > p.transferLimit(s.account) {
 		dec := p.pol.CheckTransfer(f.Size, nil, p.now())
-		p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), dec))
+		p.deny(w, r, s, dec)
 		return
 	}
 	c, err := p.st.OpenHomeworkContent(f.Hash)

@@ -66,7 +66,7 @@ func (p *portal) inspectFail(w http.ResponseWriter, r *http.Request, s *session,
 	var re *policy.RefusalError
 	switch {
 	case errors.As(err, &re):
-		p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), re.Decision))
+		p.deny(w, r, s, re.Decision)
 	case errors.Is(err, store.ErrNotFound):
 		p.fail(w, r, s, http.StatusNotFound, p.t(s)["err_notfound"])
 	default:
