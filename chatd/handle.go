@@ -141,15 +141,7 @@ func (c *client) checkText(text string) policy.Decision {
 	if d := c.h.opt.Policy.CheckBound(policy.ChatMessageBytes, int64(len(text))); !d.Allow {
 		return d
 	}
-	hosts := links.HostsInText(text)
-	if len(hosts) == 0 {
-		return policy.Allowed
-	}
-	blocked, err := c.h.opt.Store.Blocklist()
-	if err != nil {
-		return policy.Deny(policy.LinkBlock, "Die Links lassen sich gerade nicht prüfen; bitte später erneut senden.")
-	}
-	return policy.CheckLinks(hosts, blocked)
+	return links.CheckText(text, c.h.opt.Store.Blocklist)
 }
 
 // post checks a message (bounds, flood, links) and queues it for the

@@ -270,15 +270,7 @@ func (s *Service) checkText(k policy.BoundKey, text string) policy.Decision {
 	if d := s.Policy.CheckBound(k, int64(len(text))); !d.Allow {
 		return d
 	}
-	hosts := links.HostsInText(text)
-	if len(hosts) == 0 {
-		return policy.Allowed
-	}
-	blocked, err := s.Store.Blocklist()
-	if err != nil {
-		return policy.Deny(policy.LinkBlock, "Die Links lassen sich gerade nicht prüfen; bitte später erneut senden.")
-	}
-	return policy.CheckLinks(hosts, blocked)
+	return links.CheckText(text, s.Store.Blocklist)
 }
 
 // writeCheck is the check inside the transaction: the account may read

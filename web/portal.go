@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -267,16 +268,16 @@ func (p *portal) page(o pageOpts, h func(http.ResponseWriter, *http.Request, *se
 		}
 		if o.module != "" {
 			if d := p.module(s.account, o.module); !d.Allow {
-				p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), d))
+				p.deny(w, r, s, d)
 				return
 			}
 		}
 		if o.auditor && s.account.Role != string(policy.Auditor) {
-			p.fail(w, r, s, http.StatusForbidden, refusal(p.lang(s), policy.CheckInspectList(policy.Inspector{Name: s.account.Name, Role: policy.Role(s.account.Role)})))
+			p.deny(w, r, s, policy.CheckInspectList(policy.Inspector{Name: s.account.Name, Role: policy.Role(s.account.Role)}))
 			return
 		}
 		if o.admin && s.account.Role != string(policy.Admin) {
-			p.fail(w, r, s, http.StatusForbidden, "["+string(policy.RoleRequired)+"] "+p.t(s)["err_forbidden"])
+			p.roleRequired(w, r, s, "err_forbidden")
 			return
 		}
 		h(w, r, s)
@@ -375,6 +376,24 @@ func (p *portal) fail(w http.ResponseWriter, r *http.Request, s *session, status
 	v := p.view(s, p.t(s)["app"], nil)
 	v.Error = msg
 	p.render(w, status, "error", v)
+}
+
+// deny answers a refused decision with 403 and its rule (counted by refused).
+func (p *portal) deny(w http.ResponseWriter, r *http.Request, s *session, d policy.Decision) {
+	p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), d))
+}
+
+// roleRequired refuses a page to the wrong role under ROLE-REQUIRED, with
+// the catalog text (key) that says who may use it.
+func (p *portal) roleRequired(w http.ResponseWriter, r *http.Request, s *session, key string) {
+	p.fail(w, r, s, http.StatusForbidden, "["+string(policy.RoleRequired)+"] "+p.t(s)[key])
+}
+
+// pathID reads the numeric path parameter key (a thread, task, report or
+// inspection id); false means the URL names nothing that can exist.
+func pathID(r *http.Request, key string) (uint64, bool) {
+	id, err := strconv.ParseUint(r.PathValue(key), 10, 64)
+	return id, err == nil
 }
 
 func clientIP(r *http.Request) string {

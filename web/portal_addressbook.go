@@ -111,7 +111,7 @@ var chatKeys = []string{"chat_pick", "chat_write", "chat_send", "chat_older", "c
 func (p *portal) chatPage(w http.ResponseWriter, r *http.Request, s *session) {
 	t := p.t(s)
 	if !s.account.ConsentComms {
-		p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), policy.CheckLogin(policy.LoginFacts{ConsentPlatform: true}, policy.ServiceChat, policy.PurposeUse)))
+		p.deny(w, r, s, policy.CheckLogin(policy.LoginFacts{ConsentPlatform: true}, policy.ServiceChat, policy.PurposeUse))
 		return
 	}
 	sub := map[string]string{}

@@ -14,7 +14,6 @@ import (
 	"schulhof/caldavd"
 	"schulhof/chatd"
 	"schulhof/internal/calendar"
-	"schulhof/internal/metrics"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -106,8 +105,7 @@ func (p *portal) calAccess(w http.ResponseWriter, r *http.Request, s *session) (
 		return nil, false
 	}
 	if !acc.Read.Allow {
-		p.mtr.Refused(metrics.Web, acc.Read)
-		p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), acc.Read))
+		p.deny(w, r, s, acc.Read)
 		return nil, false
 	}
 	return acc, true
@@ -160,6 +158,15 @@ func (p *portal) calItems(group string, from, to time.Time) ([]calItem, error) {
 	return out, nil
 }
 
+// dayParam is the day the query's datum names (the views' and the new
+// entry form's), today if it names none.
+func (p *portal) dayParam(r *http.Request) time.Time {
+	if d, err := time.ParseInLocation("2006-01-02", r.URL.Query().Get("datum"), time.Local); err == nil {
+		return d
+	}
+	return dayStart(p.now())
+}
+
 func dayStart(t time.Time) time.Time {
 	t = t.Local()
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.Local)
@@ -189,10 +196,7 @@ func (p *portal) calendarView(w http.ResponseWriter, r *http.Request, s *session
 		view = "monat"
 	}
 	today := dayStart(p.now())
-	date := today
-	if d, err := time.ParseInLocation("2006-01-02", r.URL.Query().Get("datum"), time.Local); err == nil {
-		date = d
-	}
+	date := p.dayParam(r)
 	data := calendarData{Group: group, View: view, Date: date.Format("2006-01-02"), CanWrite: acc.Write.Allow,
 		Teacher: acc.Group.IsTeacher(s.account.Name), MembersWrite: acc.Info.MembersWrite, FeedActive: acc.Info.FeedHash != "",
 		CalDAVURL: "https://" + r.Host + caldavd.Prefix, Weekdays: strings.Split(t["cal_weekdays"], ",")}
@@ -331,14 +335,10 @@ func (p *portal) calendarNewForm(w http.ResponseWriter, r *http.Request, s *sess
 		return
 	}
 	if !acc.Write.Allow {
-		p.mtr.Refused(metrics.Web, acc.Write)
-		p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), acc.Write))
+		p.deny(w, r, s, acc.Write)
 		return
 	}
-	day := dayStart(p.now())
-	if d, err := time.ParseInLocation("2006-01-02", r.URL.Query().Get("datum"), time.Local); err == nil {
-		day = d
-	}
+	day := p.dayParam(r)
 	f := formData{Group: acc.Group.Name, Action: "/kalender/" + acc.Group.Name + "/neu",
 		StartDate: day.Format("2006-01-02"), EndDate: day.Format("2006-01-02"), StartTime: "08:00", EndTime: "09:00"}
 	p.renderForm(w, s, http.StatusOK, f, "")
@@ -400,13 +400,11 @@ func (p *portal) saveEntry(w http.ResponseWriter, r *http.Request, s *session, a
 	}
 	fields, d := calendar.FromForm(p.pol, uid, in, p.now())
 	if !d.Allow {
-		p.mtr.Refused(metrics.Web, d)
 		p.renderForm(w, s, http.StatusBadRequest, f, p.refused(p.lang(s), d))
 		return
 	}
 	_, _, err := p.cal.Put(s.account, acc.Group.Name, uid, fields, o)
 	if d, ok := calendar.AsRefusal(err); ok {
-		p.mtr.Refused(metrics.Web, d)
 		p.renderForm(w, s, http.StatusForbidden, f, p.refused(p.lang(s), d))
 		return
 	}
@@ -432,8 +430,7 @@ func (p *portal) calendarEditForm(w http.ResponseWriter, r *http.Request, s *ses
 		return
 	}
 	if !acc.Write.Allow {
-		p.mtr.Refused(metrics.Web, acc.Write)
-		p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), acc.Write))
+		p.deny(w, r, s, acc.Write)
 		return
 	}
 	end := e.End
@@ -471,8 +468,7 @@ func (p *portal) calendarDelete(w http.ResponseWriter, r *http.Request, s *sessi
 	}
 	err := p.cal.Delete(s.account, acc.Group.Name, r.PathValue("uid"), "")
 	if d, ok := calendar.AsRefusal(err); ok {
-		p.mtr.Refused(metrics.Web, d)
-		p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), d))
+		p.deny(w, r, s, d)
 		return
 	}
 	if err != nil {
@@ -510,8 +506,7 @@ func (p *portal) calendarSettings(w http.ResponseWriter, r *http.Request, s *ses
 		return
 	}
 	if d, ok := calendar.AsRefusal(err); ok {
-		p.mtr.Refused(metrics.Web, d)
-		p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), d))
+		p.deny(w, r, s, d)
 		return
 	}
 	if err != nil {

@@ -36,7 +36,7 @@ func (p *portal) exportOwn(w http.ResponseWriter, r *http.Request, s *session) {
 	case err == nil:
 	case errors.Is(err, store.ErrExportRunning) && !lw.started:
 		d := policy.Deny(policy.LimitExports, "Ein Export Ihrer Daten läuft bereits; bitte warten Sie, bis er fertig ist.")
-		p.fail(w, r, s, http.StatusTooManyRequests, refusal(p.lang(s), d))
+		p.fail(w, r, s, http.StatusTooManyRequests, p.refused(p.lang(s), d))
 	case !lw.started:
 		p.log.Error("portal: export", "account", name, "err", err)
 		p.fail(w, r, s, http.StatusInternalServerError, p.t(s)["err_internal"])

@@ -53,12 +53,17 @@ func (p *portal) forumErr(w http.ResponseWriter, r *http.Request, s *session, er
 		p.log.Error("forum", "err", err)
 	}
 	if wantsJSON(r) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		json.NewEncoder(w).Encode(map[string]string{"error": msg, "rule": rule})
+		writeJSON(w, status, map[string]string{"error": msg, "rule": rule})
 		return
 	}
 	p.fail(w, r, s, status, msg)
+}
+
+// writeJSON is the forum's answer to scripts and apps.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
 }
 
 func wantsJSON(r *http.Request) bool {
@@ -114,19 +119,23 @@ func (p *portal) forumList(w http.ResponseWriter, r *http.Request, s *session) {
 	p.render(w, http.StatusOK, "forums", v)
 }
 
-type threadsData struct {
-	Forum       forumd.ForumInfo
-	Threads     []forumd.ThreadRow
-	Page, Pages int
-	Names       *names
-}
+// pager is the pager line of a forum or thread page: the previous and the
+// next page, 0 for none.
+type pager struct{ Page, Pages int }
 
-func (d threadsData) Prev() int { return d.Page - 1 }
-func (d threadsData) Next() int {
-	if d.Page < d.Pages {
-		return d.Page + 1
+func (g pager) Prev() int { return g.Page - 1 }
+func (g pager) Next() int {
+	if g.Page < g.Pages {
+		return g.Page + 1
 	}
 	return 0
+}
+
+type threadsData struct {
+	Forum   forumd.ForumInfo
+	Threads []forumd.ThreadRow
+	pager
+	Names *names
 }
 
 func (p *portal) forumThreads(w http.ResponseWriter, r *http.Request, s *session) {
@@ -136,7 +145,7 @@ func (p *portal) forumThreads(w http.ResponseWriter, r *http.Request, s *session
 		return
 	}
 	page := min(max(pageParam(r), 1), pages)
-	v := p.view(s, fi.Forum.Title, threadsData{Forum: *fi, Threads: rows, Page: page, Pages: pages, Names: p.names()})
+	v := p.view(s, fi.Forum.Title, threadsData{Forum: *fi, Threads: rows, pager: pager{page, pages}, Names: p.names()})
 	v.Active = "forum"
 	p.render(w, http.StatusOK, "forum", v)
 }
@@ -158,31 +167,32 @@ type threadData struct {
 	MyName string
 }
 
-func (d threadData) Prev() int { return d.Page - 1 }
-func (d threadData) Next() int {
-	if d.Page < d.Pages {
-		return d.Page + 1
-	}
-	return 0
-}
+// Prev and Next: the thread's page numbers come with forumd's ThreadPage.
+func (d threadData) Prev() int { return pager{d.Page, d.Pages}.Prev() }
+func (d threadData) Next() int { return pager{d.Page, d.Pages}.Next() }
 
 // New reports a post that came after the reader's last visit.
 func (d threadData) New(pp store.ForumPost) bool { return pp.ID > d.ReadUpTo && pp.Author != d.MyName }
 
-func threadID(r *http.Request) (uint64, bool) {
-	id, err := strconv.ParseUint(r.PathValue("tid"), 10, 64)
-	return id, err == nil
-}
-
-func (p *portal) forumThread(w http.ResponseWriter, r *http.Request, s *session) {
-	tid, ok := threadID(r)
+// threadPage reads the page of the thread the request names, for the page
+// and its JSON twin alike; false: the error is answered.
+func (p *portal) threadPage(w http.ResponseWriter, r *http.Request, s *session) (*forumd.ThreadPage, uint64, bool) {
+	tid, ok := pathID(r, "tid")
 	if !ok {
 		p.forumErr(w, r, s, store.ErrNotFound)
-		return
+		return nil, 0, false
 	}
 	tp, err := p.forum.Thread(s.account, r.PathValue("id"), tid, pageParam(r))
 	if err != nil {
 		p.forumErr(w, r, s, err)
+		return nil, 0, false
+	}
+	return tp, tid, true
+}
+
+func (p *portal) forumThread(w http.ResponseWriter, r *http.Request, s *session) {
+	tp, tid, ok := p.threadPage(w, r, s)
+	if !ok {
 		return
 	}
 	d := threadData{ThreadPage: tp, Names: p.names(), MyName: s.account.Name}
@@ -206,23 +216,16 @@ func (p *portal) forumThread(w http.ResponseWriter, r *http.Request, s *session)
 // forumThreadJSON is one page of a thread as JSON (for scripts and apps),
 // with the same checks as the page.
 func (p *portal) forumThreadJSON(w http.ResponseWriter, r *http.Request, s *session) {
-	tid, ok := threadID(r)
+	tp, _, ok := p.threadPage(w, r, s)
 	if !ok {
-		p.forumErr(w, r, s, store.ErrNotFound)
 		return
 	}
-	tp, err := p.forum.Thread(s.account, r.PathValue("id"), tid, pageParam(r))
-	if err != nil {
-		p.forumErr(w, r, s, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"thread": tp.Thread, "posts": tp.Posts, "page": tp.Page, "pages": tp.Pages})
+	writeJSON(w, http.StatusOK, map[string]any{"thread": tp.Thread, "posts": tp.Posts, "page": tp.Page, "pages": tp.Pages})
 }
 
 func (p *portal) forumReply(w http.ResponseWriter, r *http.Request, s *session) {
 	forum := r.PathValue("id")
-	tid, ok := threadID(r)
+	tid, ok := pathID(r, "tid")
 	if !ok {
 		p.forumErr(w, r, s, store.ErrNotFound)
 		return
@@ -250,8 +253,7 @@ func (p *portal) forumModerate(w http.ResponseWriter, r *http.Request, s *sessio
 		return
 	}
 	if wantsJSON(r) {
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"ok": true, "told": done.Author != ""})
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "told": done.Author != ""})
 		return
 	}
 	tid := id
@@ -309,13 +311,8 @@ func (p *portal) forumReports(w http.ResponseWriter, r *http.Request, s *session
 	p.render(w, http.StatusOK, "forumreports", v)
 }
 
-func reportParam(r *http.Request) (uint64, bool) {
-	id, err := strconv.ParseUint(r.PathValue("rid"), 10, 64)
-	return id, err == nil
-}
-
 func (p *portal) forumReport(w http.ResponseWriter, r *http.Request, s *session) {
-	id, ok := reportParam(r)
+	id, ok := pathID(r, "rid")
 	if !ok {
 		p.forumErr(w, r, s, store.ErrNotFound)
 		return
@@ -336,7 +333,7 @@ func (p *portal) forumReport(w http.ResponseWriter, r *http.Request, s *session)
 }
 
 func (p *portal) forumReportAct(w http.ResponseWriter, r *http.Request, s *session) {
-	id, ok := reportParam(r)
+	id, ok := pathID(r, "rid")
 	if !ok {
 		p.forumErr(w, r, s, store.ErrNotFound)
 		return

@@ -125,10 +125,22 @@ func (b *browser) do(method, path string, form url.Values) (*http.Response, stri
 	req, _ := http.NewRequest(method, b.e.base+path, body)
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		if b.origin != "" {
-			req.Header.Set("Origin", b.origin)
-		}
+		b.setOrigin(req)
 	}
+	return b.send(req)
+}
+
+// setOrigin sends the browser's Origin with a form, unless a test cleared it.
+func (b *browser) setOrigin(req *http.Request) {
+	if b.origin != "" {
+		req.Header.Set("Origin", b.origin)
+	}
+}
+
+// send carries the browser's cookies, reads the whole answer and keeps
+// what the server set or cleared, as a browser would.
+func (b *browser) send(req *http.Request) (*http.Response, string) {
+	b.e.t.Helper()
 	for k, v := range b.cookies {
 		req.AddCookie(&http.Cookie{Name: k, Value: v})
 	}

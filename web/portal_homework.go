@@ -99,9 +99,8 @@ func (p *portal) homeworkList(w http.ResponseWriter, r *http.Request, s *session
 		return
 	}
 	names := make([]string, len(gs))
-	byName := map[string]*store.Group{}
 	for i := range gs {
-		names[i], byName[gs[i].Name] = gs[i].Name, &gs[i]
+		names[i] = gs[i].Name
 	}
 	tasks, err := p.st.TasksOf(names)
 	if err != nil {
@@ -109,24 +108,26 @@ func (p *portal) homeworkList(w http.ResponseWriter, r *http.Request, s *session
 		return
 	}
 	d := homeworkListData{CanSet: len(teach) > 0, MinDays: p.minDays()}
-	for _, g := range teach {
+	pupils := map[string]int{} // of each group the account teaches, counted once, not per task
+	for i := range teach {
+		g := &teach[i]
 		d.Teaching = append(d.Teaching, g.Name)
+		pupils[g.Name] = 0
+		for _, m := range g.Members {
+			if store.IsPupil(g, m) {
+				pupils[g.Name]++
+			}
+		}
 	}
 	now := p.now()
 	for _, tk := range tasks {
-		g := byName[tk.Group]
 		row := taskRow{Task: tk}
-		if g.IsTeacher(s.account.Name) {
-			row.Teacher, row.State = true, "teacher"
+		if n, teacher := pupils[tk.Group]; teacher {
+			row.Teacher, row.State, row.Pupils = true, "teacher", n
 			hs, _ := p.st.Handins(tk.ID)
 			for _, h := range hs {
 				if len(h.Files) > 0 {
 					row.Handed++
-				}
-			}
-			for _, m := range g.Members {
-				if store.IsPupil(g, m) {
-					row.Pupils++
 				}
 			}
 		} else {
@@ -177,7 +178,7 @@ func (p *portal) homeFiles(account string) []string {
 func (p *portal) homeworkForm(w http.ResponseWriter, r *http.Request, s *session) {
 	teach, _, err := p.teaching(s.account)
 	if err != nil || len(teach) == 0 {
-		p.fail(w, r, s, http.StatusForbidden, "["+string(policy.RoleRequired)+"] "+p.t(s)["hw_teachers_only"])
+		p.roleRequired(w, r, s, "hw_teachers_only")
 		return
 	}
 	d := homeworkFormData{MinDays: p.minDays(), Files: p.homeFiles(s.account.Name), Group: r.URL.Query().Get("gruppe")}
@@ -205,15 +206,7 @@ func (p *portal) textBound(k policy.BoundKey, text string, required bool) policy
 	if d := p.pol.CheckBound(k, int64(len(text))); !d.Allow {
 		return d
 	}
-	hosts := links.HostsInText(text)
-	if len(hosts) == 0 {
-		return policy.Allowed
-	}
-	blocked, err := p.st.Blocklist()
-	if err != nil {
-		return policy.Deny(policy.LinkBlock, "Die Links lassen sich gerade nicht prüfen; bitte später erneut senden.")
-	}
-	return policy.CheckLinks(hosts, blocked)
+	return links.CheckText(text, p.st.Blocklist)
 }
 
 func (p *portal) homeworkCreate(w http.ResponseWriter, r *http.Request, s *session) {
@@ -305,8 +298,8 @@ type homeworkTaskData struct {
 // taskFor reads the task of the request and the group, if the account is
 // in it; anyone else gets "not found", as if there were no such task.
 func (p *portal) taskFor(r *http.Request, s *session) (*store.Task, *store.Group, bool) {
-	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
-	if err != nil {
+	id, ok := pathID(r, "id")
+	if !ok {
 		return nil, nil, false
 	}
 	tk, err := p.st.Task(id)
@@ -382,7 +375,7 @@ func (p *portal) transferLimit(a *store.Account) int64 {
 func (p *portal) serveHomeworkFile(w http.ResponseWriter, r *http.Request, s *session, f store.HomeworkFile) {
 	if f.Size > p.transferLimit(s.account) {
 		dec := p.pol.CheckTransfer(f.Size, nil, p.now())
-		p.fail(w, r, s, http.StatusForbidden, p.refused(p.lang(s), dec))
+		p.deny(w, r, s, dec)
 		return
 	}
 	c, err := p.st.OpenHomeworkContent(f.Hash)
@@ -443,7 +436,7 @@ func (p *portal) homeworkFeedback(w http.ResponseWriter, r *http.Request, s *ses
 		return
 	}
 	if !g.IsTeacher(s.account.Name) {
-		p.fail(w, r, s, http.StatusForbidden, "["+string(policy.RoleRequired)+"] "+p.t(s)["hw_teachers_only"])
+		p.roleRequired(w, r, s, "hw_teachers_only")
 		return
 	}
 	pupil, text := r.PostForm.Get("pupil"), r.PostForm.Get("feedback")
@@ -474,7 +467,7 @@ func (p *portal) homeworkHandIn(w http.ResponseWriter, r *http.Request, s *sessi
 		return
 	}
 	if !store.IsPupil(g, s.account.Name) {
-		p.fail(w, r, s, http.StatusForbidden, "["+string(policy.RoleRequired)+"] "+p.t(s)["hw_pupils_only"])
+		p.roleRequired(w, r, s, "hw_pupils_only")
 		return
 	}
 	mr := r.Context().Value(uploadKey{}).(*multipart.Reader)

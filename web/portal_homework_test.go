@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -29,17 +28,8 @@ func (b *browser) upload(path, csrf, name string, content []byte) (*http.Respons
 	mw.Close()
 	req, _ := http.NewRequest("POST", b.e.base+path, &buf)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Origin", b.origin)
-	for k, v := range b.cookies {
-		req.AddCookie(&http.Cookie{Name: k, Value: v})
-	}
-	resp, err := noRedirect.Do(req)
-	if err != nil {
-		b.e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return resp, string(raw)
+	b.setOrigin(req)
+	return b.send(req)
 }
 
 var taskRE = regexp.MustCompile(`^/hausaufgaben/(\d+)$`)

@@ -24,8 +24,8 @@ func (p *portal) mountInspect(mux *http.ServeMux) {
 }
 
 func (p *portal) inspectClose(w http.ResponseWriter, r *http.Request, s *session) {
-	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
-	if err != nil {
+	id, ok := pathID(r, "id")
+	if !ok {
 		p.fail(w, r, s, http.StatusNotFound, p.t(s)["err_notfound"])
 		return
 	}
@@ -66,7 +66,7 @@ func (p *portal) inspectFail(w http.ResponseWriter, r *http.Request, s *session,
 	var re *policy.RefusalError
 	switch {
 	case errors.As(err, &re):
-		p.fail(w, r, s, http.StatusForbidden, refusal(p.lang(s), re.Decision))
+		p.deny(w, r, s, re.Decision)
 	case errors.Is(err, store.ErrNotFound):
 		p.fail(w, r, s, http.StatusNotFound, p.t(s)["err_notfound"])
 	default:
@@ -80,7 +80,7 @@ func (p *portal) inspectRequest(w http.ResponseWriter, r *http.Request, s *sessi
 	in, err := p.opt.Inspect.RequestInspection(p.inspectCreds(s), f.Get("person"), f.Get("scope"), f.Get("reason"), f.Get("case"))
 	var re *policy.RefusalError
 	if errors.As(err, &re) {
-		p.renderInspectList(w, r, s, http.StatusForbidden, refusal(p.lang(s), re.Decision), "")
+		p.renderInspectList(w, r, s, http.StatusForbidden, p.refused(p.lang(s), re.Decision), "")
 		return
 	} else if err != nil {
 		p.inspectFail(w, r, s, err)
@@ -90,8 +90,8 @@ func (p *portal) inspectRequest(w http.ResponseWriter, r *http.Request, s *sessi
 }
 
 func (p *portal) inspectApprove(w http.ResponseWriter, r *http.Request, s *session) {
-	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
-	if err != nil {
+	id, ok := pathID(r, "id")
+	if !ok {
 		p.fail(w, r, s, http.StatusNotFound, p.t(s)["err_notfound"])
 		return
 	}
@@ -103,8 +103,8 @@ func (p *portal) inspectApprove(w http.ResponseWriter, r *http.Request, s *sessi
 }
 
 func (p *portal) inspectShow(w http.ResponseWriter, r *http.Request, s *session) {
-	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
-	if err != nil {
+	id, ok := pathID(r, "id")
+	if !ok {
 		p.fail(w, r, s, http.StatusNotFound, p.t(s)["err_notfound"])
 		return
 	}

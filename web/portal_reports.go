@@ -48,8 +48,8 @@ func (p *portal) roomLabel(room string, names map[string]string) string {
 }
 
 func (p *portal) reportShow(w http.ResponseWriter, r *http.Request, s *session) {
-	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
-	if err != nil {
+	id, ok := pathID(r, "id")
+	if !ok {
 		p.fail(w, r, s, http.StatusNotFound, p.t(s)["err_notfound"])
 		return
 	}

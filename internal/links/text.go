@@ -19,6 +19,20 @@ func HostsInText(s string) []string {
 	return set.list
 }
 
+// CheckText is LINK-BLOCK for a piece of text (chat, forum, homework): its
+// links' hosts against the blocklist, which is read only when there are links.
+func CheckText(text string, blocklist func() ([]string, error)) policy.Decision {
+	hosts := HostsInText(text)
+	if len(hosts) == 0 {
+		return policy.Allowed
+	}
+	blocked, err := blocklist()
+	if err != nil {
+		return policy.Deny(policy.LinkBlock, "Die Links lassen sich gerade nicht prüfen; bitte später erneut senden.")
+	}
+	return policy.CheckLinks(hosts, blocked)
+}
+
 // hostSet collects distinct normalized hosts in order, up to max. add
 // takes a candidate as found in the text and normalizes it (remembering
 // the result: the same link tends to appear many times).
