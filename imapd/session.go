@@ -150,6 +150,10 @@ func (s *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 	if s.tracker == nil {
 		return nil
 	}
+	// A change another session committed before this poll (its STORE
+	// answered OK) is reported now, not at a later poll: the view first
+	// catches up with the store (one short read), whoever wrote.
+	s.syncView()
 	// Every FLAGS queued before this point goes out with this poll.
 	s.view.mu.Lock()
 	gen := s.view.kwGen
