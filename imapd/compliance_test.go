@@ -332,6 +332,33 @@ func TestFetchPartStreams(t *testing.T) {
 	}
 }
 
+// BINARY of a part in a transfer encoding the server cannot undo is
+// refused with UNKNOWN-CTE (RFC 3516 §4.2), for the part, the
+// single-part message and BINARY.SIZE alike; a known encoding next to it
+// still decodes and BODY[] still gives the part as it is.
+func TestBinaryUnknownCTE(t *testing.T) {
+	e := newEnv(t, "Erika Muster")
+	e.deliver(t, "Subject: uu\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n"+
+		"--B\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\nSGFsbG8=\r\n"+
+		"--B\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 a\r\n`\r\nend\r\n"+
+		"--B--\r\n", "erika.muster")
+	e.deliver(t, "Subject: uu\r\nContent-Transfer-Encoding: X-Unbekannt\r\n\r\nabc\r\n", "erika.muster")
+	r := dialRaw(t, e.addr)
+	r.cmd("LOGIN erika.muster %s", pw)
+	r.cmd("SELECT INBOX")
+	if l := r.cmd("FETCH 1 BINARY.PEEK[1]"); !has(l, "BINARY[1] ~{5}") && !has(l, "BINARY[1] {5}") {
+		t.Fatalf("BINARY[1] (base64): %q", l)
+	}
+	for _, c := range []string{"FETCH 1 BINARY.PEEK[2]", "FETCH 1 BINARY.SIZE[2]", "FETCH 2 BINARY.PEEK[1]", "FETCH 2 BINARY.PEEK[]", "UID FETCH 2 BINARY.SIZE[1]"} {
+		if l, st := r.try("%s", c); !strings.HasPrefix(st, "NO [UNKNOWN-CTE]") || has(l, "BINARY") {
+			t.Errorf("%s: %q, %s", c, l, st)
+		}
+	}
+	if l := r.cmd("FETCH 1 BODY.PEEK[2]"); !has(l, "BODY[2] {") {
+		t.Fatalf("BODY[2]: %q", l)
+	}
+}
+
 // A message arriving during IDLE is announced with EXISTS and RECENT.
 func TestRecentDuringIdle(t *testing.T) {
 	e := newEnv(t, "Erika Muster")

@@ -133,6 +133,9 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, l *loaded, opts *imap.Fetc
 				Text: "Der Inhalt der Nachricht kann nicht gelesen werden."}
 		}
 		defer rc.Close()
+		if err := checkDecodable(rc.(sectionReader), opts); err != nil {
+			return err
+		}
 	}
 	rw := w.CreateMessage(l.seq)
 	if opts.UID {
@@ -192,6 +195,26 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, l *loaded, opts *imap.Fetc
 		}
 	}
 	return rw.Close()
+}
+
+// checkDecodable refuses BINARY and BINARY.SIZE of a part whose transfer
+// encoding the server does not know, before the message's response
+// starts (RFC 3516 §4.2).
+func checkDecodable(f io.ReadSeeker, opts *imap.FetchOptions) error {
+	paths := make([][]int, 0, len(opts.BinarySection)+len(opts.BinarySectionSize))
+	for _, sec := range opts.BinarySection {
+		paths = append(paths, sec.Part)
+	}
+	for _, sec := range opts.BinarySectionSize {
+		paths = append(paths, sec.Part)
+	}
+	for _, p := range paths {
+		if !decodable(f, p) {
+			return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeUnknownCTE,
+				Text: "Die Transferkodierung dieses Teils kann der Server nicht entschlüsseln; BODY[] liefert ihn unverändert."}
+		}
+	}
+	return nil
 }
 
 // writeSection writes one BODY[section]<partial>. The whole message is

@@ -161,6 +161,22 @@ func openDecoded(f io.ReadSeeker, path []int) io.Reader {
 	return e.Body
 }
 
+// decodable reports whether the transfer encoding of part path is one the
+// server can undo (go-message's set, the one openDecoded uses). A part
+// that does not exist or a multipart (never encoded) counts as decodable;
+// RFC 3516 §4.2 wants NO [UNKNOWN-CTE] for the others.
+func decodable(f io.ReadSeeker, path []int) bool {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return true
+	}
+	h, body := openPartHeader(f, path)
+	if body == nil || isMultipart(h) {
+		return true
+	}
+	_, err := gomessage.New(gomessage.Header{Header: h}, strings.NewReader(""))
+	return !gomessage.IsUnknownEncoding(err)
+}
+
 // binarySize is BINARY.SIZE[path]: the decoded octets (0: no such part).
 func binarySize(f io.ReadSeeker, path []int) int64 {
 	r := openDecoded(f, path)
