@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"regexp"
 	"runtime"
@@ -11,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"schulhof/internal/auth"
+	"schulhof/policy"
 )
 
 // Compliance classes found with Dovecot's imaptest (the full suite runs in
@@ -241,6 +245,43 @@ func TestNewKeywordInFLAGS(t *testing.T) {
 	}
 	if l := a.cmd("SEARCH KEYWORD $projekt"); !has(l, "* SEARCH 1") {
 		t.Fatalf("SEARCH KEYWORD: %q", l)
+	}
+}
+
+// A keyword no message carries any more stays in FLAGS, also for a server started anew on the same store (the
+// list is the store's, not the process's).
+func TestKeywordsOutliveRestart(t *testing.T) {
+	e := newEnv(t, "Erika Muster")
+	e.deliver(t, sample, "erika.muster")
+	e.deliver(t, sample, "erika.muster")
+	a := dialRaw(t, e.addr)
+	a.cmd("LOGIN erika.muster %s", pw)
+	a.cmd("SELECT INBOX")
+	a.cmd("STORE 1 +FLAGS ($Entwurf)")
+	a.cmd("STORE 1 -FLAGS ($Entwurf)")
+	a.cmd("STORE 2 +FLAGS (\\Deleted $Weg)")
+	a.cmd("EXPUNGE")
+	a.cmd("LOGOUT")
+
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	v := auth.New(e.st, auth.Options{Domain: "schule.test", CacheTTL: time.Minute})
+	srv := New(Options{Store: e.st, Auth: v, Policy: policy.NewEngine(), Logger: log})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close(); v.Close() })
+	b := dialRaw(t, ln.Addr().String())
+	b.cmd("LOGIN erika.muster %s", pw)
+	l := b.cmd("SELECT INBOX")
+	i := index(l, "* FLAGS")
+	if i < 0 || !strings.Contains(l[i], "$Entwurf") || !strings.Contains(l[i], "$Weg") {
+		t.Errorf("FLAGS after restart: %q", l)
+	}
+	// PERMANENTFLAGS names the keywords with \* (any may be set).
+	if i := index(l, "PERMANENTFLAGS"); i < 0 || !strings.Contains(l[i], `\*`) {
+		t.Errorf("PERMANENTFLAGS after restart: %q", l)
 	}
 }
 

@@ -14,14 +14,18 @@ import (
 // the spelling first used. A keyword used for the first time is announced
 // to every session in an untagged FLAGS before any FETCH shows it.
 
-// loadKeywords collects the keywords in use in a mailbox.
+// loadKeywords reads the mailbox's keyword list from the store: every
+// keyword ever set there, also those no message carries now, so FLAGS
+// is the same after a restart (clients that saw a keyword keep using it;
+// the list is bounded where keywords are added, store/maillimits.go).
 func loadKeywords(t *store.Tx, id uint64) (map[string]string, error) {
+	list, err := t.Keywords(id)
+	if err != nil {
+		return nil, err
+	}
 	kw := map[string]string{}
-	err := t.ForEachMessage(id, func(msg *store.Message) error {
-		addKeywords(kw, msg.Flags)
-		return nil
-	})
-	return kw, err
+	addKeywords(kw, list)
+	return kw, nil
 }
 
 // addKeywords records the keywords among flags; it reports whether any

@@ -24,11 +24,8 @@ type registry struct {
 
 	mu    sync.Mutex
 	boxes map[uint64]*mailboxView
-	// keywords remembers each closed view's keywords: FLAGS never drops
-	// one while the process runs (clients that saw it keep using it).
-	keywords map[uint64]map[string]string
-	sub      *store.Subscription
-	done     chan struct{}
+	sub   *store.Subscription
+	done  chan struct{}
 	// resyncs counts overflows (tests, logs).
 	resyncs atomic.Int64
 }
@@ -46,7 +43,7 @@ func feedFilter(e store.Event) bool {
 }
 
 func newRegistry(st *store.Store, log *slog.Logger, account func(store.Event), recheck func()) *registry {
-	r := &registry{st: st, log: log, account: account, recheck: recheck, boxes: map[uint64]*mailboxView{}, keywords: map[uint64]map[string]string{}, done: make(chan struct{})}
+	r := &registry{st: st, log: log, account: account, recheck: recheck, boxes: map[uint64]*mailboxView{}, done: make(chan struct{})}
 	r.sub = st.Feed().Subscribe(feedBuffer, feedFilter)
 	go r.run()
 	return r
@@ -149,13 +146,6 @@ func (r *registry) acquire(id uint64) (*mailboxView, error) {
 		uids, modseq, err = t.UIDs(id)
 		return err
 	})
-	r.mu.Lock()
-	for k, v := range r.keywords[id] {
-		if keywords != nil {
-			keywords[k] = v
-		}
-	}
-	r.mu.Unlock()
 	b.uids, b.modseq, b.loadErr, b.firstRecent, b.keywords = uids, modseq, err, firstRecent, keywords
 	b.tracker = imapserver.NewMailboxTracker(uint32(len(uids)))
 	b.mu.Unlock()
@@ -172,11 +162,6 @@ func (r *registry) release(b *mailboxView) {
 	b.refs--
 	if b.refs == 0 && r.boxes[b.id] == b {
 		delete(r.boxes, b.id)
-		b.mu.Lock()
-		if b.keywords != nil && !b.deleted {
-			r.keywords[b.id] = b.keywords
-		}
-		b.mu.Unlock()
 	}
 }
 

@@ -53,7 +53,7 @@ func exportMail(s *Store, account string, out ExportSink) error {
 }
 
 // exportMailIndex writes what the .eml files do not hold: the folders
-// with their subscriptions (mail/ordner.json) and per message its
+// with their subscriptions and keyword lists (mail/ordner.json) and per message its
 // arrival time and flags (\Seen, keywords; mail/markierungen.json), in a
 // second pass over the messages, exportChunk at a time.
 func exportMailIndex(s *Store, account string, boxes []Mailbox, dirs []string, out ExportSink) error {
@@ -67,10 +67,24 @@ func exportMailIndex(s *Store, account string, boxes []Mailbox, dirs []string, o
 		SpecialUse string    `json:"sonderordner,omitempty"`
 		Subscribed bool      `json:"abonniert"`
 		Created    time.Time `json:"angelegt"`
+		// Keywords is the folder's keyword list (maillimits.go), also
+		// those no message carries now.
+		Keywords []string `json:"schlagwoerter"`
 	}
 	folders := []folder{}
 	for i, m := range boxes {
-		folders = append(folders, folder{m.Name, dirs[i] + "/", m.SpecialUse, subs[m.Name], m.Created})
+		var kw []string
+		if err := s.view(func(t *Tx) error {
+			var err error
+			kw, err = t.Keywords(m.ID)
+			return err
+		}); err != nil {
+			return err
+		}
+		if kw == nil {
+			kw = []string{}
+		}
+		folders = append(folders, folder{m.Name, dirs[i] + "/", m.SpecialUse, subs[m.Name], m.Created, kw})
 	}
 	if err := writeJSON(out, "mail/ordner.json", folders); err != nil {
 		return err

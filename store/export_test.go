@@ -122,6 +122,13 @@ func TestExportAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A keyword no message carries any more is still in the folder's list.
+	if _, err := s.StoreFlags(inbox.ID, []uint32{1}, FlagsAdd, []string{"$Alt"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StoreFlags(inbox.ID, []uint32{1}, FlagsRemove, []string{"$Alt"}, nil); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.StoreFlags(inbox.ID, []uint32{2}, FlagsAdd, []string{`\Seen`, "$Wichtig"}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -259,13 +266,19 @@ func TestExportAccount(t *testing.T) {
 			t.Errorf("message %q in %q, want %q", body, got[body], dir)
 		}
 	}
-	var folders []struct{ Name, Pfad string }
+	var folders []struct {
+		Name, Pfad    string
+		Schlagwoerter []string
+	}
 	if err := json.Unmarshal(files["mail/ordner.json"], &folders); err != nil || len(folders) < 8 {
 		t.Errorf("mail/ordner.json: %s (%v)", files["mail/ordner.json"], err)
 	}
 	for _, f := range folders {
 		if f.Name == `Schule/Mathe: "Bruch"?` && f.Pfad != `mail/Schule/Mathe_ _Bruch__/` {
 			t.Errorf("mail/ordner.json: %s is at %s", f.Name, f.Pfad)
+		}
+		if f.Name == "INBOX" && strings.Join(f.Schlagwoerter, " ") != "$Alt $Wichtig" {
+			t.Errorf("mail/ordner.json: INBOX keywords %q", f.Schlagwoerter)
 		}
 	}
 	var marks []struct {

@@ -806,6 +806,8 @@ func (t *Tx) StoreFlags(mbox uint64, uids []uint32, op FlagOp, flags []string, o
 		if err := t.addKeywords(m, flags); err != nil {
 			return nil, err
 		}
+	} else if err := t.indexKeywords(m); err != nil {
+		return nil, err
 	}
 	modseq := m.HighestModSeq + 1
 	var changed []Message
@@ -868,6 +870,10 @@ func (t *Tx) Expunge(mbox uint64, uids []uint32, origin any) ([]uint32, error) {
 	if err != nil {
 		return nil, err
 	}
+	indexed := m.KeywordIndex
+	if err := t.indexKeywords(m); err != nil {
+		return nil, err
+	}
 	modseq := m.HighestModSeq + 1
 	var gone []uint32
 	for _, uid := range uids {
@@ -892,6 +898,9 @@ func (t *Tx) Expunge(mbox uint64, uids []uint32, origin any) ([]uint32, error) {
 		gone = append(gone, uid)
 	}
 	if len(gone) == 0 {
+		if m.KeywordIndex != indexed {
+			return nil, t.putMailbox(m)
+		}
 		return nil, nil
 	}
 	slices.Sort(gone)

@@ -123,19 +123,10 @@ func (t *Tx) addKeywords(m *Mailbox, flags []string) error {
 	if err := t.checkKeywordBytes(flags); err != nil {
 		return err
 	}
-	b := t.bucket(bucketMailKeywords)
-	if !m.KeywordIndex {
-		old, err := t.scanKeywords(m.ID)
-		if err != nil {
-			return err
-		}
-		for _, kw := range old {
-			if err := b.Put(keywordKey(m.ID, kw), []byte(kw)); err != nil {
-				return err
-			}
-		}
-		m.KeywordIndex = true
+	if err := t.indexKeywords(m); err != nil {
+		return err
 	}
+	b := t.bucket(bucketMailKeywords)
 	max := t.limits().KeywordsPerMailbox
 	for _, f := range flags {
 		if !isKeyword(f) || b.Get(keywordKey(m.ID, f)) != nil {
@@ -150,6 +141,29 @@ func (t *Tx) addKeywords(m *Mailbox, flags []string) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// indexKeywords fills the index of a mailbox older than it from its
+// messages and marks m indexed (the caller stores m). Every write that
+// may take the last occurrence of a keyword off a message (STORE -FLAGS,
+// EXPUNGE) calls it first, so the list never loses a keyword that was
+// once in it.
+func (t *Tx) indexKeywords(m *Mailbox) error {
+	if m.KeywordIndex {
+		return nil
+	}
+	old, err := t.scanKeywords(m.ID)
+	if err != nil {
+		return err
+	}
+	b := t.bucket(bucketMailKeywords)
+	for _, kw := range old {
+		if err := b.Put(keywordKey(m.ID, kw), []byte(kw)); err != nil {
+			return err
+		}
+	}
+	m.KeywordIndex = true
 	return nil
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -200,5 +201,54 @@ func TestMailMailboxBounds(t *testing.T) {
 	}
 	if _, err := s.MailboxByName("anna", "P/child"); err != nil {
 		t.Fatalf("refused RENAME changed names: %v", err)
+	}
+}
+
+// A mailbox from before the keyword index keeps a keyword in its list
+// when STORE -FLAGS or EXPUNGE takes its last occurrence: the index is
+// filled first.
+func TestMailKeywordListOfOldMailboxKeepsRemoved(t *testing.T) {
+	s := openMailTest(t, t.TempDir())
+	defer s.Close()
+	mkAccount(t, s, "anna")
+	deliver(t, s, "Subject: x\r\n\r\nx\r\n", "anna")
+	deliver(t, s, "Subject: y\r\n\r\ny\r\n", "anna")
+	m := inbox(t, s, "anna")
+	if _, err := s.StoreFlags(m.ID, []uint32{1}, FlagsAdd, []string{"A"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StoreFlags(m.ID, []uint32{2}, FlagsAdd, []string{"B"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Update(func(tx *Tx) error { // as an older version left it
+		mb, err := tx.Mailbox(m.ID)
+		if err != nil {
+			return err
+		}
+		mb.KeywordIndex = false
+		if err := tx.deleteKeywords(m.ID); err != nil {
+			return err
+		}
+		return tx.putMailbox(mb)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StoreFlags(m.ID, []uint32{1}, FlagsRemove, []string{"A"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Expunge(m.ID, []uint32{2}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var kw []string
+	if err := s.View(func(tx *Tx) error {
+		var err error
+		kw, err = tx.Keywords(m.ID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(kw, []string{"A", "B"}) {
+		t.Fatalf("keywords after -FLAGS and EXPUNGE: %q", kw)
 	}
 }
