@@ -28,6 +28,7 @@ func (s *session) Data(r io.Reader) error {
 		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "RCPT TO zuerst."}
 	}
 	defer s.releaseSlot()
+	arrived := s.srv.opt.Now()
 	limit := s.sizeLimit()
 	// The limit counts what the client sent, not the fields added here.
 	src := &clientReader{r: r, max: limit}
@@ -56,7 +57,7 @@ func (s *session) Data(r io.Reader) error {
 	if err != nil {
 		return errTemp
 	}
-	pb, sc, err := s.writeAndScan(io.MultiReader(&head, br), len(blocked) > 0)
+	pb, sc, err := s.writeAndScan(io.MultiReader(bytes.NewReader(head.Bytes()), br), len(blocked) > 0)
 	if err != nil {
 		return s.readErr(err, limit)
 	}
@@ -85,21 +86,36 @@ func (s *session) Data(r io.Reader) error {
 	}
 	s.log.Info("smtp delivered", "from", s.account.Name, "recipients", len(got), "bytes", pb.Size)
 	s.srv.opt.Metrics.Delivered(len(got))
-	return deliveredReply(recips, got)
+	gone := undelivered(recips, got)
+	if len(gone) > 0 && len(got) > 0 {
+		// The others have the message: whatever happens to the report,
+		// the answer stays 250 (a 4xx would have them get it twice),
+		// and its text names the missing recipients as well (dsn.go).
+		if err := s.bounce(gone, head.Bytes(), h, arrived); err != nil {
+			s.log.Error("smtp delivery report", "account", s.account.Name, "err", err)
+		}
+	}
+	return deliveredReply(got, gone)
 }
 
-// deliveredReply answers a delivery: plain 250 when every recipient got
-// the message; recipients whose account was deleted since RCPT are named
-// (the others have the message); when nobody was left, 550.
-func deliveredReply(recips []string, got []store.Delivered) error {
-	if len(got) == len(recips) {
-		return nil
-	}
+// undelivered lists the recipients not among got.
+func undelivered(recips []string, got []store.Delivered) []string {
 	var gone []string
 	for _, r := range recips {
 		if !slices.ContainsFunc(got, func(d store.Delivered) bool { return d.Account == r }) {
 			gone = append(gone, r)
 		}
+	}
+	return gone
+}
+
+// deliveredReply answers a delivery: plain 250 when every recipient got
+// the message; recipients whose account was deleted since RCPT are named
+// (the others have the message, the sender a delivery report); when
+// nobody was left, 550.
+func deliveredReply(got []store.Delivered, gone []string) error {
+	if len(gone) == 0 {
+		return nil
 	}
 	if len(got) == 0 {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1},

@@ -337,6 +337,12 @@ var catalog = map[string]map[string]string{
 		"cal_feed_renew":        "Neue Abonnement-Adresse (die alte wird ungültig)",
 		"cal_feed_revoke":       "Abonnement-Adresse widerrufen",
 		"cal_feed_new":          "Die Adresse wird nur jetzt angezeigt; bitte kopieren:",
+		"dsn_from":              "Schulhof Mail-System",
+		"dsn_subject":           "Nicht zugestellt: ",
+		"dsn_intro":             "Ihre Nachricht konnte an folgende Empfänger nicht zugestellt werden:",
+		"dsn_gone":              "Das Konto wurde gelöscht, während die Nachricht gesendet wurde.",
+		"dsn_others":            "An alle anderen Empfänger wurde sie zugestellt.",
+		"dsn_headers":           "Die Kopfzeilen Ihrer Nachricht stehen im Anhang.",
 	},
 	"en": {
 		"app":                   "Schulhof",
@@ -665,6 +671,12 @@ var catalog = map[string]map[string]string{
 		"cal_feed_renew":        "New subscription address (the old one stops working)",
 		"cal_feed_revoke":       "Revoke the subscription address",
 		"cal_feed_new":          "The address is shown only now; please copy it:",
+		"dsn_from":              "Schulhof mail system",
+		"dsn_subject":           "Not delivered: ",
+		"dsn_intro":             "Your message could not be delivered to these recipients:",
+		"dsn_gone":              "The account was deleted while the message was being sent.",
+		"dsn_others":            "It was delivered to all other recipients.",
+		"dsn_headers":           "The header of your message is attached.",
 	},
 }
 
@@ -696,6 +708,10 @@ var ruleTexts = map[policy.Rule]string{
 	policy.ForumLocked:       "This thread is locked; no more replies.",
 	policy.LimitExports:      "A download of your data is already running; please wait until it has finished.",
 }
+
+// Text is one entry of the catalog for the other services (smtpd's
+// delivery reports), "" if there is none.
+func Text(lang, key string) string { return texts(lang)[key] }
 
 // texts is the catalog of one language ("de" for anything unknown).
 func texts(lang string) map[string]string {

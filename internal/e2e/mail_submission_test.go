@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
+	"mime/multipart"
 	"net"
+	"net/mail"
 	"net/smtp"
 	"net/textproto"
 	"strings"
@@ -423,6 +426,12 @@ func TestSMTPRecipientDeletedBeforeDATA(t *testing.T) {
 	if got := send([]string{ben, cem}, cem); !strings.HasPrefix(got, "250") || !strings.Contains(got, cem) {
 		t.Errorf("one of two deleted: %s", got)
 	}
+	// The 250 took responsibility for cem too: anna has a delivery
+	// report (RFC 3464) in her INBOX.
+	if n := e.inboxCount(t, anna); n != 1 {
+		t.Fatalf("anna has %d messages, want the delivery report", n)
+	}
+	checkDSN(t, e.lastMessage(t, anna), addr(anna), addr(cem), addr(ben))
 	if n := e.inboxCount(t, ben); n != 1 {
 		t.Errorf("ben got %d", n)
 	}
@@ -432,8 +441,69 @@ func TestSMTPRecipientDeletedBeforeDATA(t *testing.T) {
 	if got := send([]string{ben}, ben); !strings.HasPrefix(got, "550 5.1.1") || !strings.Contains(got, ben) {
 		t.Errorf("the only recipient deleted: %s", got)
 	}
+	// A 550 leaves the message with the sender's client: no report.
+	if n := e.inboxCount(t, anna); n != 1 {
+		t.Errorf("anna has %d messages after a 550, want only the first report", n)
+	}
 	if _, err := e.st.MailboxByName(ben, store.Inbox); err == nil {
 		t.Error("the deleted account kept or got an INBOX")
+	}
+}
+
+// checkDSN checks a delivery report to sender about failed (and not
+// about delivered): multipart/report with a German text, the status of
+// the failed recipient and the original header, not its body.
+func checkDSN(t *testing.T, raw, sender, failed, delivered string) {
+	t.Helper()
+	m, err := mail.ReadMessage(strings.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if to := m.Header.Get("To"); to != sender {
+		t.Errorf("report to %q", to)
+	}
+	if subj, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject")); !strings.HasPrefix(subj, "Nicht zugestellt: x") {
+		t.Errorf("report subject %q", subj)
+	}
+	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/report" || params["report-type"] != "delivery-status" {
+		t.Fatalf("report type %q %v", m.Header.Get("Content-Type"), err)
+	}
+	mr := multipart.NewReader(m.Body, params["boundary"])
+	var types []string
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(p) // quoted-printable is undone by NextPart
+		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		types = append(types, ct)
+		text := string(b)
+		switch ct {
+		case "text/plain":
+			if !strings.Contains(text, "nicht zugestellt werden") || !strings.Contains(text, failed) || strings.Contains(text, delivered) {
+				t.Errorf("report text: %q", text)
+			}
+		case "message/delivery-status":
+			for _, f := range []string{"Reporting-MTA: dns; ", "Final-Recipient: rfc822; " + failed, "Action: failed", "Status: 5.1.1"} {
+				if !strings.Contains(text, f) {
+					t.Errorf("delivery-status lacks %q: %q", f, text)
+				}
+			}
+			if strings.Contains(text, delivered) {
+				t.Errorf("delivery-status names the delivered recipient: %q", text)
+			}
+		case "text/rfc822-headers":
+			if !strings.Contains(text, "Subject: x\r\n") || strings.Contains(text, "\r\n\r\ny") {
+				t.Errorf("original header: %q", text)
+			}
+		}
+	}
+	if strings.Join(types, " ") != "text/plain message/delivery-status text/rfc822-headers" {
+		t.Errorf("report parts %q", types)
 	}
 }
 
