@@ -243,6 +243,18 @@ func TestMIMEBounds(t *testing.T) {
 		deep += fmt.Sprintf("Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n", i, i)
 	}
 	deep += "\r\ninnen\r\n"
+	// header_bytes bounds every part's header as it does the top one.
+	manyFields := strings.Repeat("X-Many: "+strings.Repeat("c", 990)+"\r\n", 300)
+	partHeader := "From: " + addr(anna) + "\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n" + manyFields + "\r\nteil\r\n--b--\r\n"
+	rfc822Header := "From: " + addr(anna) + "\r\nContent-Type: message/rfc822\r\n\r\nSubject: innen\r\n" + manyFields + "\r\nteil\r\n"
+	for name, c := range map[string]struct{ msg, want string }{
+		"a part's 300 KB header":              {partHeader, "552 5.3.4 [LIMIT-HEADER]"},
+		"an attached message's 300 KB header": {rfc822Header, "552 5.3.4 [LIMIT-HEADER]"},
+	} {
+		if got := e.rawDATA(t, anna, c.msg); !strings.HasPrefix(got, c.want) || !strings.Contains(got, "header_bytes") {
+			t.Errorf("SMTP %s: %s, want %s naming header_bytes", name, got, c.want)
+		}
+	}
 	for name, c := range map[string]struct{ msg, want string }{
 		"9,999 parts":     {parts(maxParts - 1), "250"},
 		"10,000 parts":    {parts(maxParts), "552 5.3.4 [LIMIT-MIME]"},
@@ -267,6 +279,14 @@ func TestMIMEBounds(t *testing.T) {
 		cmd.Close()
 		_, err := cmd.Wait()
 		if c.ok != (err == nil) || !c.ok && !strings.Contains(fmt.Sprint(err), "[LIMIT-MIME]") && !strings.Contains(fmt.Sprint(err), "[LIMIT-HEADER]") {
+			t.Errorf("APPEND %s: %v", name, err)
+		}
+	}
+	for name, msg := range map[string]string{"a part's 300 KB header": partHeader, "an attached message's 300 KB header": rfc822Header} {
+		cmd := ic.Append("INBOX", int64(len(msg)), nil)
+		io.WriteString(cmd, msg)
+		cmd.Close()
+		if _, err := cmd.Wait(); !strings.Contains(fmt.Sprint(err), "[LIMIT-HEADER]") || !strings.Contains(fmt.Sprint(err), "header_bytes") {
 			t.Errorf("APPEND %s: %v", name, err)
 		}
 	}

@@ -53,6 +53,23 @@ func TestParseLimitedBounds(t *testing.T) {
 	if _, err := ParseLimited(strings.NewReader(hdr), Limits{HeaderBytes: 1000}); err != nil {
 		t.Fatalf("header within the bound: %v", err)
 	}
+	// every part's header, in a multipart and in an attached message,
+	// with the fields' bytes as sent (folded lines included)
+	big := "X: " + strings.Repeat("h", 100) + "\r\n" + strings.Repeat(" "+strings.Repeat("f", 50)+"\r\n", 4)
+	for name, msg := range map[string]string{
+		"multipart part": "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nok\r\n--b\r\n" + big + "\r\nbody\r\n--b--\r\n",
+		"rfc822 header":  "Content-Type: message/rfc822\r\n\r\nSubject: x\r\n" + big + "\r\nbody\r\n",
+	} {
+		if _, err := ParseLimited(strings.NewReader(msg), Limits{HeaderBytes: 1000, PartHeaderBytes: 300}); !errors.As(err, &le) || le.Bound != "header" || le.N < 300 {
+			t.Errorf("%s over the bound: %v", name, err)
+		}
+		if _, err := ParseLimited(strings.NewReader(msg), Limits{HeaderBytes: 1000, PartHeaderBytes: 400}); err != nil {
+			t.Errorf("%s within the bound: %v", name, err)
+		}
+		if _, err := ParseLimited(strings.NewReader(msg), Limits{HeaderBytes: 300}); err != nil {
+			t.Errorf("%s without a part bound: %v", name, err)
+		}
+	}
 	// Parse stays forgiving: the summary up to the limit, no error
 	s, err := Parse(strings.NewReader(manyParts(DefaultLimits.Parts + 5)))
 	if err != nil || len(s.Body.Children) != DefaultLimits.Parts-1 || s.Size != int64(len(manyParts(DefaultLimits.Parts+5))) {

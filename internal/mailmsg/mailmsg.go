@@ -34,6 +34,10 @@ type Limits struct {
 	Depth int
 	// HeaderBytes, if set, bounds the message's top header (bytes).
 	HeaderBytes int64
+	// PartHeaderBytes, if set, bounds the header of every part below the
+	// top (a multipart's part, an attached message's header) the same
+	// way: a client parses each of them like the top one.
+	PartHeaderBytes int64
 }
 
 // DefaultLimits are policy's defaults (Dovecot also stops at 10,000 parts).
@@ -207,6 +211,11 @@ func addressList(mh mail.Header, key string) []Address {
 // ends the part where the reader gives up. Once a bound is exceeded no
 // further part is opened.
 func (w *walk) part(raw textproto.Header, r io.Reader, depth int) *Part {
+	if max := w.lim.PartHeaderBytes; depth > 0 && max > 0 && w.over == nil {
+		if n := headerBytes(raw); n > max {
+			w.over = &LimitError{Bound: "header", N: int(n)}
+		}
+	}
 	h := gomessage.Header{Header: raw}
 	mediaType, params, err := h.ContentType()
 	if err != nil || mediaType == "" || !strings.Contains(mediaType, "/") {
@@ -284,6 +293,19 @@ func (w *walk) part(raw textproto.Header, r io.Reader, depth int) *Part {
 	}
 	p.Size, p.Lines = countBody(r)
 	return p
+}
+
+// headerBytes is the size of a parsed header as it was sent: its fields'
+// raw bytes (folded lines and line ends included) and the blank line.
+// The message's size bounds what the parser held meanwhile.
+func headerBytes(h textproto.Header) int64 {
+	n := int64(2)
+	for f := h.Fields(); f.Next(); {
+		if b, err := f.Raw(); err == nil {
+			n += int64(len(b))
+		}
+	}
+	return n
 }
 
 // countBody counts a body's bytes and lines up to its end or the first

@@ -7,10 +7,11 @@ import (
 )
 
 // PolicyLimits are the bounds in force: policy's mime_parts, mime_depth
-// and header_bytes.
+// and header_bytes (for the top header and every part's).
 func PolicyLimits(e *policy.Engine) Limits {
+	hb := e.Bound(policy.HeaderBytes)
 	return Limits{Parts: int(e.Bound(policy.MIMEParts)), Depth: int(e.Bound(policy.MIMEDepth)),
-		HeaderBytes: e.Bound(policy.HeaderBytes)}
+		HeaderBytes: hb, PartHeaderBytes: hb}
 }
 
 // Refusal is the LIMIT-MIME (or, for the header, LIMIT-HEADER) refusal for
