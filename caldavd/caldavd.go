@@ -40,6 +40,7 @@ import (
 	"schulhof/internal/calendar"
 	"schulhof/internal/connlimit"
 	"schulhof/internal/metrics"
+	"schulhof/internal/usercontent"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -100,6 +101,7 @@ func account(ctx context.Context) *store.Account {
 
 // ServeHTTP authenticates, bounds the body and hands over to go-webdav.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	usercontent.Inert(w.Header()) // as davd and carddavd
 	a, d := h.authenticate(r)
 	if !d.Allow {
 		h.refuse(w, r, d)
@@ -166,7 +168,6 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d policy.Decisi
 		h.opt.Logger.InfoContext(r.Context(), "caldav refused", "method", r.Method, "path", r.URL.Path, "rule", d.Rule, "status", status)
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	io.WriteString(w, d.String()+"\n")
 }

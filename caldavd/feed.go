@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net/http"
 	"strings"
+
+	"schulhof/internal/usercontent"
 )
 
 // FeedPrefix is where the read-only subscriptions are served:
@@ -15,7 +17,7 @@ const FeedPrefix = "/kalender-abo/"
 // parent's). A teacher of the group makes a new token in the portal
 // (the old URL stops at once) or revokes it; only its hash is stored.
 func (h *Handler) Feed() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return usercontent.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, FeedPrefix), ".ics")
 		if !ok || tok == "" || len(tok) > 100 {
 			http.NotFound(w, r)
@@ -34,8 +36,7 @@ func (h *Handler) Feed() http.Handler {
 		}
 		w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		w.Write(buf.Bytes())
-	})
+	}))
 }

@@ -104,9 +104,9 @@ func New(opt Options) *Handler {
 // 301 as the RFC's example: clients (iOS, DAVx⁵, aiohttp's vdirsyncer)
 // repeat a PROPFIND there with its body.
 func WellKnown() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return usercontent.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, Prefix, http.StatusMovedPermanently)
-	})
+	}))
 }
 
 // readMethods are what a read-only address book answers; everything else
@@ -117,8 +117,7 @@ var readMethods = map[string]bool{http.MethodOptions: true, http.MethodGet: true
 // ServeHTTP authenticates, refuses writes, bounds the body and hands the
 // request to go-webdav's carddav server over the account's namespace.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Security-Policy", usercontent.CSP)
+	usercontent.Inert(w.Header()) // as davd and caldavd
 	acct, d := h.authenticate(r)
 	if !d.Allow {
 		h.refuse(w, r, d)

@@ -110,8 +110,7 @@ func New(opt Options) *Handler {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Whatever a response carries (a file, a listing, an error that
 	// echoes a name), a browser neither sniffs nor runs it here.
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Security-Policy", usercontent.CSP)
+	usercontent.Inert(w.Header())
 	if bad := unsafePath(r.URL.Path); bad {
 		http.Error(w, "invalid path", http.StatusBadRequest)
 		return

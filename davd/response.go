@@ -43,7 +43,6 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, d policy.Decisi
 	body := d.String() + "\n"
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if r.Method == http.MethodPut || r.Method == http.MethodPost || d.Rule == policy.LimitXML {
 		// The body was not (fully) read: do not keep the connection.
 		w.Header().Set("Connection", "close")

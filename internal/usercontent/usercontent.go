@@ -70,13 +70,34 @@ func Type(name string) string {
 // Passive reports whether a browser may show this type inline.
 func Passive(contentType string) bool { return passive[contentType] }
 
+// Inert sets the headers that keep any response inert in a browser:
+// nosniff and the CSP. Every DAV daemon sets them on every response
+// (a listing, a refusal, an error that echoes a name) before anything
+// else, through this function or Handler.
+func Inert(h http.Header) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", CSP)
+}
+
+// IsInert reports whether h carries Inert's headers (the daemons' tests).
+func IsInert(h http.Header) bool {
+	return h.Get("X-Content-Type-Options") == "nosniff" && h.Get("Content-Security-Policy") == CSP
+}
+
+// Handler is next with Inert's headers on every response.
+func Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		Inert(w.Header())
+		next.ServeHTTP(w, r)
+	})
+}
+
 // SetHeaders sets Content-Type, nosniff, the CSP and the disposition for
 // serving the file name to a browser.
 func SetHeaders(h http.Header, name string) {
 	t := Type(name)
 	h.Set("Content-Type", t)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", CSP)
+	Inert(h)
 	kind := "attachment"
 	if Passive(t) {
 		kind = "inline"
