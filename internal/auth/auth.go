@@ -50,7 +50,7 @@ type Verifier struct {
 	secret []byte
 
 	mu       sync.Mutex
-	settled  *sync.Cond // on mu: a throttled check ended (throttle.go)
+	settled  chan struct{} // closed (under mu) when a throttled check ends (throttle.go)
 	cache    map[string]cacheEntry
 	throttle map[string]*bucket
 
@@ -82,7 +82,7 @@ func New(st *store.Store, opt Options) *Verifier {
 	v := &Verifier{st: st, opt: opt, secret: secret,
 		cache: map[string]cacheEntry{}, throttle: map[string]*bucket{},
 		logq: newLogQueue(st, opt.Logger)}
-	v.settled = sync.NewCond(&v.mu)
+	v.settled = make(chan struct{})
 	return v
 }
 
@@ -103,7 +103,7 @@ type Attempt struct {
 func (v *Verifier) Verify(ctx context.Context, at Attempt) (*store.Account, policy.Decision) {
 	now := v.opt.Now()
 	name := v.normalize(at.Name)
-	d := v.check(name, at, now)
+	d := v.check(ctx, name, at, now)
 	rec := store.LoginRecord{Time: now.UTC(), Account: name, Protocol: at.Protocol, IP: at.IP, OK: d.Allow}
 	if !d.Allow {
 		rec.Rule = string(d.Rule)
@@ -123,7 +123,7 @@ func (v *Verifier) Verify(ctx context.Context, at Attempt) (*store.Account, poli
 
 var errWrongPassword = errors.New("wrong password")
 
-func (v *Verifier) check(name string, at Attempt, now time.Time) policy.Decision {
+func (v *Verifier) check(ctx context.Context, name string, at Attempt, now time.Time) policy.Decision {
 	failed := policy.Deny(policy.AuthFailed, "Anmeldung fehlgeschlagen: Name oder Passwort falsch.")
 	a, err := v.st.Account(name)
 	known := err == nil && len(at.Password) <= 1024
@@ -131,14 +131,14 @@ func (v *Verifier) check(name string, at Attempt, now time.Time) policy.Decision
 	// pass a check that would be counted only afterwards. A cached right
 	// password takes one too (and gives it back at once): the cache must
 	// not answer guesses while the throttle refuses them.
-	if !v.reserve(name, at.IP, now) {
+	if !v.reserve(ctx, name, at.IP) {
 		return policy.Deny(policy.AuthThrottle, "Zu viele Fehlversuche; bitte in einer Minute erneut versuchen.")
 	}
 	right := false
 	func() {
 		// Deferred: a panic in the check must not leave its token pending,
 		// or checks waiting in reserve would wait forever.
-		defer func() { v.settle(name, at.IP, right, now) }()
+		defer func() { v.settle(name, at.IP, right) }()
 		right = v.checkHash(name, at.Password, a, known, now)
 	}()
 	if !right {

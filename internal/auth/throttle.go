@@ -1,6 +1,9 @@
 package auth
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // bucket is a token bucket of password checks: each check takes a token
 // before the hash is computed, a right password gives it back, tokens
@@ -50,12 +53,16 @@ func (v *Verifier) peek(key string, now time.Time) *bucket {
 // but checks that took its tokens are still running, it waits for them: a
 // right password gives its token back, so a mail client opening ten
 // connections at once is slowed, never refused. It reports false, taking
-// nothing, when a bucket is empty and nothing is pending.
-func (v *Verifier) reserve(name, ip string, now time.Time) bool {
+// nothing, when a bucket is empty and nothing is pending, or when ctx
+// ends while it waits (the client went away). A waiter looks again when a
+// check settles and when the next token is due, each time at the current
+// time, so tokens that came back meanwhile count.
+func (v *Verifier) reserve(ctx context.Context, name, ip string) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	ak, ik := accountKey(name), "i:"+ip
 	for {
+		now := v.opt.Now()
 		acct, addr := v.peek(ak, now), v.peek(ik, now)
 		if acct.tokens >= 1 && addr.tokens >= 1 {
 			acct, addr = v.refill(ak, now), v.refill(ik, now) // now kept
@@ -68,7 +75,19 @@ func (v *Verifier) reserve(name, ip string, now time.Time) bool {
 		if (acct.tokens < 1 && acct.pending == 0) || (addr.tokens < 1 && addr.pending == 0) {
 			return false
 		}
-		v.settled.Wait()
+		settled := v.settled
+		timer := time.NewTimer(max(v.untilToken(ak, acct), v.untilToken(ik, addr)))
+		v.mu.Unlock()
+		select {
+		case <-settled:
+		case <-timer.C:
+		case <-ctx.Done():
+		}
+		timer.Stop()
+		v.mu.Lock()
+		if ctx.Err() != nil {
+			return false
+		}
 	}
 	if len(v.throttle) > 200000 { // forget full, idle buckets: they carry no state
 		for k, b := range v.throttle {
@@ -80,12 +99,22 @@ func (v *Verifier) reserve(name, ip string, now time.Time) bool {
 	return true
 }
 
+// untilToken is how long until bucket b of key holds a whole token again
+// (0: it does); a millisecond more, so the waiter does not wake just short.
+func (v *Verifier) untilToken(key string, b *bucket) time.Duration {
+	if b.tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1-b.tokens)/v.limit(key)*float64(time.Minute)) + time.Millisecond
+}
+
 // settle ends a check that reserve let through: a right password gives
 // the tokens back (only failures count), a wrong one keeps them spent.
 // Checks waiting in reserve look again.
-func (v *Verifier) settle(name, ip string, right bool, now time.Time) {
+func (v *Verifier) settle(name, ip string, right bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	now := v.opt.Now()
 	for _, k := range []string{accountKey(name), "i:" + ip} {
 		b := v.refill(k, now)
 		b.pending--
@@ -93,7 +122,8 @@ func (v *Verifier) settle(name, ip string, right bool, now time.Time) {
 			b.tokens = min(v.limit(k), b.tokens+1)
 		}
 	}
-	v.settled.Broadcast()
+	close(v.settled) // wakes every waiter; the next ones wait on a new one
+	v.settled = make(chan struct{})
 }
 
 // accountKey is the bucket of a login name. The map key is bounded (a
