@@ -27,10 +27,19 @@ import (
 // Both run with logout=0: imaptest's checkpoint code asserts when a client
 // disconnects (dovecot/imaptest#122, fixed upstream in May 2026, not in
 // the build here), and imaptest's re-SELECT (QRESYNC) from its offline
-// cache assumes VANISHED (EARLIER) holds no UID its cache lacks (a SHOULD,
-// says its source), which it cannot always tell here; the QRESYNC
-// SELECT itself is covered by imapd's tests (condstore_test.go). It runs
-// only when the variable is set, e.g.
+// cache cannot take a FETCH of a message appended since the cached
+// mod-sequence: at OK [UIDVALIDITY] it replaces its view by the cache and
+// holds the EXISTS count back until the tagged OK (client-state.c), and
+// in SELECT state it skips its "seq too high" check (imap-client.c), so
+// "* 2 FETCH (UID 576 … MODSEQ (1437))" after "* 24 EXISTS" and a
+// VANISHED (EARLIER) that left one cached message indexes past its array
+// (assertion in array_idx_modifiable from mailbox_state_handle_fetch).
+// RFC 7162 §3.2.5 asks for the FETCH of every message changed since the
+// mod-sequence, a new one included; a rawlog of such a run showed
+// VANISHED (EARLIER) before every FETCH, no FETCH of a vanished UID and no
+// sequence number above EXISTS. The QRESYNC SELECT itself is covered by
+// imapd's tests (condstore_test.go). It runs only when the variable is
+// set, e.g.
 //
 //	IMAPTEST_STRESS_SECS=20 go test -run TestImaptestStress -v ./internal/e2e
 //
