@@ -35,7 +35,8 @@ import (
 // VANISHED (EARLIER) that left one cached message indexes past its array
 // (assertion in array_idx_modifiable from mailbox_state_handle_fetch).
 // RFC 7162 §3.2.5 asks for the FETCH of every message changed since the
-// mod-sequence, a new one included; a rawlog of such a run showed
+// mod-sequence, a new one included (Dovecot's SELECT does the same: no
+// known-uids means 1:* with CHANGEDSINCE, cmd-select.c); a rawlog of such a run showed
 // VANISHED (EARLIER) before every FETCH, no FETCH of a vanished UID and no
 // sequence number above EXISTS. The QRESYNC SELECT itself is covered by
 // imapd's tests (condstore_test.go). It runs only when the variable is
