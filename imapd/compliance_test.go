@@ -398,6 +398,13 @@ func TestBinaryUnknownCTE(t *testing.T) {
 	if l := r.cmd("FETCH 1 BODY.PEEK[2]"); !has(l, "BODY[2] {") {
 		t.Fatalf("BODY[2]: %q", l)
 	}
+	// Refused, a BINARY without PEEK marks nothing \Seen.
+	if _, st := r.try("FETCH 1:2 BINARY[2]"); !strings.HasPrefix(st, "NO [UNKNOWN-CTE]") {
+		t.Fatalf("BINARY[2] without PEEK: %s", st)
+	}
+	if l := r.cmd("FETCH 1:2 FLAGS"); has(l, `\Seen`) {
+		t.Fatalf("a refused BINARY set \\Seen: %q", l)
+	}
 }
 
 // A message arriving during IDLE is announced with EXISTS and RECENT.

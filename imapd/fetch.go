@@ -82,6 +82,12 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, opts *ima
 			}
 		}
 	}
+	if markSeen && len(opts.BinarySection) > 0 {
+		// A refused BINARY (UNKNOWN-CTE) marks nothing \Seen.
+		if err := s.checkDecodableAll(items, opts); err != nil {
+			return err
+		}
+	}
 	if markSeen {
 		// Other sessions hear of it through the feed; this one answers
 		// with FLAGS in the FETCH response below (RFC 3501 6.4.5).
@@ -195,6 +201,37 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, l *loaded, opts *imap.Fetc
 		}
 	}
 	return rw.Close()
+}
+
+// checkDecodableAll is checkDecodable for every message of a FETCH, run
+// before the FETCH sets \Seen (a message gone meanwhile is skipped, as
+// fetchOne skips it).
+func (s *session) checkDecodableAll(items []item, opts *imap.FetchOptions) error {
+	uids := make([]uint32, len(items))
+	for i, it := range items {
+		uids[i] = it.uid
+	}
+	var msgs []store.Message
+	if err := s.st().View(func(t *store.Tx) error {
+		return t.MessagesOf(s.view.id, uids, func(m *store.Message) error {
+			msgs = append(msgs, *m)
+			return nil
+		})
+	}); err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		rc, err := s.st().OpenMessage(s.view.id, m.UID, m.Blob)
+		if err != nil {
+			continue // gone, or unreadable: fetchOne answers for it
+		}
+		err = checkDecodable(rc.(sectionReader), opts)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkDecodable refuses BINARY and BINARY.SIZE of a part whose transfer
