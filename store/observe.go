@@ -21,9 +21,7 @@ type Observer interface {
 }
 
 // observedUpdate is db.Update, timed for the observer.
-// The filler (fill.go) hears of every commit.
 func (s *Store) observedUpdate(group bool, fn func(*bolt.Tx) error) error {
-	defer s.pokeFiller()
 	if s.observer == nil {
 		return s.db.Update(fn)
 	}

@@ -165,8 +165,6 @@ type Store struct {
 	observer    Observer   // Options.Observer, or nil (observe.go)
 
 	exports sync.Map // account → struct{}: an export is running (export.go)
-
-	fill *filler // writes the file ahead of bbolt's growth (fill.go)
 }
 
 // Options tune Open.
@@ -210,10 +208,6 @@ func Open(dir string, opt Options) (*Store, error) {
 		if err := s.sweepBlobs(); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("blob sweep: %w", err)
-		}
-		if err := s.startFiller(); err != nil {
-			db.Close()
-			return nil, err
 		}
 		s.startReaper()
 	}
@@ -275,7 +269,6 @@ func (s *Store) Feed() *Feed { return s.feed }
 // Close closes the database; the feed's subscribers are closed too.
 func (s *Store) Close() error {
 	s.stopReaper()
-	s.stopFiller()
 	s.feed.close()
 	return s.db.Close()
 }
