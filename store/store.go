@@ -68,9 +68,10 @@
 //	            entries, every revision of each entry, subscription token
 //	            hashes; key formats in calendar.go
 //
-// Blob write ordering: a blob is streamed to blobs/tmp, fsynced, renamed to
-// its final name and the folder fsynced **before** the bbolt transaction
-// that references it commits. Small file contents skip the blob file and
+// Blob write ordering: a blob is streamed to blobs/tmp, renamed to its
+// final name, fsynced and the folder fsynced **before** the bbolt
+// transaction that references it commits (a writer of the same content
+// waits for those fsyncs: blobs.go). Small file contents skip the blob file and
 // commit inline with their entry (inline.go). Reference counts change in the same
 // transaction as the references. A blob whose count drops to zero is
 // removed after that transaction commits; blobs without a count (a crash
@@ -150,9 +151,10 @@ type Store struct {
 	mailLimits mailLimitsBox
 
 	blobMu      sync.Mutex
-	blobPending map[string]int  // blobs written but not yet referenced
-	seq         uint64          // in-process sequence for log keys (under blobMu)
-	hold        backupHoldState // blob removals held by running backups (backup.go)
+	blobPending map[string]int           // blobs written but not yet referenced
+	blobSyncing map[string]chan struct{} // renamed into place, fsyncs not done; closed when done (blobs.go)
+	seq         uint64                   // in-process sequence for log keys (under blobMu)
+	hold        backupHoldState          // blob removals held by running backups (backup.go)
 
 	reapWake, reapStop, reapDone chan struct{} // files_reap.go
 	reapOnce                     sync.Once
@@ -199,7 +201,7 @@ func Open(dir string, opt Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open %s: %w", dir, err)
 	}
-	s := &Store{dir: dir, db: db, feed: newFeed(), blobPending: map[string]int{}, observer: opt.Observer}
+	s := &Store{dir: dir, db: db, feed: newFeed(), blobPending: map[string]int{}, blobSyncing: map[string]chan struct{}{}, observer: opt.Observer}
 	if !opt.ReadOnly {
 		if err := s.init(); err != nil {
 			db.Close()
