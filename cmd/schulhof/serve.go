@@ -129,6 +129,11 @@ func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
+	if oi := st.OpenInfo(); oi.FreelistRebuilt {
+		log.Warn("store: the last stop was not clean; the free pages were found by walking the whole database (crash recovery)", "took", oi.Took)
+	} else {
+		log.Info("store opened", "took", oi.Took)
+	}
 	m.StoreUsage(storeUsage(st))
 	if cfg.Backup.Dir != "" {
 		m.BackupAge(backupAge(cfg.Backup.Dir))
