@@ -323,6 +323,9 @@ type Tx struct {
 	// decoded counts file entries read (files.go), so tests can check
 	// that a change costs O(depth) and not O(tree).
 	decoded int
+	// steps counts cursor steps of SearchIndexes (mailsearch.go), so a
+	// test can check a sparse set is looked up, not walked.
+	steps int
 
 	dirs  map[uint64]*FileEntry // folders read in this tx, shared (files.go)
 	trees map[Tree]*treeRecord
