@@ -27,6 +27,9 @@ func writeCompact(tx *bolt.Tx, path string, sync bool) (BackupFile, error) {
 		err = tx.ForEach(func(name []byte, b *bolt.Bucket) error { return w.copyBucket([][]byte{name}, b) })
 	}
 	if err == nil {
+		// The last commit writes the freelist, so opening the copy (a
+		// restore) reads it instead of walking every page (freelist.go).
+		dst.NoFreelistSync = false
 		err = w.tx.Commit()
 		w.tx = nil
 	}

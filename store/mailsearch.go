@@ -116,20 +116,30 @@ func getIn(tx *bolt.Tx, bucket, k []byte) []byte {
 // SearchIndexes calls fn with the header index of each of the given
 // blobs that has one; hashes must be sorted and unique. Dense sets (a
 // whole large mailbox) step through the bucket instead of one lookup
-// each. idx is valid only during the transaction.
+// each. The bucket is keyed by hash, so one account's blobs lie far
+// apart among every other account's: once a few steps did not reach the
+// next hash the set is sparse, and each further hash is one lookup, not
+// steps over other accounts' pages first. idx is valid only during the
+// transaction.
 func (t *Tx) SearchIndexes(hashes []string, fn func(hash string, idx []byte)) {
 	if len(hashes) == 0 {
 		return
 	}
 	c := t.bucket(bucketMailSearch).Cursor()
 	k, v := c.Seek([]byte(hashes[0]))
+	misses := 0 // walks that ended in a lookup
 	for _, h := range hashes {
+		if k != nil && string(k) < h && misses >= sparseAfter {
+			k, v = c.Seek([]byte(h))
+		}
 		for steps := 0; k != nil && string(k) < h; steps++ {
 			if steps == 8 {
 				k, v = c.Seek([]byte(h))
+				misses++
 				break
 			}
 			k, v = c.Next()
+			t.steps++
 		}
 		if k == nil {
 			return
@@ -139,3 +149,6 @@ func (t *Tx) SearchIndexes(hashes []string, fn func(hash string, idx []byte)) {
 		}
 	}
 }
+
+// sparseAfter walks that miss make SearchIndexes look each hash up.
+const sparseAfter = 2

@@ -165,6 +165,7 @@ type Store struct {
 	skipScrub   bool       // tests: what an erasure leaves without the scrub
 	onScrubWait func()     // tests: the scrub waits for a reader
 	observer    Observer   // Options.Observer, or nil (observe.go)
+	openInfo    OpenInfo   // freelist.go
 
 	exports sync.Map // account → struct{}: an export is running (export.go)
 }
@@ -187,12 +188,18 @@ func Open(dir string, opt Options) (*Store, error) {
 	if opt.Timeout == 0 {
 		opt.Timeout = time.Second
 	}
-	db, err := bolt.Open(filepath.Join(dir, "schulhof.db"), 0o600, &bolt.Options{
+	path := filepath.Join(dir, "schulhof.db")
+	synced, exists, err := freelistSynced(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", dir, err)
+	}
+	start := time.Now()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:      opt.Timeout,
 		ReadOnly:     opt.ReadOnly,
 		FreelistType: bolt.FreelistMapType,
-		// The freelist is rebuilt from the pages at open instead of being
-		// written with every commit: fewer pages per small write.
+		// The freelist is not written with every commit: fewer pages per
+		// small write. Close writes it once (freelist.go).
 		NoFreelistSync: true,
 	})
 	if err != nil {
@@ -202,6 +209,8 @@ func Open(dir string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", dir, err)
 	}
 	s := &Store{dir: dir, db: db, feed: newFeed(), blobPending: map[string]int{}, blobSyncing: map[string]chan struct{}{}, observer: opt.Observer}
+	// A read-only open loads no freelist (bbolt preloads it for writers).
+	s.openInfo = OpenInfo{Took: time.Since(start), FreelistRebuilt: exists && !synced && !opt.ReadOnly}
 	if !opt.ReadOnly {
 		if err := s.init(); err != nil {
 			db.Close()
@@ -268,11 +277,13 @@ func (s *Store) Dir() string { return s.dir }
 // Feed is the in-process change feed.
 func (s *Store) Feed() *Feed { return s.feed }
 
-// Close closes the database; the feed's subscribers are closed too.
+// Close closes the database; the feed's subscribers are closed too. It
+// writes bbolt's freelist first, so the next Open need not walk the whole
+// file (freelist.go).
 func (s *Store) Close() error {
 	s.stopReaper()
 	s.feed.close()
-	return s.db.Close()
+	return s.syncFreelistAndClose()
 }
 
 // Check runs bbolt's consistency check and returns every problem found.
@@ -314,6 +325,9 @@ type Tx struct {
 	// decoded counts file entries read (files.go), so tests can check
 	// that a change costs O(depth) and not O(tree).
 	decoded int
+	// steps counts cursor steps of SearchIndexes (mailsearch.go), so a
+	// test can check a sparse set is looked up, not walked.
+	steps int
 
 	dirs  map[uint64]*FileEntry // folders read in this tx, shared (files.go)
 	trees map[Tree]*treeRecord

@@ -119,6 +119,9 @@ func serve(cfg *config.Config, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// storeOpened is a hook for the profiling build (pprof_bench.go).
+var storeOpened = func(*store.Store) {}
+
 func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return err
@@ -129,6 +132,12 @@ func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
+	storeOpened(st)
+	if oi := st.OpenInfo(); oi.FreelistRebuilt {
+		log.Warn("store: the last stop was not clean; the free pages were found by walking the whole database (crash recovery)", "took", oi.Took)
+	} else {
+		log.Info("store opened", "took", oi.Took)
+	}
 	m.StoreUsage(storeUsage(st))
 	if cfg.Backup.Dir != "" {
 		m.BackupAge(backupAge(cfg.Backup.Dir))

@@ -1,0 +1,46 @@
+#!/bin/bash
+# Small and large school side by side: the stores two scale_run.sh runs
+# left in $SMALL and $LARGE are served in turn (same binary, same loads,
+# ROUNDS rounds interleaved), each round the IMAP mix and SMTP delivery,
+# with the store's size and the server's RSS. With a profiling build
+# (go build -tags pprof) PROFILE=1 also saves per store and round a CPU
+# profile of the IMAP mix, the block profile and bbolt's counters before
+# and after the loads in $OUT:
+#
+#   go build -tags pprof -o /tmp/imapbench/schulhof-pprof ./cmd/schulhof
+#   BIN=/tmp/imapbench/schulhof-pprof PROFILE=1 SMALL=/tmp/scale-empty LARGE=/tmp/scale \
+#     bash internal/bench/scale_compare.sh
+set -e
+. "$(cd "$(dirname "$0")" && pwd)/schulhof_server.sh"
+BIN=${BIN:-/tmp/imapbench/schulhof}; SECS=${SECS:-20}; ROUNDS=${ROUNDS:-3}
+OUT=${OUT:-/tmp/scale-compare}; PPROF=${PPROF:-127.0.0.1:18600}
+mkdir -p "$OUT"
+rss() { grep -E "VmRSS|RssAnon|RssFile" /proc/$SRV/status | tr -s ' \t\n' ' '; }
+for r in $(seq "$ROUNDS"); do
+  for name in small large; do
+    W=${SMALL}; [ $name = large ] && W=${LARGE}
+    IMAP_PORT=$(grep -o '^imap = "127.0.0.1:[0-9]*' "$W/cfg.toml" | cut -d: -f2)
+    SMTP_PORT=$(grep -o '^submission = "127.0.0.1:[0-9]*' "$W/cfg.toml" | cut -d: -f2)
+    export SCHULHOF_PPROF=$PPROF
+    serve_schulhof 900
+    p=$OUT/$name-$r
+    echo "== $name round $r: store $(du -sh $W/data | cut -f1), RSS after start: $(rss)"
+    grep -E "store opened|crash recovery" "$W/serve.log" | tail -1
+    if [ -n "$PROFILE" ]; then
+      curl -s "http://$PPROF/debug/store" > $p.store0.json
+      curl -s -o $p.cpu.pprof "http://$PPROF/debug/pprof/profile?seconds=$SECS" &
+      PROF=$!
+    fi
+    $BIN bench imap --addr 127.0.0.1:$IMAP_PORT --users-file "$W/users.txt" --clients 10 --duration ${SECS}s --prepare 0 > $p.imap.txt
+    [ -n "$PROFILE" ] && { wait $PROF; curl -s "http://$PPROF/debug/store" > $p.store1.json; }
+    $BIN bench smtp --addr 127.0.0.1:$SMTP_PORT --users-file "$W/users.txt" --conns 10 --duration ${SECS}s --size 10240 > $p.smtp.txt
+    if [ -n "$PROFILE" ]; then
+      curl -s "http://$PPROF/debug/store" > $p.store2.json
+      curl -s -o $p.block.pprof "http://$PPROF/debug/pprof/block"
+    fi
+    grep -E "^ +total|^commands" $p.imap.txt | head -1
+    grep -E "^ +message" $p.smtp.txt
+    echo "RSS after the loads: $(rss)"
+    stop_schulhof
+  done
+done
