@@ -11,8 +11,8 @@ import (
 	"github.com/emersion/go-message/textproto"
 
 	"schulhof/internal/mailmsg"
+	"schulhof/internal/texts"
 	"schulhof/store"
-	"schulhof/web"
 )
 
 // A DATA that reaches some recipients but not others is answered 250:
@@ -54,7 +54,7 @@ func (s *session) bounce(gone []string, head []byte, h textproto.Header, arrived
 
 // dsn builds the report message.
 func (s *session) dsn(gone []string, head []byte, h textproto.Header, arrived time.Time) []byte {
-	t := func(key string) string { return web.Text("de", key) }
+	t := func(key string) string { return texts.Text("de", key) }
 	domain, now := s.srv.opt.Domain, s.srv.opt.Now()
 	date := func(t time.Time) string { return t.Format(time.RFC1123Z) }
 	boundary := "dsn-" + randomID()

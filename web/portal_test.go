@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	catalogtexts "schulhof/internal/texts"
 	"schulhof/policy"
 	"schulhof/store"
 )
@@ -313,18 +314,18 @@ func TestAccountPageAndLanguage(t *testing.T) {
 }
 
 func TestCatalogComplete(t *testing.T) {
-	for k := range catalog["de"] {
-		if catalog["en"][k] == "" {
+	for k := range catalogtexts.Of("de") {
+		if catalogtexts.Of("en")[k] == "" {
 			t.Errorf("English text missing: %s", k)
 		}
 	}
-	for k := range catalog["en"] {
-		if catalog["de"][k] == "" {
+	for k := range catalogtexts.Of("en") {
+		if catalogtexts.Of("de")[k] == "" {
 			t.Errorf("German text missing: %s", k)
 		}
 	}
 	for _, k := range chatKeys {
-		if catalog["de"][k] == "" {
+		if catalogtexts.Of("de")[k] == "" {
 			t.Errorf("chat text %s not in the catalog", k)
 		}
 	}
@@ -374,7 +375,7 @@ func TestTemplatesUseOnlyCatalogKeys(t *testing.T) {
 	for _, f := range files {
 		raw, _ := templateFS.ReadFile("templates/" + f.Name())
 		for _, m := range re.FindAllStringSubmatch(string(raw), -1) {
-			if catalog["de"][m[1]] == "" || catalog["en"][m[1]] == "" {
+			if catalogtexts.Of("de")[m[1]] == "" || catalogtexts.Of("en")[m[1]] == "" {
 				t.Errorf("%s: text %q not in the catalog", f.Name(), m[1])
 			}
 		}
