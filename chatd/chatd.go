@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -64,14 +65,15 @@ type Hub struct {
 	// groups mirrors the store's groups (loaded at start, refreshed on
 	// GroupChanged), so a connection finds its rooms without a scan of
 	// the store: 10,000 browsers reconnect at once after a restart.
-	groups  map[string]*store.Group
-	names   nameCache
-	commits chan *commitReq // to the committer (commit.go)
-	flood   *floodControl
-	sub     *store.Subscription
-	done    chan struct{}
-	ctx     context.Context
-	cancel  context.CancelFunc
+	groups     map[string]*store.Group
+	groupSyncs atomic.Int64 // syncGroup calls (coalescing is tested by it)
+	names      nameCache
+	commits    chan *commitReq // to the committer (commit.go)
+	flood      *floodControl
+	sub        *store.Subscription
+	done       chan struct{}
+	ctx        context.Context
+	cancel     context.CancelFunc
 }
 
 // New starts the hub's feed reader.

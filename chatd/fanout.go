@@ -32,9 +32,7 @@ func (h *Hub) run() {
 		if sub == nil {
 			return
 		}
-		for e := range sub.C {
-			h.apply(e)
-		}
+		h.drain(sub)
 		if !sub.Overflowed() {
 			return
 		}
@@ -52,6 +50,37 @@ func (h *Hub) run() {
 			c.close(websocket.StatusTryAgainLater, "Bitte neu verbinden.")
 		}
 	}
+}
+
+// drain applies the feed's events in order, except that membership
+// changes are coalesced: a group's sync reads the group's current members,
+// so one sync serves every change queued behind it. An import of a school
+// adds thousands of members one by one; syncing (and decoding the group)
+// for each made the hub the import's bottleneck. Pending syncs run before
+// any chat message is fanned out, so nobody who has left a room receives
+// a message posted after they left, and whenever the feed is caught up.
+func (h *Hub) drain(sub *store.Subscription) {
+	pending := map[string]bool{}
+	flush := func() {
+		for g := range pending {
+			h.syncGroup(g)
+			delete(pending, g)
+		}
+	}
+	for e := range sub.C {
+		if e.Kind == store.GroupChanged {
+			pending[e.Group] = true
+		} else {
+			if e.Kind == store.ChatChanged {
+				flush()
+			}
+			h.apply(e)
+		}
+		if len(sub.C) == 0 {
+			flush()
+		}
+	}
+	flush()
 }
 
 func (h *Hub) allLocked() []*client {
@@ -110,6 +139,7 @@ func (h *Hub) apply(e store.Event) {
 // syncGroup brings every connection's subscription to a group's room in
 // line with the group's membership: who left loses the room at once.
 func (h *Hub) syncGroup(name string) {
+	h.groupSyncs.Add(1)
 	g, err := h.opt.Store.Group(name)
 	room := store.GroupRoomID(name)
 	var changed []*client
