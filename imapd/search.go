@@ -125,8 +125,9 @@ func flagsOnly(c *imap.SearchCriteria) bool {
 	return true
 }
 
-// loadFlags is load for flagsOnly criteria: the messages carry UID and
-// flags only (the flag lists share one backing array).
+// loadFlags is load for flagsOnly criteria and FETCH (FLAGS): the
+// messages carry UID, MODSEQ and flags only (the flag lists share one
+// backing array).
 func (s *session) loadFlags(items []item) ([]loaded, error) {
 	uids := make([]uint32, len(items))
 	for i, it := range items {
@@ -134,17 +135,18 @@ func (s *session) loadFlags(items []item) ([]loaded, error) {
 	}
 	type row struct {
 		it       int
+		modseq   uint64
 		from, to int
 	}
 	rows := make([]row, 0, len(items))
 	arena := make([]string, 0, len(items))
 	err := s.st().View(func(t *store.Tx) error {
 		i := 0
-		return t.FlagsOf(s.view.id, uids, func(uid uint32, flags []string) {
+		return t.FlagsModSeqOf(s.view.id, uids, func(uid uint32, modseq uint64, flags []string) {
 			for items[i].uid != uid {
 				i++
 			}
-			rows = append(rows, row{i, len(arena), len(arena) + len(flags)})
+			rows = append(rows, row{i, modseq, len(arena), len(arena) + len(flags)})
 			arena = append(arena, flags...)
 		})
 	})
@@ -152,6 +154,7 @@ func (s *session) loadFlags(items []item) ([]loaded, error) {
 	for j, r := range rows {
 		out[j].item = items[r.it]
 		out[j].msg.UID = items[r.it].uid
+		out[j].msg.ModSeq = r.modseq
 		if r.to > r.from {
 			out[j].msg.Flags = arena[r.from:r.to:r.to]
 		}
