@@ -20,6 +20,7 @@ type loaded struct {
 	item
 	msg  store.Message
 	meta *mailmsg.Summary
+	hdr  hdrHits // SEARCH: header fields matched while loading
 }
 
 // load reads the records of items in one snapshot. Messages expunged
@@ -93,7 +94,7 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, opts *ima
 	var msgs []loaded
 	var err error
 	if flagsOnlyFetch(opts) {
-		msgs, err = s.loadFlags(items)
+		msgs, err = s.loadFlags(items, nil)
 	} else {
 		msgs, err = s.load(items, needsMeta(opts))
 	}
