@@ -17,13 +17,14 @@ import (
 // the message, case-insensitive substring as RFC 3501 asks).
 func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, opts *imap.SearchOptions) (*imap.SearchData, error) {
 	all := s.resolve(imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}})
+	// Flag and indexed-header searches go through the compact rows, one
+	// reused message at a time; the others load the records.
 	var msgs []loaded
+	var fr *flagRows
 	var err error
 	hq := newHeaderQuery(criteria)
-	if flagsOnly(criteria) {
-		msgs, err = s.loadFlags(all, nil)
-	} else if hq != nil {
-		msgs, err = s.loadFlags(all, hq)
+	if flagsOnly(criteria) || hq != nil {
+		fr, err = s.scanFlags(all, hq)
 	} else {
 		msgs, err = s.load(all, needsEnvelope(criteria))
 	}
@@ -31,21 +32,34 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 		return nil, err
 	}
 	var index map[string][]byte // blob → header index, for HEADER/FROM/…
-	if hq == nil && needsIndex(criteria) {
+	if fr == nil && needsIndex(criteria) {
 		if index, err = s.searchIndexes(msgs); err != nil {
 			return nil, err
 		}
 	}
+	n := len(msgs)
+	var scratch loaded
+	get := func(i int) *loaded { return &msgs[i] }
+	if fr != nil {
+		n = len(fr.rows)
+		get = func(i int) *loaded { fr.at(i, &scratch); return &scratch }
+	}
 	maxSeq, maxUID := uint32(0), uint32(0)
-	for _, m := range msgs {
-		maxSeq, maxUID = max(maxSeq, m.seq), max(maxUID, m.msg.UID)
+	if fr != nil {
+		for _, r := range fr.rows {
+			maxSeq, maxUID = max(maxSeq, all[r.it].seq), max(maxUID, all[r.it].uid)
+		}
+	} else {
+		for _, m := range msgs {
+			maxSeq, maxUID = max(maxSeq, m.seq), max(maxUID, m.msg.UID)
+		}
 	}
 	data := &imap.SearchData{}
 	var minMod, maxMod, highest uint64 // MODSEQs for the answer (condstore.go)
 	var seqs imap.SeqSet
 	var uids imap.UIDSet
-	for i := range msgs {
-		m := &searchMsg{loaded: &msgs[i], s: s, index: index, hq: hq}
+	for i := range n {
+		m := searchMsg{loaded: get(i), s: s, index: index, hq: hq}
 		if m.seq == 0 || !m.match(criteria, maxSeq, maxUID) {
 			continue
 		}
@@ -172,53 +186,74 @@ func onlyFlags(c *imap.SearchCriteria, headers bool) bool {
 // With hq, the same snapshot's header indexes are matched against hq's
 // fields in place (store.Tx.HeaderIndexesOf), without a copy per message.
 func (s *session) loadFlags(items []item, hq *headerQuery) ([]loaded, error) {
+	fr, err := s.scanFlags(items, hq)
+	out := make([]loaded, len(fr.rows))
+	for j := range fr.rows {
+		fr.at(j, &out[j])
+	}
+	return out, err
+}
+
+// flagRows is what scanFlags read: per message found, its position in
+// items, MODSEQ, flags (a range of arena) and header hits.
+type flagRows struct {
+	items []item
+	rows  []flagRow
+	arena []string
+	hits  []hdrHits // by position in items; nil without a headerQuery
+}
+
+type flagRow struct {
+	it       int
+	modseq   uint64
+	from, to int
+}
+
+// at fills l with row j (a SEARCH reuses one l for all rows).
+func (fr *flagRows) at(j int, l *loaded) {
+	r := fr.rows[j]
+	*l = loaded{item: fr.items[r.it]}
+	l.msg.UID = fr.items[r.it].uid
+	l.msg.ModSeq = r.modseq
+	if fr.hits != nil {
+		l.hdr = fr.hits[r.it]
+	}
+	if r.to > r.from {
+		l.msg.Flags = fr.arena[r.from:r.to:r.to]
+	}
+}
+
+// scanFlags reads the UIDs, MODSEQs and flags of items in one snapshot,
+// with hq the matches of its header fields too.
+func (s *session) scanFlags(items []item, hq *headerQuery) (*flagRows, error) {
 	uids := make([]uint32, len(items))
 	for i, it := range items {
 		uids[i] = it.uid
 	}
-	type row struct {
-		it       int
-		modseq   uint64
-		from, to int
-	}
-	rows := make([]row, 0, len(items))
-	arena := make([]string, 0, len(items))
-	var hits []hdrHits // by position in items
+	fr := &flagRows{items: items, rows: make([]flagRow, 0, len(items)), arena: make([]string, 0, len(items))}
 	err := s.st().View(func(t *store.Tx) error {
 		i := 0
 		err := t.FlagsModSeqOf(s.view.id, uids, func(uid uint32, modseq uint64, flags []string) {
 			for items[i].uid != uid {
 				i++
 			}
-			rows = append(rows, row{i, modseq, len(arena), len(arena) + len(flags)})
-			arena = append(arena, flags...)
+			fr.rows = append(fr.rows, flagRow{i, modseq, len(fr.arena), len(fr.arena) + len(flags)})
+			fr.arena = append(fr.arena, flags...)
 		})
 		if err != nil || hq == nil {
 			return err
 		}
-		hits = make([]hdrHits, len(items))
+		fr.hits = make([]hdrHits, len(items))
 		return t.HeaderIndexesOf(s.view.id, uids, func(i int, idx []byte, ok bool) {
 			if ok {
-				hits[i] = hdrHits{known: true, bits: hq.match(idx)}
+				fr.hits[i] = hdrHits{known: true, bits: hq.match(idx)}
 			}
 		})
 	})
 	if hook := afterLoad.Load(); hook != nil {
 		(*hook)()
 	}
-	out := make([]loaded, len(rows))
-	for j, r := range rows {
-		out[j].item = items[r.it]
-		out[j].msg.UID = items[r.it].uid
-		out[j].msg.ModSeq = r.modseq
-		if hits != nil {
-			out[j].hdr = hits[r.it]
-		}
-		if r.to > r.from {
-			out[j].msg.Flags = arena[r.from:r.to:r.to]
-		}
-	}
-	return out, err
+	return fr, err
 }
 
 // headerQuery is the HEADER criteria (FROM, SUBJECT, …) of a search that
