@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -32,6 +33,17 @@ func TestHeaderIndexesOfMatchesRecords(t *testing.T) {
 	}
 	s.StoreFlags(in.ID, []uint32{2, 8, 41}, FlagsAdd, []string{`\Seen`, "$Label1"}, nil)
 	s.Expunge(in.ID, []uint32{10, 11}, nil)
+	// A record as older versions stored it (JSON).
+	if err := s.update(func(tx *Tx) error {
+		m, err := tx.Message(in.ID, 6)
+		if err != nil {
+			return err
+		}
+		v, _ := json.Marshal(m)
+		return tx.bucket(bucketMailMsgs).Put(msgKey(in.ID, 6), v)
+	}); err != nil {
+		t.Fatal(err)
+	}
 	uids := []uint32{1, 2, 3, 6, 7, 8, 9, 10, 12, 20, 40, 41, 42, 99}
 	for _, mbox := range []uint64{in.ID, arch.ID} {
 		want := map[uint32]string{}
