@@ -94,7 +94,7 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, opts *ima
 	var msgs []loaded
 	var err error
 	if flagsOnlyFetch(opts) {
-		msgs, err = s.loadFlags(items, nil)
+		msgs, err = s.loadFlags(items)
 	} else {
 		msgs, err = s.load(items, needsMeta(opts))
 	}

@@ -152,7 +152,7 @@ type searchMsg struct {
 	header []string
 	text   *string
 	index  map[string][]byte
-	hq     *headerQuery // set when loadFlags matched the header fields
+	hq     *headerQuery // set when scanFlags matched the header fields
 }
 
 // flagsOnly reports whether the criteria look at nothing but flags and
@@ -179,14 +179,10 @@ func onlyFlags(c *imap.SearchCriteria, headers bool) bool {
 	return true
 }
 
-// loadFlags is load for flagsOnly criteria and FETCH (FLAGS): the
-// messages carry UID, MODSEQ and flags only (the flag lists share one
-// backing array).
-//
-// With hq, the same snapshot's header indexes are matched against hq's
-// fields in place (store.Tx.HeaderIndexesOf), without a copy per message.
-func (s *session) loadFlags(items []item, hq *headerQuery) ([]loaded, error) {
-	fr, err := s.scanFlags(items, hq)
+// loadFlags is load for FETCH (FLAGS): the messages carry UID, MODSEQ
+// and flags only (the flag lists share one backing array).
+func (s *session) loadFlags(items []item) ([]loaded, error) {
+	fr, err := s.scanFlags(items, nil)
 	out := make([]loaded, len(fr.rows))
 	for j := range fr.rows {
 		fr.at(j, &out[j])
@@ -223,8 +219,9 @@ func (fr *flagRows) at(j int, l *loaded) {
 	}
 }
 
-// scanFlags reads the UIDs, MODSEQs and flags of items in one snapshot,
-// with hq the matches of its header fields too.
+// scanFlags reads the UIDs, MODSEQs and flags of items in one snapshot;
+// with hq, the same snapshot's header indexes are matched against hq's
+// fields in place (store.Tx.HeaderIndexesOf), without a copy per message.
 func (s *session) scanFlags(items []item, hq *headerQuery) (*flagRows, error) {
 	uids := make([]uint32, len(items))
 	for i, it := range items {
