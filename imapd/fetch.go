@@ -20,6 +20,7 @@ type loaded struct {
 	item
 	msg  store.Message
 	meta *mailmsg.Summary
+	hdr  hdrHits // SEARCH: header fields matched while loading
 }
 
 // load reads the records of items in one snapshot. Messages expunged
@@ -96,7 +97,13 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, opts *ima
 			return err
 		}
 	}
-	msgs, err := s.load(items, needsMeta(opts))
+	var msgs []loaded
+	var err error
+	if flagsOnlyFetch(opts) {
+		msgs, err = s.loadFlags(items)
+	} else {
+		msgs, err = s.load(items, needsMeta(opts))
+	}
 	if err != nil {
 		return err
 	}
@@ -112,18 +119,45 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, opts *ima
 			return err
 		}
 	}
+	fw := fetchFlags{rev1: s.rev1()}
 	for i := range msgs {
 		if msgs[i].seq == 0 {
 			continue // not announced to this client yet
 		}
-		if err := s.fetchOne(w, &msgs[i], opts, markSeen, withModSeq); err != nil {
+		if err := s.fetchOne(w, &msgs[i], opts, markSeen, withModSeq, &fw); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *session) fetchOne(w *imapserver.FetchWriter, l *loaded, opts *imap.FetchOptions, withFlags, withModSeq bool) error {
+// flagsOnlyFetch reports whether a FETCH asks for nothing but UID, FLAGS
+// and MODSEQ (a client's resync): then records are not fully decoded.
+func flagsOnlyFetch(o *imap.FetchOptions) bool {
+	return !o.Envelope && o.BodyStructure == nil && !o.RFC822Size && !o.InternalDate &&
+		len(o.BodySection) == 0 && len(o.BinarySection) == 0 && len(o.BinarySectionSize) == 0
+}
+
+// fetchFlags is what one FETCH command's responses share: whether
+// \Recent is shown (asked once, not per message) and the buffer each
+// FLAGS list is built in (written before the next one).
+type fetchFlags struct {
+	rev1 bool
+	buf  []imap.Flag
+}
+
+func (f *fetchFlags) of(s *session, l *loaded) []imap.Flag {
+	f.buf = f.buf[:0]
+	for _, fl := range l.msg.Flags {
+		f.buf = append(f.buf, imap.Flag(fl))
+	}
+	if f.rev1 && s.recent.has(l.msg.UID) {
+		f.buf = append(f.buf, flagRecent)
+	}
+	return f.buf
+}
+
+func (s *session) fetchOne(w *imapserver.FetchWriter, l *loaded, opts *imap.FetchOptions, withFlags, withModSeq bool, fw *fetchFlags) error {
 	// The content is opened before the response starts, so a message
 	// expunged meanwhile by another session can still be left out (its
 	// EXPUNGE follows with this command's updates).
@@ -148,7 +182,7 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, l *loaded, opts *imap.Fetc
 		rw.WriteUID(imap.UID(l.msg.UID))
 	}
 	if opts.Flags || withFlags {
-		rw.WriteFlags(s.withRecent(imapFlags(l.msg.Flags), l.msg.UID))
+		rw.WriteFlags(fw.of(s, l))
 	}
 	if withModSeq {
 		rw.WriteModSeq(l.msg.ModSeq)

@@ -17,10 +17,14 @@ import (
 // the message, case-insensitive substring as RFC 3501 asks).
 func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, opts *imap.SearchOptions) (*imap.SearchData, error) {
 	all := s.resolve(imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}})
+	// Flag and indexed-header searches go through the compact rows, one
+	// reused message at a time; the others load the records.
 	var msgs []loaded
+	var fr *flagRows
 	var err error
-	if flagsOnly(criteria) {
-		msgs, err = s.loadFlags(all)
+	hq := newHeaderQuery(criteria)
+	if flagsOnly(criteria) || hq != nil {
+		fr, err = s.scanFlags(all, hq)
 	} else {
 		msgs, err = s.load(all, needsEnvelope(criteria))
 	}
@@ -28,30 +32,43 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 		return nil, err
 	}
 	var index map[string][]byte // blob → header index, for HEADER/FROM/…
-	if needsIndex(criteria) {
+	if fr == nil && needsIndex(criteria) {
 		if index, err = s.searchIndexes(msgs); err != nil {
 			return nil, err
 		}
 	}
+	n := len(msgs)
+	var scratch loaded
+	get := func(i int) *loaded { return &msgs[i] }
+	if fr != nil {
+		n = len(fr.rows)
+		get = func(i int) *loaded { fr.at(i, &scratch); return &scratch }
+	}
 	maxSeq, maxUID := uint32(0), uint32(0)
-	for _, m := range msgs {
-		maxSeq, maxUID = max(maxSeq, m.seq), max(maxUID, m.msg.UID)
+	if fr != nil {
+		for _, r := range fr.rows {
+			maxSeq, maxUID = max(maxSeq, all[r.it].seq), max(maxUID, all[r.it].uid)
+		}
+	} else {
+		for _, m := range msgs {
+			maxSeq, maxUID = max(maxSeq, m.seq), max(maxUID, m.msg.UID)
+		}
 	}
 	data := &imap.SearchData{}
 	var minMod, maxMod, highest uint64 // MODSEQs for the answer (condstore.go)
 	var seqs imap.SeqSet
 	var uids imap.UIDSet
-	for i := range msgs {
-		m := &searchMsg{loaded: &msgs[i], s: s, index: index}
+	for i := range n {
+		m := searchMsg{loaded: get(i), s: s, index: index, hq: hq}
 		if m.seq == 0 || !m.match(criteria, maxSeq, maxUID) {
 			continue
 		}
 		num := m.seq
-		uids.AddNum(imap.UID(m.msg.UID)) // also kept for SEARCHRES
+		uids = addUID(uids, m.msg.UID) // also kept for SEARCHRES
 		if kind == imapserver.NumKindUID {
 			num = m.msg.UID
 		} else {
-			seqs.AddNum(num)
+			seqs = addSeq(seqs, num)
 		}
 		if data.Min == 0 || num < data.Min {
 			data.Min, minMod = num, m.msg.ModSeq
@@ -74,6 +91,39 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 		data.ModSeq = searchModSeq(opts, minMod, maxMod, highest)
 	}
 	return data, nil
+}
+
+// addUID adds uid to set, cheaply when it follows the set's last UID
+// (messages are matched in UID order).
+func addUID(set imap.UIDSet, uid uint32) imap.UIDSet {
+	if n := len(set); n > 0 && set[n-1].Stop != 0 && uint32(set[n-1].Stop) < uid {
+		if uint32(set[n-1].Stop)+1 == uid {
+			set[n-1].Stop = imap.UID(uid)
+			return set
+		}
+		return append(set, imap.UIDRange{Start: imap.UID(uid), Stop: imap.UID(uid)})
+	}
+	if len(set) == 0 {
+		return imap.UIDSet{imap.UIDRange{Start: imap.UID(uid), Stop: imap.UID(uid)}}
+	}
+	set.AddNum(imap.UID(uid))
+	return set
+}
+
+// addSeq is addUID for sequence numbers.
+func addSeq(set imap.SeqSet, seq uint32) imap.SeqSet {
+	if n := len(set); n > 0 && set[n-1].Stop != 0 && set[n-1].Stop < seq {
+		if set[n-1].Stop+1 == seq {
+			set[n-1].Stop = seq
+			return set
+		}
+		return append(set, imap.SeqRange{Start: seq, Stop: seq})
+	}
+	if len(set) == 0 {
+		return imap.SeqSet{imap.SeqRange{Start: seq, Stop: seq}}
+	}
+	set.AddNum(seq)
+	return set
 }
 
 // needsEnvelope reports whether the criteria look at the sent date, the
@@ -102,61 +152,162 @@ type searchMsg struct {
 	header []string
 	text   *string
 	index  map[string][]byte
+	hq     *headerQuery // set when scanFlags matched the header fields
 }
 
 // flagsOnly reports whether the criteria look at nothing but flags and
 // numbers (UNSEEN, FLAGGED, DELETED, UID ranges …): then only UIDs and
 // flags are read.
-func flagsOnly(c *imap.SearchCriteria) bool {
+func flagsOnly(c *imap.SearchCriteria) bool { return onlyFlags(c, false) }
+
+// onlyFlags is flagsOnly, with HEADER criteria allowed when headers is set.
+func onlyFlags(c *imap.SearchCriteria, headers bool) bool {
 	if !c.Since.IsZero() || !c.Before.IsZero() || !c.SentSince.IsZero() || !c.SentBefore.IsZero() ||
-		len(c.Header) > 0 || len(c.Body) > 0 || len(c.Text) > 0 || c.Larger > 0 || c.Smaller > 0 || c.ModSeq != nil {
+		len(c.Header) > 0 && !headers || len(c.Body) > 0 || len(c.Text) > 0 || c.Larger > 0 || c.Smaller > 0 || c.ModSeq != nil {
 		return false
 	}
 	for i := range c.Not {
-		if !flagsOnly(&c.Not[i]) {
+		if !onlyFlags(&c.Not[i], headers) {
 			return false
 		}
 	}
 	for i := range c.Or {
-		if !flagsOnly(&c.Or[i][0]) || !flagsOnly(&c.Or[i][1]) {
+		if !onlyFlags(&c.Or[i][0], headers) || !onlyFlags(&c.Or[i][1], headers) {
 			return false
 		}
 	}
 	return true
 }
 
-// loadFlags is load for flagsOnly criteria: the messages carry UID and
-// flags only (the flag lists share one backing array).
+// loadFlags is load for FETCH (FLAGS): the messages carry UID, MODSEQ
+// and flags only (the flag lists share one backing array).
 func (s *session) loadFlags(items []item) ([]loaded, error) {
+	fr, err := s.scanFlags(items, nil)
+	out := make([]loaded, len(fr.rows))
+	for j := range fr.rows {
+		fr.at(j, &out[j])
+	}
+	return out, err
+}
+
+// flagRows is what scanFlags read: per message found, its position in
+// items, MODSEQ, flags (a range of arena) and header hits.
+type flagRows struct {
+	items []item
+	rows  []flagRow
+	arena []string
+	hits  []hdrHits // by position in items; nil without a headerQuery
+}
+
+type flagRow struct {
+	it       int
+	modseq   uint64
+	from, to int
+}
+
+// at fills l with row j (a SEARCH reuses one l for all rows).
+func (fr *flagRows) at(j int, l *loaded) {
+	r := fr.rows[j]
+	*l = loaded{item: fr.items[r.it]}
+	l.msg.UID = fr.items[r.it].uid
+	l.msg.ModSeq = r.modseq
+	if fr.hits != nil {
+		l.hdr = fr.hits[r.it]
+	}
+	if r.to > r.from {
+		l.msg.Flags = fr.arena[r.from:r.to:r.to]
+	}
+}
+
+// scanFlags reads the UIDs, MODSEQs and flags of items in one snapshot;
+// with hq, the same snapshot's header indexes are matched against hq's
+// fields in place (store.Tx.HeaderIndexesOf), without a copy per message.
+func (s *session) scanFlags(items []item, hq *headerQuery) (*flagRows, error) {
 	uids := make([]uint32, len(items))
 	for i, it := range items {
 		uids[i] = it.uid
 	}
-	type row struct {
-		it       int
-		from, to int
-	}
-	rows := make([]row, 0, len(items))
-	arena := make([]string, 0, len(items))
+	fr := &flagRows{items: items, rows: make([]flagRow, 0, len(items)), arena: make([]string, 0, len(items))}
 	err := s.st().View(func(t *store.Tx) error {
 		i := 0
-		return t.FlagsOf(s.view.id, uids, func(uid uint32, flags []string) {
+		err := t.FlagsModSeqOf(s.view.id, uids, func(uid uint32, modseq uint64, flags []string) {
 			for items[i].uid != uid {
 				i++
 			}
-			rows = append(rows, row{i, len(arena), len(arena) + len(flags)})
-			arena = append(arena, flags...)
+			fr.rows = append(fr.rows, flagRow{i, modseq, len(fr.arena), len(fr.arena) + len(flags)})
+			fr.arena = append(fr.arena, flags...)
+		})
+		if err != nil || hq == nil {
+			return err
+		}
+		fr.hits = make([]hdrHits, len(items))
+		return t.HeaderIndexesOf(s.view.id, uids, func(i int, idx []byte, ok bool) {
+			if ok {
+				fr.hits[i] = hdrHits{known: true, bits: hq.match(idx)}
+			}
 		})
 	})
-	out := make([]loaded, len(rows))
-	for j, r := range rows {
-		out[j].item = items[r.it]
-		out[j].msg.UID = items[r.it].uid
-		if r.to > r.from {
-			out[j].msg.Flags = arena[r.from:r.to:r.to]
+	if hook := afterLoad.Load(); hook != nil {
+		(*hook)()
+	}
+	return fr, err
+}
+
+// headerQuery is the HEADER criteria (FROM, SUBJECT, …) of a search that
+// otherwise looks at flags and numbers only, all on indexed fields: they
+// are matched against each message's header index while it is read.
+type headerQuery struct {
+	bit          map[*imap.SearchCriteriaHeaderField]uint
+	keys, values [][]byte // lower-cased, by bit
+}
+
+// hdrHits is one message's answers to a headerQuery: bit n for field n;
+// known is false for a blob without an index.
+type hdrHits struct {
+	known bool
+	bits  uint64
+}
+
+// newHeaderQuery returns the query for criteria it can answer, else nil.
+func newHeaderQuery(c *imap.SearchCriteria) *headerQuery {
+	q := &headerQuery{bit: map[*imap.SearchCriteriaHeaderField]uint{}}
+	if !onlyFlags(c, true) || !q.collect(c) || len(q.keys) == 0 || len(q.keys) > 64 {
+		return nil
+	}
+	return q
+}
+
+func (q *headerQuery) collect(c *imap.SearchCriteria) bool {
+	for i := range c.Header {
+		f := &c.Header[i]
+		if !mailmsg.IndexedField(f.Key) {
+			return false
+		}
+		q.bit[f] = uint(len(q.keys))
+		q.keys = append(q.keys, []byte(strings.ToLower(f.Key)))
+		q.values = append(q.values, []byte(strings.ToLower(f.Value)))
+	}
+	for i := range c.Not {
+		if !q.collect(&c.Not[i]) {
+			return false
 		}
 	}
-	return out, err
+	for i := range c.Or {
+		if !q.collect(&c.Or[i][0]) || !q.collect(&c.Or[i][1]) {
+			return false
+		}
+	}
+	return true
+}
+
+func (q *headerQuery) match(idx []byte) uint64 {
+	var bits uint64
+	for n := range q.keys {
+		if mailmsg.MatchIndex(idx, q.keys[n], q.values[n]) {
+			bits |= 1 << n
+		}
+	}
+	return bits
 }
 
 // needsIndex reports whether the criteria match indexed header fields.
@@ -198,8 +349,13 @@ func (s *session) searchIndexes(msgs []loaded) (map[string][]byte, error) {
 
 // headerMatch is HEADER key value: from the index when the field is
 // indexed, else from the message's header.
-func (m *searchMsg) headerMatch(h imap.SearchCriteriaHeaderField) bool {
-	if mailmsg.IndexedField(h.Key) {
+func (m *searchMsg) headerMatch(h *imap.SearchCriteriaHeaderField) bool {
+	if m.hq != nil {
+		if m.hdr.known {
+			return m.hdr.bits&(1<<m.hq.bit[h]) != 0
+		}
+		m.loadBlob() // a blob without index: matched from its header below
+	} else if mailmsg.IndexedField(h.Key) {
 		if idx, ok := m.index[m.msg.Blob]; ok {
 			return mailmsg.MatchIndex(idx, []byte(strings.ToLower(h.Key)), []byte(strings.ToLower(h.Value)))
 		}
@@ -211,6 +367,20 @@ func (m *searchMsg) headerMatch(h imap.SearchCriteriaHeaderField) bool {
 		}
 	}
 	return false
+}
+
+// loadBlob reads the blob hash loadFlags left out, for the rare message
+// whose blob has no header index.
+func (m *searchMsg) loadBlob() {
+	if m.msg.Blob != "" {
+		return
+	}
+	m.s.st().View(func(t *store.Tx) error {
+		if msg, err := t.Message(m.s.view.id, m.msg.UID); err == nil {
+			m.msg.Blob = msg.Blob
+		}
+		return nil
+	})
 }
 
 func (m *searchMsg) headers() []string {
@@ -314,8 +484,8 @@ func (m *searchMsg) match(c *imap.SearchCriteria, maxSeq, maxUID uint32) bool {
 	if c.ModSeq != nil && m.msg.ModSeq < c.ModSeq.ModSeq {
 		return false
 	}
-	for _, h := range c.Header {
-		if !m.headerMatch(h) {
+	for i := range c.Header {
+		if !m.headerMatch(&c.Header[i]) {
 			return false
 		}
 	}
@@ -362,6 +532,10 @@ func addressContains(key, value, needle string) bool {
 // storedFlag is storeFlags for one flag, without allocating for the
 // system flags every SEARCH UNSEEN/FLAGGED asks about per message.
 func storedFlag(f imap.Flag) (string, bool) {
+	switch f { // as the client's parser spells them (no lower-casing)
+	case imap.FlagSeen, imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagDraft:
+		return string(f), true
+	}
 	if sys, ok := systemFlags[strings.ToLower(string(f))]; ok {
 		return string(sys), true
 	}

@@ -70,6 +70,24 @@ func TestIMAPHeaderSearchIndexAndStatusCounts(t *testing.T) {
 	if u, d := status(); u != 1 || d != 1 {
 		t.Fatalf("STATUS after STORE: unseen %d deleted %d, want 1 1", u, d)
 	}
+	// Flags and indexed fields in one search (read in one pass).
+	for _, tc := range []struct {
+		crit *imap.SearchCriteria
+		want []imap.UID
+	}{
+		{&imap.SearchCriteria{Header: hdr("Subject", "").Header, NotFlag: []imap.Flag{imap.FlagSeen}}, []imap.UID{2}},
+		{&imap.SearchCriteria{Header: hdr("From", "müller").Header, Flag: []imap.Flag{imap.FlagDeleted}}, []imap.UID{1}},
+		{&imap.SearchCriteria{Or: [][2]imap.SearchCriteria{{{Flag: []imap.Flag{imap.FlagSeen}}, *hdr("Subject", "zweite")}},
+			Not: []imap.SearchCriteria{{Flag: []imap.Flag{imap.FlagDeleted}, Header: hdr("To", "erika").Header}}}, []imap.UID{2}},
+	} {
+		d, err := c.UIDSearch(tc.crit, nil).Wait()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.AllUIDs(); !slices.Equal(got, tc.want) {
+			t.Errorf("SEARCH %+v: %v, want %v", tc.crit, got, tc.want)
+		}
+	}
 	if _, err := c.Expunge().Collect(); err != nil {
 		t.Fatal(err)
 	}

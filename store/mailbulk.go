@@ -61,6 +61,12 @@ func (t *Tx) MessagesOf(mbox uint64, uids []uint32, fn func(m *Message) error) e
 // UNSEEN, FLAGGED …): records are not fully decoded and the flags slice
 // is reused between calls, so fn must not keep it.
 func (t *Tx) FlagsOf(mbox uint64, uids []uint32, fn func(uid uint32, flags []string)) error {
+	return t.FlagsModSeqOf(mbox, uids, func(uid uint32, _ uint64, flags []string) { fn(uid, flags) })
+}
+
+// FlagsModSeqOf is FlagsOf with each message's MODSEQ (FETCH FLAGS of a
+// whole mailbox, with CONDSTORE).
+func (t *Tx) FlagsModSeqOf(mbox uint64, uids []uint32, fn func(uid uint32, modseq uint64, flags []string)) error {
 	if len(uids) == 0 {
 		return nil
 	}
@@ -82,11 +88,12 @@ func (t *Tx) FlagsOf(mbox uint64, uids []uint32, fn func(uid uint32, flags []str
 		if binary.BigEndian.Uint32(k[8:]) != uid {
 			continue
 		}
+		var modseq uint64
 		var err error
-		if buf, err = decodeFlags(v, buf[:0]); err != nil {
+		if buf, modseq, err = decodeFlagsModSeq(v, buf[:0]); err != nil {
 			return fmt.Errorf("message %d/%d: %w", mbox, uid, err)
 		}
-		fn(uid, buf)
+		fn(uid, modseq, buf)
 	}
 	return nil
 }

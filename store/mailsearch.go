@@ -10,7 +10,12 @@ package store
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
 	"path/filepath"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -152,3 +157,79 @@ func (t *Tx) SearchIndexes(hashes []string, fn func(hash string, idx []byte)) {
 
 // sparseAfter walks that miss make SearchIndexes look each hash up.
 const sparseAfter = 2
+
+// HeaderIndexesOf calls fn for each message of uids (sorted) in mbox
+// with its position in uids and its blob's header index (ok false for a
+// blob without one). The calls come in the index's order, not in UID order, so
+// that a whole large mailbox is one pass over each bucket; idx is valid
+// only during the transaction. Nothing is copied per message.
+func (t *Tx) HeaderIndexesOf(mbox uint64, uids []uint32, fn func(i int, idx []byte, ok bool)) error {
+	if len(uids) == 0 {
+		return nil
+	}
+	type ref struct {
+		hash [32]byte
+		i    int32
+	}
+	refs := make([]ref, 0, len(uids))
+	c := t.bucket(bucketMailMsgs).Cursor()
+	prefix := mboxKey(mbox)
+	k, v := c.Seek(msgKey(mbox, uids[0]))
+	for i, uid := range uids {
+		for steps := 0; k != nil && hasPrefix(k, prefix) && binary.BigEndian.Uint32(k[8:]) < uid; steps++ {
+			if steps == 8 {
+				k, v = c.Seek(msgKey(mbox, uid))
+				break
+			}
+			k, v = c.Next()
+		}
+		if k == nil || !hasPrefix(k, prefix) {
+			break
+		}
+		if binary.BigEndian.Uint32(k[8:]) != uid {
+			continue
+		}
+		r := ref{i: int32(i)}
+		if len(v) >= msgFixedLen && v[0] == msgCodecV1 {
+			copy(r.hash[:], v[1+32:1+64])
+		} else {
+			var m Message
+			if err := decodeMessage(v, &m); err != nil {
+				return fmt.Errorf("message %d/%d: %w", mbox, uid, err)
+			}
+			if h, err := hex.DecodeString(m.Blob); err == nil && len(h) == 32 {
+				copy(r.hash[:], h)
+			}
+		}
+		refs = append(refs, r)
+	}
+	// Lower-case hex keeps the order of the raw bytes.
+	slices.SortFunc(refs, func(a, b ref) int {
+		if x, y := binary.BigEndian.Uint64(a.hash[:]), binary.BigEndian.Uint64(b.hash[:]); x != y {
+			return cmp.Compare(x, y)
+		}
+		return bytes.Compare(a.hash[:], b.hash[:])
+	})
+	sc := t.bucket(bucketMailSearch).Cursor()
+	var key [64]byte
+	var sk, sv []byte
+	for j, r := range refs {
+		hex.Encode(key[:], r.hash[:])
+		if j == 0 {
+			sk, sv = sc.Seek(key[:])
+		}
+		for steps := 0; sk != nil && bytes.Compare(sk, key[:]) < 0; steps++ {
+			if steps == 8 {
+				sk, sv = sc.Seek(key[:])
+				break
+			}
+			sk, sv = sc.Next()
+		}
+		if sk != nil && bytes.Equal(sk, key[:]) {
+			fn(int(r.i), sv, true)
+		} else {
+			fn(int(r.i), nil, false)
+		}
+	}
+	return nil
+}

@@ -108,31 +108,33 @@ func flagString(b []byte) string {
 	return string(b)
 }
 
-// decodeFlags appends a record's flags to buf, decoding nothing else.
-func decodeFlags(v []byte, buf []string) ([]string, error) {
+// decodeFlagsModSeq appends a record's flags to buf and returns its
+// MODSEQ, decoding nothing else.
+func decodeFlagsModSeq(v []byte, buf []string) ([]string, uint64, error) {
 	if len(v) > 0 && v[0] == '{' {
 		var m Message
 		if err := decodeMessage(v, &m); err != nil {
-			return buf, err
+			return buf, 0, err
 		}
-		return append(buf, m.Flags...), nil
+		return append(buf, m.Flags...), m.ModSeq, nil
 	}
 	if len(v) < msgFixedLen || v[0] != msgCodecV1 {
-		return buf, errBadMessageRecord
+		return buf, 0, errBadMessageRecord
 	}
+	modseq := binary.BigEndian.Uint64(v[1+24:])
 	p := v[msgFixedLen:]
 	count, k := binary.Uvarint(p)
 	if k <= 0 || count > uint64(len(p)) {
-		return buf, errBadMessageRecord
+		return buf, 0, errBadMessageRecord
 	}
 	p = p[k:]
 	for range count {
 		l, k := binary.Uvarint(p)
 		if k <= 0 || l > uint64(len(p)-k) {
-			return buf, errBadMessageRecord
+			return buf, 0, errBadMessageRecord
 		}
 		buf = append(buf, flagString(p[k:k+int(l)]))
 		p = p[k+int(l):]
 	}
-	return buf, nil
+	return buf, modseq, nil
 }

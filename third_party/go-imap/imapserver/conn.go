@@ -39,6 +39,10 @@ type Conn struct {
 	br       *bufio.Reader
 	bw       *bufio.Writer
 	encMutex sync.Mutex
+	// writeDeadlineSet is when the write deadline was last set (zero:
+	// none); guarded by encMutex. Batched FETCH responses keep a fresh
+	// deadline instead of setting one per message.
+	writeDeadlineSet time.Time
 
 	mutex   sync.Mutex
 	conn    net.Conn
@@ -475,8 +479,11 @@ func (c *Conn) setReadTimeout(dur time.Duration) {
 
 func (c *Conn) setWriteTimeout(dur time.Duration) {
 	if dur > 0 {
-		c.conn.SetWriteDeadline(time.Now().Add(dur))
+		now := time.Now()
+		c.writeDeadlineSet = now
+		c.conn.SetWriteDeadline(now.Add(dur))
 	} else {
+		c.writeDeadlineSet = time.Time{}
 		c.conn.SetWriteDeadline(time.Time{})
 	}
 }
@@ -505,6 +512,18 @@ type responseEncoder struct {
 }
 
 func newResponseEncoder(conn *Conn) *responseEncoder {
+	return newEncoder(conn, false)
+}
+
+// newBatchResponseEncoder is newResponseEncoder for one of many responses
+// written in a row (FETCH): the write deadline set by the previous one is
+// kept while it is less than a second old, and endBatch leaves it set.
+// The command's tagged response clears it.
+func newBatchResponseEncoder(conn *Conn) *responseEncoder {
+	return newEncoder(conn, true)
+}
+
+func newEncoder(conn *Conn, batch bool) *responseEncoder {
 	conn.mutex.Lock()
 	quotedUTF8 := conn.enabled.Has(imap.CapIMAP4rev2) || conn.enabled.Has(imap.CapUTF8Accept)
 	conn.mutex.Unlock()
@@ -512,8 +531,10 @@ func newResponseEncoder(conn *Conn) *responseEncoder {
 	wireEnc := imapwire.NewEncoder(conn.bw, imapwire.ConnSideServer)
 	wireEnc.QuotedUTF8 = quotedUTF8
 
-	conn.encMutex.Lock() // released by responseEncoder.end
-	conn.setWriteTimeout(respWriteTimeout)
+	conn.encMutex.Lock() // released by responseEncoder.end or endBatch
+	if !batch || conn.writeDeadlineSet.IsZero() || time.Since(conn.writeDeadlineSet) > time.Second {
+		conn.setWriteTimeout(respWriteTimeout)
+	}
 	return &responseEncoder{
 		Encoder: wireEnc,
 		conn:    conn,
@@ -526,6 +547,15 @@ func (enc *responseEncoder) end() {
 	}
 	enc.Encoder = nil
 	enc.conn.setWriteTimeout(0)
+	enc.conn.encMutex.Unlock()
+}
+
+// endBatch is end for newBatchResponseEncoder: the deadline stays.
+func (enc *responseEncoder) endBatch() {
+	if enc.Encoder == nil {
+		panic("imapserver: responseEncoder.end called twice")
+	}
+	enc.Encoder = nil
 	enc.conn.encMutex.Unlock()
 }
 

@@ -352,7 +352,12 @@ type FetchWriter struct {
 //
 // FetchResponseWriter.Close must be called.
 func (cmd *FetchWriter) CreateMessage(seqNum uint32) *FetchResponseWriter {
-	enc := newResponseEncoder(cmd.conn)
+	var enc *responseEncoder
+	if cmd.batch {
+		enc = newBatchResponseEncoder(cmd.conn)
+	} else {
+		enc = newResponseEncoder(cmd.conn)
+	}
 	enc.Atom("*").SP().Number(seqNum).SP().Atom("FETCH").SP().Special('(')
 	return &FetchResponseWriter{enc: enc, options: cmd.options, batch: cmd.batch}
 }
@@ -532,10 +537,11 @@ func (w *FetchResponseWriter) Close() error {
 		// Flushed with the command's tagged response (a write error
 		// surfaces there too).
 		w.enc.Special(')').Atom("\r\n")
+		w.enc.endBatch()
 	} else {
 		err = w.enc.Special(')').CRLF()
+		w.enc.end()
 	}
-	w.enc.end()
 	w.enc = nil
 	return err
 }
