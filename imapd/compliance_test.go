@@ -398,12 +398,15 @@ func TestBinaryUnknownCTE(t *testing.T) {
 	if l := r.cmd("FETCH 1 BODY.PEEK[2]"); !has(l, "BODY[2] {") {
 		t.Fatalf("BODY[2]: %q", l)
 	}
-	// Refused, a BINARY without PEEK marks nothing \Seen.
-	if _, st := r.try("FETCH 1:2 BINARY[2]"); !strings.HasPrefix(st, "NO [UNKNOWN-CTE]") {
-		t.Fatalf("BINARY[2] without PEEK: %s", st)
-	}
-	if l := r.cmd("FETCH 1:2 FLAGS"); has(l, `\Seen`) {
-		t.Fatalf("a refused BINARY set \\Seen: %q", l)
+	// Refused, a BINARY (or a BINARY.SIZE beside a BODY[]) without PEEK
+	// marks nothing \Seen.
+	for _, c := range []string{"FETCH 1:2 BINARY[2]", "FETCH 1 (BODY[] BINARY.SIZE[2])"} {
+		if _, st := r.try("%s", c); !strings.HasPrefix(st, "NO [UNKNOWN-CTE]") {
+			t.Fatalf("%s: %s", c, st)
+		}
+		if l := r.cmd("FETCH 1:2 FLAGS"); has(l, `\Seen`) {
+			t.Fatalf("a refused %s set \\Seen: %q", c, l)
+		}
 	}
 }
 

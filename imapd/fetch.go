@@ -83,7 +83,7 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, opts *ima
 			}
 		}
 	}
-	if markSeen && len(opts.BinarySection) > 0 {
+	if markSeen && len(opts.BinarySection)+len(opts.BinarySectionSize) > 0 {
 		// A refused BINARY (UNKNOWN-CTE) marks nothing \Seen.
 		if err := s.checkDecodableAll(items, opts); err != nil {
 			return err
@@ -241,9 +241,11 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, l *loaded, opts *imap.Fetc
 // before the FETCH sets \Seen (a message gone meanwhile is skipped, as
 // fetchOne skips it).
 func (s *session) checkDecodableAll(items []item, opts *imap.FetchOptions) error {
-	uids := make([]uint32, len(items))
-	for i, it := range items {
-		uids[i] = it.uid
+	uids := make([]uint32, 0, len(items))
+	for _, it := range items {
+		if it.seq != 0 { // not yet announced: fetchOne skips it too
+			uids = append(uids, it.uid)
+		}
 	}
 	var msgs []store.Message
 	if err := s.st().View(func(t *store.Tx) error {
