@@ -86,7 +86,10 @@ func (s *session) Data(r io.Reader) error {
 	}
 	s.log.Info("smtp delivered", "from", s.account.Name, "recipients", len(got), "bytes", pb.Size)
 	s.srv.opt.Metrics.Delivered(len(got))
-	gone := undelivered(recips, got)
+	// Only recipients the sender named herself are reported: a group
+	// address was delivered as expanded (RFC 3461 §6.2.7.3), and naming a
+	// member deleted since RCPT would tell her who is in the group.
+	gone := s.namedDirectly(undelivered(recips, got))
 	if len(gone) > 0 && len(got) > 0 {
 		// The others have the message: whatever happens to the report,
 		// the answer stays 250 (a 4xx would have them get it twice),
@@ -109,17 +112,32 @@ func undelivered(recips []string, got []store.Delivered) []string {
 	return gone
 }
 
+// namedDirectly keeps the accounts a RCPT named itself.
+func (s *session) namedDirectly(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if s.recipients[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // deliveredReply answers a delivery: plain 250 when every recipient got
 // the message; recipients whose account was deleted since RCPT are named
 // (the others have the message, the sender a delivery report); when
 // nobody was left, 550.
 func deliveredReply(got []store.Delivered, gone []string) error {
-	if len(gone) == 0 {
-		return nil
-	}
 	if len(got) == 0 {
+		if len(gone) == 0 { // only group members, all deleted since RCPT
+			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1},
+				Message: "Nicht zugestellt: die Empfänger gibt es nicht mehr."}
+		}
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1},
 			Message: sprintf("Nicht zugestellt: die Konten %v gibt es nicht mehr.", gone)}
+	}
+	if len(gone) == 0 {
+		return nil
 	}
 	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0},
 		Message: sprintf("Zugestellt an %d Empfänger; nicht zugestellt an %v: diese Konten gibt es nicht mehr.", len(got), gone)}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emersion/go-message/charset"
 	"github.com/emersion/go-message/textproto"
 
 	"schulhof/internal/mailmsg"
@@ -71,14 +72,20 @@ func (s *session) dsn(gone []string, head []byte, h textproto.Header, arrived ti
 	w.Close()
 
 	subject := h.Get("Subject")
-	if dec, err := new(mime.WordDecoder).DecodeHeader(subject); err == nil {
-		subject = dec
+	dec := mime.WordDecoder{CharsetReader: charset.Reader}
+	if d, err := dec.DecodeHeader(subject); err == nil {
+		subject = d
+	}
+	if r := []rune(subject); len(r) > 200 { // the report names the mail, it need not repeat all of it
+		subject = string(r[:200]) + "…"
 	}
 	var m bytes.Buffer
 	hdr := func(k, v string) { fmt.Fprintf(&m, "%s: %s\r\n", k, v) }
 	hdr("From", mime.QEncoding.Encode("utf-8", t("dsn_from"))+" <MAILER-DAEMON@"+domain+">")
 	hdr("To", s.account.Name+"@"+domain)
-	hdr("Subject", mime.QEncoding.Encode("utf-8", t("dsn_subject")+subject))
+	// Encoded words on lines of their own: a header line stays under
+	// RFC 5322's 998 characters.
+	hdr("Subject", strings.ReplaceAll(mime.QEncoding.Encode("utf-8", t("dsn_subject")+subject), "?= =?", "?=\r\n =?"))
 	hdr("Date", date(now))
 	hdr("Message-ID", "<dsn-"+randomID()+"@"+domain+">")
 	if id := h.Get("Message-Id"); id != "" {

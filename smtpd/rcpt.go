@@ -31,6 +31,7 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	}
 	st := s.srv.opt.Store
 	var names []string
+	direct := false // the address is the account's own, not a group's
 	if a, err := st.Account(local); err == nil {
 		// MODULE-OFF: no mail for an account that may not read it.
 		if d := s.srv.opt.Auth.Module(a, policy.ModuleMail); !d.Allow {
@@ -43,7 +44,7 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 			r.Code, r.EnhancedCode = 550, smtp.EnhancedCode{5, 7, 1}
 			return r
 		}
-		names = []string{a.Name}
+		names, direct = []string{a.Name}, true
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return errTemp
 	} else if g, err := st.Group(local); err == nil {
@@ -72,7 +73,7 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		s.recipients = map[string]bool{}
 	}
 	for _, n := range names {
-		s.recipients[n] = true
+		s.recipients[n] = s.recipients[n] || direct
 	}
 	s.rcptCount++
 	s.rcptAddrs = append(s.rcptAddrs, to)

@@ -25,7 +25,7 @@ type session struct {
 	size       int64           // SIZE= of MAIL FROM, 0 if not given
 	slot       *store.SendSlot // MAIL-MASS reservation of this message
 	rcptCount  int             // addresses accepted (a group counts once)
-	recipients map[string]bool // expanded account names
+	recipients map[string]bool // expanded account names → named directly (not only through a group)
 	rcptAddrs  []string
 }
 

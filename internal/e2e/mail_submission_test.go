@@ -412,36 +412,7 @@ func TestSMTPRecipientDeletedBeforeDATA(t *testing.T) {
 	ben := e.user(t, "Ben", "Meyer", policy.Student)
 	cem := e.user(t, "Cem", "Yilmaz", policy.Student)
 	send := func(rcpts []string, deleteBeforeDATA string) string {
-		c := e.smtpClient(t, anna)
-		if err := c.Mail(addr(anna)); err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range rcpts {
-			if err := c.Rcpt(addr(r)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if _, err := e.svc.DeleteUser("test", deleteBeforeDATA); err != nil {
-			t.Fatal(err)
-		}
-		// net/smtp drops the text of a 250: read the reply itself
-		id, err := c.Text.Cmd("DATA")
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Text.StartResponse(id)
-		if _, _, err := c.Text.ReadResponse(354); err != nil {
-			t.Fatal(err)
-		}
-		c.Text.EndResponse(id)
-		w := c.Text.DotWriter()
-		fmt.Fprintf(w, "From: %s\r\nSubject: x\r\n\r\ny\r\n", addr(anna))
-		w.Close()
-		n, text, err := c.Text.ReadResponse(250)
-		if err != nil {
-			return code(err)
-		}
-		return fmt.Sprint(n, " ", text)
+		return sendDeleting(t, e, anna, rcpts, deleteBeforeDATA)
 	}
 	if got := send([]string{ben, cem}, cem); !strings.HasPrefix(got, "250") || !strings.Contains(got, cem) {
 		t.Errorf("one of two deleted: %s", got)
@@ -468,6 +439,71 @@ func TestSMTPRecipientDeletedBeforeDATA(t *testing.T) {
 	if _, err := e.st.MailboxByName(ben, store.Inbox); err == nil {
 		t.Error("the deleted account kept or got an INBOX")
 	}
+}
+
+// A member of a group address deleted between RCPT and DATA: the group was
+// delivered as expanded, so the sender gets a plain 250 and no report, and
+// neither names the member (she would learn who is in the group).
+func TestSMTPGroupMemberDeletedBeforeDATA(t *testing.T) {
+	e := startMail(t, mailOpts{})
+	lara := e.user(t, "Lara", "Lehrer", policy.Teacher)
+	ben := e.user(t, "Ben", "Meyer", policy.Student, "7b")
+	dina := e.user(t, "Dina", "Kaya", policy.Student, "7b")
+	if _, err := e.st.AddToGroup("7b", store.AsTeacher, lara); err != nil {
+		t.Fatal(err)
+	}
+	before := e.inboxCount(t, lara)
+	if got := sendDeleting(t, e, lara, []string{"7b"}, dina); !strings.HasPrefix(got, "250") || strings.Contains(got, dina) {
+		t.Errorf("a group member deleted: %s", got)
+	}
+	if n := e.inboxCount(t, ben); n != 1 {
+		t.Errorf("ben got %d, want the group mail", n)
+	}
+	// lara teaches 7b, so the group mail reaches her too; a report would
+	// be stored after it, before the 250.
+	if n := e.inboxCount(t, lara); n != before+1 {
+		t.Errorf("lara has %d messages, want %d (the group mail, no report)", n, before+1)
+	}
+	if raw := e.lastMessage(t, lara); strings.Contains(raw, "multipart/report") || strings.Contains(raw, dina) {
+		t.Fatalf("lara got a delivery report about a group member:\n%s", raw)
+	}
+}
+
+// sendDeleting sends a short mail from sender to rcpts and deletes the
+// account deleteBeforeDATA between RCPT and DATA; it returns the reply to
+// DATA ("250 text" or the error's code).
+func sendDeleting(t *testing.T, e *mailEnv, sender string, rcpts []string, deleteBeforeDATA string) string {
+	t.Helper()
+	c := e.smtpClient(t, sender)
+	if err := c.Mail(addr(sender)); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rcpts {
+		if err := c.Rcpt(addr(r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.svc.DeleteUser("test", deleteBeforeDATA); err != nil {
+		t.Fatal(err)
+	}
+	// net/smtp drops the text of a 250: read the reply itself
+	id, err := c.Text.Cmd("DATA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Text.StartResponse(id)
+	if _, _, err := c.Text.ReadResponse(354); err != nil {
+		t.Fatal(err)
+	}
+	c.Text.EndResponse(id)
+	w := c.Text.DotWriter()
+	fmt.Fprintf(w, "From: %s\r\nSubject: x\r\n\r\ny\r\n", addr(sender))
+	w.Close()
+	n, text, err := c.Text.ReadResponse(250)
+	if err != nil {
+		return code(err)
+	}
+	return fmt.Sprint(n, " ", text)
 }
 
 // checkDSN checks a delivery report to sender about failed (and not
