@@ -248,6 +248,40 @@ func TestNewKeywordInFLAGS(t *testing.T) {
 	}
 }
 
+// A new keyword queued behind an expunge: a FETCH may not report the
+// expunge (RFC 3501 7.4.1), so its poll stops there, but the FLAGS that
+// names the keyword still comes before the FETCH that shows it.
+func TestNewKeywordBehindQueuedExpunge(t *testing.T) {
+	e := newEnv(t, "Erika Muster")
+	e.deliver(t, sample, "erika.muster")
+	e.deliver(t, sample, "erika.muster")
+	a := dialRaw(t, e.addr)
+	a.cmd("LOGIN erika.muster %s", pw)
+	a.cmd("SELECT INBOX")
+	b := dialRaw(t, e.addr)
+	b.cmd("LOGIN erika.muster %s", pw)
+	b.cmd("SELECT INBOX")
+
+	a.cmd("STORE 1 +FLAGS (\\Deleted)")
+	a.cmd("EXPUNGE")
+	a.cmd("STORE 1 +FLAGS ($Spaet)") // the message b still calls 2
+	// A command whose poll may not expunge (and shows no flags) first.
+	if l := b.cmd("FETCH 1 (UID)"); has(l, "EXPUNGE") {
+		t.Fatalf("EXPUNGE during FETCH: %q", l)
+	}
+	l := b.cmd("FETCH 2 FLAGS")
+	f, x := index(l, "* FLAGS"), index(l, "* 2 FETCH")
+	if x < 0 || !strings.Contains(l[x], "$Spaet") {
+		t.Fatalf("FETCH answer without the keyword: %q", l)
+	}
+	if f < 0 || f > x || !strings.Contains(l[f], "$Spaet") {
+		t.Fatalf("FETCH shows $Spaet before FLAGS names it: %q", l)
+	}
+	if has(l, "EXPUNGE") {
+		t.Fatalf("EXPUNGE during FETCH: %q", l)
+	}
+}
+
 // A keyword no message carries any more stays in FLAGS, also for a server started anew on the same store (the
 // list is the store's, not the process's).
 func TestKeywordsOutliveRestart(t *testing.T) {

@@ -161,7 +161,14 @@ func (s *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 	if err := s.tracker.Poll(w, allowExpunge); err != nil {
 		return err
 	}
-	s.kwSeen = max(s.kwSeen, gen)
+	// Without expunges allowed (FETCH, STORE, SEARCH) the poll stops at
+	// the first queued expunge, and a FLAGS queued behind it stays queued:
+	// then this client has not been told yet, and announceKeywords tells
+	// it before a FETCH shows the keyword (imaptest's stress mode found
+	// "Keyword used without being in FLAGS").
+	if allowExpunge {
+		s.kwSeen = max(s.kwSeen, gen)
+	}
 	return s.reportRecent(w.WriteNumRecent)
 }
 
