@@ -43,6 +43,15 @@ func dialRaw(t *testing.T, addr string) *raw {
 	return r
 }
 
+// erikaInbox is a raw session of erika.muster with INBOX selected.
+func erikaInbox(t *testing.T, addr string) *raw {
+	t.Helper()
+	r := dialRaw(t, addr)
+	r.cmd("LOGIN erika.muster %s", pw)
+	r.cmd("SELECT INBOX")
+	return r
+}
+
 var literalAtEnd = regexp.MustCompile(`~?\{(\d+)\}\r\n$`)
 
 // line reads one response line; a literal's bytes are skipped and shown
@@ -220,12 +229,8 @@ func waitUntil(t *testing.T, ok func() bool) {
 func TestNewKeywordInFLAGS(t *testing.T) {
 	e := newEnv(t, "Erika Muster")
 	e.deliver(t, sample, "erika.muster")
-	a := dialRaw(t, e.addr)
-	a.cmd("LOGIN erika.muster %s", pw)
-	a.cmd("SELECT INBOX")
-	b := dialRaw(t, e.addr)
-	b.cmd("LOGIN erika.muster %s", pw)
-	b.cmd("SELECT INBOX")
+	a := erikaInbox(t, e.addr)
+	b := erikaInbox(t, e.addr)
 
 	l := a.cmd("STORE 1 +FLAGS ($Projekt)")
 	f, x := index(l, "* FLAGS"), index(l, "* 1 FETCH")
@@ -255,12 +260,8 @@ func TestNewKeywordBehindQueuedExpunge(t *testing.T) {
 	e := newEnv(t, "Erika Muster")
 	e.deliver(t, sample, "erika.muster")
 	e.deliver(t, sample, "erika.muster")
-	a := dialRaw(t, e.addr)
-	a.cmd("LOGIN erika.muster %s", pw)
-	a.cmd("SELECT INBOX")
-	b := dialRaw(t, e.addr)
-	b.cmd("LOGIN erika.muster %s", pw)
-	b.cmd("SELECT INBOX")
+	a := erikaInbox(t, e.addr)
+	b := erikaInbox(t, e.addr)
 
 	a.cmd("STORE 1 +FLAGS (\\Deleted)")
 	a.cmd("EXPUNGE")
@@ -288,9 +289,7 @@ func TestKeywordsOutliveRestart(t *testing.T) {
 	e := newEnv(t, "Erika Muster")
 	e.deliver(t, sample, "erika.muster")
 	e.deliver(t, sample, "erika.muster")
-	a := dialRaw(t, e.addr)
-	a.cmd("LOGIN erika.muster %s", pw)
-	a.cmd("SELECT INBOX")
+	a := erikaInbox(t, e.addr)
 	a.cmd("STORE 1 +FLAGS ($Entwurf)")
 	a.cmd("STORE 1 -FLAGS ($Entwurf)")
 	a.cmd("STORE 2 +FLAGS (\\Deleted $Weg)")
@@ -349,9 +348,7 @@ func TestSubscriptions(t *testing.T) {
 func TestMoveIntoSameMailbox(t *testing.T) {
 	e := newEnv(t, "Erika Muster")
 	e.deliver(t, sample, "erika.muster")
-	r := dialRaw(t, e.addr)
-	r.cmd("LOGIN erika.muster %s", pw)
-	r.cmd("SELECT INBOX")
+	r := erikaInbox(t, e.addr)
 	l := r.cmd("MOVE 1 INBOX")
 	x, n := index(l, "* 1 EXPUNGE"), index(l, "* 1 EXISTS")
 	if !has(l, "COPYUID") || x < 0 || n < x {
@@ -376,9 +373,7 @@ func TestFetchPartStreams(t *testing.T) {
 	}
 	b.WriteString("--B--\r\n")
 	e.deliver(t, b.String(), "erika.muster")
-	r := dialRaw(t, e.addr)
-	r.cmd("LOGIN erika.muster %s", pw)
-	r.cmd("SELECT INBOX")
+	r := erikaInbox(t, e.addr)
 	r.cmd("FETCH 1 BODY.PEEK[2]<0.10>") // warm up
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -418,9 +413,7 @@ func TestBinaryUnknownCTE(t *testing.T) {
 		"--B\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 a\r\n`\r\nend\r\n"+
 		"--B--\r\n", "erika.muster")
 	e.deliver(t, "Subject: uu\r\nContent-Transfer-Encoding: X-Unbekannt\r\n\r\nabc\r\n", "erika.muster")
-	r := dialRaw(t, e.addr)
-	r.cmd("LOGIN erika.muster %s", pw)
-	r.cmd("SELECT INBOX")
+	r := erikaInbox(t, e.addr)
 	if l := r.cmd("FETCH 1 BINARY.PEEK[1]"); !has(l, "BINARY[1] ~{5}") && !has(l, "BINARY[1] {5}") {
 		t.Fatalf("BINARY[1] (base64): %q", l)
 	}
@@ -447,9 +440,7 @@ func TestBinaryUnknownCTE(t *testing.T) {
 // A message arriving during IDLE is announced with EXISTS and RECENT.
 func TestRecentDuringIdle(t *testing.T) {
 	e := newEnv(t, "Erika Muster")
-	r := dialRaw(t, e.addr)
-	r.cmd("LOGIN erika.muster %s", pw)
-	r.cmd("SELECT INBOX")
+	r := erikaInbox(t, e.addr)
 	fmt.Fprintf(r.conn, "i1 IDLE\r\n")
 	if l := r.line(); !strings.HasPrefix(l, "+") {
 		t.Fatalf("IDLE: %q", l)
