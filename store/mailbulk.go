@@ -20,18 +20,19 @@ func (t *Tx) AppendMessages(account, mailbox string, msgs []NewMessage) ([]uint3
 	return t.appendMessages(m, msgs, nil)
 }
 
-// MessagesOf calls fn for each of the given messages that exists, in UID
-// order, with one cursor walk instead of a lookup per UID: FETCH and
-// SEARCH over a whole mailbox read its records in key order. uids must be
-// ascending.
-func (t *Tx) MessagesOf(mbox uint64, uids []uint32, fn func(m *Message) error) error {
+// recordsOf calls fn with the position in uids, the UID and the raw
+// record of each of the given messages that exists, in UID order, with
+// one cursor walk instead of a lookup per UID: FETCH and SEARCH over a
+// whole mailbox read its records in key order. uids must be ascending;
+// v is valid only during the transaction.
+func (t *Tx) recordsOf(mbox uint64, uids []uint32, fn func(i int, uid uint32, v []byte) error) error {
 	if len(uids) == 0 {
 		return nil
 	}
 	c := t.bucket(bucketMailMsgs).Cursor()
 	prefix := mboxKey(mbox)
 	k, v := c.Seek(msgKey(mbox, uids[0]))
-	for _, uid := range uids {
+	for i, uid := range uids {
 		// Step forward while close; seek when the wanted UID is further.
 		for steps := 0; k != nil && hasPrefix(k, prefix) && binary.BigEndian.Uint32(k[8:]) < uid; steps++ {
 			if steps == 8 {
@@ -46,15 +47,23 @@ func (t *Tx) MessagesOf(mbox uint64, uids []uint32, fn func(m *Message) error) e
 		if binary.BigEndian.Uint32(k[8:]) != uid {
 			continue // expunged
 		}
-		var m Message
-		if err := decodeMessage(v, &m); err != nil {
-			return fmt.Errorf("message %d/%d: %w", mbox, uid, err)
-		}
-		if err := fn(&m); err != nil {
+		if err := fn(i, uid, v); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// MessagesOf calls fn for each of the given messages that exists, in UID
+// order (recordsOf). uids must be ascending.
+func (t *Tx) MessagesOf(mbox uint64, uids []uint32, fn func(m *Message) error) error {
+	return t.recordsOf(mbox, uids, func(_ int, uid uint32, v []byte) error {
+		var m Message
+		if err := decodeMessage(v, &m); err != nil {
+			return fmt.Errorf("message %d/%d: %w", mbox, uid, err)
+		}
+		return fn(&m)
+	})
 }
 
 // FlagsOf is MessagesOf for callers that need only UIDs and flags (SEARCH
@@ -67,33 +76,14 @@ func (t *Tx) FlagsOf(mbox uint64, uids []uint32, fn func(uid uint32, flags []str
 // FlagsModSeqOf is FlagsOf with each message's MODSEQ (FETCH FLAGS of a
 // whole mailbox, with CONDSTORE).
 func (t *Tx) FlagsModSeqOf(mbox uint64, uids []uint32, fn func(uid uint32, modseq uint64, flags []string)) error {
-	if len(uids) == 0 {
-		return nil
-	}
-	c := t.bucket(bucketMailMsgs).Cursor()
-	prefix := mboxKey(mbox)
-	k, v := c.Seek(msgKey(mbox, uids[0]))
 	var buf []string
-	for _, uid := range uids {
-		for steps := 0; k != nil && hasPrefix(k, prefix) && binary.BigEndian.Uint32(k[8:]) < uid; steps++ {
-			if steps == 8 {
-				k, v = c.Seek(msgKey(mbox, uid))
-				break
-			}
-			k, v = c.Next()
-		}
-		if k == nil || !hasPrefix(k, prefix) {
-			return nil
-		}
-		if binary.BigEndian.Uint32(k[8:]) != uid {
-			continue
-		}
+	return t.recordsOf(mbox, uids, func(_ int, uid uint32, v []byte) error {
 		var modseq uint64
 		var err error
 		if buf, modseq, err = decodeFlagsModSeq(v, buf[:0]); err != nil {
 			return fmt.Errorf("message %d/%d: %w", mbox, uid, err)
 		}
 		fn(uid, modseq, buf)
-	}
-	return nil
+		return nil
+	})
 }

@@ -172,23 +172,7 @@ func (t *Tx) HeaderIndexesOf(mbox uint64, uids []uint32, fn func(i int, idx []by
 		i    int32
 	}
 	refs := make([]ref, 0, len(uids))
-	c := t.bucket(bucketMailMsgs).Cursor()
-	prefix := mboxKey(mbox)
-	k, v := c.Seek(msgKey(mbox, uids[0]))
-	for i, uid := range uids {
-		for steps := 0; k != nil && hasPrefix(k, prefix) && binary.BigEndian.Uint32(k[8:]) < uid; steps++ {
-			if steps == 8 {
-				k, v = c.Seek(msgKey(mbox, uid))
-				break
-			}
-			k, v = c.Next()
-		}
-		if k == nil || !hasPrefix(k, prefix) {
-			break
-		}
-		if binary.BigEndian.Uint32(k[8:]) != uid {
-			continue
-		}
+	err := t.recordsOf(mbox, uids, func(i int, uid uint32, v []byte) error {
 		r := ref{i: int32(i)}
 		if len(v) >= msgFixedLen && v[0] == msgCodecV1 {
 			copy(r.hash[:], v[1+32:1+64])
@@ -202,6 +186,10 @@ func (t *Tx) HeaderIndexesOf(mbox uint64, uids []uint32, fn func(i int, idx []by
 			}
 		}
 		refs = append(refs, r)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	// Lower-case hex keeps the order of the raw bytes.
 	slices.SortFunc(refs, func(a, b ref) int {
