@@ -127,32 +127,51 @@ func getIn(tx *bolt.Tx, bucket, k []byte) []byte {
 // steps over other accounts' pages first. idx is valid only during the
 // transaction.
 func (t *Tx) SearchIndexes(hashes []string, fn func(hash string, idx []byte)) {
-	if len(hashes) == 0 {
-		return
-	}
-	c := t.bucket(bucketMailSearch).Cursor()
-	k, v := c.Seek([]byte(hashes[0]))
-	misses := 0 // walks that ended in a lookup
+	ic := t.indexCursor()
 	for _, h := range hashes {
-		if k != nil && string(k) < h && misses >= sparseAfter {
-			k, v = c.Seek([]byte(h))
-		}
-		for steps := 0; k != nil && string(k) < h; steps++ {
-			if steps == 8 {
-				k, v = c.Seek([]byte(h))
-				misses++
-				break
-			}
-			k, v = c.Next()
-			t.steps++
-		}
-		if k == nil {
-			return
-		}
-		if string(k) == h {
+		if v, ok := ic.find([]byte(h)); ok {
 			fn(h, v)
+		} else if ic.k == nil {
+			return // past the last index
 		}
 	}
+}
+
+// indexCursor finds ascending keys in the header index: it steps while
+// the next key is near and, once a few walks missed (the set is sparse,
+// see SearchIndexes), looks each key up instead.
+type indexCursor struct {
+	t      *Tx
+	c      *bolt.Cursor
+	k, v   []byte
+	seeked bool
+	misses int // walks that ended in a lookup
+}
+
+func (t *Tx) indexCursor() *indexCursor {
+	return &indexCursor{t: t, c: t.bucket(bucketMailSearch).Cursor()}
+}
+
+// find returns the index stored under key; keys must come in ascending
+// order. The value is valid only during the transaction.
+func (ic *indexCursor) find(key []byte) ([]byte, bool) {
+	if !ic.seeked || ic.k != nil && bytes.Compare(ic.k, key) < 0 && ic.misses >= sparseAfter {
+		ic.k, ic.v = ic.c.Seek(key)
+		ic.seeked = true
+	}
+	for steps := 0; ic.k != nil && bytes.Compare(ic.k, key) < 0; steps++ {
+		if steps == 8 {
+			ic.k, ic.v = ic.c.Seek(key)
+			ic.misses++
+			break
+		}
+		ic.k, ic.v = ic.c.Next()
+		ic.t.steps++
+	}
+	if ic.k != nil && bytes.Equal(ic.k, key) {
+		return ic.v, true
+	}
+	return nil, false
 }
 
 // sparseAfter walks that miss make SearchIndexes look each hash up.
@@ -198,26 +217,12 @@ func (t *Tx) HeaderIndexesOf(mbox uint64, uids []uint32, fn func(i int, idx []by
 		}
 		return bytes.Compare(a.hash[:], b.hash[:])
 	})
-	sc := t.bucket(bucketMailSearch).Cursor()
+	ic := t.indexCursor()
 	var key [64]byte
-	var sk, sv []byte
-	for j, r := range refs {
+	for _, r := range refs {
 		hex.Encode(key[:], r.hash[:])
-		if j == 0 {
-			sk, sv = sc.Seek(key[:])
-		}
-		for steps := 0; sk != nil && bytes.Compare(sk, key[:]) < 0; steps++ {
-			if steps == 8 {
-				sk, sv = sc.Seek(key[:])
-				break
-			}
-			sk, sv = sc.Next()
-		}
-		if sk != nil && bytes.Equal(sk, key[:]) {
-			fn(int(r.i), sv, true)
-		} else {
-			fn(int(r.i), nil, false)
-		}
+		idx, ok := ic.find(key[:])
+		fn(int(r.i), idx, ok)
 	}
 	return nil
 }
