@@ -239,10 +239,23 @@ func (tx *Tx) Commit() (err error) {
 		}
 	}
 
-	// Write dirty pages to disk.
+	// With a write-ahead log, the log record is the commit's one sync;
+	// the data file is written after it without syncs (wal.go).
 	startTime = time.Now()
+	if tx.db.wal != nil {
+		if err = tx.db.wal.log(tx); err != nil {
+			lg.Errorf("writing the write-ahead log failed: %v", err)
+			tx.rollback()
+			return err
+		}
+	}
+
+	// Write dirty pages to disk.
 	if err = tx.write(); err != nil {
 		lg.Errorf("writing data failed: %v", err)
+		if tx.db.wal != nil {
+			err = tx.db.wal.revokeLast(err)
+		}
 		tx.rollback()
 		return err
 	}
@@ -266,6 +279,9 @@ func (tx *Tx) Commit() (err error) {
 	// Write meta to disk.
 	if err = tx.writeMeta(); err != nil {
 		lg.Errorf("writeMeta failed: %v", err)
+		if tx.db.wal != nil {
+			err = tx.db.wal.revokeLast(err)
+		}
 		tx.rollback()
 		return err
 	}
@@ -562,8 +578,8 @@ func (tx *Tx) write() error {
 		}
 	}
 
-	// Ignore file sync if flag is set on DB.
-	if !tx.db.NoSync || common.IgnoreNoSync {
+	// Ignore file sync if flag is set on DB or the log holds the pages.
+	if (!tx.db.NoSync || common.IgnoreNoSync) && tx.db.wal == nil {
 		// gofail: var beforeSyncDataPages struct{}
 		if err := fdatasync(tx.db); err != nil {
 			lg.Errorf("[GOOS: %s, GOARCH: %s] fdatasync failed: %w", runtime.GOOS, runtime.GOARCH, err)
@@ -601,6 +617,9 @@ func (tx *Tx) writeMeta() error {
 	buf := make([]byte, tx.db.pageSize)
 	p := tx.db.pageInBuffer(buf, 0)
 	tx.meta.Write(p)
+	if tx.db.wal != nil {
+		tx.db.wal.stamp(buf) // the same bytes as the log's copy (wal.go)
+	}
 
 	// Write the meta page to file.
 	tx.db.metalock.Lock()
@@ -610,7 +629,7 @@ func (tx *Tx) writeMeta() error {
 		return err
 	}
 	tx.db.metalock.Unlock()
-	if !tx.db.NoSync || common.IgnoreNoSync {
+	if (!tx.db.NoSync || common.IgnoreNoSync) && tx.db.wal == nil {
 		// gofail: var beforeSyncMetaPage struct{}
 		if err := fdatasync(tx.db); err != nil {
 			lg.Errorf("[GOOS: %s, GOARCH: %s] fdatasync failed: %w", runtime.GOOS, runtime.GOARCH, err)

@@ -1,0 +1,653 @@
+package bbolt
+
+// Write-ahead log (a local patch, see PATCHES.md).
+//
+// Without it a commit writes its dirty pages, fdatasyncs, writes the meta
+// page and fdatasyncs again: the first sync keeps a meta page from
+// reaching the disk before the pages it points to. With Options.WAL a
+// commit instead writes its dirty pages and its meta page as one record
+// to <path>-wal and fdatasyncs that file once; only then does it write the
+// same pages to the data file, without a sync. The log is written in
+// place over preallocated zeros, so its sync flushes data blocks only.
+//
+// A crash may leave the data file with any part of the unsynced writes.
+// Open therefore writes every record of the log again, in order, before
+// it reads a meta page, and syncs the data file. Replaying is idempotent,
+// and a record of a commit whose log sync did not finish fails its
+// checksum, so that commit (never acknowledged) is not applied: its data
+// file writes had not started.
+//
+// The log restarts at its beginning ("checkpoint") once the next record
+// does not fit: the data file is synced first, so every record before is
+// redundant. Background syncs of the data file while the log fills keep
+// that checkpoint short. Records carry their transaction ID, and a replay
+// follows only consecutive IDs from offset 0, so records of an earlier
+// round behind the current ones are never applied.
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"unsafe"
+
+	"go.etcd.io/bbolt/internal/common"
+)
+
+// DefaultWALSize is the size the log is preallocated to.
+const DefaultWALSize = 32 << 20
+
+// ErrWALNotApplied is returned by a read-only Open when the log holds
+// commits that the data file does not show yet (after a power loss): a
+// read-write Open applies them.
+var ErrWALNotApplied = errors.New("write-ahead log holds commits not yet in the data file; open read-write once to apply them")
+
+const (
+	walMagic       = "bboltwal"
+	walHeaderSize  = 32 // magic, txid, record length, page size, entries
+	walEntrySize   = 16 // page id, byte count, padding
+	walTrailerSize = 8  // CRC-32C of everything before, padding
+)
+
+var walCRC = crc32.MakeTable(crc32.Castagnoli)
+
+type wal struct {
+	f    *os.File
+	size int64  // preallocated size; a record that does not fit after off starts a new round at 0
+	off  int64  // where the next record goes
+	buf  []byte // the record being written, kept between commits
+
+	recovered int // records applied by Open
+
+	bgWG   sync.WaitGroup
+	bgMu   sync.Mutex
+	bgBusy bool
+	bgErr  error // a failed sync of the data file: every later checkpoint fails
+	bgFrom int64 // off when the last background sync started (committer only)
+	last   int64 // offset of the newest record
+
+	onDataSync func() // tests: the data file was synced
+
+	// id is stamped into the unused tail of every meta page written with
+	// the log, so the meta pages of two files never look alike to
+	// belongsTo (bbolt's meta checksum covers only the meta fields).
+	id [16]byte
+}
+
+// walIDMarker precedes the log's id at the end of a meta page.
+const walIDMarker = "bbolt-wal-id"
+
+// stamp writes w.id into the tail of the meta page in buf.
+func (w *wal) stamp(buf []byte) {
+	n := len(buf)
+	copy(buf[n-len(w.id)-len(walIDMarker):], walIDMarker)
+	copy(buf[n-len(w.id):], w.id[:])
+}
+
+// fileID returns the id stamped into the file's newest valid meta page,
+// or a new random one.
+func fileID(db *DB) ([16]byte, error) {
+	var id [16]byte
+	var newestTx common.Txid
+	found := false
+	ps := common.DefaultPageSize
+	head := make([]byte, 1024)
+	if _, err := db.file.ReadAt(head, 0); err == nil {
+		if m := (*common.Page)(unsafe.Pointer(&head[0])).Meta(); m.Validate() == nil {
+			ps = int(m.PageSize())
+		}
+	}
+	for pg := range 2 {
+		page := make([]byte, ps)
+		if _, err := db.file.ReadAt(page, int64(pg*ps)); err != nil {
+			continue
+		}
+		m := (*common.Page)(unsafe.Pointer(&page[0])).Meta()
+		tail := page[ps-len(id)-len(walIDMarker):]
+		if m.Validate() == nil && string(tail[:len(walIDMarker)]) == walIDMarker && (!found || m.Txid() > newestTx) {
+			copy(id[:], tail[len(walIDMarker):])
+			newestTx, found = m.Txid(), true
+		}
+	}
+	if !found {
+		if _, err := rand.Read(id[:]); err != nil {
+			return id, err
+		}
+	}
+	return id, nil
+}
+
+// walRecord is a record found by scan.
+type walRecord struct {
+	off, length int64
+	txid        common.Txid
+}
+
+// openWAL opens (or creates and preallocates) the log of db's file and
+// applies what it holds. A read-only open only checks that the data file
+// already shows every record.
+func openWAL(db *DB, size int64) (*wal, error) {
+	if size <= 0 {
+		size = DefaultWALSize
+	}
+	path := db.path + "-wal"
+	flag := os.O_RDWR | os.O_CREATE
+	if db.readOnly {
+		flag = os.O_RDONLY
+	}
+	f, err := os.OpenFile(path, flag, 0o600)
+	if db.readOnly && errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open write-ahead log: %w", err)
+	}
+	w := &wal{f: f, size: size}
+	if w.id, err = fileID(db); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	if err := w.open(db); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *wal) open(db *DB) error {
+	fi, err := w.f.Stat()
+	if err != nil {
+		return err
+	}
+	recs, err := w.scan(fi.Size())
+	if err != nil {
+		return err
+	}
+	if db.readOnly {
+		return w.checkApplied(db, recs)
+	}
+	if fi.Size() < w.size {
+		if err := w.preallocate(fi.Size()); err != nil {
+			return err
+		}
+		if err := syncDir(filepath.Dir(db.path)); err != nil {
+			return err
+		}
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	if !w.belongsTo(db, recs) {
+		db.Logger().Warningf("write-ahead log %s does not continue the data file; ignored", w.f.Name())
+		return w.invalidate()
+	}
+	for _, r := range recs {
+		if err := w.apply(db, r); err != nil {
+			return err
+		}
+	}
+	if err := db.file.Sync(); err != nil {
+		return err
+	}
+	w.recovered = len(recs)
+	return w.invalidate()
+}
+
+// preallocate writes zeros from `from` up to w.size, so that later syncs
+// of the log overwrite blocks instead of allocating them.
+func (w *wal) preallocate(from int64) error {
+	zeros := make([]byte, 1<<20)
+	for off := from; off < w.size; {
+		n := min(int64(len(zeros)), w.size-off)
+		if _, err := w.f.WriteAt(zeros[:n], off); err != nil {
+			return err
+		}
+		off += n
+	}
+	return w.f.Sync()
+}
+
+// scan returns the chain of valid records from offset 0: each one
+// complete, with a matching checksum and the transaction ID after the
+// previous one.
+func (w *wal) scan(fileSize int64) ([]walRecord, error) {
+	var recs []walRecord
+	var off int64
+	var buf []byte
+	for {
+		hdr := make([]byte, walHeaderSize)
+		if off+walHeaderSize > fileSize {
+			return recs, nil
+		}
+		if _, err := w.f.ReadAt(hdr, off); err != nil {
+			return nil, err
+		}
+		if string(hdr[:8]) != walMagic {
+			return recs, nil
+		}
+		txid := common.Txid(binary.LittleEndian.Uint64(hdr[8:]))
+		length := int64(binary.LittleEndian.Uint64(hdr[16:]))
+		if len(recs) > 0 && txid != recs[len(recs)-1].txid+1 {
+			return recs, nil
+		}
+		if length < walHeaderSize+walTrailerSize || length > fileSize-off {
+			return recs, nil
+		}
+		if int64(cap(buf)) < length {
+			buf = make([]byte, length)
+		}
+		buf = buf[:length]
+		if _, err := w.f.ReadAt(buf, off); err != nil {
+			return nil, err
+		}
+		if _, ok := parseWALRecord(buf); !ok {
+			return recs, nil
+		}
+		recs = append(recs, walRecord{off: off, length: length, txid: txid})
+		off += length
+	}
+}
+
+// walEntry is one run of pages in a record.
+type walEntry struct {
+	pgid common.Pgid
+	data []byte
+}
+
+// parseWALRecord checks a whole record (checksum, sizes) and returns its
+// entries, which point into rec.
+func parseWALRecord(rec []byte) ([]walEntry, bool) {
+	n := len(rec)
+	if n < walHeaderSize+walTrailerSize || string(rec[:8]) != walMagic || binary.LittleEndian.Uint64(rec[16:]) != uint64(n) {
+		return nil, false
+	}
+	if crc32.Checksum(rec[:n-walTrailerSize], walCRC) != binary.LittleEndian.Uint32(rec[n-walTrailerSize:]) {
+		return nil, false
+	}
+	pageSize := int(binary.LittleEndian.Uint32(rec[24:]))
+	count := int(binary.LittleEndian.Uint32(rec[28:]))
+	if pageSize < 512 || pageSize&(pageSize-1) != 0 {
+		return nil, false
+	}
+	entries := make([]walEntry, 0, count)
+	pos := walHeaderSize
+	for range count {
+		if pos+walEntrySize > n-walTrailerSize {
+			return nil, false
+		}
+		pgid := common.Pgid(binary.LittleEndian.Uint64(rec[pos:]))
+		size := int(binary.LittleEndian.Uint32(rec[pos+8:]))
+		pos += walEntrySize
+		if size == 0 || size%pageSize != 0 || size > n-walTrailerSize-pos {
+			return nil, false
+		}
+		entries = append(entries, walEntry{pgid: pgid, data: rec[pos : pos+size]})
+		pos += size
+	}
+	if pos != n-walTrailerSize {
+		return nil, false
+	}
+	return entries, true
+}
+
+// readRecord reads and parses record r.
+func (w *wal) readRecord(r walRecord) ([]walEntry, int, error) {
+	rec := make([]byte, r.length)
+	if _, err := w.f.ReadAt(rec, r.off); err != nil {
+		return nil, 0, err
+	}
+	entries, ok := parseWALRecord(rec)
+	if !ok {
+		return nil, 0, fmt.Errorf("write-ahead log record at %d changed while open", r.off)
+	}
+	return entries, int(binary.LittleEndian.Uint32(rec[24:])), nil
+}
+
+func (w *wal) apply(db *DB, r walRecord) error {
+	entries, pageSize, err := w.readRecord(r)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if _, err := db.file.WriteAt(e.data, int64(e.pgid)*int64(pageSize)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// belongsTo tells whether recs continue db's file: the file's newest
+// valid meta page must be, byte for byte, one the log holds (a round's
+// first record holds both meta pages the file had at its start). A log
+// left beside a file that was replaced (a restored copy, a new file) or
+// written on without the log fails this and is ignored.
+func (w *wal) belongsTo(db *DB, recs []walRecord) bool {
+	_, pageSize, err := w.readRecord(recs[0])
+	if err != nil {
+		return false
+	}
+	var newest []byte
+	var newestTx common.Txid
+	for id := range 2 {
+		buf := make([]byte, pageSize)
+		if _, err := db.file.ReadAt(buf, int64(id*pageSize)); err != nil {
+			continue
+		}
+		m := (*common.Page)(unsafe.Pointer(&buf[0])).Meta()
+		if m.Validate() == nil && (newest == nil || m.Txid() > newestTx) {
+			newest, newestTx = buf, m.Txid()
+		}
+	}
+	if newest == nil {
+		// Both meta pages torn: the records bring them back. An empty
+		// file (a new database beside an old log) has none to tear.
+		fi, err := db.file.Stat()
+		return err == nil && fi.Size() >= int64(2*pageSize)
+	}
+	id := common.Pgid(newestTx % 2)
+	for _, r := range recs {
+		entries, _, err := w.readRecord(r)
+		if err != nil {
+			return false
+		}
+		for _, e := range entries {
+			if e.pgid == id && len(e.data) == pageSize && string(e.data) == string(newest) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// checkApplied (read-only open) succeeds when the data file already holds
+// the newest image of every page in recs, as after a crash of the process
+// alone (the page cache kept its writes).
+func (w *wal) checkApplied(db *DB, recs []walRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	type image struct {
+		rec, entry int
+	}
+	newest := map[common.Pgid]image{}
+	all := make([][]walEntry, len(recs))
+	sizes := make([]int, len(recs))
+	for i, r := range recs {
+		entries, pageSize, err := w.readRecord(r)
+		if err != nil {
+			return err
+		}
+		all[i], sizes[i] = entries, pageSize
+		for j, e := range entries {
+			newest[e.pgid] = image{i, j}
+		}
+	}
+	for pgid, im := range newest {
+		want := all[im.rec][im.entry].data
+		got := make([]byte, len(want))
+		if _, err := db.file.ReadAt(got, int64(pgid)*int64(sizes[im.rec])); err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		if string(got) != string(want) {
+			return ErrWALNotApplied
+		}
+	}
+	return nil
+}
+
+// invalidate makes the log empty for the next Open and starts a new round.
+func (w *wal) invalidate() error {
+	if _, err := w.f.WriteAt(make([]byte, walHeaderSize), 0); err != nil {
+		return err
+	}
+	if err := fdatasyncFile(w.f); err != nil {
+		return err
+	}
+	w.off, w.bgFrom = 0, 0
+	return nil
+}
+
+// log writes tx's dirty pages and meta page as one record and syncs it.
+// It runs in Commit before the data file is written.
+func (w *wal) log(tx *Tx) error {
+	db := tx.db
+	ps := db.pageSize
+	w.bgMu.Lock()
+	poisoned := w.bgErr
+	w.bgMu.Unlock()
+	if poisoned != nil {
+		return fmt.Errorf("write-ahead log: an earlier write or sync failed: %w", poisoned)
+	}
+	pages := make(common.Pages, 0, len(tx.pages))
+	for _, p := range tx.pages {
+		pages = append(pages, p)
+	}
+	sort.Sort(pages)
+
+	n := walHeaderSize + walEntrySize + ps + walTrailerSize
+	for _, p := range pages {
+		n += walEntrySize + (int(p.Overflow())+1)*ps
+	}
+	roundMetas := 2 * (walEntrySize + ps)
+	if w.off > 0 && w.off+int64(n+roundMetas) > w.size {
+		if err := w.checkpoint(db); err != nil {
+			return err
+		}
+	}
+	// The first record of a round also holds both meta pages as the data
+	// file has them (synced by the checkpoint), so every meta page the
+	// file can show after a crash is in the log: Open compares them to
+	// tell this file's log from another's (belongsTo).
+	entries := len(pages) + 1
+	if w.off == 0 {
+		n += roundMetas
+		entries += 2
+	}
+	if cap(w.buf) < n {
+		w.buf = make([]byte, 0, n)
+	}
+	b := w.buf[:walHeaderSize]
+	copy(b, walMagic)
+	binary.LittleEndian.PutUint64(b[8:], uint64(tx.meta.Txid()))
+	binary.LittleEndian.PutUint64(b[16:], uint64(n))
+	binary.LittleEndian.PutUint32(b[24:], uint32(ps))
+	binary.LittleEndian.PutUint32(b[28:], uint32(entries))
+	entry := func(id common.Pgid, data []byte) {
+		var h [walEntrySize]byte
+		binary.LittleEndian.PutUint64(h[:], uint64(id))
+		binary.LittleEndian.PutUint32(h[8:], uint32(len(data)))
+		b = append(b, h[:]...)
+		b = append(b, data...)
+	}
+	if w.off == 0 {
+		for id := range common.Pgid(2) {
+			entry(id, unsafe.Slice((*byte)(unsafe.Pointer(db.page(id))), ps))
+		}
+	}
+	for _, p := range pages {
+		entry(p.Id(), unsafe.Slice((*byte)(unsafe.Pointer(p)), (int(p.Overflow())+1)*ps))
+	}
+	// The meta page as writeMeta writes it after the data pages.
+	meta := make([]byte, ps)
+	mp := db.pageInBuffer(meta, 0)
+	tx.meta.Write(mp)
+	w.stamp(meta)
+	entry(mp.Id(), meta)
+	var t [walTrailerSize]byte
+	binary.LittleEndian.PutUint32(t[:], crc32.Checksum(b, walCRC))
+	b = append(b, t[:]...)
+
+	if _, err := w.f.WriteAt(b, w.off); err != nil {
+		return w.revoke(w.off, err)
+	}
+	if err := fdatasyncFile(w.f); err != nil {
+		return w.revoke(w.off, err)
+	}
+	w.last = w.off
+	w.off += int64(n)
+	if cap(w.buf) > 4<<20 {
+		w.buf = nil // one large commit does not keep its buffer
+	} else {
+		w.buf = b[:0]
+	}
+	w.backgroundSync(db)
+	return nil
+}
+
+// revoke takes back the record at off after its commit failed (its log
+// write or sync, or the data file writes after it): the commit was
+// rolled back, so a replay must not apply it. The record's header is
+// zeroed and synced; if even that fails the log refuses every later
+// commit, since it cannot tell what the disk holds.
+func (w *wal) revoke(off int64, cause error) error {
+	_, err := w.f.WriteAt(make([]byte, walHeaderSize), off)
+	if err == nil {
+		err = fdatasyncFile(w.f)
+	}
+	if err != nil {
+		w.bgMu.Lock()
+		if w.bgErr == nil {
+			w.bgErr = err
+		}
+		w.bgMu.Unlock()
+	}
+	w.off = off
+	return cause
+}
+
+// revokeLast takes back the newest record (tx.go: the data file write
+// after it failed).
+func (w *wal) revokeLast(cause error) error { return w.revoke(w.last, cause) }
+
+// checkpoint syncs the data file, after which every record is redundant,
+// and starts the next round of the log at offset 0.
+func (w *wal) checkpoint(db *DB) error {
+	w.bgWG.Wait()
+	w.bgMu.Lock()
+	err := w.bgErr
+	w.bgMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("an earlier sync of the data file failed: %w", err)
+	}
+	if err := fdatasync(db); err != nil {
+		w.bgMu.Lock()
+		w.bgErr = err
+		w.bgMu.Unlock()
+		return err
+	}
+	if w.onDataSync != nil {
+		w.onDataSync()
+	}
+	w.off, w.bgFrom = 0, 0
+	return nil
+}
+
+// backgroundSync starts a sync of the data file each time an eighth of the
+// log has been written since the last one, so the checkpoint at the end
+// of the round finds little left to flush. Its error poisons the next
+// checkpoint: after a failed fsync the kernel may have dropped the pages,
+// and a later fsync of the same file can report success.
+func (w *wal) backgroundSync(db *DB) {
+	if w.off-w.bgFrom < w.size/8 {
+		return
+	}
+	w.bgMu.Lock()
+	busy := w.bgBusy
+	w.bgBusy = true
+	w.bgMu.Unlock()
+	if busy {
+		return
+	}
+	w.bgFrom = w.off
+	w.bgWG.Add(1)
+	go func() {
+		defer w.bgWG.Done()
+		err := fdatasync(db)
+		if err == nil && w.onDataSync != nil {
+			w.onDataSync()
+		}
+		w.bgMu.Lock()
+		if err != nil && w.bgErr == nil {
+			w.bgErr = err
+		}
+		w.bgBusy = false
+		w.bgMu.Unlock()
+	}()
+}
+
+// wipe overwrites the whole log with zeros after a checkpoint: pages an
+// erasure removed from the data file must not survive in old records.
+func (w *wal) wipe(db *DB) error {
+	if err := w.checkpoint(db); err != nil {
+		return err
+	}
+	fi, err := w.f.Stat()
+	if err != nil {
+		return err
+	}
+	if err := w.preallocate(0); err != nil {
+		return err
+	}
+	if fi.Size() > w.size {
+		if err := w.f.Truncate(w.size); err != nil {
+			return err
+		}
+	}
+	return w.f.Sync()
+}
+
+// close checkpoints and empties the log (a clean close leaves nothing to
+// replay) and shrinks it back after a record larger than its size.
+func (w *wal) close(db *DB) error {
+	w.bgWG.Wait()
+	var err error
+	if !db.readOnly {
+		err = w.checkpoint(db)
+		if err == nil {
+			err = w.invalidate()
+		}
+		if fi, serr := w.f.Stat(); err == nil && serr == nil && fi.Size() > w.size {
+			err = w.f.Truncate(w.size)
+		}
+	}
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// syncDir makes a new file's name durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// WALRecovered is the number of commits Open applied from the
+// write-ahead log (0 after a clean close).
+func (db *DB) WALRecovered() int {
+	if db.wal == nil {
+		return 0
+	}
+	return db.wal.recovered
+}
+
+// WipeWAL overwrites the write-ahead log with zeros after syncing the
+// data file. Call it after erasing data that must be unreadable on disk.
+func (db *DB) WipeWAL() error {
+	if db.wal == nil || db.readOnly {
+		return nil
+	}
+	db.rwlock.Lock()
+	defer db.rwlock.Unlock()
+	return db.wal.wipe(db)
+}
