@@ -29,6 +29,9 @@ type OpenInfo struct {
 	// FreelistRebuilt: the database was not closed cleanly, so Open
 	// walked every page to find the free ones.
 	FreelistRebuilt bool
+	// Replayed is the number of commits applied from the write-ahead log:
+	// the last stop was a crash (0 after a clean close).
+	Replayed int
 }
 
 // OpenInfo reports how the store was opened.

@@ -76,6 +76,11 @@ func RestoreBackup(from, dataDir string) (*BackupManifest, error) {
 	if err := copyChecked(filepath.Join(from, backupDBName), tmp, db.SHA256, buf); err != nil {
 		return nil, err
 	}
+	// A log left by the database this one replaces must not be applied
+	// to it (bbolt would ignore it, as it continues no meta page here).
+	if err := os.Remove(filepath.Join(dataDir, backupDBName+"-wal")); err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
 	if err := os.Rename(tmp, filepath.Join(dataDir, backupDBName)); err != nil {
 		return nil, err
 	}

@@ -142,8 +142,12 @@ func (s *Store) ScrubFreePages() (st ScrubStats, err error) {
 		st.Pages += n
 		st.Rounds++
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error { return dropScrubBucket(tx) })
-	return st, err
+	if err = s.db.Update(func(tx *bolt.Tx) error { return dropScrubBucket(tx) }); err != nil {
+		return st, err
+	}
+	// The write-ahead log still holds copies of the pages the erasure
+	// freed, in the records of earlier commits: overwrite it too.
+	return st, s.db.WipeWAL()
 }
 
 // fillPages adds records to the scratch bucket that take n leaf pages of

@@ -55,13 +55,17 @@ func scrubScenario(t *testing.T, s *Store, who string) []string {
 func leftovers(t *testing.T, dir string, markers []string) []string {
 	t.Helper()
 	var found []string
-	raw, err := os.ReadFile(filepath.Join(dir, "schulhof.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range markers {
-		if bytes.Contains(raw, []byte(m)) {
-			found = append(found, "schulhof.db:"+m)
+	// The database and its write-ahead log, which holds copies of the
+	// pages of earlier commits.
+	for _, name := range []string{"schulhof.db", "schulhof.db-wal"} {
+		raw, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range markers {
+			if bytes.Contains(raw, []byte(m)) {
+				found = append(found, name+":"+m)
+			}
 		}
 	}
 	filepath.WalkDir(filepath.Join(dir, "blobs"), func(p string, d fs.DirEntry, err error) error {

@@ -4,6 +4,8 @@
 // On-disk layout under the data directory:
 //
 //	schulhof.db          bbolt: all metadata and small values
+//	schulhof.db-wal      bbolt's write-ahead log: each commit's pages, synced
+//	                     before the data file is written (third_party/bbolt)
 //	blobs/ab/cdef…       immutable content blobs named by their SHA-256 (hex);
 //	                     the first two hex digits name the sub-folder
 //	blobs/tmp/           blobs being written; emptied at every start
@@ -201,16 +203,23 @@ func Open(dir string, opt Options) (*Store, error) {
 		// The freelist is not written with every commit: fewer pages per
 		// small write. Close writes it once (freelist.go).
 		NoFreelistSync: true,
+		// One fdatasync of the write-ahead log per commit instead of two
+		// of the data file (third_party/bbolt/wal.go); a crash is
+		// replayed here.
+		WAL: true,
 	})
 	if err != nil {
 		if errors.Is(err, bolt.ErrTimeout) {
 			return nil, fmt.Errorf("open %s: the database is in use by another process", dir)
 		}
+		if errors.Is(err, bolt.ErrWALNotApplied) {
+			return nil, fmt.Errorf("open %s: the last stop lost power before the database caught up with its write-ahead log; start the server once (schulhof serve) to apply it: %w", dir, err)
+		}
 		return nil, fmt.Errorf("open %s: %w", dir, err)
 	}
 	s := &Store{dir: dir, db: db, feed: newFeed(), blobPending: map[string]int{}, blobSyncing: map[string]chan struct{}{}, observer: opt.Observer}
 	// A read-only open loads no freelist (bbolt preloads it for writers).
-	s.openInfo = OpenInfo{Took: time.Since(start), FreelistRebuilt: exists && !synced && !opt.ReadOnly}
+	s.openInfo = OpenInfo{Took: time.Since(start), FreelistRebuilt: exists && !synced && !opt.ReadOnly, Replayed: db.WALRecovered()}
 	if !opt.ReadOnly {
 		if err := s.init(); err != nil {
 			db.Close()

@@ -134,7 +134,7 @@ func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
 	defer st.Close()
 	storeOpened(st)
 	if oi := st.OpenInfo(); oi.FreelistRebuilt {
-		log.Warn("store: the last stop was not clean; the free pages were found by walking the whole database (crash recovery)", "took", oi.Took)
+		log.Warn("store: the last stop was not clean; the free pages were found by walking the whole database (crash recovery)", "took", oi.Took, "commits_replayed", oi.Replayed)
 	} else {
 		log.Info("store opened", "took", oi.Took)
 	}

@@ -365,11 +365,17 @@ func isEraseRecord(v []byte) bool {
 	return json.Unmarshal(v, &rec) == nil && rec.Action == store.ActionErase
 }
 
+// eraseRaw is the database file and its write-ahead log (which holds
+// copies of earlier commits' pages), as raw bytes.
 func eraseRaw(t *testing.T, dir string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(dir, "schulhof.db"))
-	if err != nil {
-		t.Fatal(err)
+	var raw []byte
+	for _, name := range []string{"schulhof.db", "schulhof.db-wal"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw = append(raw, b...)
 	}
 	return raw
 }
