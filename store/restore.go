@@ -81,6 +81,9 @@ func RestoreBackup(from, dataDir string) (*BackupManifest, error) {
 	if err := os.Remove(filepath.Join(dataDir, backupDBName+"-wal")); err != nil && !os.IsNotExist(err) {
 		return nil, err
 	}
+	if err := syncDir(dataDir); err != nil {
+		return nil, err
+	}
 	if err := os.Rename(tmp, filepath.Join(dataDir, backupDBName)); err != nil {
 		return nil, err
 	}

@@ -219,7 +219,10 @@ func Open(dir string, opt Options) (*Store, error) {
 	}
 	s := &Store{dir: dir, db: db, feed: newFeed(), blobPending: map[string]int{}, blobSyncing: map[string]chan struct{}{}, observer: opt.Observer}
 	// A read-only open loads no freelist (bbolt preloads it for writers).
-	s.openInfo = OpenInfo{Took: time.Since(start), FreelistRebuilt: exists && !synced && !opt.ReadOnly, Replayed: db.WALRecovered()}
+	// freelistSynced read the file before the log was replayed: a replay
+	// means a crash, and bbolt walked the pages.
+	replayed := db.WALRecovered()
+	s.openInfo = OpenInfo{Took: time.Since(start), FreelistRebuilt: exists && (!synced || replayed > 0) && !opt.ReadOnly, Replayed: replayed}
 	if !opt.ReadOnly {
 		if err := s.init(); err != nil {
 			db.Close()

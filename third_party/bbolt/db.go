@@ -1112,6 +1112,15 @@ func safelyCall(fn func(*Tx) error, tx *Tx) (err error) {
 // This is not necessary under normal operation, however, if you use NoSync
 // then it allows you to force the database file to sync against the disk.
 func (db *DB) Sync() (err error) {
+	if db.wal != nil {
+		// A failed sync may consume a write-back error that the log's
+		// next checkpoint must see (wal.go).
+		defer func() {
+			if err != nil {
+				db.wal.poison(err)
+			}
+		}()
+	}
 	if lg := db.Logger(); lg != discardLogger {
 		lg.Debugf("Syncing bbolt db (%s)", db.path)
 		defer func() {

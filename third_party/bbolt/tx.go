@@ -234,6 +234,11 @@ func (tx *Tx) Commit() (err error) {
 		// return errors.New(lackOfDiskSpace)
 		if err = tx.db.grow(int(tx.meta.Pgid()+1) * tx.db.pageSize); err != nil {
 			lg.Errorf("growing db size failed, pgid: %d, pagesize: %d, error: %v", tx.meta.Pgid(), tx.db.pageSize, err)
+			if tx.db.wal != nil {
+				// grow's fsync may have consumed a write-back error of
+				// earlier unsynced pages; a later checkpoint must not pass.
+				tx.db.wal.poison(err)
+			}
 			tx.rollback()
 			return err
 		}

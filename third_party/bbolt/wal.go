@@ -37,6 +37,7 @@ import (
 	"sync"
 	"unsafe"
 
+	berrors "go.etcd.io/bbolt/errors"
 	"go.etcd.io/bbolt/internal/common"
 )
 
@@ -50,7 +51,7 @@ var ErrWALNotApplied = errors.New("write-ahead log holds commits not yet in the 
 
 const (
 	walMagic       = "bboltwal"
-	walHeaderSize  = 32 // magic, txid, record length, page size, entries
+	walHeaderSize  = 40 // magic, txid, record length, page size, entries, round salt
 	walEntrySize   = 16 // page id, byte count, padding
 	walTrailerSize = 8  // CRC-32C of everything before, padding
 )
@@ -78,16 +79,25 @@ type wal struct {
 	// the log, so the meta pages of two files never look alike to
 	// belongsTo (bbolt's meta checksum covers only the meta fields).
 	id [16]byte
+	// salt is new in every round and in every record of it: scan follows
+	// only records with the first record's salt, so bytes of an earlier
+	// round (or a value planted in a page) never continue a chain.
+	salt uint64
 }
 
 // walIDMarker precedes the log's id at the end of a meta page.
 const walIDMarker = "bbolt-wal-id"
 
-// stamp writes w.id into the tail of the meta page in buf.
+// walStampAt is where the id goes: right after the meta fields, in the
+// same 512-byte sector as them and their checksum, so a torn meta page
+// is either the old or the new page, never a checksummed meta with
+// another page's id.
+var walStampAt = int(common.PageHeaderSize) + int(unsafe.Sizeof(common.Meta{}))
+
+// stamp writes w.id behind the meta fields of the meta page in buf.
 func (w *wal) stamp(buf []byte) {
-	n := len(buf)
-	copy(buf[n-len(w.id)-len(walIDMarker):], walIDMarker)
-	copy(buf[n-len(w.id):], w.id[:])
+	copy(buf[walStampAt:], walIDMarker)
+	copy(buf[walStampAt+len(walIDMarker):], w.id[:])
 }
 
 // fileID returns the id stamped into the file's newest valid meta page,
@@ -109,7 +119,7 @@ func fileID(db *DB) ([16]byte, error) {
 			continue
 		}
 		m := (*common.Page)(unsafe.Pointer(&page[0])).Meta()
-		tail := page[ps-len(id)-len(walIDMarker):]
+		tail := page[walStampAt:]
 		if m.Validate() == nil && string(tail[:len(walIDMarker)]) == walIDMarker && (!found || m.Txid() > newestTx) {
 			copy(id[:], tail[len(walIDMarker):])
 			newestTx, found = m.Txid(), true
@@ -127,6 +137,7 @@ func fileID(db *DB) ([16]byte, error) {
 type walRecord struct {
 	off, length int64
 	txid        common.Txid
+	salt        uint64
 }
 
 // openWAL opens (or creates and preallocates) the log of db's file and
@@ -181,11 +192,25 @@ func (w *wal) open(db *DB) error {
 		}
 	}
 	if len(recs) == 0 {
-		return nil
+		// The first round copies the meta pages from the page cache:
+		// make sure that is what the disk holds.
+		return fdatasync(db)
 	}
 	if !w.belongsTo(db, recs) {
-		db.Logger().Warningf("write-ahead log %s does not continue the data file; ignored", w.f.Name())
-		return w.invalidate()
+		// Kept for inspection, never applied: a fresh log replaces it.
+		aside := fmt.Sprintf("%s.rejected-%d", w.f.Name(), recs[len(recs)-1].txid)
+		db.Logger().Warningf("write-ahead log %s does not continue the data file; moved to %s", w.f.Name(), aside)
+		if err := os.Rename(w.f.Name(), aside); err != nil {
+			return err
+		}
+		_ = w.f.Close()
+		if w.f, err = os.OpenFile(db.path+"-wal", os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+			return err
+		}
+		if err := w.preallocate(0); err != nil {
+			return err
+		}
+		return syncDir(filepath.Dir(db.path))
 	}
 	for _, r := range recs {
 		if err := w.apply(db, r); err != nil {
@@ -196,7 +221,13 @@ func (w *wal) open(db *DB) error {
 		return err
 	}
 	w.recovered = len(recs)
-	return w.invalidate()
+	// Zero the whole log, not only its header: records of a crash between
+	// an erasure and its WipeWAL hold copies of erased pages.
+	if err := w.preallocate(0); err != nil {
+		return err
+	}
+	w.off, w.bgFrom = 0, 0
+	return nil
 }
 
 // preallocate writes zeros from `from` up to w.size, so that later syncs
@@ -233,7 +264,8 @@ func (w *wal) scan(fileSize int64) ([]walRecord, error) {
 		}
 		txid := common.Txid(binary.LittleEndian.Uint64(hdr[8:]))
 		length := int64(binary.LittleEndian.Uint64(hdr[16:]))
-		if len(recs) > 0 && txid != recs[len(recs)-1].txid+1 {
+		salt := binary.LittleEndian.Uint64(hdr[32:])
+		if len(recs) > 0 && (txid != recs[len(recs)-1].txid+1 || salt != recs[0].salt) {
 			return recs, nil
 		}
 		if length < walHeaderSize+walTrailerSize || length > fileSize-off {
@@ -249,7 +281,7 @@ func (w *wal) scan(fileSize int64) ([]walRecord, error) {
 		if _, ok := parseWALRecord(buf); !ok {
 			return recs, nil
 		}
-		recs = append(recs, walRecord{off: off, length: length, txid: txid})
+		recs = append(recs, walRecord{off: off, length: length, txid: txid, salt: salt})
 		off += length
 	}
 }
@@ -448,6 +480,11 @@ func (w *wal) log(tx *Tx) error {
 	if w.off == 0 {
 		n += roundMetas
 		entries += 2
+		var r [8]byte
+		if _, err := rand.Read(r[:]); err != nil {
+			return err
+		}
+		w.salt = binary.LittleEndian.Uint64(r[:])
 	}
 	if cap(w.buf) < n {
 		w.buf = make([]byte, 0, n)
@@ -458,6 +495,7 @@ func (w *wal) log(tx *Tx) error {
 	binary.LittleEndian.PutUint64(b[16:], uint64(n))
 	binary.LittleEndian.PutUint32(b[24:], uint32(ps))
 	binary.LittleEndian.PutUint32(b[28:], uint32(entries))
+	binary.LittleEndian.PutUint64(b[32:], w.salt)
 	entry := func(id common.Pgid, data []byte) {
 		var h [walEntrySize]byte
 		binary.LittleEndian.PutUint64(h[:], uint64(id))
@@ -487,6 +525,9 @@ func (w *wal) log(tx *Tx) error {
 		return w.revoke(w.off, err)
 	}
 	if err := fdatasyncFile(w.f); err != nil {
+		// The failed sync may have covered the tail of the previous,
+		// acknowledged record: no later commit may trust the log.
+		w.poison(err)
 		return w.revoke(w.off, err)
 	}
 	w.last = w.off
@@ -511,14 +552,21 @@ func (w *wal) revoke(off int64, cause error) error {
 		err = fdatasyncFile(w.f)
 	}
 	if err != nil {
-		w.bgMu.Lock()
-		if w.bgErr == nil {
-			w.bgErr = err
-		}
-		w.bgMu.Unlock()
+		w.poison(err)
 	}
 	w.off = off
 	return cause
+}
+
+// poison makes every later commit fail: after a failed write or sync the
+// log cannot tell what the disk holds (Linux may drop the pages and
+// report the next sync as a success).
+func (w *wal) poison(err error) {
+	w.bgMu.Lock()
+	if w.bgErr == nil {
+		w.bgErr = err
+	}
+	w.bgMu.Unlock()
 }
 
 // revokeLast takes back the newest record (tx.go: the data file write
@@ -536,9 +584,7 @@ func (w *wal) checkpoint(db *DB) error {
 		return fmt.Errorf("an earlier sync of the data file failed: %w", err)
 	}
 	if err := fdatasync(db); err != nil {
-		w.bgMu.Lock()
-		w.bgErr = err
-		w.bgMu.Unlock()
+		w.poison(err)
 		return err
 	}
 	if w.onDataSync != nil {
@@ -591,7 +637,10 @@ func (w *wal) wipe(db *DB) error {
 	if err != nil {
 		return err
 	}
-	if err := w.preallocate(0); err != nil {
+	// Zero every block the log has, also those past its size after a
+	// large record, before shrinking it.
+	full := &wal{f: w.f, size: max(fi.Size(), w.size)}
+	if err := full.preallocate(0); err != nil {
 		return err
 	}
 	if fi.Size() > w.size {
@@ -644,10 +693,13 @@ func (db *DB) WALRecovered() int {
 // WipeWAL overwrites the write-ahead log with zeros after syncing the
 // data file. Call it after erasing data that must be unreadable on disk.
 func (db *DB) WipeWAL() error {
+	db.rwlock.Lock()
+	defer db.rwlock.Unlock()
+	if !db.opened {
+		return berrors.ErrDatabaseNotOpen
+	}
 	if db.wal == nil || db.readOnly {
 		return nil
 	}
-	db.rwlock.Lock()
-	defer db.rwlock.Unlock()
 	return db.wal.wipe(db)
 }

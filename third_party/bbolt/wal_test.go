@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"sync"
@@ -314,6 +315,9 @@ func TestWALOfAnotherFileIsIgnored(t *testing.T) {
 		if dbB.WALRecovered() != 0 || get(t, dbB, "late") != nil {
 			t.Errorf("%d commits: a foreign log was applied", commits)
 		}
+		if aside, _ := filepath.Glob(b + "-wal.rejected-*"); len(aside) != 1 {
+			t.Errorf("%d commits: the foreign log was not set aside: %v", commits, aside)
+		}
 		if !bytes.Equal(get(t, dbB, fmt.Sprint("b", commits-1)), value(commits-1)) {
 			t.Error("own data lost")
 		}
@@ -440,5 +444,168 @@ func BenchmarkCommitSmall(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A meta page torn at a sector: its first 512 bytes (the meta fields and
+// their checksum) are new, the rest is old. The log must still be taken
+// as this file's, or the commits it holds are lost.
+func TestWALTornMetaPageKeepsTheLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	db := openWALDB(t, path, 0)
+	d := watchDisk(t, db) // right after init: both meta pages unstamped
+	mustPut(t, db, "0", value(0))
+	cache, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := db.pageSize
+	slot := int(db.meta().Txid() % 2)
+	cp := d.powerLoss(t)
+	abandon(db)
+	raw, err := os.ReadFile(cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(raw[slot*ps:slot*ps+512], cache[slot*ps:slot*ps+512])
+	if err := os.WriteFile(cp, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db2 := openWALDB(t, cp, 0)
+	defer db2.Close()
+	if get(t, db2, "0") == nil {
+		t.Error("an acknowledged commit was lost")
+	}
+	checkConsistent(t, db2)
+}
+
+// The disk holds the data file as of its last sync plus any subset of the
+// later unsynced writes (deletes make bbolt reuse freed pages among them):
+// every subset must replay to the last acknowledged state.
+func TestWALAnySubsetOfUnsyncedWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	db := openWALDB(t, path, 0)
+	for i := range 20 {
+		mustPut(t, db, fmt.Sprint(i), value(i))
+	}
+	d := watchDisk(t, db)
+	type write struct {
+		off int64
+		b   []byte
+	}
+	var mu sync.Mutex
+	var writes []write
+	db.ops.writeAt = func(b []byte, off int64) (int, error) {
+		mu.Lock()
+		writes = append(writes, write{off, bytes.Clone(b)})
+		mu.Unlock()
+		return db.file.WriteAt(b, off)
+	}
+	for i := range 60 {
+		if i%3 == 0 {
+			if err := db.Update(func(tx *Tx) error { return tx.Bucket(walBucket).Delete([]byte(fmt.Sprint(i / 2))) }); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		mustPut(t, db, fmt.Sprint(i), value(i))
+	}
+	want := map[string][]byte{}
+	if err := db.View(func(tx *Tx) error {
+		return tx.Bucket(walBucket).ForEach(func(k, v []byte) error { want[string(k)] = bytes.Clone(v); return nil })
+	}); err != nil {
+		t.Fatal(err)
+	}
+	base := d.powerLoss(t)
+	abandon(db)
+	baseData, _ := os.ReadFile(base)
+	baseLog, _ := os.ReadFile(base + "-wal")
+	for trial := range 40 {
+		r := rand.New(rand.NewSource(int64(trial)))
+		data := bytes.Clone(baseData)
+		for _, x := range writes {
+			if r.Intn(2) == 0 {
+				continue
+			}
+			if end := x.off + int64(len(x.b)); int64(len(data)) < end {
+				data = append(data, make([]byte, end-int64(len(data)))...)
+			}
+			copy(data[x.off:], x.b)
+		}
+		p := filepath.Join(t.TempDir(), "db")
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p+"-wal", baseLog, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		db2 := openWALDB(t, p, 0)
+		for k, v := range want {
+			if !bytes.Equal(get(t, db2, k), v) {
+				t.Fatalf("trial %d: key %s wrong", trial, k)
+			}
+		}
+		checkConsistent(t, db2)
+		db2.Close()
+	}
+}
+
+// A power loss right after any sync of the data file (a checkpoint or a
+// background sync), with the log as it was then: each opens consistent,
+// with every commit acknowledged by then (the one in flight may or may
+// not be there).
+func TestWALCrashAfterEachDataSync(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	db := openWALDB(t, path, 64<<10)
+	type state struct {
+		data, log        []byte
+		want             map[string]string
+		flightK, flightV string
+	}
+	var mu sync.Mutex
+	var states []state
+	acked := map[string]string{}
+	var flightK, flightV string
+	db.wal.bgWG.Wait()
+	db.wal.onDataSync = func() {
+		data, _ := os.ReadFile(path)
+		log, _ := os.ReadFile(path + "-wal")
+		mu.Lock()
+		defer mu.Unlock()
+		want := map[string]string{}
+		for k, v := range acked {
+			want[k] = v
+		}
+		states = append(states, state{data, log, want, flightK, flightV})
+	}
+	for i := range 60 {
+		db.wal.bgWG.Wait()
+		k, v := fmt.Sprint(i%13), value(i%50)
+		mu.Lock()
+		flightK, flightV = k, string(v)
+		mu.Unlock()
+		mustPut(t, db, k, v)
+		mu.Lock()
+		acked[k] = string(v)
+		mu.Unlock()
+	}
+	db.wal.bgWG.Wait()
+	abandon(db)
+	if len(states) < 3 {
+		t.Fatalf("only %d data syncs: the log never wrapped", len(states))
+	}
+	for i, st := range states {
+		dst := filepath.Join(t.TempDir(), "db")
+		os.WriteFile(dst, st.data, 0o600)
+		os.WriteFile(dst+"-wal", st.log, 0o600)
+		db2 := openWALDB(t, dst, 64<<10)
+		for k, v := range st.want {
+			got := string(get(t, db2, k))
+			if got != v && !(k == st.flightK && got == st.flightV) {
+				t.Errorf("state %d: key %s wrong", i, k)
+			}
+		}
+		checkConsistent(t, db2)
+		db2.Close()
 	}
 }
