@@ -127,22 +127,9 @@ func TestMailKeywordIndexOfOldMailbox(t *testing.T) {
 	if _, err := s.StoreFlags(m.ID, []uint32{1}, FlagsAdd, []string{"A", "B"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	err := s.Update(func(tx *Tx) error { // as an older version left it
-		mb, err := tx.Mailbox(m.ID)
-		if err != nil {
-			return err
-		}
-		mb.KeywordIndex = false
-		if err := tx.deleteKeywords(m.ID); err != nil {
-			return err
-		}
-		return tx.putMailbox(mb)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	forgetKeywordIndex(t, s, m.ID)
 	s.SetMailLimits(MailLimits{KeywordsPerMailbox: 2})
-	_, err = s.StoreFlags(m.ID, []uint32{1}, FlagsAdd, []string{"C"}, nil)
+	_, err := s.StoreFlags(m.ID, []uint32{1}, FlagsAdd, []string{"C"}, nil)
 	if l, n := limitOf(err); l != LimitKeywordsPerMailbox || n != 3 {
 		t.Fatalf("third keyword in an old mailbox: %v", err)
 	}
@@ -220,20 +207,7 @@ func TestMailKeywordListOfOldMailboxKeepsRemoved(t *testing.T) {
 	if _, err := s.StoreFlags(m.ID, []uint32{2}, FlagsAdd, []string{"B"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	err := s.Update(func(tx *Tx) error { // as an older version left it
-		mb, err := tx.Mailbox(m.ID)
-		if err != nil {
-			return err
-		}
-		mb.KeywordIndex = false
-		if err := tx.deleteKeywords(m.ID); err != nil {
-			return err
-		}
-		return tx.putMailbox(mb)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	forgetKeywordIndex(t, s, m.ID)
 	if _, err := s.StoreFlags(m.ID, []uint32{1}, FlagsRemove, []string{"A"}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -250,5 +224,25 @@ func TestMailKeywordListOfOldMailboxKeepsRemoved(t *testing.T) {
 	}
 	if !slices.Equal(kw, []string{"A", "B"}) {
 		t.Fatalf("keywords after -FLAGS and EXPUNGE: %q", kw)
+	}
+}
+
+// forgetKeywordIndex leaves mailbox id as a version from before the
+// keyword index did: no index, and the flag cleared.
+func forgetKeywordIndex(t *testing.T, s *Store, id uint64) {
+	t.Helper()
+	err := s.Update(func(tx *Tx) error {
+		mb, err := tx.Mailbox(id)
+		if err != nil {
+			return err
+		}
+		mb.KeywordIndex = false
+		if err := tx.deleteKeywords(id); err != nil {
+			return err
+		}
+		return tx.putMailbox(mb)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
