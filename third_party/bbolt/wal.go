@@ -69,7 +69,7 @@ type wal struct {
 	bgWG   sync.WaitGroup
 	bgMu   sync.Mutex
 	bgBusy bool
-	bgErr  error // a failed sync of the data file: every later checkpoint fails
+	bgErr  error // a failed write or sync (log or data file): every later commit fails (poison)
 	bgFrom int64 // off when the last background sync started (committer only)
 	last   int64 // offset of the newest record
 
@@ -100,12 +100,35 @@ func (w *wal) stamp(buf []byte) {
 	copy(buf[walStampAt+len(walIDMarker):], w.id[:])
 }
 
-// fileID returns the id stamped into the file's newest valid meta page,
-// or a new random one.
+// metaPage is a valid meta page of the data file as the disk holds it.
+type metaPage struct {
+	page []byte
+	txid common.Txid
+}
+
+// metaPages reads the data file's two meta pages (of pageSize bytes) and
+// returns the valid ones, newest first.
+func metaPages(db *DB, pageSize int) []metaPage {
+	var valid []metaPage
+	for id := range 2 {
+		buf := make([]byte, pageSize)
+		if _, err := db.file.ReadAt(buf, int64(id*pageSize)); err != nil {
+			continue
+		}
+		if m := (*common.Page)(unsafe.Pointer(&buf[0])).Meta(); m.Validate() == nil {
+			valid = append(valid, metaPage{buf, m.Txid()})
+		}
+	}
+	if len(valid) == 2 && valid[1].txid > valid[0].txid {
+		valid[0], valid[1] = valid[1], valid[0]
+	}
+	return valid
+}
+
+// fileID returns the id stamped into the file's newest valid meta page
+// that has one, or a new random one.
 func fileID(db *DB) ([16]byte, error) {
 	var id [16]byte
-	var newestTx common.Txid
-	found := false
 	ps := common.DefaultPageSize
 	head := make([]byte, 1024)
 	if _, err := db.file.ReadAt(head, 0); err == nil {
@@ -113,24 +136,14 @@ func fileID(db *DB) ([16]byte, error) {
 			ps = int(m.PageSize())
 		}
 	}
-	for pg := range 2 {
-		page := make([]byte, ps)
-		if _, err := db.file.ReadAt(page, int64(pg*ps)); err != nil {
-			continue
-		}
-		m := (*common.Page)(unsafe.Pointer(&page[0])).Meta()
-		tail := page[walStampAt:]
-		if m.Validate() == nil && string(tail[:len(walIDMarker)]) == walIDMarker && (!found || m.Txid() > newestTx) {
+	for _, mp := range metaPages(db, ps) {
+		if tail := mp.page[walStampAt:]; string(tail[:len(walIDMarker)]) == walIDMarker {
 			copy(id[:], tail[len(walIDMarker):])
-			newestTx, found = m.Txid(), true
+			return id, nil
 		}
 	}
-	if !found {
-		if _, err := rand.Read(id[:]); err != nil {
-			return id, err
-		}
-	}
-	return id, nil
+	_, err := rand.Read(id[:])
+	return id, err
 }
 
 // walRecord is a record found by scan.
@@ -138,6 +151,7 @@ type walRecord struct {
 	off, length int64
 	txid        common.Txid
 	salt        uint64
+	pageSize    int
 }
 
 // openWAL opens (or creates and preallocates) the log of db's file and
@@ -184,7 +198,7 @@ func (w *wal) open(db *DB) error {
 		return w.checkApplied(db, recs)
 	}
 	if fi.Size() < w.size {
-		if err := w.preallocate(fi.Size()); err != nil {
+		if err := w.zero(fi.Size(), w.size); err != nil {
 			return err
 		}
 		if err := syncDir(filepath.Dir(db.path)); err != nil {
@@ -207,7 +221,7 @@ func (w *wal) open(db *DB) error {
 		if w.f, err = os.OpenFile(db.path+"-wal", os.O_RDWR|os.O_CREATE, 0o600); err != nil {
 			return err
 		}
-		if err := w.preallocate(0); err != nil {
+		if err := w.zero(0, w.size); err != nil {
 			return err
 		}
 		return syncDir(filepath.Dir(db.path))
@@ -223,19 +237,20 @@ func (w *wal) open(db *DB) error {
 	w.recovered = len(recs)
 	// Zero the whole log, not only its header: records of a crash between
 	// an erasure and its WipeWAL hold copies of erased pages.
-	if err := w.preallocate(0); err != nil {
+	if err := w.zero(0, w.size); err != nil {
 		return err
 	}
 	w.off, w.bgFrom = 0, 0
 	return nil
 }
 
-// preallocate writes zeros from `from` up to w.size, so that later syncs
-// of the log overwrite blocks instead of allocating them.
-func (w *wal) preallocate(from int64) error {
+// zero writes zeros over [from, to) and syncs: up to w.size it
+// preallocates, so that later syncs of the log overwrite blocks instead
+// of allocating them.
+func (w *wal) zero(from, to int64) error {
 	zeros := make([]byte, 1<<20)
-	for off := from; off < w.size; {
-		n := min(int64(len(zeros)), w.size-off)
+	for off := from; off < to; {
+		n := min(int64(len(zeros)), to-off)
 		if _, err := w.f.WriteAt(zeros[:n], off); err != nil {
 			return err
 		}
@@ -281,7 +296,7 @@ func (w *wal) scan(fileSize int64) ([]walRecord, error) {
 		if _, ok := parseWALRecord(buf); !ok {
 			return recs, nil
 		}
-		recs = append(recs, walRecord{off: off, length: length, txid: txid, salt: salt})
+		recs = append(recs, walRecord{off: off, length: length, txid: txid, salt: salt, pageSize: int(binary.LittleEndian.Uint32(hdr[24:]))})
 		off += length
 	}
 }
@@ -329,25 +344,25 @@ func parseWALRecord(rec []byte) ([]walEntry, bool) {
 }
 
 // readRecord reads and parses record r.
-func (w *wal) readRecord(r walRecord) ([]walEntry, int, error) {
+func (w *wal) readRecord(r walRecord) ([]walEntry, error) {
 	rec := make([]byte, r.length)
 	if _, err := w.f.ReadAt(rec, r.off); err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	entries, ok := parseWALRecord(rec)
 	if !ok {
-		return nil, 0, fmt.Errorf("write-ahead log record at %d changed while open", r.off)
+		return nil, fmt.Errorf("write-ahead log record at %d changed while open", r.off)
 	}
-	return entries, int(binary.LittleEndian.Uint32(rec[24:])), nil
+	return entries, nil
 }
 
 func (w *wal) apply(db *DB, r walRecord) error {
-	entries, pageSize, err := w.readRecord(r)
+	entries, err := w.readRecord(r)
 	if err != nil {
 		return err
 	}
 	for _, e := range entries {
-		if _, err := db.file.WriteAt(e.data, int64(e.pgid)*int64(pageSize)); err != nil {
+		if _, err := db.file.WriteAt(e.data, int64(e.pgid)*int64(r.pageSize)); err != nil {
 			return err
 		}
 	}
@@ -360,36 +375,23 @@ func (w *wal) apply(db *DB, r walRecord) error {
 // left beside a file that was replaced (a restored copy, a new file) or
 // written on without the log fails this and is ignored.
 func (w *wal) belongsTo(db *DB, recs []walRecord) bool {
-	_, pageSize, err := w.readRecord(recs[0])
-	if err != nil {
-		return false
-	}
-	var newest []byte
-	var newestTx common.Txid
-	for id := range 2 {
-		buf := make([]byte, pageSize)
-		if _, err := db.file.ReadAt(buf, int64(id*pageSize)); err != nil {
-			continue
-		}
-		m := (*common.Page)(unsafe.Pointer(&buf[0])).Meta()
-		if m.Validate() == nil && (newest == nil || m.Txid() > newestTx) {
-			newest, newestTx = buf, m.Txid()
-		}
-	}
-	if newest == nil {
+	pageSize := recs[0].pageSize
+	metas := metaPages(db, pageSize)
+	if len(metas) == 0 {
 		// Both meta pages torn: the records bring them back. An empty
 		// file (a new database beside an old log) has none to tear.
 		fi, err := db.file.Stat()
 		return err == nil && fi.Size() >= int64(2*pageSize)
 	}
-	id := common.Pgid(newestTx % 2)
+	newest := metas[0]
+	id := common.Pgid(newest.txid % 2)
 	for _, r := range recs {
-		entries, _, err := w.readRecord(r)
+		entries, err := w.readRecord(r)
 		if err != nil {
 			return false
 		}
 		for _, e := range entries {
-			if e.pgid == id && len(e.data) == pageSize && string(e.data) == string(newest) {
+			if e.pgid == id && len(e.data) == pageSize && string(e.data) == string(newest.page) {
 				return true
 			}
 		}
@@ -409,13 +411,12 @@ func (w *wal) checkApplied(db *DB, recs []walRecord) error {
 	}
 	newest := map[common.Pgid]image{}
 	all := make([][]walEntry, len(recs))
-	sizes := make([]int, len(recs))
 	for i, r := range recs {
-		entries, pageSize, err := w.readRecord(r)
+		entries, err := w.readRecord(r)
 		if err != nil {
 			return err
 		}
-		all[i], sizes[i] = entries, pageSize
+		all[i] = entries
 		for j, e := range entries {
 			newest[e.pgid] = image{i, j}
 		}
@@ -423,7 +424,7 @@ func (w *wal) checkApplied(db *DB, recs []walRecord) error {
 	for pgid, im := range newest {
 		want := all[im.rec][im.entry].data
 		got := make([]byte, len(want))
-		if _, err := db.file.ReadAt(got, int64(pgid)*int64(sizes[im.rec])); err != nil && !errors.Is(err, io.EOF) {
+		if _, err := db.file.ReadAt(got, int64(pgid)*int64(recs[im.rec].pageSize)); err != nil && !errors.Is(err, io.EOF) {
 			return err
 		}
 		if string(got) != string(want) {
@@ -450,11 +451,8 @@ func (w *wal) invalidate() error {
 func (w *wal) log(tx *Tx) error {
 	db := tx.db
 	ps := db.pageSize
-	w.bgMu.Lock()
-	poisoned := w.bgErr
-	w.bgMu.Unlock()
-	if poisoned != nil {
-		return fmt.Errorf("write-ahead log: an earlier write or sync failed: %w", poisoned)
+	if err := w.failed(); err != nil {
+		return err
 	}
 	pages := make(common.Pages, 0, len(tx.pages))
 	for _, p := range tx.pages {
@@ -561,6 +559,16 @@ func (w *wal) revoke(off int64, cause error) error {
 // poison makes every later commit fail: after a failed write or sync the
 // log cannot tell what the disk holds (Linux may drop the pages and
 // report the next sync as a success).
+// failed is the error that poisoned the log, if any.
+func (w *wal) failed() error {
+	w.bgMu.Lock()
+	defer w.bgMu.Unlock()
+	if w.bgErr != nil {
+		return fmt.Errorf("write-ahead log: an earlier write or sync failed: %w", w.bgErr)
+	}
+	return nil
+}
+
 func (w *wal) poison(err error) {
 	w.bgMu.Lock()
 	if w.bgErr == nil {
@@ -577,11 +585,8 @@ func (w *wal) revokeLast(cause error) error { return w.revoke(w.last, cause) }
 // and starts the next round of the log at offset 0.
 func (w *wal) checkpoint(db *DB) error {
 	w.bgWG.Wait()
-	w.bgMu.Lock()
-	err := w.bgErr
-	w.bgMu.Unlock()
-	if err != nil {
-		return fmt.Errorf("an earlier sync of the data file failed: %w", err)
+	if err := w.failed(); err != nil {
+		return err
 	}
 	if err := fdatasync(db); err != nil {
 		w.poison(err)
@@ -618,10 +623,10 @@ func (w *wal) backgroundSync(db *DB) {
 		if err == nil && w.onDataSync != nil {
 			w.onDataSync()
 		}
-		w.bgMu.Lock()
-		if err != nil && w.bgErr == nil {
-			w.bgErr = err
+		if err != nil {
+			w.poison(err)
 		}
+		w.bgMu.Lock()
 		w.bgBusy = false
 		w.bgMu.Unlock()
 	}()
@@ -639,8 +644,7 @@ func (w *wal) wipe(db *DB) error {
 	}
 	// Zero every block the log has, also those past its size after a
 	// large record, before shrinking it.
-	full := &wal{f: w.f, size: max(fi.Size(), w.size)}
-	if err := full.preallocate(0); err != nil {
+	if err := w.zero(0, max(fi.Size(), w.size)); err != nil {
 		return err
 	}
 	if fi.Size() > w.size {
