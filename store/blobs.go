@@ -189,7 +189,7 @@ func (s *Store) OpenBlob(hash string) (*os.File, error) {
 // of reference must also be counted by countReferences (checkblobs.go), or
 // schulhof doctor reports its counts as too high.
 func (t *Tx) refBlob(hash string) error {
-	if !validHash(hash) {
+	if !validKey(hash) {
 		return fmt.Errorf("invalid blob hash %q", hash)
 	}
 	b := t.bucket(bucketBlobRefs)
@@ -241,8 +241,8 @@ func (s *Store) removeUnreferenced(hashes []string, scrub bool) int64 {
 	_ = s.db.View(func(tx *bolt.Tx) error {
 		refs := tx.Bucket(bucketBlobRefs)
 		for _, h := range hashes {
-			if s.blobPending[h] > 0 || refs.Get([]byte(h)) != nil {
-				continue
+			if !validHash(h) || s.blobPending[h] > 0 || refs.Get([]byte(h)) != nil {
+				continue // a sequenced key has no file (contentkey.go)
 			}
 			p := s.blobPath(h)
 			fi, err := os.Stat(p)

@@ -75,13 +75,17 @@ func (s *Store) CheckBlobs() (BlobReport, error) {
 			s.db.View(func(tx *bolt.Tx) error {
 				if v := tx.Bucket(bucketFileInline).Get([]byte(h)); v != nil {
 					sum := sha256.Sum256(v)
-					ok = hex.EncodeToString(sum[:]) == h
+					ok = hex.EncodeToString(sum[:]) == keyHash(h)
 				}
 				return nil
 			})
 			if !ok {
 				wrong = append(wrong, h)
 			}
+			continue
+		}
+		if isSeqKey(h) { // inline mail whose content is gone
+			missing = append(missing, h)
 			continue
 		}
 		if !validHash(h) {

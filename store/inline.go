@@ -10,7 +10,7 @@ package store
 //
 // Bucket:
 //
-//	fileinline  content hash (hex) → the content (at most InlineMax bytes)
+//	fileinline  content key (contentkey.go) → the content (at most InlineMax bytes)
 //
 // Privacy: deleting inline content deletes its value in the same
 // transaction that drops its last reference, and bbolt hands the freed
@@ -71,7 +71,7 @@ func (t *Tx) putInline(hash string, data []byte) error {
 
 // OpenContent opens a file's content for reading (inline or blob file).
 func (s *Store) OpenContent(hash string) (io.ReadSeekCloser, error) {
-	if !validHash(hash) {
+	if !validKey(hash) {
 		return nil, fmt.Errorf("invalid blob hash %q", hash)
 	}
 	var data []byte
@@ -86,6 +86,9 @@ func (s *Store) OpenContent(hash string) (io.ReadSeekCloser, error) {
 	}
 	if data != nil {
 		return inlineReader{bytes.NewReader(data)}, nil
+	}
+	if !validHash(hash) { // a sequenced key's content is only ever inline
+		return nil, fmt.Errorf("content %s: %w", hash, ErrNotFound)
 	}
 	return s.openBlobFile(hash)
 }

@@ -15,7 +15,7 @@ package store
 //	              msgcodec.go)
 //	mailexpunged  mailbox ID (8) UID (4) → MODSEQ (8): expunge tombstones
 //	              for CONDSTORE/QRESYNC
-//	mailmeta      blob hash → reference count (8 bytes BE) then the
+//	mailmeta      content key (contentkey.go) → reference count (8 bytes BE) then the
 //	              caller's summary bytes
 //	mailstate     "uidvalidity" → last UIDVALIDITY given (8 bytes BE)
 //
@@ -681,20 +681,21 @@ func (t *Tx) appendMessages(m *Mailbox, msgs []NewMessage, origin any) ([]uint32
 		if m.UIDNext == 0xffffffff {
 			return nil, errors.New("mailbox UID space exhausted")
 		}
-		msg := Message{UID: m.UIDNext, Blob: nm.Blob.Hash, Size: nm.Blob.Size,
+		key, err := t.addMailInline(nm.Blob)
+		if err != nil {
+			return nil, err
+		}
+		msg := Message{UID: m.UIDNext, Blob: key, Size: nm.Blob.Size,
 			Internal: nm.Internal.UTC(), Flags: normFlags(nm.Flags), ModSeq: m.HighestModSeq}
 		if err := t.addKeywords(m, msg.Flags); err != nil {
 			return nil, err
 		}
-		if err := t.addMailInline(nm.Blob); err != nil {
-			return nil, err
-		}
-		fresh := t.bucket(bucketMailMeta).Get([]byte(nm.Blob.Hash)) == nil
-		if err := t.addBlobRef(nm.Blob.Hash, nm.Meta); err != nil {
+		fresh := t.bucket(bucketMailMeta).Get([]byte(key)) == nil
+		if err := t.addBlobRef(key, nm.Meta); err != nil {
 			return nil, err
 		}
 		if fresh {
-			if err := t.putSearch(nm); err != nil {
+			if err := t.putSearch(nm, key); err != nil {
 				return nil, err
 			}
 		}

@@ -6,7 +6,7 @@ package store
 // with the blob's mailmeta entry. Blobs stored before schema 4 are indexed
 // by the migration.
 //
-//	mailsearch  blob hash → the header index (mailmsg's encoding)
+//	mailsearch  content key (contentkey.go) → the header index (mailmsg's encoding)
 
 import (
 	"bytes"
@@ -46,8 +46,8 @@ func (s *Store) searchIndexOf(pb *PendingBlob) []byte {
 	return mailmsg.SearchIndex(f)
 }
 
-// putSearch stores a new blob's header index.
-func (t *Tx) putSearch(nm NewMessage) error {
+// putSearch stores a new blob's header index under its content key.
+func (t *Tx) putSearch(nm NewMessage, key string) error {
 	idx := nm.Search
 	if idx == nil && nm.Blob != nil {
 		// Read within this transaction (a second one from the same
@@ -66,7 +66,7 @@ func (t *Tx) putSearch(nm NewMessage) error {
 	if idx == nil {
 		return nil
 	}
-	return t.bucket(bucketMailSearch).Put([]byte(nm.Blob.Hash), idx)
+	return t.bucket(bucketMailSearch).Put([]byte(key), idx)
 }
 
 // SearchIndex returns a blob's header index; ok is false for a blob not
@@ -186,22 +186,32 @@ func (t *Tx) HeaderIndexesOf(mbox uint64, uids []uint32, fn func(i int, idx []by
 	if len(uids) == 0 {
 		return nil
 	}
+	// raw is the key's raw form: a SHA-256, or for a sequenced key
+	// (seq set) its sequence number then the SHA-256.
 	type ref struct {
-		hash [32]byte
-		i    int32
+		raw [40]byte
+		seq bool
+		i   int32
 	}
 	refs := make([]ref, 0, len(uids))
 	err := t.recordsOf(mbox, uids, func(i int, uid uint32, v []byte) error {
 		r := ref{i: int32(i)}
-		if len(v) >= msgFixedLen && v[0] == msgCodecV1 {
-			copy(r.hash[:], v[1+32:1+64])
-		} else {
+		switch msgFixed(v) {
+		case msgFixedLen:
+			copy(r.raw[:], v[1+32:1+64])
+		case msgFixedLenV2:
+			copy(r.raw[:], v[1+32:1+72])
+			r.seq = true
+		default:
 			var m Message
 			if err := decodeMessage(v, &m); err != nil {
 				return fmt.Errorf("message %d/%d: %w", mbox, uid, err)
 			}
-			if h, err := hex.DecodeString(m.Blob); err == nil && len(h) == 32 {
-				copy(r.hash[:], h)
+			if raw, ok := seqKeyRaw(m.Blob); ok {
+				copy(r.raw[:], raw)
+				r.seq = true
+			} else if h, err := hex.DecodeString(m.Blob); err == nil && len(h) == 32 {
+				copy(r.raw[:], h)
 			}
 		}
 		refs = append(refs, r)
@@ -210,18 +220,32 @@ func (t *Tx) HeaderIndexesOf(mbox uint64, uids []uint32, fn func(i int, idx []by
 	if err != nil {
 		return err
 	}
-	// Lower-case hex keeps the order of the raw bytes.
+	// In the bucket's order: lower-case hex keeps the order of the raw
+	// bytes, and sequenced keys ("s…") come after every hex key.
 	slices.SortFunc(refs, func(a, b ref) int {
-		if x, y := binary.BigEndian.Uint64(a.hash[:]), binary.BigEndian.Uint64(b.hash[:]); x != y {
+		if a.seq != b.seq {
+			if a.seq {
+				return 1
+			}
+			return -1
+		}
+		if x, y := binary.BigEndian.Uint64(a.raw[:]), binary.BigEndian.Uint64(b.raw[:]); x != y {
 			return cmp.Compare(x, y)
 		}
-		return bytes.Compare(a.hash[:], b.hash[:])
+		return bytes.Compare(a.raw[:], b.raw[:])
 	})
 	ic := t.indexCursor()
-	var key [64]byte
+	var key [seqKeyLen]byte
 	for _, r := range refs {
-		hex.Encode(key[:], r.hash[:])
-		idx, ok := ic.find(key[:])
+		k := key[:64]
+		if r.seq {
+			copy(key[:], seqKeyPrefix)
+			hex.Encode(key[len(seqKeyPrefix):], r.raw[:])
+			k = key[:]
+		} else {
+			hex.Encode(k, r.raw[:32])
+		}
+		idx, ok := ic.find(k)
 		fn(int(r.i), idx, ok)
 	}
 	return nil

@@ -10,14 +10,19 @@ import (
 
 // HeaderIndexesOf answers, for every message of the mailbox, what
 // SearchIndex answers for that message's blob, after APPEND, MOVE in and
-// out, STORE and EXPUNGE, whatever order the blob hashes are in; FlagsModSeqOf
+// out, STORE and EXPUNGE, whatever order the content keys (hashes and sequenced) are in; FlagsModSeqOf
 // answers the records' flags and MODSEQs.
 func TestHeaderIndexesOfMatchesRecords(t *testing.T) {
 	s := openMailTest(t, t.TempDir())
 	defer s.Close()
 	mkAccount(t, s, "anna")
 	for i := range 40 {
-		deliver(t, s, fmt.Sprintf("Subject: Nachricht %d\r\nFrom: Lehrer %d <l%d@schule.test>\r\n\r\nbody\r\n", i, i%3, i), "anna")
+		body := fmt.Sprintf("Subject: Nachricht %d\r\nFrom: Lehrer %d <l%d@schule.test>\r\n\r\nbody\r\n", i, i%3, i)
+		if i%2 == 0 { // both kinds of content key in one mailbox
+			deliver(t, s, body, "anna")
+		} else {
+			deliverInline(t, s, body, "anna")
+		}
 	}
 	deliver(t, s, "Subject: Nachricht 7\r\nFrom: Lehrer 1 <l7@schule.test>\r\n\r\nbody\r\n", "anna") // a blob twice
 	in, _ := s.MailboxByName("anna", Inbox)

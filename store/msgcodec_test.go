@@ -15,6 +15,8 @@ func TestMessageCodecRoundTripAndOldJSON(t *testing.T) {
 			Flags: []string{"$Label1", `\Seen`, "Ünïcode"}, ModSeq: 99},
 		{UID: 0xffffffff, Blob: hash, Internal: time.Unix(0, 0).UTC()},
 		{UID: 1, Blob: hash},
+		{UID: 3, Blob: seqKey(1<<40+5, hash), Size: 99, Internal: time.Unix(7, 8).UTC(),
+			Flags: []string{`\Seen`}, ModSeq: 4},
 	} {
 		v, err := encodeMessage(&m)
 		if err != nil {
@@ -65,22 +67,24 @@ func BenchmarkMessageDecode(b *testing.B) {
 // decodeFlagsModSeq answers what decodeMessage answers for flags and
 // MODSEQ, for both record forms, and refuses a truncated record.
 func TestDecodeFlagsModSeqMatchesRecord(t *testing.T) {
-	m := Message{UID: 7, Blob: strings.Repeat("cd", 32), Size: 10, Internal: time.Unix(5, 0).UTC(),
-		Flags: []string{`\Seen`, "$Label1"}, ModSeq: 1 << 40}
-	v, err := encodeMessage(&m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old, _ := json.Marshal(&m)
-	for _, rec := range [][]byte{v, old} {
-		flags, modseq, err := decodeFlagsModSeq(rec, nil)
-		if err != nil || modseq != m.ModSeq || !reflect.DeepEqual(flags, m.Flags) {
-			t.Fatalf("%q: %v %d %v", rec[:1], flags, modseq, err)
+	for _, key := range []string{strings.Repeat("cd", 32), seqKey(42, strings.Repeat("cd", 32))} {
+		m := Message{UID: 7, Blob: key, Size: 10, Internal: time.Unix(5, 0).UTC(),
+			Flags: []string{`\Seen`, "$Label1"}, ModSeq: 1 << 40}
+		v, err := encodeMessage(&m)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	for cut := 0; cut < msgFixedLen; cut++ {
-		if _, _, err := decodeFlagsModSeq(v[:cut], nil); err == nil {
-			t.Fatalf("truncated record (%d bytes) accepted", cut)
+		old, _ := json.Marshal(&m)
+		for _, rec := range [][]byte{v, old} {
+			flags, modseq, err := decodeFlagsModSeq(rec, nil)
+			if err != nil || modseq != m.ModSeq || !reflect.DeepEqual(flags, m.Flags) {
+				t.Fatalf("%q: %v %d %v", rec[:1], flags, modseq, err)
+			}
+		}
+		for cut := 0; cut < msgFixed(v); cut++ {
+			if _, _, err := decodeFlagsModSeq(v[:cut], nil); err == nil {
+				t.Fatalf("truncated record (%d bytes) accepted", cut)
+			}
 		}
 	}
 }

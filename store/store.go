@@ -24,7 +24,7 @@
 //	loginlog    time (8 bytes BE unix nanos) seq (8 bytes BE) → LoginRecord
 //	audit       entry number (8 bytes BE, from 1) → hash-chained entry; meta
 //	            "audit.head" holds the last number and hash (audit.go)
-//	blobrefs    blob hash (hex) → uint64 big-endian reference count
+//	blobrefs    content key (contentkey.go) → uint64 big-endian reference count
 //	mailboxes, mailboxnames, mailmsgs, mailexpunged, mailmeta, mailstate:
 //	            mail (mailboxes, messages, tombstones); key formats in mail.go
 //	mailsent    account 0x00 time (8 bytes BE unix nanos) seq (8 bytes BE) →
@@ -32,7 +32,7 @@
 //	mailkeywords  keywords used per mailbox (maillimits.go)
 //	mailappends   first UID of each append per mailbox and MODSEQ, so QRESYNC
 //	              leaves out UIDs a client never knew (mailcondstore.go)
-//	mailsearch  blob hash → lower-cased header fields SEARCH reads (mailsearch.go)
+//	mailsearch  content key → lower-cased header fields SEARCH reads (mailsearch.go)
 //	davlocks    account 0x00 token → DavLock (WebDAV locks; davlocks.go)
 //	"\x00scrub" only while an erasure overwrites the free pages (zero
 //	            records; scrub.go); dropped at open if a crash left it.
@@ -42,14 +42,17 @@
 //	            name → entry; id and property name hash → dead property;
 //	            removed folders still to empty); key formats and binary
 //	            records in files.go
-//	fileinline  content hash (hex) → small file content kept inline
+//	fileinline  content key → small file content or message kept inline
 //	            (inline.go; counted in blobrefs like blob files)
 //
 // Schema versions: 1 kept file entries under tree 0x00 parent-id name
 // with their properties inside and a bytes counter per tree (files,
 // filetrees); 2 keys them by parent id alone with totals per folder
 // (migrate_files.go); 3 turns the time-keyed audit log into a hash chain
-// whose personal parts are salted digests (audit.go).
+// whose personal parts are salted digests (audit.go); 4 adds mailbox
+// counts and the header search index (mailcounts.go); 5 gives inline mail
+// sequenced content keys and writes message records of codec version 2
+// (contentkey.go, msgcodec.go).
 //
 //	websessions, websessionsacct: portal sessions, keyed by the SHA-256 of
 //	            the cookie ID (never the ID itself); sessions.go
@@ -102,7 +105,7 @@ import (
 
 // SchemaVersion is the version this code writes. Open migrates older
 // databases step by step through migrations.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 var (
 	ErrNotFound = errors.New("not found")
@@ -332,8 +335,11 @@ type Tx struct {
 	events []Event
 	unref  []string // blobs whose count reached zero in this tx
 	freed  int64    // inline content bytes deleted in this tx
-	scrub  bool     // an erasure: overwrite blob files before removal (erase.go)
-	reap   bool     // the file trash got work (files_reap.go)
+	// keys are the sequenced keys given to inline mail in this tx
+	// (contentkey.go), by pending blob.
+	keys  map[*PendingBlob]string
+	scrub bool // an erasure: overwrite blob files before removal (erase.go)
+	reap  bool // the file trash got work (files_reap.go)
 	// decoded counts file entries read (files.go), so tests can check
 	// that a change costs O(depth) and not O(tree).
 	decoded int
