@@ -59,6 +59,9 @@ func (s *Store) EraseAccountBy(actor, account string, scope EraseScope) (*Erasur
 		return nil, fmt.Errorf("erase: no account name")
 	}
 	r := &ErasureReport{Account: account, Scope: scope, Items: map[string]int{}}
+	if err := s.oweScrub(); err != nil {
+		return nil, err
+	}
 	if scope == ErasePlatform {
 		if _, err := s.UpdateAccount(account, func(a *Account) error {
 			if !a.Locked {

@@ -32,6 +32,10 @@ type OpenInfo struct {
 	// Replayed is the number of commits applied from the write-ahead log:
 	// the last stop was a crash (0 after a clean close).
 	Replayed int
+	// Scrubbed is the number of free pages overwritten for an erasure the
+	// last process did not finish scrubbing (scrub.go); 0 when none was
+	// owed.
+	Scrubbed int
 }
 
 // OpenInfo reports how the store was opened.

@@ -47,6 +47,31 @@ import (
 // runs (and after a crash in one, until the next open).
 var bucketScrub = []byte("\x00scrub")
 
+// scrubOwedKey in meta marks an erasure whose scrub has not finished. It
+// is set before the erasure's first change and deleted in the scrub's last
+// commit, so an erasure cut short by a crash or a stop (or a scrub still
+// waiting for readers then) is scrubbed by the next Open, before anything
+// is served.
+var scrubOwedKey = []byte("scrub.owed")
+
+// oweScrub sets the mark; see scrubOwedKey.
+func (s *Store) oweScrub() error {
+	return s.update(func(t *Tx) error { return t.bucket(bucketMeta).Put(scrubOwedKey, []byte{1}) })
+}
+
+// scrubIfOwed runs the scrub an earlier process owed (Open).
+func (s *Store) scrubIfOwed() (pages int, err error) {
+	var owed bool
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		owed = tx.Bucket(bucketMeta).Get(scrubOwedKey) != nil
+		return nil
+	}); err != nil || !owed {
+		return 0, err
+	}
+	st, err := s.ScrubFreePages()
+	return st.Pages, err
+}
+
 const (
 	// scrubTxPages bounds the pages one filling transaction writes (16 MiB
 	// with 4 KiB pages), so the writer lock is held briefly and memory
@@ -142,10 +167,16 @@ func (s *Store) ScrubFreePages() (st ScrubStats, err error) {
 		st.Pages += n
 		st.Rounds++
 	}
-	if err = s.db.Update(func(tx *bolt.Tx) error { return dropScrubBucket(tx) }); err != nil {
+	if err = s.db.Update(func(tx *bolt.Tx) error {
+		if err := dropScrubBucket(tx); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Delete(scrubOwedKey)
+	}); err != nil {
 		return st, err
 	}
-	// The write-ahead log still holds copies of the pages the erasure
+	// Should the process stop before the wipe, the next Open replays and
+	// zeroes the log. The write-ahead log still holds copies of the pages the erasure
 	// freed, in the records of earlier commits: overwrite it too.
 	return st, s.db.WipeWAL()
 }

@@ -85,8 +85,9 @@ func leftovers(t *testing.T, dir string, markers []string) []string {
 
 // TestErasedUnreadableOnDisk: after an erasure none of the person's
 // markers is in the raw database file or a blob file. The same erasure
-// without the scrub leaves them in bbolt's freed pages: the scan can
-// fail, and did before the scrub.
+// without the scrub (a process that stopped or crashed right after the
+// erasure's commits) leaves them in bbolt's freed pages, so the scan can
+// fail, and did before the scrub; the next Open then scrubs them.
 func TestErasedUnreadableOnDisk(t *testing.T) {
 	for _, scrub := range []bool{false, true} {
 		dir := t.TempDir()
@@ -116,6 +117,12 @@ func TestErasedUnreadableOnDisk(t *testing.T) {
 		s = openTest(t, dir) // the file is still a sound database
 		if errs := s.Check(); len(errs) > 0 {
 			t.Fatal(errs)
+		}
+		if found := leftovers(t, dir, markers); len(found) > 0 {
+			t.Fatalf("after reopening, erased data still readable on disk: %v (scrubbed at open: %d pages)", found, s.OpenInfo().Scrubbed)
+		}
+		if got := s.OpenInfo().Scrubbed; scrub && got != 0 || !scrub && got == 0 {
+			t.Fatalf("pages scrubbed at open: %d (scrub done before: %v)", got, scrub)
 		}
 		if _, err := s.Account("carl.c"); err != nil {
 			t.Fatal(err)

@@ -167,7 +167,7 @@ type Store struct {
 	sends sendCounter // MAIL-MASS reservations (mailsent.go)
 
 	scrubMu     sync.Mutex // one scrub of the free pages at a time (scrub.go)
-	skipScrub   bool       // tests: what an erasure leaves without the scrub
+	skipScrub   bool       // tests: an erasure whose process stops before its scrub
 	onScrubWait func()     // tests: the scrub waits for a reader
 	observer    Observer   // Options.Observer, or nil (observe.go)
 	openInfo    OpenInfo   // freelist.go
@@ -235,6 +235,12 @@ func Open(dir string, opt Options) (*Store, error) {
 			db.Close()
 			return nil, fmt.Errorf("blob sweep: %w", err)
 		}
+		pages, err := s.scrubIfOwed()
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("scrub owed by an erasure cut short: %w", err)
+		}
+		s.openInfo.Scrubbed = pages
 		s.startReaper()
 	}
 	return s, nil

@@ -138,6 +138,9 @@ func runServer(cfg *config.Config, stdout io.Writer, log *slog.Logger) error {
 	} else {
 		log.Info("store opened", "took", oi.Took)
 	}
+	if oi := st.OpenInfo(); oi.Scrubbed > 0 {
+		log.Warn("store: an erasure had not finished overwriting the freed pages; done now, before serving", "pages", oi.Scrubbed)
+	}
 	m.StoreUsage(storeUsage(st))
 	if cfg.Backup.Dir != "" {
 		m.BackupAge(backupAge(cfg.Backup.Dir))
