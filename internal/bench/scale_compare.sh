@@ -5,9 +5,13 @@
 # with the store's size and the server's RSS. With a profiling build
 # (go build -tags pprof) PROFILE=1 also saves per store and round a CPU
 # profile of the IMAP mix, the block profile and bbolt's counters before
-# and after the loads in $OUT:
+# and after the loads in $OUT. The SMTP load of each round goes to 200
+# other pupils of the school (rcpts below), not to the 20 whose INBOXes the
+# IMAP mix reads, so a round's deliveries do not grow what the next round
+# searches.
 #
 #   go build -tags pprof -o /tmp/imapbench/schulhof-pprof ./cmd/schulhof
+#   W=/tmp/scale-empty bash internal/bench/scale_run.sh 300 3000
 #   BIN=/tmp/imapbench/schulhof-pprof PROFILE=1 SMALL=/tmp/scale-empty LARGE=/tmp/scale \
 #     bash internal/bench/scale_compare.sh
 set -e
@@ -16,6 +20,14 @@ BIN=${BIN:-/tmp/imapbench/schulhof}; SECS=${SECS:-20}; ROUNDS=${ROUNDS:-3}
 OUT=${OUT:-/tmp/scale-compare}; PPROF=${PPROF:-127.0.0.1:18600}
 mkdir -p "$OUT"
 rss() { grep -E "VmRSS|RssAnon|RssFile" /proc/$SRV/status | tr -s ' \t\n' ' '; }
+# rcpts W ROUND: 200 addresses spread over the school in $W (the E-Mail
+# column of scale_run.sh's password lists), shifted per round, none of them
+# a user of the IMAP mix. The small store needs more than 220 accounts.
+rcpts() {
+  cut -d';' -f3,4 "$1"/pw-*.csv | grep '@' | grep -v -F -f <(sed 's/ .*/;/' "$1/users.txt") |
+    awk -F';' -v r="$2" '{ a[NR] = $2 } END { step = int(NR / 200); if (step < 1) step = 1
+      for (i = 0; i < 200 && i * step + r % step < NR; i++) printf "%s%s", (i ? "," : ""), a[i * step + r % step + 1] }'
+}
 for r in $(seq "$ROUNDS"); do
   for name in small large; do
     W=${SMALL}; [ $name = large ] && W=${LARGE}
@@ -33,7 +45,7 @@ for r in $(seq "$ROUNDS"); do
     fi
     $BIN bench imap --addr 127.0.0.1:$IMAP_PORT --users-file "$W/users.txt" --clients 10 --duration ${SECS}s --prepare 0 > $p.imap.txt
     [ -n "$PROFILE" ] && { wait $PROF; curl -s "http://$PPROF/debug/store" > $p.store1.json; }
-    $BIN bench smtp --addr 127.0.0.1:$SMTP_PORT --users-file "$W/users.txt" --conns 10 --duration ${SECS}s --size 10240 > $p.smtp.txt
+    $BIN bench smtp --addr 127.0.0.1:$SMTP_PORT --users-file "$W/users.txt" --conns 10 --duration ${SECS}s --size 10240 --rcpt "$(rcpts "$W" "$r")" > $p.smtp.txt
     if [ -n "$PROFILE" ]; then
       curl -s "http://$PPROF/debug/store" > $p.store2.json
       curl -s -o $p.block.pprof "http://$PPROF/debug/pprof/block"
