@@ -1,6 +1,7 @@
 package smtpd
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"sync"
@@ -26,10 +27,31 @@ type scanned struct {
 // blocked, the link scan, which run beside the copy. Each consumer reads
 // its pipe to the end even when it stops looking, so the copy never waits
 // on it.
+//
+// A message that fits inline (most school mail) is read into memory first
+// and scanned from there in this goroutine: no pipes and no hand-offs
+// between goroutines for every chunk.
 func (s *session) writeAndScan(msg io.Reader, scanLinks bool) (*store.PendingBlob, *scanned, error) {
 	lim := mailmsg.PolicyLimits(s.srv.opt.Policy)
 	lim.HeaderBytes = 0 // bounded as it was read; the fields added here do not count
 	sc := &scanned{links: scanLinks}
+	var small bytes.Buffer
+	if _, err := small.ReadFrom(io.LimitReader(msg, store.InlineMax+1)); err != nil {
+		return nil, nil, err
+	}
+	if small.Len() <= store.InlineMax {
+		data := small.Bytes()
+		sc.sum, sc.sumErr = mailmsg.ParseLimited(bytes.NewReader(data), lim)
+		if scanLinks {
+			sc.hosts, sc.linkErr = links.LimitsFor(s.srv.opt.Policy).Hosts(bytes.NewReader(data))
+		}
+		pb, err := s.srv.opt.Store.WriteContent(bytes.NewReader(data), -1)
+		if err != nil {
+			return nil, nil, err
+		}
+		return pb, sc, nil
+	}
+	msg = io.MultiReader(bytes.NewReader(small.Bytes()), msg)
 	var wg sync.WaitGroup
 	var pipes []*io.PipeWriter
 	var sinks []io.Writer
