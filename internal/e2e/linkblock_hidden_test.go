@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"schulhof/policy"
+	"schulhof/store"
 )
 
 // TestSMTPLinkBlockSeesWhatClientsShow: links hidden the ways a lenient
@@ -27,17 +28,25 @@ func TestSMTPLinkBlockSeesWhatClientsShow(t *testing.T) {
 		"mso":          "Content-Type: text/html\r\n\r\n<p>Hallo</p><!--[if mso]><a href=\"https://casino.example/\">x</a><![endif]-->\r\n",
 		"utf-7":        "Content-Type: text/plain; charset=utf-7\r\n\r\n+AGgAdAB0AHAAcwA6AC8ALwBjAGEAcwBpAG4AbwAuAGUAeABhAG0AcABsAGU-\r\n",
 	}
-	for name, rest := range hidden {
-		err := smtp.SendMail(e.smtpAddr, auth, addr(anna), []string{addr(anna)}, []byte(head+rest))
-		if !strings.HasPrefix(code(err), "550 5.7.1 [LINK-BLOCK]") || !strings.Contains(code(err), "casino.example") {
-			t.Errorf("%s: %s", name, code(err))
+	// Each case small (scanned in memory) and larger than what is kept
+	// inline (scanned as it streams to its blob file).
+	fill := strings.Repeat("X-Fill: "+strings.Repeat("Füllzeile ", 9)+"\r\n", 200)
+	if len(fill) <= store.InlineMax {
+		t.Fatalf("fill of %d bytes does not leave the inline path", len(fill))
+	}
+	for _, pad := range []string{"", fill} {
+		for name, rest := range hidden {
+			err := smtp.SendMail(e.smtpAddr, auth, addr(anna), []string{addr(anna)}, []byte(head+pad+rest))
+			if !strings.HasPrefix(code(err), "550 5.7.1 [LINK-BLOCK]") || !strings.Contains(code(err), "casino.example") {
+				t.Errorf("%s (%d bytes more): %s", name, len(pad), code(err))
+			}
+		}
+		ok := head + pad + "Content-Type: text/plain; format=flowed; delsp=yes\r\n\r\nSchau: https://www.schu \r\nle.test/\r\n"
+		if err := smtp.SendMail(e.smtpAddr, auth, addr(anna), []string{addr(anna)}, []byte(ok)); err != nil {
+			t.Fatal(code(err))
 		}
 	}
-	ok := head + "Content-Type: text/plain; format=flowed; delsp=yes\r\n\r\nSchau: https://www.schu \r\nle.test/\r\n"
-	if err := smtp.SendMail(e.smtpAddr, auth, addr(anna), []string{addr(anna)}, []byte(ok)); err != nil {
-		t.Fatal(code(err))
-	}
-	if n := e.inboxCount(t, anna); n != 1 {
-		t.Fatalf("%d messages, want only the allowed one", n)
+	if n := e.inboxCount(t, anna); n != 2 {
+		t.Fatalf("%d messages, want only the allowed two", n)
 	}
 }
