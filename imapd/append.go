@@ -1,7 +1,9 @@
 package imapd
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -11,8 +13,10 @@ import (
 	"schulhof/store"
 )
 
-// APPEND. The literal is streamed into a blob (never held in memory),
-// summarised, then stored.
+// APPEND. A literal that fits inline is read into memory and stored in the
+// database by the appending commit (as SMTP does); a larger one is streamed
+// into a blob file (never held in memory). Either is summarised, then
+// stored.
 func (s *session) Append(name string, r imap.LiteralReader, opts *imap.AppendOptions) (*imap.AppendData, error) {
 	name = mailboxName(name)
 	if _, err := s.st().MailboxByName(s.account, name); err != nil {
@@ -26,14 +30,14 @@ func (s *session) Append(name string, r imap.LiteralReader, opts *imap.AppendOpt
 	if d := s.srv.opt.Policy.CheckTransfer(r.Size(), exceptionsOf(s), time.Now()); !d.Allow {
 		return nil, s.refuse(d)
 	}
-	pb, err := s.st().WriteBlob(r, limit)
+	pb, err := s.st().WriteContent(r, limit)
 	if errors.Is(err, store.ErrTooLarge) {
 		return nil, s.refuse(s.srv.opt.Policy.CheckTransfer(limit+1, exceptionsOf(s), time.Now()))
 	} else if err != nil {
 		return nil, err
 	}
 	defer pb.Release()
-	meta, dec, err := summarizeBounded(s.st(), pb.Hash, s.srv.opt.Policy)
+	meta, dec, err := summarizeBounded(s.st(), pb, s.srv.opt.Policy)
 	if err != nil {
 		return nil, err
 	} else if !dec.Allow {
@@ -77,12 +81,16 @@ func Summarize(st *store.Store, hash string) ([]byte, error) {
 // summarizeBounded is Summarize within the policy's MIME bounds
 // (mime_parts, mime_depth): a message over them is refused (LIMIT-MIME),
 // as at SMTP DATA.
-func summarizeBounded(st *store.Store, hash string, eng *policy.Engine) ([]byte, policy.Decision, error) {
-	f, err := st.OpenContent(hash)
-	if err != nil {
-		return nil, policy.Decision{}, err
+func summarizeBounded(st *store.Store, pb *store.PendingBlob, eng *policy.Engine) ([]byte, policy.Decision, error) {
+	var f io.Reader = bytes.NewReader(pb.Data) // inline: not stored yet
+	if pb.Data == nil {
+		rc, err := st.OpenContent(pb.Hash)
+		if err != nil {
+			return nil, policy.Decision{}, err
+		}
+		defer rc.Close()
+		f = rc
 	}
-	defer f.Close()
 	sum, err := mailmsg.ParseLimited(f, mailmsg.PolicyLimits(eng))
 	if d := mailmsg.Refusal(eng, err); !d.Allow {
 		return nil, d, nil

@@ -659,3 +659,37 @@ func stored(flags []imap.Flag) []imap.Flag {
 	}
 	return out
 }
+
+// TestIMAPAppendInlineAndFile: a small APPEND is stored inline in the
+// database (no blob file, no file fsync), a large one as a blob file; both
+// read back byte for byte, and the store's check finds both sound.
+func TestIMAPAppendInlineAndFile(t *testing.T) {
+	e := newEnv(t, "Erika Muster")
+	c := e.login(t, "erika.muster", nil)
+	small := "Subject: klein\r\n\r\nhallo\r\n"
+	large := "Subject: gross\r\n\r\n" + strings.Repeat("0123456789abcde\r\n", 2000)
+	for _, msg := range []string{small, large} {
+		ap := c.Append("Sent", int64(len(msg)), nil)
+		ap.Write([]byte(msg))
+		ap.Close()
+		if _, err := ap.Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := e.st.CheckBlobs()
+	if err != nil || rep.Inline != 1 || rep.Files != 1 || len(rep.Missing)+len(rep.WrongHash)+len(rep.Orphans) > 0 {
+		t.Fatalf("check: %+v %v (want 1 inline, 1 file)", rep, err)
+	}
+	if _, err := c.Select("Sent", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := c.Fetch(imap.SeqSetNum(1, 2), &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{{Peek: true}}}).Collect()
+	if err != nil || len(msgs) != 2 {
+		t.Fatal(len(msgs), err)
+	}
+	for i, want := range []string{small, large} {
+		if got := string(msgs[i].FindBodySection(&imap.FetchItemBodySection{Peek: true})); got != want {
+			t.Fatalf("message %d: %d bytes back, want %d", i+1, len(got), len(want))
+		}
+	}
+}
