@@ -35,7 +35,7 @@ func (s *session) writeAndScan(msg io.Reader, scanLinks bool) (*store.PendingBlo
 	lim := mailmsg.PolicyLimits(s.srv.opt.Policy)
 	lim.HeaderBytes = 0 // bounded as it was read; the fields added here do not count
 	sc := &scanned{links: scanLinks}
-	var small bytes.Buffer
+	small := bytes.NewBuffer(make([]byte, 0, store.InlineMax+bytes.MinRead))
 	if _, err := small.ReadFrom(io.LimitReader(msg, store.InlineMax+1)); err != nil {
 		return nil, nil, err
 	}
@@ -45,11 +45,7 @@ func (s *session) writeAndScan(msg io.Reader, scanLinks bool) (*store.PendingBlo
 		if scanLinks {
 			sc.hosts, sc.linkErr = links.LimitsFor(s.srv.opt.Policy).Hosts(bytes.NewReader(data))
 		}
-		pb, err := s.srv.opt.Store.WriteContent(bytes.NewReader(data), -1)
-		if err != nil {
-			return nil, nil, err
-		}
-		return pb, sc, nil
+		return s.srv.opt.Store.InlineContent(data), sc, nil
 	}
 	msg = io.MultiReader(bytes.NewReader(small.Bytes()), msg)
 	var wg sync.WaitGroup

@@ -57,12 +57,18 @@ func (s *Store) WriteContent(r io.Reader, max int64) (*PendingBlob, error) {
 	if n > InlineMax {
 		return s.WriteBlob(io.MultiReader(bytes.NewReader(buf.Bytes()), r), max)
 	}
-	sum := sha256.Sum256(buf.Bytes())
-	data := buf.Bytes()
+	return s.InlineContent(buf.Bytes()), nil
+}
+
+// InlineContent is WriteContent for content already in memory, of at most
+// InlineMax bytes: it keeps data itself (no copy), which the caller must
+// not change afterwards.
+func (s *Store) InlineContent(data []byte) *PendingBlob {
 	if data == nil {
 		data = []byte{}
 	}
-	return &PendingBlob{Blob: Blob{Hash: hex.EncodeToString(sum[:]), Size: n}, Data: data, s: s, released: true}, nil
+	sum := sha256.Sum256(data)
+	return &PendingBlob{Blob: Blob{Hash: hex.EncodeToString(sum[:]), Size: int64(len(data))}, Data: data, s: s, released: true}
 }
 
 func (t *Tx) putInline(hash string, data []byte) error {
