@@ -85,6 +85,13 @@ func TestEraseAccountMailFiles(t *testing.T) {
 	if mailboxes != 0 {
 		t.Fatalf("%d mailboxes left", mailboxes)
 	}
+	// The unseen index keeps only carl's one message (no key of paula's
+	// mailboxes: their IDs and UIDs would say how much mail she had).
+	var unseenKeys int
+	s.View(func(tx *Tx) error { unseenKeys = tx.bucket(bucketMailUnseen).Stats().KeyN; return nil })
+	if unseenKeys != 1 {
+		t.Fatalf("%d unseen index entries after the erasure, want carl's 1", unseenKeys)
+	}
 	if g, _ := s.Group("7b"); g.HasMember("paula.p") || !g.HasMember("carl.c") {
 		t.Fatalf("group after erasure: %+v", g)
 	}

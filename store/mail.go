@@ -18,6 +18,8 @@ package store
 //	mailmeta      content key (contentkey.go) → reference count (8 bytes BE) then the
 //	              caller's summary bytes
 //	mailstate     "uidvalidity" → last UIDVALIDITY given (8 bytes BE)
+//	mailunseen    mailbox ID (8) UID (4) → empty: messages without \Seen
+//	              (mailunseen.go)
 //
 // Mailbox IDs come from the mailboxes bucket's sequence and are never
 // reused; a RENAME keeps the ID (IMAP sessions key their state by it).
@@ -109,6 +111,9 @@ type Mailbox struct {
 	Unseen  uint32 `json:"unseen,omitempty"`
 	Deleted uint32 `json:"deleted,omitempty"`
 	Counted bool   `json:"counted,omitempty"`
+	// UnseenIndex: the UIDs without \Seen are in mailunseen
+	// (mailunseen.go); false only for mailboxes older than that index.
+	UnseenIndex bool `json:"unseen_index,omitempty"`
 }
 
 // Message is one message in one mailbox.
@@ -400,7 +405,7 @@ func (t *Tx) createMailbox(account, name, specialUse string) (*Mailbox, error) {
 	}
 	m := &Mailbox{ID: id, Account: account, Name: name, SpecialUse: specialUse,
 		UIDValidity: uv, UIDNext: 1, HighestModSeq: 1, FirstRecent: 1, Created: time.Now().UTC(),
-		KeywordIndex: true, Counted: true}
+		KeywordIndex: true, Counted: true, UnseenIndex: true}
 	if err := t.putMailbox(m); err != nil {
 		return nil, err
 	}
@@ -457,7 +462,7 @@ func (t *Tx) deleteMailbox(m *Mailbox) error {
 	if err != nil {
 		return err
 	}
-	for _, b := range [][]byte{bucketMailMsgs, bucketMailExpunged, bucketMailAppends} {
+	for _, b := range [][]byte{bucketMailMsgs, bucketMailExpunged, bucketMailAppends, bucketMailUnseen} {
 		bk := t.bucket(b)
 		prefix := mboxKey(m.ID)
 		c := bk.Cursor()
@@ -703,7 +708,9 @@ func (t *Tx) appendMessages(m *Mailbox, msgs []NewMessage, origin any) ([]uint32
 			return nil, err
 		}
 		m.UIDNext++
-		m.count(msg.Flags, 1)
+		if err := t.countMessage(m, msg.UID, msg.Flags, 1); err != nil {
+			return nil, err
+		}
 		m.Messages++
 		m.Size += msg.Size
 		uids = append(uids, msg.UID)
@@ -834,8 +841,9 @@ func (t *Tx) StoreFlags(mbox uint64, uids []uint32, op FlagOp, flags []string, o
 		if slices.Equal(nf, msg.Flags) {
 			continue
 		}
-		m.count(msg.Flags, -1)
-		m.count(nf, 1)
+		if err := t.reflagMessage(m, uid, msg.Flags, nf); err != nil {
+			return nil, err
+		}
 		msg.Flags, msg.ModSeq = slices.Clone(nf), modseq
 		if err := t.putMessage(mbox, msg); err != nil {
 			return nil, err
@@ -893,7 +901,9 @@ func (t *Tx) Expunge(mbox uint64, uids []uint32, origin any) ([]uint32, error) {
 		if err := t.dropBlobRef(msg.Blob); err != nil {
 			return nil, err
 		}
-		m.count(msg.Flags, -1)
+		if err := t.countMessage(m, uid, msg.Flags, -1); err != nil {
+			return nil, err
+		}
 		m.Messages--
 		m.Size -= msg.Size
 		gone = append(gone, uid)

@@ -13,7 +13,7 @@ func init() {
 		Name: "mail",
 		Buckets: [][]byte{bucketMailboxes, bucketMailboxNames, bucketMailMsgs, bucketMailExpunged, bucketMailAppends,
 			bucketMailMeta, bucketMailState, bucketMailSent, bucketMailKeywords, bucketMailSubs,
-			bucketMailSearch},
+			bucketMailSearch, bucketMailUnseen},
 		Categories: []int{CategoryTeaching, CategoryAutomatic},
 		Keeps: "E-Mail: Postfächer (Ordnernamen, Abonnements), Nachrichten mit Kopfzeilen und Inhalt, " +
 			"Markierungen und Schlagwörter; für die Begrenzung des Massenversands die Zeitpunkte " +
@@ -55,9 +55,9 @@ func eraseMail(s *Store, account string, r *ErasureReport) error {
 }
 
 // eraseMailboxChunk removes up to eraseChunk messages of m; when none are
-// left, the mailbox itself (its name, tombstones and keywords). Unlike
-// deleteMailbox it keeps no subscription: the person's subscriptions go
-// too.
+// left, the mailbox itself (its name, tombstones, keywords and unseen
+// index). Unlike deleteMailbox it keeps no subscription: the person's
+// subscriptions go too.
 func (t *Tx) eraseMailboxChunk(m *Mailbox) (int, error) {
 	prefix := mboxKey(m.ID)
 	c := t.bucket(bucketMailMsgs).Cursor()
@@ -68,6 +68,9 @@ func (t *Tx) eraseMailboxChunk(m *Mailbox) (int, error) {
 			return n, err
 		}
 		if err := c.Delete(); err != nil {
+			return n, err
+		}
+		if err := t.bucket(bucketMailUnseen).Delete(msgKey(m.ID, msg.UID)); err != nil {
 			return n, err
 		}
 		if err := t.dropBlobRef(msg.Blob); err != nil {
@@ -86,6 +89,9 @@ func (t *Tx) eraseMailboxChunk(m *Mailbox) (int, error) {
 	}
 	if x, err := t.deletePrefix(bucketMailAppends, prefix, eraseChunk); err != nil || x == eraseChunk {
 		return x, err
+	}
+	if x, err := t.deletePrefix(bucketMailUnseen, prefix, eraseChunk); err != nil || x == eraseChunk {
+		return x, err // none left by the loop above; kept in step with it anyway
 	}
 	if err := t.deleteKeywords(m.ID); err != nil {
 		return 0, err

@@ -33,6 +33,8 @@
 //	mailappends   first UID of each append per mailbox and MODSEQ, so QRESYNC
 //	              leaves out UIDs a client never knew (mailcondstore.go)
 //	mailsearch  content key → lower-cased header fields SEARCH reads (mailsearch.go)
+//	mailunseen  mailbox ID (8) UID (4): the messages without \Seen, for
+//	            SEARCH UNSEEN (mailunseen.go)
 //	davlocks    account 0x00 token → DavLock (WebDAV locks; davlocks.go)
 //	"\x00scrub" only while an erasure overwrites the free pages (zero
 //	            records; scrub.go); dropped at open if a crash left it.
