@@ -16,51 +16,29 @@ import (
 // SEARCH and UID SEARCH, including HEADER, BODY and TEXT (decoded text of
 // the message, case-insensitive substring as RFC 3501 asks).
 func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, opts *imap.SearchOptions) (*imap.SearchData, error) {
-	all := s.resolve(imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}})
-	// Flag and indexed-header searches go through the compact rows, one
-	// reused message at a time; the others load the records.
-	var msgs []loaded
-	var fr *flagRows
-	var err error
-	hq := newHeaderQuery(criteria)
-	if flagsOnly(criteria) || hq != nil {
-		fr, err = s.scanFlags(all, hq)
-	} else {
-		msgs, err = s.load(all, needsEnvelope(criteria))
+	var c *candidates
+	if seen, ok := seenQuery(criteria); ok {
+		// UNSEEN or SEEN: the candidates come from the unseen index, and
+		// are the answer unless sets narrow it.
+		if sr, ok := s.seenRows(seen); ok {
+			c = &candidates{n: len(sr.items), get: sr.at, maxSeq: sr.maxSeq, maxUID: sr.maxUID,
+				exact: len(criteria.SeqNum)+len(criteria.UID) == 0}
+		}
 	}
-	if err != nil {
-		return nil, err
-	}
-	var index map[string][]byte // blob → header index, for HEADER/FROM/…
-	if fr == nil && needsIndex(criteria) {
-		if index, err = s.searchIndexes(msgs); err != nil {
+	if c == nil {
+		var err error
+		if c, err = s.searchScan(criteria); err != nil {
 			return nil, err
 		}
 	}
-	n := len(msgs)
-	var scratch loaded
-	get := func(i int) *loaded { return &msgs[i] }
-	if fr != nil {
-		n = len(fr.rows)
-		get = func(i int) *loaded { fr.at(i, &scratch); return &scratch }
-	}
-	maxSeq, maxUID := uint32(0), uint32(0)
-	if fr != nil {
-		for _, r := range fr.rows {
-			maxSeq, maxUID = max(maxSeq, all[r.it].seq), max(maxUID, all[r.it].uid)
-		}
-	} else {
-		for _, m := range msgs {
-			maxSeq, maxUID = max(maxSeq, m.seq), max(maxUID, m.msg.UID)
-		}
-	}
+	maxSeq, maxUID := c.maxSeq, c.maxUID
 	data := &imap.SearchData{}
 	var minMod, maxMod, highest uint64 // MODSEQs for the answer (condstore.go)
 	var seqs imap.SeqSet
 	var uids imap.UIDSet
-	for i := range n {
-		m := searchMsg{loaded: get(i), s: s, index: index, hq: hq}
-		if m.seq == 0 || !m.match(criteria, maxSeq, maxUID) {
+	for i := range c.n {
+		m := searchMsg{loaded: c.get(i), s: s, index: c.index, hq: c.hq}
+		if m.seq == 0 || !c.exact && !m.match(criteria, maxSeq, maxUID) {
 			continue
 		}
 		num := m.seq
@@ -91,6 +69,55 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 		data.ModSeq = searchModSeq(opts, minMod, maxMod, highest)
 	}
 	return data, nil
+}
+
+// candidates are the messages a search matches its criteria against.
+type candidates struct {
+	n              int
+	get            func(i int) *loaded // may reuse one loaded
+	maxSeq, maxUID uint32              // "*" in the criteria
+	index          map[string][]byte   // blob → header index, for HEADER/FROM/…
+	hq             *headerQuery
+	exact          bool // every candidate matches
+}
+
+// searchScan reads the view's messages for a search: flag and
+// indexed-header searches go through the compact rows, one reused message
+// at a time; the others load the records.
+func (s *session) searchScan(criteria *imap.SearchCriteria) (*candidates, error) {
+	all := s.resolve(imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}})
+	var msgs []loaded
+	var fr *flagRows
+	var err error
+	c := &candidates{hq: newHeaderQuery(criteria)}
+	if flagsOnly(criteria) || c.hq != nil {
+		fr, err = s.scanFlags(all, c.hq)
+	} else {
+		msgs, err = s.load(all, needsEnvelope(criteria))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fr == nil && needsIndex(criteria) {
+		if c.index, err = s.searchIndexes(msgs); err != nil {
+			return nil, err
+		}
+	}
+	if fr != nil {
+		var scratch loaded
+		c.n = len(fr.rows)
+		c.get = func(i int) *loaded { fr.at(i, &scratch); return &scratch }
+		for _, r := range fr.rows {
+			c.maxSeq, c.maxUID = max(c.maxSeq, all[r.it].seq), max(c.maxUID, all[r.it].uid)
+		}
+		return c, nil
+	}
+	c.n = len(msgs)
+	c.get = func(i int) *loaded { return &msgs[i] }
+	for _, m := range msgs {
+		c.maxSeq, c.maxUID = max(c.maxSeq, m.seq), max(c.maxUID, m.msg.UID)
+	}
+	return c, nil
 }
 
 // addUID adds uid to set, cheaply when it follows the set's last UID
