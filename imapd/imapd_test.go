@@ -42,7 +42,13 @@ func (e *env) srvView(t *testing.T, id uint64) *mailboxView {
 
 func newEnv(t testing.TB, users ...string) *env {
 	t.Helper()
-	st, err := store.Open(t.TempDir(), store.Options{})
+	return newEnvOpts(t, t.TempDir(), store.Options{}, users...)
+}
+
+// newEnvOpts is newEnv with its store in dir, opened with opt.
+func newEnvOpts(t testing.TB, dir string, opt store.Options, users ...string) *env {
+	t.Helper()
+	st, err := store.Open(dir, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

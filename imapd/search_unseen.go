@@ -74,26 +74,25 @@ func (r *seenRows) at(i int) *loaded {
 
 // seenRows reads the unseen index in a snapshot the view is in step with
 // (its MODSEQ is the mailbox's: it holds exactly the snapshot's UIDs), so
-// the answer is what a scan would give. A mailbox older than the index
-// gets it built here once. ok is false when the index cannot answer (not
-// built, or the view never in step in a few tries): the caller scans.
+// the answer is what a scan would give. A large mailbox older than the
+// index gets it built here once. ok is false when the index cannot answer
+// (a small mailbox has none; the view never in step in a few tries): the
+// caller scans.
 func (s *session) seenRows(seen bool) (r *seenRows, ok bool) {
 	v := s.view
 	built := false
 	for range 4 {
-		var unseen []uint32
-		var modseq uint64
-		var indexed bool
+		var u *store.Unseen
 		err := s.st().View(func(t *store.Tx) error {
 			var err error
-			unseen, modseq, indexed, err = t.UnseenUIDs(v.id)
+			u, err = t.UnseenUIDs(v.id)
 			return err
 		})
 		if err != nil {
 			return nil, false
 		}
-		if !indexed {
-			if built {
+		if !u.Indexed {
+			if !u.Wanted || built { // small: the scan is as quick
 				return nil, false
 			}
 			if err := s.st().IndexUnseen(v.id); err != nil {
@@ -104,15 +103,15 @@ func (s *session) seenRows(seen bool) (r *seenRows, ok bool) {
 			continue
 		}
 		v.mu.Lock()
-		if v.modseq != modseq || v.deleted {
-			behind := v.modseq < modseq && !v.deleted
+		if v.modseq != u.ModSeq || v.deleted {
+			behind := v.modseq < u.ModSeq && !v.deleted
 			v.mu.Unlock()
 			if behind {
-				v.waitFor(modseq)
+				v.waitFor(u.ModSeq)
 			}
 			continue // a newer snapshot, or the view caught up
 		}
-		r = s.seenRowsLocked(unseen, seen)
+		r = s.seenRowsLocked(u.UIDs, seen)
 		v.mu.Unlock()
 		seenIndexAnswers.Add(1)
 		return r, true

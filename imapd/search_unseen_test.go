@@ -5,11 +5,14 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"schulhof/internal/admin"
+	"schulhof/policy"
 	"schulhof/store"
 )
 
@@ -21,7 +24,7 @@ import (
 // against the flags the writer fetches.
 func TestIMAPSearchUnseenIndexUnderOtherSessions(t *testing.T) {
 	t.Cleanup(func() { noUnseenIndex.Store(false) })
-	e := newEnv(t, "Erika Muster")
+	e := newEnvOpts(t, t.TempDir(), store.Options{UnseenIndexFrom: 10}, "Erika Muster")
 	const user = "erika.muster"
 	for i := range 24 {
 		e.deliver(t, fmt.Sprintf("Subject: m%d\r\n\r\nbody\r\n", i), user)
@@ -189,5 +192,69 @@ func TestIMAPSearchUnseenIndexUnderOtherSessions(t *testing.T) {
 	}
 	if got := seenIndexAnswers.Load() - before; got != indexed {
 		t.Fatalf("the index answered %d of %d searches", got, indexed)
+	}
+}
+
+// A large mailbox without the index (a version before it left it so, as
+// does a store that kept it from a larger size) gets it built on the
+// first SEARCH UNSEEN and answers from it; a small one is scanned.
+func TestIMAPSearchUnseenBuildsIndex(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(dir, store.Options{UnseenIndexFrom: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &admin.Service{Store: st, Policy: policy.NewEngine(), Domain: "schule.test", DefaultConsentComms: true}
+	c, err := svc.AddUser("test", admin.NewUser{First: "Erika", Last: "Muster", Role: policy.Student, Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := c.Account.Name
+	st.UpdateAccount(user, func(a *store.Account) error { a.MustChange = false; return nil })
+	var want []imap.UID
+	for i := range 30 {
+		pb, err := st.WriteBlob(strings.NewReader(fmt.Sprintf("Subject: m%d\r\n\r\nx\r\n", i)), -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var flags []string
+		if i%3 != 0 {
+			flags = []string{`\Seen`}
+		} else {
+			want = append(want, imap.UID(i+1))
+		}
+		_, err = st.Deliver(store.Delivery{NewMessage: store.NewMessage{Blob: pb, Flags: flags}, Recipients: []string{user}})
+		pb.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+
+	e := newEnvOpts(t, dir, store.Options{UnseenIndexFrom: 20})
+	cl := e.login(t, user, nil)
+	for _, name := range []string{"Archive", "INBOX"} {
+		if _, err := cl.Select(name, nil).Wait(); err != nil {
+			t.Fatal(err)
+		}
+		before := seenIndexAnswers.Load()
+		d, err := cl.UIDSearch(&imap.SearchCriteria{NotFlag: []imap.Flag{imap.FlagSeen}}, nil).Wait()
+		if err != nil {
+			t.Fatal(err)
+		}
+		indexed := seenIndexAnswers.Load() - before
+		m, err := e.st.MailboxByName(user, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "Archive" {
+			if len(d.AllUIDs()) != 0 || indexed != 0 || m.UnseenIndex {
+				t.Fatalf("empty Archive: %v, %d answers from the index, indexed %v", d.AllUIDs(), indexed, m.UnseenIndex)
+			}
+			continue
+		}
+		if got := d.AllUIDs(); !slices.Equal(got, want) || indexed != 1 || !m.UnseenIndex {
+			t.Fatalf("INBOX: %v (want %v), %d answers from the index, indexed %v", got, want, indexed, m.UnseenIndex)
+		}
 	}
 }

@@ -16,7 +16,10 @@ import (
 // they sent stays in the recipient's mailbox; the name record and one
 // privacy.erase audit record stay; the report counts what went.
 func TestEraseAccountMailFiles(t *testing.T) {
-	s := openTest(t, t.TempDir())
+	s, err := Open(t.TempDir(), Options{UnseenIndexFrom: 1}) // every INBOX with its unseen index
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer s.Close()
 	mkAccount(t, s, "paula.p")
 	mkAccount(t, s, "carl.c")
@@ -57,6 +60,11 @@ func TestEraseAccountMailFiles(t *testing.T) {
 	putAs(t, s, grp, "/projekt/gleich.txt", "carls referat", "paula.p") // same bytes as carl's
 	blobsBefore, _ := s.BlobCount()
 
+	var unseenBefore int
+	s.View(func(tx *Tx) error { unseenBefore = tx.bucket(bucketMailUnseen).Stats().KeyN; return nil })
+	if unseenBefore != eraseChunk+22 { // paula's eraseChunk+21, carl's 1
+		t.Fatalf("%d unseen index entries before the erasure", unseenBefore)
+	}
 	r, err := s.EraseAccount("paula.p", ErasePlatform)
 	if err != nil {
 		t.Fatal(err)

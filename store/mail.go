@@ -112,7 +112,8 @@ type Mailbox struct {
 	Deleted uint32 `json:"deleted,omitempty"`
 	Counted bool   `json:"counted,omitempty"`
 	// UnseenIndex: the UIDs without \Seen are in mailunseen
-	// (mailunseen.go); false only for mailboxes older than that index.
+	// (mailunseen.go); false for mailboxes that never were large since
+	// the index exists.
 	UnseenIndex bool `json:"unseen_index,omitempty"`
 }
 
@@ -405,7 +406,7 @@ func (t *Tx) createMailbox(account, name, specialUse string) (*Mailbox, error) {
 	}
 	m := &Mailbox{ID: id, Account: account, Name: name, SpecialUse: specialUse,
 		UIDValidity: uv, UIDNext: 1, HighestModSeq: 1, FirstRecent: 1, Created: time.Now().UTC(),
-		KeywordIndex: true, Counted: true, UnseenIndex: true}
+		KeywordIndex: true, Counted: true}
 	if err := t.putMailbox(m); err != nil {
 		return nil, err
 	}
@@ -712,6 +713,11 @@ func (t *Tx) appendMessages(m *Mailbox, msgs []NewMessage, origin any) ([]uint32
 			return nil, err
 		}
 		m.Messages++
+		if m.Messages == t.s.unseenFrom && !m.UnseenIndex {
+			if err := t.buildUnseen(m); err != nil { // from here on kept
+				return nil, err
+			}
+		}
 		m.Size += msg.Size
 		uids = append(uids, msg.UID)
 		ch.Appended = append(ch.Appended, msg)

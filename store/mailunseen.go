@@ -1,15 +1,18 @@
 package store
 
-// SEARCH UNSEEN without reading every message: per mailbox, the UIDs of
-// its messages without \Seen, kept in the transaction of every change
-// that keeps the Unseen count (mailcounts.go), so a large mailbox with
-// few unseen messages answers with a cursor walk over those few keys.
+// SEARCH UNSEEN without reading every message of a large mailbox: the
+// UIDs of its messages without \Seen, kept in the transaction of every
+// change that keeps the Unseen count (mailcounts.go), so the answer is a
+// cursor walk over those keys.
 //
 //	mailunseen  mailbox ID (8) UID (4 BE) → empty
 //
-// Mailboxes created before this index have Mailbox.UnseenIndex false:
-// writes leave the index alone, readers scan the messages, and
-// IndexUnseen builds it once (imapd calls it on the first SEARCH UNSEEN).
+// Only mailboxes that reached Options.UnseenIndexFrom messages keep it
+// (Mailbox.UnseenIndex): the append that reaches the size builds it from
+// the messages, and a delivery to a smaller mailbox writes no page more.
+// A mailbox already larger when the index came is built by IndexUnseen
+// (imapd calls it on the first SEARCH UNSEEN); until then, and in small
+// mailboxes, readers scan the flags.
 
 import (
 	"encoding/binary"
@@ -19,6 +22,10 @@ import (
 var bucketMailUnseen = []byte("mailunseen")
 
 func init() { buckets = append(buckets, bucketMailUnseen) }
+
+// DefaultUnseenIndexFrom: below this many messages a scan of the flags
+// takes about as long as the walk over the index.
+const DefaultUnseenIndexFrom = 1000
 
 func unseen(flags []string) bool { return !slices.Contains(flags, `\Seen`) }
 
@@ -49,66 +56,75 @@ func (t *Tx) reflagMessage(m *Mailbox, uid uint32, old, nf []string) error {
 	return t.bucket(bucketMailUnseen).Delete(msgKey(m.ID, uid))
 }
 
-// UnseenUIDs returns the UIDs of mbox's messages without \Seen, in
-// order, and the mailbox's HighestModSeq in this snapshot; ok is false
-// when the mailbox has no index yet (the caller scans or calls
-// IndexUnseen).
-func (t *Tx) UnseenUIDs(mbox uint64) (uids []uint32, modseq uint64, ok bool, err error) {
-	m, err := t.Mailbox(mbox)
-	if err != nil || !m.UnseenIndex {
-		return nil, 0, false, err
-	}
-	if m.Counted {
-		uids = make([]uint32, 0, m.Unseen)
-	}
-	prefix := mboxKey(mbox)
-	c := t.bucket(bucketMailUnseen).Cursor()
-	for k, _ := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, _ = c.Next() {
-		uids = append(uids, binary.BigEndian.Uint32(k[8:]))
-	}
-	return uids, m.HighestModSeq, true, nil
+// Unseen is what UnseenUIDs found.
+type Unseen struct {
+	UIDs   []uint32 // ascending; valid when Indexed
+	ModSeq uint64   // the mailbox's HighestModSeq in the same snapshot
+	// Indexed is false for a mailbox without the index: the caller scans
+	// the flags, after IndexUnseen when Wanted (a large mailbox).
+	Indexed, Wanted bool
 }
 
-// IndexUnseen builds the unseen index of a mailbox older than it, in one
-// write transaction; nothing to do when it has one.
+// UnseenUIDs reads the unseen index of mbox.
+func (t *Tx) UnseenUIDs(mbox uint64) (*Unseen, error) {
+	m, err := t.Mailbox(mbox)
+	if err != nil {
+		return nil, err
+	}
+	u := &Unseen{ModSeq: m.HighestModSeq, Indexed: m.UnseenIndex}
+	b := t.bucket(bucketMailUnseen)
+	if !m.UnseenIndex || b == nil { // nil: a read-only open of an older file
+		u.Indexed, u.Wanted = false, b != nil && m.Messages >= t.s.unseenFrom
+		return u, nil
+	}
+	if m.Counted {
+		u.UIDs = make([]uint32, 0, m.Unseen)
+	}
+	prefix := mboxKey(mbox)
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, _ = c.Next() {
+		u.UIDs = append(u.UIDs, binary.BigEndian.Uint32(k[8:]))
+	}
+	return u, nil
+}
+
+// IndexUnseen builds the unseen index of a mailbox that has reached the
+// size for one but was larger already when the index came, in one write
+// transaction; nothing to do for any other.
 func (s *Store) IndexUnseen(mbox uint64) error {
 	return s.update(func(t *Tx) error {
 		m, err := t.Mailbox(mbox)
-		if err != nil || m.UnseenIndex {
+		if err != nil || m.UnseenIndex || m.Messages < s.unseenFrom {
 			return err
 		}
-		if _, err := t.deletePrefix(bucketMailUnseen, mboxKey(mbox), int(^uint(0)>>1)); err != nil {
+		if err := t.buildUnseen(m); err != nil {
 			return err
 		}
-		b := t.bucket(bucketMailUnseen)
-		var buf []string
-		err = t.recordsOfAll(mbox, func(uid uint32, v []byte) error {
-			var err error
-			if buf, _, err = decodeFlagsModSeq(v, buf[:0]); err != nil {
-				return err
-			}
-			if unseen(buf) {
-				return b.Put(msgKey(mbox, uid), []byte{})
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		m.UnseenIndex = true
 		return t.putMailbox(m)
 	})
 }
 
-// recordsOfAll calls fn with the UID and raw record of every message of
-// mbox in UID order; v is valid only during the transaction.
-func (t *Tx) recordsOfAll(mbox uint64, fn func(uid uint32, v []byte) error) error {
-	prefix := mboxKey(mbox)
+// buildUnseen fills m's index from its messages and marks m indexed; the
+// caller stores m.
+func (t *Tx) buildUnseen(m *Mailbox) error {
+	if _, err := t.deletePrefix(bucketMailUnseen, mboxKey(m.ID), int(^uint(0)>>1)); err != nil {
+		return err
+	}
+	b := t.bucket(bucketMailUnseen)
+	prefix := mboxKey(m.ID)
 	c := t.bucket(bucketMailMsgs).Cursor()
+	var buf []string
 	for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
-		if err := fn(binary.BigEndian.Uint32(k[8:]), v); err != nil {
+		var err error
+		if buf, _, err = decodeFlagsModSeq(v, buf[:0]); err != nil {
 			return err
 		}
+		if unseen(buf) {
+			if err := b.Put(msgKey(m.ID, binary.BigEndian.Uint32(k[8:])), []byte{}); err != nil {
+				return err
+			}
+		}
 	}
+	m.UnseenIndex = true
 	return nil
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -27,7 +28,8 @@ func scanUnseen(t *testing.T, s *Store, id uint64) []uint32 {
 }
 
 // checkUnseen compares the index of every mailbox of account with a
-// scan; a mailbox without the index (wantIndex false) must say so.
+// scan. Without an index are the mailboxes that never had
+// s.unseenFrom messages, and noIndex (left as an older version did).
 func checkUnseen(t *testing.T, s *Store, account string, step string, noIndex uint64) {
 	t.Helper()
 	boxes, err := s.Mailboxes(account)
@@ -35,25 +37,25 @@ func checkUnseen(t *testing.T, s *Store, account string, step string, noIndex ui
 		t.Fatal(err)
 	}
 	for _, m := range boxes {
-		var got []uint32
-		var ok bool
-		var modseq uint64
+		var u *Unseen
 		if err := s.View(func(tx *Tx) error {
 			var err error
-			got, modseq, ok, err = tx.UnseenUIDs(m.ID)
+			u, err = tx.UnseenUIDs(m.ID)
 			return err
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if m.ID == noIndex {
-			if ok || got != nil {
-				t.Fatalf("%s: %s has no index yet, UnseenUIDs says %v %v", step, m.Name, ok, got)
+		if u.ModSeq != m.HighestModSeq {
+			t.Fatalf("%s: %s: MODSEQ %d, mailbox says %d", step, m.Name, u.ModSeq, m.HighestModSeq)
+		}
+		if !u.Indexed {
+			if u.UIDs != nil || u.Wanted != (m.Messages >= s.unseenFrom) || m.ID != noIndex && m.Messages >= s.unseenFrom {
+				t.Fatalf("%s: %s (%d messages) without an index: %+v", step, m.Name, m.Messages, u)
 			}
 			continue
 		}
-		want := scanUnseen(t, s, m.ID)
-		if !ok || !slices.Equal(got, want) || modseq != m.HighestModSeq {
-			t.Fatalf("%s: %s index %v (ok %v, modseq %d), records say %v (modseq %d)", step, m.Name, got, ok, modseq, want, m.HighestModSeq)
+		if want := scanUnseen(t, s, m.ID); u.Wanted || !slices.Equal(u.UIDs, want) {
+			t.Fatalf("%s: %s index %+v, records say %v", step, m.Name, u, want)
 		}
 	}
 	// No entry of a mailbox that is gone, nor of a message that is.
@@ -91,11 +93,14 @@ func forgetUnseenIndex(t *testing.T, s *Store, id uint64) {
 }
 
 // A random sequence of every kind of mail write keeps each mailbox's
-// unseen index equal to a scan of its messages; a mailbox without the
-// index (older than it) is left alone by the writes and built by
-// IndexUnseen from its messages.
+// unseen index equal to a scan of its messages from the append that
+// brought it to the size for one; a mailbox without the index (older than
+// it) is left alone by the writes and built by IndexUnseen.
 func TestUnseenIndexFollowsEveryChange(t *testing.T) {
-	s := openMailTest(t, t.TempDir())
+	s, err := Open(t.TempDir(), Options{UnseenIndexFrom: 4}) // most mailboxes get there
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer s.Close()
 	mkAccount(t, s, "anna")
 	mkAccount(t, s, "ben")
@@ -120,6 +125,7 @@ func TestUnseenIndexFollowsEveryChange(t *testing.T) {
 		return uids
 	}
 	var noIndex uint64 // a mailbox as an older version left it
+	built := 0
 	for step := range 400 {
 		var what string
 		var err error
@@ -179,7 +185,13 @@ func TestUnseenIndexFollowsEveryChange(t *testing.T) {
 				noIndex = m.ID
 			} else {
 				what = "build the index"
-				err = s.IndexUnseen(noIndex)
+				if err = s.IndexUnseen(noIndex); err == nil {
+					if m := mailboxByID(t, s, noIndex); m != nil && m.UnseenIndex {
+						built++
+					}
+				} else if errors.Is(err, ErrMailboxNotFound) {
+					err = nil // deleted meanwhile
+				}
 				noIndex = 0
 			}
 		}
@@ -190,7 +202,7 @@ func TestUnseenIndexFollowsEveryChange(t *testing.T) {
 		checkUnseen(t, s, "ben", fmt.Sprintf("step %d (%s)", step, what), 0)
 	}
 	if noIndex != 0 {
-		if err := s.IndexUnseen(noIndex); err != nil {
+		if err := s.IndexUnseen(noIndex); err != nil && !errors.Is(err, ErrMailboxNotFound) {
 			t.Fatal(err)
 		}
 		checkUnseen(t, s, "anna", "last build", 0)
@@ -198,8 +210,100 @@ func TestUnseenIndexFollowsEveryChange(t *testing.T) {
 	// The run reached the cases that matter.
 	var entries int
 	s.View(func(tx *Tx) error { entries = tx.bucket(bucketMailUnseen).Stats().KeyN; return nil })
-	if entries == 0 {
-		t.Fatal("no unseen message left: the run tested nothing")
+	if entries == 0 || built == 0 {
+		t.Fatalf("%d unseen index entries left, %d builds by IndexUnseen: the run tested too little", entries, built)
+	}
+}
+
+// mailboxByID is the mailbox record, nil when it is gone.
+func mailboxByID(t *testing.T, s *Store, id uint64) *Mailbox {
+	t.Helper()
+	var m *Mailbox
+	err := s.View(func(tx *Tx) error {
+		var err error
+		m, err = tx.Mailbox(id)
+		return err
+	})
+	if err != nil && !errors.Is(err, ErrMailboxNotFound) {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func unseenKeys(t *testing.T, s *Store, id uint64) int64 {
+	t.Helper()
+	var n int64
+	s.View(func(tx *Tx) error { n = tx.countKeys(bucketMailUnseen, mboxKey(id)); return nil })
+	return n
+}
+
+// A small mailbox has no index and a delivery to it writes none; the
+// append that brings it to the size builds it, also in the middle of a
+// bulk append, and from then on it is kept.
+func TestUnseenIndexFromSize(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{UnseenIndexFrom: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mkAccount(t, s, "anna")
+	bulk := func(flags ...[]string) {
+		t.Helper()
+		var msgs []NewMessage
+		for i, f := range flags {
+			pb, err := s.WriteBlob(strings.NewReader(fmt.Sprintf("Subject: b%d %v\r\n\r\nx\r\n", i, f)), -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pb.Release()
+			msgs = append(msgs, NewMessage{Blob: pb, Flags: f})
+		}
+		if err := s.Update(func(tx *Tx) error { _, err := tx.AppendMessages("anna", Inbox, msgs); return err }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := []string{`\Seen`}
+	bulk(nil, seen)
+	deliver(t, s, "Subject: drei\r\n\r\nx\r\n", "anna")
+	m, _ := s.MailboxByName("anna", Inbox)
+	if m.UnseenIndex || unseenKeys(t, s, m.ID) != 0 {
+		t.Fatalf("a mailbox of %d messages has an index (%d keys)", m.Messages, unseenKeys(t, s, m.ID))
+	}
+	if err := s.IndexUnseen(m.ID); err != nil {
+		t.Fatal(err)
+	}
+	checkUnseen(t, s, "anna", "small", 0) // IndexUnseen left it alone
+	if m = mailboxByID(t, s, m.ID); m.UnseenIndex {
+		t.Fatal("IndexUnseen indexed a small mailbox")
+	}
+	bulk(seen, nil, nil, seen) // the 5th message is the second of these
+	if m = mailboxByID(t, s, m.ID); !m.UnseenIndex {
+		t.Fatalf("no index at %d messages", m.Messages)
+	}
+	checkUnseen(t, s, "anna", "after the bulk append", 0)
+	if got := scanUnseen(t, s, m.ID); !slices.Equal(got, []uint32{1, 3, 5, 6}) {
+		t.Fatalf("unseen %v", got)
+	}
+	deliver(t, s, "Subject: acht\r\n\r\nx\r\n", "anna")
+	checkUnseen(t, s, "anna", "after a delivery", 0)
+	// A copy brings another mailbox to the size; its deletion takes the
+	// index along.
+	if _, err := s.CreateMailbox("anna", "Projekt", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CopyMessages(m.ID, []uint32{1, 2, 3, 4, 5, 6, 7, 8}, "anna", "Projekt", false, nil); err != nil {
+		t.Fatal(err)
+	}
+	checkUnseen(t, s, "anna", "after the copy", 0)
+	p, _ := s.MailboxByName("anna", "Projekt")
+	if n := unseenKeys(t, s, p.ID); !p.UnseenIndex || n != 5 {
+		t.Fatalf("copy: indexed %v, %d keys", p.UnseenIndex, n)
+	}
+	if err := s.DeleteMailbox("anna", "Projekt"); err != nil {
+		t.Fatal(err)
+	}
+	if n := unseenKeys(t, s, p.ID); n != 0 {
+		t.Fatalf("%d unseen index keys of a deleted mailbox", n)
 	}
 }
 
@@ -207,7 +311,10 @@ func TestUnseenIndexFollowsEveryChange(t *testing.T) {
 // half index is ever read), IndexUnseen builds it from the messages, and
 // from then on it is kept.
 func TestUnseenIndexOfOldMailbox(t *testing.T) {
-	s := openMailTest(t, t.TempDir())
+	s, err := Open(t.TempDir(), Options{UnseenIndexFrom: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer s.Close()
 	mkAccount(t, s, "anna")
 	for range 5 {
@@ -223,9 +330,7 @@ func TestUnseenIndexOfOldMailbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkUnseen(t, s, "anna", "before the build", m.ID)
-	var n int
-	s.View(func(tx *Tx) error { n = int(tx.countKeys(bucketMailUnseen, mboxKey(m.ID))); return nil })
-	if n != 0 {
+	if n := unseenKeys(t, s, m.ID); n != 0 {
 		t.Fatalf("writes to a mailbox without the index left %d entries", n)
 	}
 	for range 2 { // the second call finds it built

@@ -94,6 +94,7 @@
 package store
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -156,6 +157,7 @@ type Store struct {
 	group groupCommit
 	// mailLimits are the bounds of maillimits.go.
 	mailLimits mailLimitsBox
+	unseenFrom uint32 // Options.UnseenIndexFrom
 
 	blobMu      sync.Mutex
 	blobPending map[string]int           // blobs written but not yet referenced
@@ -185,6 +187,9 @@ type Options struct {
 	ReadOnly bool
 	// Observer, if set, is told the commit and blob fsync durations.
 	Observer Observer
+	// UnseenIndexFrom is the mailbox size from which SEARCH UNSEEN's index
+	// is kept (mailunseen.go); 0: DefaultUnseenIndexFrom.
+	UnseenIndexFrom uint32
 }
 
 // Open opens or creates the store in dir.
@@ -222,7 +227,8 @@ func Open(dir string, opt Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open %s: %w", dir, err)
 	}
-	s := &Store{dir: dir, db: db, feed: newFeed(), blobPending: map[string]int{}, blobSyncing: map[string]chan struct{}{}, observer: opt.Observer}
+	s := &Store{dir: dir, db: db, feed: newFeed(), blobPending: map[string]int{}, blobSyncing: map[string]chan struct{}{}, observer: opt.Observer,
+		unseenFrom: cmp.Or(opt.UnseenIndexFrom, DefaultUnseenIndexFrom)}
 	// A read-only open loads no freelist (bbolt preloads it for writers).
 	// freelistSynced read the file before the log was replayed: a replay
 	// means a crash, and bbolt walked the pages.
