@@ -8,7 +8,7 @@
 # and after the loads in $OUT. The SMTP load of each round goes to 200
 # other pupils of the school (rcpts below), not to the 20 whose INBOXes the
 # IMAP mix reads, so a round's deliveries do not grow what the next round
-# searches.
+# searches. DROP_CACHES=1 starts every store with a cold page cache.
 #
 #   go build -tags pprof -o /tmp/imapbench/schulhof-pprof ./cmd/schulhof
 #   W=/tmp/scale-empty bash internal/bench/scale_run.sh 300 3000
@@ -34,6 +34,9 @@ for r in $(seq "$ROUNDS"); do
     IMAP_PORT=$(grep -o '^imap = "127.0.0.1:[0-9]*' "$W/cfg.toml" | cut -d: -f2)
     SMTP_PORT=$(grep -o '^submission = "127.0.0.1:[0-9]*' "$W/cfg.toml" | cut -d: -f2)
     export SCHULHOF_PPROF=$PPROF
+    # DROP_CACHES=1 (root): each store starts with a cold page cache, as
+    # on a school server with less memory than the store.
+    [ -n "${DROP_CACHES:-}" ] && { sync; echo 3 > /proc/sys/vm/drop_caches; }
     serve_schulhof 900
     p=$OUT/$name-$r
     echo "== $name round $r: store $(du -sh $W/data | cut -f1), RSS after start: $(rss)"
