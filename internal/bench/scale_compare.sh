@@ -6,9 +6,9 @@
 # (go build -tags pprof) PROFILE=1 also saves per store and round a CPU
 # profile of the IMAP mix, the block profile and bbolt's counters before
 # and after the loads in $OUT. The SMTP load of each round goes to 200
-# other pupils of the school (rcpts below), not to the 20 whose INBOXes the
-# IMAP mix reads, so a round's deliveries do not grow what the next round
-# searches. DROP_CACHES=1 starts every store with a cold page cache.
+# other pupils of the school (rcpts in schulhof_server.sh), not to the 20
+# whose INBOXes the IMAP mix reads, so a round's deliveries do not grow what
+# the next round searches. DROP_CACHES=1 starts every store with a cold page cache.
 #
 #   go build -tags pprof -o /tmp/imapbench/schulhof-pprof ./cmd/schulhof
 #   W=/tmp/scale-empty bash internal/bench/scale_run.sh 300 3000
@@ -20,14 +20,6 @@ BIN=${BIN:-/tmp/imapbench/schulhof}; SECS=${SECS:-20}; ROUNDS=${ROUNDS:-3}
 OUT=${OUT:-/tmp/scale-compare}; PPROF=${PPROF:-127.0.0.1:18600}
 mkdir -p "$OUT"
 rss() { grep -E "VmRSS|RssAnon|RssFile" /proc/$SRV/status | tr -s ' \t\n' ' '; }
-# rcpts W ROUND: 200 addresses spread over the school in $W (the E-Mail
-# column of scale_run.sh's password lists), shifted per round, none of them
-# a user of the IMAP mix. The small store needs more than 220 accounts.
-rcpts() {
-  cut -d';' -f3,4 "$1"/pw-*.csv | grep '@' | grep -v -F -f <(sed 's/ .*/;/' "$1/users.txt") |
-    awk -F';' -v r="$2" '{ a[NR] = $2 } END { step = int(NR / 200); if (step < 1) step = 1
-      for (i = 0; i < 200 && i * step + r % step < NR; i++) printf "%s%s", (i ? "," : ""), a[i * step + r % step + 1] }'
-}
 for r in $(seq "$ROUNDS"); do
   for name in small large; do
     W=${SMALL}; [ $name = large ] && W=${LARGE}

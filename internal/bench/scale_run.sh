@@ -3,12 +3,13 @@
 # (`schulhof import users`, 27 classes) and MESSAGES generated messages
 # spread evenly over their INBOXes (`schulhof bench fill --all-accounts`,
 # through the store, not SMTP), restarted, then the IMAP mix (10 clients
-# as 20 of the pupils) and SMTP delivery (10 connections among those 20),
+# as 20 of the pupils) and SMTP delivery (10 connections from those 20 to
+# 200 others, so the load does not grow the INBOXes the mix reads),
 # with the store's size on disk and the server's RSS. Run it once with a
 # small school for the empty-store baseline and once at full size:
 #
 #   go build -o /tmp/imapbench/schulhof ./cmd/schulhof
-#   W=/tmp/scale-empty bash internal/bench/scale_run.sh 20 2000
+#   W=/tmp/scale-empty bash internal/bench/scale_run.sh 300 3000
 #   W=/tmp/scale bash internal/bench/scale_run.sh 30000 3000000
 #
 # LOADS_ONLY=1 reruns only the loads on the store a previous run left in $W.
@@ -57,5 +58,5 @@ echo "server start: $(( $(date +%s) - t0 )) s"
 grep -E 'msg="store opened"|crash recovery' "$W/serve.log" | tail -1
 echo "store on disk: $(du -sh $W/data | cut -f1) (bbolt $(du -h $W/data/schulhof.db | cut -f1)); RSS after start: $(rss)"
 $BIN bench imap --addr 127.0.0.1:$IMAP_PORT --users-file "$W/users.txt" --clients 10 --duration ${SECS}s --prepare 0
-$BIN bench smtp --addr 127.0.0.1:$SMTP_PORT --users-file "$W/users.txt" --conns 10 --duration ${SECS}s --size 10240
+$BIN bench smtp --addr 127.0.0.1:$SMTP_PORT --users-file "$W/users.txt" --conns 10 --duration ${SECS}s --size 10240 --rcpt "$(rcpts "$W" 0)"
 echo "RSS after the loads: $(rss)"

@@ -78,3 +78,13 @@ start_schulhof() {
     bench_password bench.$u
   done
 }
+
+# rcpts W ROUND: 200 addresses spread over the school in $W (the E-Mail
+# column of scale_run.sh's password lists), shifted per round, none of them
+# in $W/users.txt (the IMAP mix's users): the SMTP loads of scale_run.sh
+# and scale_compare.sh. A school needs more than 220 accounts for 200.
+rcpts() {
+  cut -d';' -f3,4 "$1"/pw-*.csv | grep '@' | grep -v -F -f <(sed 's/ .*/;/' "$1/users.txt") |
+    awk -F';' -v r="$2" '{ a[NR] = $2 } END { step = int(NR / 200); if (step < 1) step = 1
+      for (i = 0; i < 200 && i * step + r % step < NR; i++) printf "%s%s", (i ? "," : ""), a[i * step + r % step + 1] }'
+}
