@@ -233,3 +233,19 @@ func TestSeqKeyForms(t *testing.T) {
 		t.Fatal("a sequenced key opened as a blob file")
 	}
 }
+
+// Inline mail whose content is gone from the database (damage) is
+// reported missing by the check, under its key, not as a blob file.
+func TestCheckBlobsFindsMissingInlineMail(t *testing.T) {
+	s := openMailTest(t, t.TempDir())
+	defer s.Close()
+	mkAccount(t, s, "anna")
+	k := deliverInline(t, s, "Subject: x\r\n\r\ny\r\n", "anna")[0]
+	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketFileInline).Delete([]byte(k)) }); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := s.CheckBlobs()
+	if err != nil || len(rep.Missing) != 1 || rep.Missing[0] != k || len(rep.WrongHash) > 0 {
+		t.Fatalf("check: %+v %v, want %s missing", rep, err, k)
+	}
+}

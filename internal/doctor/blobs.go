@@ -28,8 +28,21 @@ func checkBlobs(st *store.Store) []Finding {
 		return list(ps, 10)
 	}
 	var out []Finding
-	if len(r.Missing) > 0 {
-		out = append(out, finding(check, Fail, "blobs.missing", len(r.Missing), paths(r.Missing), st.Dir()))
+	// A content-addressed key names a blob file; a sequenced one inline
+	// mail, whose absence means a damaged database.
+	var files, inline []string
+	for _, h := range r.Missing {
+		if len(h) == 64 {
+			files = append(files, h)
+		} else {
+			inline = append(inline, h)
+		}
+	}
+	if len(files) > 0 {
+		out = append(out, finding(check, Fail, "blobs.missing", len(files), paths(files), st.Dir()))
+	}
+	if len(inline) > 0 {
+		out = append(out, finding(check, Fail, "blobs.inlinemissing", len(inline), list(inline, 10)))
 	}
 	if len(r.WrongHash) > 0 {
 		out = append(out, finding(check, Fail, "blobs.damaged", len(r.WrongHash), paths(r.WrongHash), st.Dir()))

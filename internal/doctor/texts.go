@@ -165,6 +165,11 @@ var catalog = map[string]entry{
 			"Die Dateien aus der letzten Sicherung (schulhof backup verify <Sicherung>) an dieselbe Stelle unter %[3]s kopieren; der Name ist die SHA-256 des Inhalts."},
 		en: [2]string{"%s blobs are missing, mails or files using them cannot be opened: %s",
 			"Copy these files from the latest backup (schulhof backup verify <backup>) to the same place under %[3]s; the name is the content's SHA-256."}},
+	"blobs.inlinemissing": {
+		de: [2]string{"%s Nachrichten fehlen in der Datenbank, sie lassen sich nicht mehr öffnen: %s",
+			"Die Datenbank ist beschädigt: die Platte prüfen (smartctl -a, dmesg), dann die letzte Sicherung prüfen (schulhof backup verify <Sicherung>) und mit schulhof restore in ein neues Datenverzeichnis zurückspielen."},
+		en: [2]string{"%s messages are missing from the database and cannot be opened: %s",
+			"The database is damaged: check the disk (smartctl -a, dmesg), then verify the latest backup (schulhof backup verify <backup>) and restore it into a new data directory with schulhof restore."}},
 	"blobs.damaged": {
 		de: [2]string{"%s Inhalte sind beschädigt (SHA-256 passt nicht zum Namen): %s",
 			"Die Platte prüfen (smartctl -a, dmesg) und die Dateien aus der letzten Sicherung an dieselbe Stelle unter %[3]s kopieren."},
