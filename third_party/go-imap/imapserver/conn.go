@@ -508,7 +508,9 @@ func (c *Conn) poll(cmd string) error {
 
 type responseEncoder struct {
 	*imapwire.Encoder
-	conn *Conn
+	conn    *Conn
+	wire    *imapwire.Encoder // the Encoder of a batch, kept across endBatch
+	batched int               // responses of the batch after the first
 }
 
 func newResponseEncoder(conn *Conn) *responseEncoder {
@@ -538,7 +540,29 @@ func newEncoder(conn *Conn, batch bool) *responseEncoder {
 	return &responseEncoder{
 		Encoder: wireEnc,
 		conn:    conn,
+		wire:    wireEnc,
 	}
+}
+
+// nextBatch is newBatchResponseEncoder for the next response of the same
+// batch: the encoder of the previous one, ended by endBatch, is taken up
+// again, so a FETCH of 100,000 messages does not allocate two encoders
+// per message. ENABLE cannot change the encoding between them: the
+// batch is one command's responses.
+func (enc *responseEncoder) nextBatch() {
+	if enc.Encoder != nil {
+		panic("imapserver: responseEncoder reused before endBatch")
+	}
+	enc.batched++
+	conn := enc.conn
+	conn.encMutex.Lock()
+	// Reading the clock costs more than writing a short FETCH line, so
+	// the deadline's age is checked every 32nd response: 32 flag lines
+	// fit in the write buffer, so at most one write waits on it between.
+	if conn.writeDeadlineSet.IsZero() || enc.batched%32 == 0 && time.Since(conn.writeDeadlineSet) > time.Second {
+		conn.setWriteTimeout(respWriteTimeout)
+	}
+	enc.Encoder = enc.wire
 }
 
 func (enc *responseEncoder) end() {

@@ -346,6 +346,10 @@ type FetchWriter struct {
 	// response that ends the FETCH command flushes them, instead of one
 	// write per message.
 	batch bool
+	// enc is the batch's encoder, taken up again by every response after
+	// the first (responseEncoder.nextBatch), and resp its writer.
+	enc  *responseEncoder
+	resp FetchResponseWriter
 }
 
 // CreateMessage writes a FETCH response for a message.
@@ -353,12 +357,23 @@ type FetchWriter struct {
 // FetchResponseWriter.Close must be called.
 func (cmd *FetchWriter) CreateMessage(seqNum uint32) *FetchResponseWriter {
 	var enc *responseEncoder
-	if cmd.batch {
-		enc = newBatchResponseEncoder(cmd.conn)
-	} else {
+	switch {
+	case !cmd.batch:
 		enc = newResponseEncoder(cmd.conn)
+	case cmd.enc == nil:
+		enc = newBatchResponseEncoder(cmd.conn)
+		cmd.enc = enc
+	default:
+		enc = cmd.enc
+		enc.nextBatch()
 	}
-	enc.Atom("*").SP().Number(seqNum).SP().Atom("FETCH").SP().Special('(')
+	enc.Atom("* ").Number(seqNum).Atom(" FETCH (")
+	if cmd.batch {
+		// The batch's writer is taken up again too: the previous one is
+		// closed, as the encoder lock held until Close ensures.
+		cmd.resp = FetchResponseWriter{enc: enc, options: cmd.options, batch: true}
+		return &cmd.resp
+	}
 	return &FetchResponseWriter{enc: enc, options: cmd.options, batch: cmd.batch}
 }
 
@@ -381,13 +396,13 @@ func (w *FetchResponseWriter) writeItemSep() {
 // WriteUID writes the message's UID.
 func (w *FetchResponseWriter) WriteUID(uid imap.UID) {
 	w.writeItemSep()
-	w.enc.Atom("UID").SP().UID(uid)
+	w.enc.Atom("UID ").UID(uid)
 }
 
 // WriteFlags writes the message's flags.
 func (w *FetchResponseWriter) WriteFlags(flags []imap.Flag) {
 	w.writeItemSep()
-	w.enc.Atom("FLAGS").SP().List(len(flags), func(i int) {
+	w.enc.Atom("FLAGS ").List(len(flags), func(i int) {
 		w.enc.Flag(flags[i])
 	})
 }
@@ -535,8 +550,9 @@ func (w *FetchResponseWriter) Close() error {
 	var err error
 	if w.batch {
 		// Flushed with the command's tagged response (a write error
-		// surfaces there too).
-		w.enc.Special(')').Atom("\r\n")
+		// surfaces there too). The batch's encoder is shared, so an
+		// encoding error ends the command here.
+		err = w.enc.Special(')').Atom("\r\n").Err()
 		w.enc.endBatch()
 	} else {
 		err = w.enc.Special(')').CRLF()

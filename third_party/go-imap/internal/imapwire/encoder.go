@@ -43,24 +43,53 @@ func NewEncoder(w *bufio.Writer, side ConnSide) *Encoder {
 	return &Encoder{w: w, side: side}
 }
 
+// Err is the first error the encoder met, if any.
+func (enc *Encoder) Err() error { return enc.err }
+
 func (enc *Encoder) setErr(err error) {
 	if enc.err == nil {
 		enc.err = err
 	}
 }
 
-func (enc *Encoder) writeString(s string) *Encoder {
+// writable reports whether the encoder may write (no error, no open
+// literal), recording the error when a literal is open.
+func (enc *Encoder) writable() bool {
 	if enc.err != nil {
-		return enc
+		return false
 	}
 	if enc.literal {
 		enc.err = fmt.Errorf("imapwire: cannot encode while a literal is open")
+		return false
+	}
+	return true
+}
+
+func (enc *Encoder) writeString(s string) *Encoder {
+	if !enc.writable() {
 		return enc
 	}
 	if _, err := enc.w.WriteString(s); err != nil {
 		enc.err = err
 	}
 	return enc
+}
+
+// writeBytes writes b, which may be the writer's AvailableBuffer: numbers
+// are formatted there, so a large FETCH does not allocate a string for
+// every number it writes.
+func (enc *Encoder) writeBytes(b []byte) *Encoder {
+	if _, err := enc.w.Write(b); err != nil {
+		enc.err = err
+	}
+	return enc
+}
+
+func (enc *Encoder) writeUint(v uint64) *Encoder {
+	if !enc.writable() {
+		return enc
+	}
+	return enc.writeBytes(strconv.AppendUint(enc.w.AvailableBuffer(), v, 10))
 }
 
 // CRLF writes a "\r\n" sequence and flushes the buffered writer.
@@ -81,7 +110,13 @@ func (enc *Encoder) SP() *Encoder {
 }
 
 func (enc *Encoder) Special(ch byte) *Encoder {
-	return enc.writeString(string(ch))
+	if !enc.writable() {
+		return enc
+	}
+	if err := enc.w.WriteByte(ch); err != nil {
+		enc.err = err
+	}
+	return enc
 }
 
 func (enc *Encoder) Quoted(s string) *Encoder {
@@ -206,17 +241,20 @@ func isValidFlag(s string) bool {
 }
 
 func (enc *Encoder) Number(v uint32) *Encoder {
-	return enc.writeString(strconv.FormatUint(uint64(v), 10))
+	return enc.writeUint(uint64(v))
 }
 
 func (enc *Encoder) Number64(v int64) *Encoder {
 	// TODO: disallow negative values
-	return enc.writeString(strconv.FormatInt(v, 10))
+	if !enc.writable() {
+		return enc
+	}
+	return enc.writeBytes(strconv.AppendInt(enc.w.AvailableBuffer(), v, 10))
 }
 
 func (enc *Encoder) ModSeq(v uint64) *Encoder {
 	// TODO: disallow zero values
-	return enc.writeString(strconv.FormatUint(v, 10))
+	return enc.writeUint(v)
 }
 
 // List writes a parenthesized list.
