@@ -99,6 +99,7 @@ func init() {
 			fs.String("vs-password", "", "password there")
 			fs.String("names", "Schulhof,Dovecot", "column names")
 			fs.Int("rounds", 6, "rounds (the first is \"first\", the median of the rest \"warm\")")
+			fs.String("client", "go-imap", "go-imap (times include its parsing) or lines (a client that only reads lines: the servers' share)")
 		}}
 	cmds.client = func(cfg *config.Config, args []string, stdout, stderr io.Writer) int {
 		fs, _, err := cmds.parse(args)
@@ -113,8 +114,17 @@ func init() {
 		if a := str(fs, "vs-addr"); a != "" {
 			targets = append(targets, [3]string{a, str(fs, "vs-user"), str(fs, "vs-password")})
 		}
+		run := bench.RunCommands
+		switch str(fs, "client") {
+		case "go-imap":
+		case "lines":
+			run = bench.RunCommandsLines
+		default:
+			fmt.Fprintf(stderr, "schulhof: --client: go-imap or lines, not %q\n", str(fs, "client"))
+			return 2
+		}
 		for _, tg := range targets {
-			c, err := bench.RunCommands(tg[0], bench.TLSNone, false, bench.Cred{User: tg[1], Password: tg[2]}, rounds)
+			c, err := run(tg[0], bench.TLSNone, false, bench.Cred{User: tg[1], Password: tg[2]}, rounds)
 			if err != nil {
 				fmt.Fprintf(stderr, "schulhof: %s: %v\n", tg[0], err)
 				return 1

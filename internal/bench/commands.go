@@ -47,9 +47,45 @@ func (c *CommandTimes) Warm(cmd string) time.Duration {
 	return r[len(r)/2]
 }
 
-// RunCommands logs in and times the table's commands for rounds rounds.
-// STORE adds \Flagged to UIDs 1:1000 and, untimed, removes it again, so
-// every round changes 1000 messages.
+// tableStep is one row's command for one round: it returns the size of
+// its answer (messages, UIDs) for the cross-server check.
+type tableStep func() (int, error)
+
+// runTable runs rounds rounds of the table's steps (in TableCommands'
+// order; steps[5], the STORE, is followed by undo, untimed).
+func runTable(addr string, rounds int, steps []tableStep, undo func() error) (*CommandTimes, error) {
+	res := &CommandTimes{Addr: addr, Rounds: map[string][]time.Duration{}, Checks: map[string]int{}}
+	for r := range rounds {
+		for i, f := range steps {
+			name := TableCommands[i]
+			t0 := time.Now()
+			n, err := f()
+			d := time.Since(t0)
+			if err != nil {
+				return res, fmt.Errorf("%s: %w", name, err)
+			}
+			res.Rounds[name] = append(res.Rounds[name], d)
+			if r == 0 {
+				res.Checks[name] = n
+			}
+			if i == 0 {
+				res.Messages = uint32(n)
+			}
+			if i == 5 {
+				if err := undo(); err != nil {
+					return res, err
+				}
+			}
+		}
+	}
+	return res, nil
+}
+
+// RunCommands logs in with go-imap's client and times the table's
+// commands for rounds rounds. STORE adds \Flagged to UIDs 1:1000 and,
+// untimed, removes it again, so every round changes 1000 messages. The
+// times include the client's parsing (for FETCH 1:* most of them); see
+// RunCommandsLines for the server's share.
 func RunCommands(addr string, mode TLSMode, insecure bool, cred Cred, rounds int) (*CommandTimes, error) {
 	c, err := dialIMAP(addr, mode, insecure, nil)
 	if err != nil {
@@ -59,87 +95,64 @@ func RunCommands(addr string, mode TLSMode, insecure bool, cred Cred, rounds int
 	if err := c.Login(cred.User, cred.Password).Wait(); err != nil {
 		return nil, fmt.Errorf("login %s: %w", cred.User, err)
 	}
-	res := &CommandTimes{Addr: addr, Rounds: map[string][]time.Duration{}, Checks: map[string]int{}}
 	const nomatch = "zzqxnomatch"
 	all := imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}}
 	first1000 := imap.UIDSet{imap.UIDRange{Start: 1, Stop: 1000}}
 	flagged := []imap.Flag{imap.FlagFlagged}
-	for r := range rounds {
-		step := func(name string, f func() (int, error)) error {
-			t0 := time.Now()
-			n, err := f()
-			d := time.Since(t0)
+	steps := []tableStep{
+		func() (int, error) {
+			d, err := c.Select("INBOX", nil).Wait()
 			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			res.Rounds[name] = append(res.Rounds[name], d)
-			if r == 0 {
-				res.Checks[name] = n
-			}
-			return nil
-		}
-		steps := []struct {
-			name string
-			f    func() (int, error)
-		}{
-			{TableCommands[0], func() (int, error) {
-				d, err := c.Select("INBOX", nil).Wait()
-				if err != nil {
-					return 0, err
-				}
-				res.Messages = d.NumMessages
-				return int(d.NumMessages), nil
-			}},
-			{TableCommands[1], func() (int, error) {
-				msgs, err := c.Fetch(all, &imap.FetchOptions{Flags: true, UID: true}).Collect()
-				return len(msgs), err
-			}},
-			{TableCommands[2], func() (int, error) {
-				d, err := c.UIDSearch(&imap.SearchCriteria{NotFlag: []imap.Flag{imap.FlagSeen}}, nil).Wait()
-				if err != nil {
-					return 0, err
-				}
-				return len(d.AllUIDs()), nil
-			}},
-			{TableCommands[3], func() (int, error) {
-				d, err := c.UIDSearch(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Subject", Value: nomatch}}}, nil).Wait()
-				if err != nil {
-					return 0, err
-				}
-				return len(d.AllUIDs()), nil
-			}},
-			{TableCommands[4], func() (int, error) {
-				d, err := c.Status("INBOX", &imap.StatusOptions{NumMessages: true, NumUnseen: true}).Wait()
-				if err != nil || d.NumUnseen == nil {
-					return 0, fmt.Errorf("no UNSEEN: %v", err)
-				}
-				return int(*d.NumUnseen), nil
-			}},
-			{TableCommands[5], func() (int, error) {
-				_, err := c.Store(first1000, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: flagged}, nil).Collect()
 				return 0, err
-			}},
-			{TableCommands[6], func() (int, error) {
-				d, err := c.Search(&imap.SearchCriteria{Body: []string{nomatch}}, nil).Wait()
-				if err != nil {
-					return 0, err
-				}
-				return len(d.AllSeqNums()), nil
-			}},
-		}
-		for _, s := range steps {
-			if err := step(s.name, s.f); err != nil {
-				return res, err
 			}
-			if s.name == TableCommands[5] { // undo, untimed
-				if _, err := c.Store(first1000, &imap.StoreFlags{Op: imap.StoreFlagsDel, Silent: true, Flags: flagged}, nil).Collect(); err != nil {
-					return res, err
-				}
+			return int(d.NumMessages), nil
+		},
+		func() (int, error) {
+			msgs, err := c.Fetch(all, &imap.FetchOptions{Flags: true, UID: true}).Collect()
+			return len(msgs), err
+		},
+		func() (int, error) {
+			d, err := c.UIDSearch(&imap.SearchCriteria{NotFlag: []imap.Flag{imap.FlagSeen}}, nil).Wait()
+			if err != nil {
+				return 0, err
 			}
-		}
+			return len(d.AllUIDs()), nil
+		},
+		func() (int, error) {
+			d, err := c.UIDSearch(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Subject", Value: nomatch}}}, nil).Wait()
+			if err != nil {
+				return 0, err
+			}
+			return len(d.AllUIDs()), nil
+		},
+		func() (int, error) {
+			d, err := c.Status("INBOX", &imap.StatusOptions{NumMessages: true, NumUnseen: true}).Wait()
+			if err != nil || d.NumUnseen == nil {
+				return 0, fmt.Errorf("no UNSEEN: %v", err)
+			}
+			return int(*d.NumUnseen), nil
+		},
+		func() (int, error) {
+			_, err := c.Store(first1000, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: flagged}, nil).Collect()
+			return 0, err
+		},
+		func() (int, error) {
+			d, err := c.Search(&imap.SearchCriteria{Body: []string{nomatch}}, nil).Wait()
+			if err != nil {
+				return 0, err
+			}
+			return len(d.AllSeqNums()), nil
+		},
 	}
-	c.Logout().Wait()
-	return res, nil
+	undo := func() error {
+		_, err := c.Store(first1000, &imap.StoreFlags{Op: imap.StoreFlagsDel, Silent: true, Flags: flagged}, nil).Collect()
+		return err
+	}
+	res, err := runTable(addr, rounds, steps, undo)
+	if err == nil {
+		c.Logout().Wait()
+	}
+	return res, err
 }
 
 // CommandTable prints the columns side by side; the first is the one the
