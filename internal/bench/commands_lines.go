@@ -182,7 +182,8 @@ func RunCommandsLines(addr string, mode TLSMode, insecure bool, cred Cred, round
 			return n, err
 		},
 		func() (int, error) {
-			return c.count(`UID STORE 1:1000 +FLAGS.SILENT (\Flagged)`, func(string) int { return 0 })
+			_, err := c.do(`UID STORE 1:1000 +FLAGS.SILENT (\Flagged)`, nil)
+			return 0, err
 		},
 		func() (int, error) { return c.count("SEARCH BODY "+nomatch, searchHits) },
 	}

@@ -356,25 +356,21 @@ type FetchWriter struct {
 //
 // FetchResponseWriter.Close must be called.
 func (cmd *FetchWriter) CreateMessage(seqNum uint32) *FetchResponseWriter {
-	var enc *responseEncoder
-	switch {
-	case !cmd.batch:
-		enc = newResponseEncoder(cmd.conn)
-	case cmd.enc == nil:
-		enc = newBatchResponseEncoder(cmd.conn)
-		cmd.enc = enc
-	default:
-		enc = cmd.enc
-		enc.nextBatch()
+	if !cmd.batch {
+		enc := newResponseEncoder(cmd.conn)
+		enc.Atom("* ").Number(seqNum).Atom(" FETCH (")
+		return &FetchResponseWriter{enc: enc, options: cmd.options}
 	}
-	enc.Atom("* ").Number(seqNum).Atom(" FETCH (")
-	if cmd.batch {
-		// The batch's writer is taken up again too: the previous one is
-		// closed, as the encoder lock held until Close ensures.
-		cmd.resp = FetchResponseWriter{enc: enc, options: cmd.options, batch: true}
-		return &cmd.resp
+	if cmd.enc == nil {
+		cmd.enc = newBatchResponseEncoder(cmd.conn)
+	} else {
+		cmd.enc.nextBatch()
 	}
-	return &FetchResponseWriter{enc: enc, options: cmd.options, batch: cmd.batch}
+	cmd.enc.Atom("* ").Number(seqNum).Atom(" FETCH (")
+	// The batch's writer is taken up again too: the previous one is
+	// closed, as the encoder lock held until Close ensures.
+	cmd.resp = FetchResponseWriter{enc: cmd.enc, options: cmd.options, batch: true}
+	return &cmd.resp
 }
 
 // FetchResponseWriter writes a single FETCH response for a message.

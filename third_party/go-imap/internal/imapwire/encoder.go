@@ -77,19 +77,16 @@ func (enc *Encoder) writeString(s string) *Encoder {
 
 // writeBytes writes b, which may be the writer's AvailableBuffer: numbers
 // are formatted there, so a large FETCH does not allocate a string for
-// every number it writes.
+// every number it writes (formatting into it commits nothing, so a
+// refused write leaves no trace).
 func (enc *Encoder) writeBytes(b []byte) *Encoder {
+	if !enc.writable() {
+		return enc
+	}
 	if _, err := enc.w.Write(b); err != nil {
 		enc.err = err
 	}
 	return enc
-}
-
-func (enc *Encoder) writeUint(v uint64) *Encoder {
-	if !enc.writable() {
-		return enc
-	}
-	return enc.writeBytes(strconv.AppendUint(enc.w.AvailableBuffer(), v, 10))
 }
 
 // CRLF writes a "\r\n" sequence and flushes the buffered writer.
@@ -241,20 +238,17 @@ func isValidFlag(s string) bool {
 }
 
 func (enc *Encoder) Number(v uint32) *Encoder {
-	return enc.writeUint(uint64(v))
+	return enc.writeBytes(strconv.AppendUint(enc.w.AvailableBuffer(), uint64(v), 10))
 }
 
 func (enc *Encoder) Number64(v int64) *Encoder {
 	// TODO: disallow negative values
-	if !enc.writable() {
-		return enc
-	}
 	return enc.writeBytes(strconv.AppendInt(enc.w.AvailableBuffer(), v, 10))
 }
 
 func (enc *Encoder) ModSeq(v uint64) *Encoder {
 	// TODO: disallow zero values
-	return enc.writeUint(v)
+	return enc.writeBytes(strconv.AppendUint(enc.w.AvailableBuffer(), v, 10))
 }
 
 // List writes a parenthesized list.
