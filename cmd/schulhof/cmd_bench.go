@@ -52,6 +52,19 @@ func init() {
 		return runBench(imapCmd, cfg, args, stdout, stderr, benchIMAP)
 	}
 	register(imapCmd)
+
+	fanoutCmd := &command{path: "bench fanout", summary: "Login and IDLE push latency: every user but the first logs in (timed), selects INBOX and IDLEs; the first sends --rounds messages to all of them over SMTP, and each idle client times its EXISTS after the end of DATA\n" +
+		"Runs as a client only (IMAP at --addr, SMTP submission at --smtp-addr).\n" +
+		"Example: schulhof bench fanout --addr 127.0.0.1:17143 --smtp-addr 127.0.0.1:17587 --users-file users.txt --rounds 20",
+		flags: func(fs *flag.FlagSet) {
+			benchCommonFlags(fs)
+			fs.String("smtp-addr", "", "SMTP submission address of the sender (default: loopback and the configured submission port)")
+			fs.Int("rounds", 20, "messages sent, one after another")
+		}}
+	fanoutCmd.client = func(cfg *config.Config, args []string, stdout, stderr io.Writer) int {
+		return runBench(fanoutCmd, cfg, args, stdout, stderr, benchFanout)
+	}
+	register(fanoutCmd)
 }
 
 // benchCommonFlags are the flags both loads share. --domain is a global
@@ -158,9 +171,9 @@ func defaultBenchAddr(cfg *config.Config, path string, mode bench.TLSMode) strin
 	switch {
 	case path == "bench smtp" && mode == bench.TLSImplicit:
 		listen = cfg.Listen.Submissions
-	case path == "bench imap" && mode == bench.TLSImplicit:
+	case (path == "bench imap" || path == "bench fanout") && mode == bench.TLSImplicit:
 		listen = cfg.Listen.IMAPS
-	case path == "bench imap":
+	case path == "bench imap" || path == "bench fanout":
 		listen = cfg.Listen.IMAP
 	}
 	host, port, err := net.SplitHostPort(listen)
@@ -202,6 +215,15 @@ func benchIMAP(ctx context.Context, cfg *config.Config, fs *flag.FlagSet, b benc
 		o.Mix = mix
 	}
 	return bench.RunIMAP(ctx, o)
+}
+
+func benchFanout(ctx context.Context, cfg *config.Config, fs *flag.FlagSet, b benchCommon) (*bench.Result, error) {
+	smtpAddr := str(fs, "smtp-addr")
+	if smtpAddr == "" {
+		smtpAddr = defaultBenchAddr(cfg, "bench smtp", b.tls)
+	}
+	return bench.RunFanout(ctx, bench.FanoutOptions{IMAPAddr: b.addr, SMTPAddr: smtpAddr, TLS: b.tls,
+		InsecureSkipVerify: b.insecure, Users: b.users, Rounds: intFlag(fs, "rounds"), Seed: uint64Flag(fs, "seed")})
 }
 
 func intFlag(fs *flag.FlagSet, name string) int {

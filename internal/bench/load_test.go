@@ -299,3 +299,35 @@ func TestTLSModes(t *testing.T) {
 		}
 	}
 }
+
+func TestRunFanout(t *testing.T) {
+	creds := PatternUsers("user%d", 1, 4, "secret", "school.test")
+	m := newTestMail(t, creds)
+	for _, c := range creds { // kept: the run expunges only what it delivered
+		if _, err := m.users[c.Address].Append("INBOX", strings.NewReader("Subject: old\r\n\r\nkept\r\n"), &imap.AppendOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := FanoutOptions{IMAPAddr: m.serveIMAP(t), SMTPAddr: m.serveSMTP(t), Users: creds, Rounds: 5, Wait: 5 * time.Second}
+	res, err := RunFanout(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("\n%s", res)
+	want := map[string]int{"login": 3, "select": 3, "message": 5, "idle_exists": 15}
+	for _, op := range res.Ops {
+		if op.Count != want[op.Name] || op.Errors != 0 {
+			t.Errorf("%s: %d ok, %d errors; want %d ok", op.Name, op.Count, op.Errors, want[op.Name])
+		}
+		delete(want, op.Name)
+	}
+	if len(want) > 0 {
+		t.Errorf("missing ops: %v", want)
+	}
+	for _, c := range creds[1:] {
+		st, err := m.users[c.Address].Status("INBOX", &imap.StatusOptions{NumMessages: true})
+		if err != nil || *st.NumMessages != 1 {
+			t.Errorf("%s INBOX: %v %v, want the old message kept and the 5 expunged again", c.User, st, err)
+		}
+	}
+}

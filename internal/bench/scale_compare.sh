@@ -8,7 +8,8 @@
 # and after the loads in $OUT. The SMTP load of each round goes to 200
 # other pupils of the school (rcpts in schulhof_server.sh), not to the 20
 # whose INBOXes the IMAP mix reads, so a round's deliveries do not grow what
-# the next round searches. DROP_CACHES=1 starts every store with a cold page cache.
+# the next round searches. Then login and IDLE push latency (bench
+# fanout). DROP_CACHES=1 starts every store with a cold page cache.
 #
 #   go build -tags pprof -o /tmp/imapbench/schulhof-pprof ./cmd/schulhof
 #   W=/tmp/scale-empty bash internal/bench/scale_run.sh 300 3000
@@ -45,8 +46,12 @@ for r in $(seq "$ROUNDS"); do
       curl -s "http://$PPROF/debug/store" > $p.store2.json
       curl -s -o $p.block.pprof "http://$PPROF/debug/pprof/block"
     fi
+    # Login and IDLE push: the first of the mix's users mails the other 19,
+    # idle in INBOX, 50 times.
+    $BIN bench fanout --addr 127.0.0.1:$IMAP_PORT --smtp-addr 127.0.0.1:$SMTP_PORT --users-file "$W/users.txt" --rounds 50 > $p.fanout.txt
     grep -E "^ +total|^commands" $p.imap.txt | head -1
     grep -E "^ +message" $p.smtp.txt
+    grep -E "^ +(login|idle_exists)" $p.fanout.txt
     echo "RSS after the loads: $(rss)"
     stop_schulhof
   done

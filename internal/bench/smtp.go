@@ -200,14 +200,7 @@ type smtpWorker struct {
 }
 
 func (w *smtpWorker) dial() (*smtp.Client, error) {
-	o := w.opts
-	switch o.TLS {
-	case TLSStartTLS:
-		return smtp.DialStartTLS(o.Addr, tlsConfig(o.Addr, o.InsecureSkipVerify))
-	case TLSImplicit:
-		return smtp.DialTLS(o.Addr, tlsConfig(o.Addr, o.InsecureSkipVerify))
-	}
-	return smtp.Dial(o.Addr)
+	return dialSMTP(w.opts.Addr, w.opts.TLS, w.opts.InsecureSkipVerify)
 }
 
 // connect dials and authenticates (AUTH PLAIN); on failure w.c stays nil

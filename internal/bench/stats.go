@@ -187,7 +187,7 @@ func (r *Result) JSON() []byte {
 func (r *Result) String() string {
 	var b strings.Builder
 	unit := "connections"
-	if r.Kind == "imap" {
+	if r.Kind != "smtp" {
 		unit = "clients"
 	}
 	fmt.Fprintf(&b, "%s %s (tls %s), %d %s, %.1f s", r.Kind, r.Addr, r.TLS, r.Workers, unit, r.Wall.Seconds())
