@@ -211,6 +211,55 @@ func TestRecent(t *testing.T) {
 	}
 }
 
+// A session's recent messages are the ones it claimed, whatever happens
+// around them: another session's expunge takes one out of the count, and
+// arrivals after another session selected are that session's, not this
+// one's (the set is a UID range, recent.go).
+func TestRecentAcrossExpungeAndOwnership(t *testing.T) {
+	e := newEnv(t, "Erika Muster")
+	for range 5 {
+		e.deliver(t, sample, "erika.muster")
+	}
+	a := dialRaw(t, e.addr)
+	a.cmd("LOGIN erika.muster %s", pw)
+	if l := a.cmd("SELECT INBOX"); !has(l, "* 5 RECENT") {
+		t.Fatalf("SELECT: %q", l)
+	}
+	b := dialRaw(t, e.addr)
+	b.cmd("LOGIN erika.muster %s", pw)
+	if l := b.cmd("SELECT INBOX"); !has(l, "* 0 RECENT") {
+		t.Fatalf("second SELECT: %q", l)
+	}
+	b.cmd("STORE 2 +FLAGS.SILENT (\\Deleted)")
+	b.cmd("EXPUNGE")
+	var seen []string
+	waitUntil(t, func() bool { seen = append(seen, a.cmd("NOOP")...); return has(seen, "* 2 EXPUNGE") })
+	if !has(seen, "* 4 RECENT") {
+		t.Fatalf("after the expunge: %q", seen)
+	}
+	e.deliver(t, sample, "erika.muster")
+	var seenA, seenB []string
+	waitUntil(t, func() bool {
+		seenA, seenB = append(seenA, a.cmd("NOOP")...), append(seenB, b.cmd("NOOP")...)
+		return has(seenA, "* 5 EXISTS") && has(seenB, "* 5 EXISTS")
+	})
+	if has(seenA, "RECENT") || !has(seenB, "* 1 RECENT") {
+		t.Fatalf("the arrival after B's SELECT: A %q, B %q", seenA, seenB)
+	}
+	if l := a.cmd("FETCH 5 FLAGS"); has(l, `\Recent`) {
+		t.Fatalf("A sees B's arrival as recent: %q", l)
+	}
+	if l := b.cmd("FETCH 5 FLAGS"); !has(l, `\Recent`) {
+		t.Fatalf("B does not see its arrival as recent: %q", l)
+	}
+	if l := a.cmd("SEARCH RECENT"); !has(l, "* SEARCH 1 2 3 4") {
+		t.Fatalf("SEARCH RECENT in A: %q", l)
+	}
+	if l := a.cmd("FETCH 1:4 FLAGS"); strings.Count(strings.Join(l, "\n"), `\Recent`) != 4 {
+		t.Fatalf("FETCH 1:4 in A: %q", l)
+	}
+}
+
 // waitUntil polls a condition that depends on the change feed.
 func waitUntil(t *testing.T, ok func() bool) {
 	t.Helper()

@@ -17,33 +17,43 @@ import (
 
 const flagRecent imap.Flag = `\Recent`
 
-// recentSet is the UIDs recent in one session.
+// recentSet is the UIDs recent in one session: every UID from lo up to,
+// not including, hi. A session's claims always have that form: SELECT
+// claims every UID from the mailbox's firstRecent on, and later arrivals
+// go, in UID order, to the one owner until another session selects (then
+// this set grows no more; a new SELECT starts it again). UIDs in the
+// range that no longer exist are no messages: reportRecent counts only
+// the view's. So a session that selects 100,000 new messages keeps two
+// numbers, not a list, and a poll counts them without a walk.
 type recentSet struct {
 	mu       sync.Mutex
-	uids     []uint32 // sorted
-	reported int      // count last sent as "* n RECENT"
+	lo, hi   uint32
+	reported int // count last sent as "* n RECENT"
 }
 
+// add extends the set by uids (ascending, none below the set's end).
 func (r *recentSet) add(uids ...uint32) {
+	if len(uids) == 0 {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, u := range uids {
-		if i, ok := slices.BinarySearch(r.uids, u); !ok {
-			r.uids = slices.Insert(r.uids, i, u)
-		}
+	if r.lo == r.hi {
+		r.lo = uids[0]
 	}
+	r.lo = min(r.lo, uids[0])
+	r.hi = max(r.hi, uids[len(uids)-1]+1)
 }
 
 func (r *recentSet) has(uid uint32) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	_, ok := slices.BinarySearch(r.uids, uid)
-	return ok
+	return uid >= r.lo && uid < r.hi
 }
 
 func (r *recentSet) reset() {
 	r.mu.Lock()
-	r.uids, r.reported = nil, 0
+	r.lo, r.hi, r.reported = 0, 0, 0
 	r.mu.Unlock()
 }
 
@@ -121,12 +131,16 @@ func (s *session) reportRecent(write func(uint32) error) error {
 	// Only messages the client was told about count: an arrival applied
 	// to the view after this poll's EXISTS waits for the next one (else
 	// RECENT exceeds EXISTS, which imaptest's checkpoints catch).
-	n := 0
-	for _, u := range s.recent.uids {
-		if i, ok := slices.BinarySearch(s.view.uids, u); ok && s.tracker.EncodeSeqNum(uint32(i+1)) != 0 {
-			n++
-		}
+	// The view's messages in the set are one run of sequence numbers,
+	// i+1..j. The ones the client has not been told about are the
+	// arrivals since its last EXISTS, the highest numbers: the run ends
+	// below them.
+	i, _ := slices.BinarySearch(s.view.uids, s.recent.lo)
+	j, _ := slices.BinarySearch(s.view.uids, s.recent.hi)
+	for j > i && s.tracker.EncodeSeqNum(uint32(j)) == 0 {
+		j--
 	}
+	n := j - i
 	changed := n != s.recent.reported
 	s.recent.reported = n
 	s.recent.mu.Unlock()
