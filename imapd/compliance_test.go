@@ -193,11 +193,7 @@ func TestRecent(t *testing.T) {
 	e.deliver(t, sample, "erika.muster")
 	// The arrival is recent in exactly one of the two sessions, which
 	// says so with RECENT after EXISTS.
-	var seenA, seenB []string
-	waitUntil(t, func() bool {
-		seenA, seenB = append(seenA, a.cmd("NOOP")...), append(seenB, b.cmd("NOOP")...)
-		return has(seenA, "* 3 EXISTS") && has(seenB, "* 3 EXISTS")
-	})
+	seenA, seenB := noopUntilBoth(t, a, b, "* 3 EXISTS")
 	inA, inB := has(a.cmd("FETCH 3 FLAGS"), `\Recent`), has(b.cmd("FETCH 3 FLAGS"), `\Recent`)
 	if inA == inB || (inA && !has(seenA, "* 3 RECENT")) || (inB && !has(seenB, "* 1 RECENT")) {
 		t.Fatalf("arrival recent in A %v (%q), in B %v (%q)", inA, seenA, inB, seenB)
@@ -238,11 +234,7 @@ func TestRecentAcrossExpungeAndOwnership(t *testing.T) {
 		t.Fatalf("after the expunge: %q", seen)
 	}
 	e.deliver(t, sample, "erika.muster")
-	var seenA, seenB []string
-	waitUntil(t, func() bool {
-		seenA, seenB = append(seenA, a.cmd("NOOP")...), append(seenB, b.cmd("NOOP")...)
-		return has(seenA, "* 5 EXISTS") && has(seenB, "* 5 EXISTS")
-	})
+	seenA, seenB := noopUntilBoth(t, a, b, "* 5 EXISTS")
 	if has(seenA, "RECENT") || !has(seenB, "* 1 RECENT") {
 		t.Fatalf("the arrival after B's SELECT: A %q, B %q", seenA, seenB)
 	}
@@ -258,6 +250,17 @@ func TestRecentAcrossExpungeAndOwnership(t *testing.T) {
 	if l := a.cmd("FETCH 1:4 FLAGS"); strings.Count(strings.Join(l, "\n"), `\Recent`) != 4 {
 		t.Fatalf("FETCH 1:4 in A: %q", l)
 	}
+}
+
+// noopUntilBoth polls both sessions with NOOP until each has answered
+// want, and returns everything each was told meanwhile.
+func noopUntilBoth(t *testing.T, a, b *raw, want string) (seenA, seenB []string) {
+	t.Helper()
+	waitUntil(t, func() bool {
+		seenA, seenB = append(seenA, a.cmd("NOOP")...), append(seenB, b.cmd("NOOP")...)
+		return has(seenA, want) && has(seenB, want)
+	})
+	return seenA, seenB
 }
 
 // waitUntil polls a condition that depends on the change feed.

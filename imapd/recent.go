@@ -41,8 +41,7 @@ func (r *recentSet) add(uids ...uint32) {
 	if r.lo == r.hi {
 		r.lo = uids[0]
 	}
-	r.lo = min(r.lo, uids[0])
-	r.hi = max(r.hi, uids[len(uids)-1]+1)
+	r.hi = uids[len(uids)-1] + 1
 }
 
 func (r *recentSet) has(uid uint32) bool {

@@ -17,8 +17,6 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 )
 
 // FanoutOptions configure RunFanout.
@@ -31,6 +29,22 @@ type FanoutOptions struct {
 	Rounds int           // messages sent, one after another
 	Wait   time.Duration // how long a round waits for every EXISTS; default 10 s
 	Seed   uint64
+}
+
+func (o *FanoutOptions) defaults() error {
+	if len(o.Users) < 2 {
+		return errors.New("bench: fan-out needs a sender and at least one idle client")
+	}
+	if o.TLS == "" {
+		o.TLS = TLSNone
+	}
+	if o.Rounds <= 0 {
+		o.Rounds = 20
+	}
+	if o.Wait <= 0 {
+		o.Wait = 10 * time.Second
+	}
+	return nil
 }
 
 // idler is one idle client; exists receives every message count the
@@ -52,17 +66,8 @@ type announced struct {
 // FROM to the 250 after DATA) and "idle_exists" (the end of DATA to the
 // EXISTS at each idle client, one sample per client and round).
 func RunFanout(ctx context.Context, o FanoutOptions) (*Result, error) {
-	if len(o.Users) < 2 {
-		return nil, errors.New("bench: fan-out needs a sender and at least one idle client")
-	}
-	if o.TLS == "" {
-		o.TLS = TLSNone
-	}
-	if o.Rounds <= 0 {
-		o.Rounds = 20
-	}
-	if o.Wait <= 0 {
-		o.Wait = 10 * time.Second
+	if err := o.defaults(); err != nil {
+		return nil, err
 	}
 	rec := newRecorder()
 	res := &Result{Kind: "fanout", Addr: o.IMAPAddr, TLS: o.TLS, Workers: len(o.Users) - 1}
@@ -116,12 +121,7 @@ func RunFanout(ctx context.Context, o FanoutOptions) (*Result, error) {
 		}
 	}
 	sender := o.Users[0]
-	s, err := dialSMTP(o.SMTPAddr, o.TLS, o.InsecureSkipVerify)
-	if err == nil {
-		if err = s.Hello("bench.invalid"); err == nil {
-			err = s.Auth(sasl.NewPlainClient("", sender.User, sender.Password))
-		}
-	}
+	s, err := dialSubmission(o.SMTPAddr, o.TLS, o.InsecureSkipVerify, &sender)
 	if err != nil {
 		return res, fmt.Errorf("smtp %s: %w", sender.User, err)
 	}
@@ -136,7 +136,8 @@ func RunFanout(ctx context.Context, o FanoutOptions) (*Result, error) {
 			break
 		}
 		msg := message(rng, sender.Address, rcpts[0], 4<<10)
-		t0, dataEnd, err := sendTimed(s, sender.Address, rcpts, msg)
+		t0 := time.Now()
+		dataEnd, err := sendMessage(s, sender.Address, rcpts, msg)
 		if err != nil {
 			return res, fmt.Errorf("send: %w", err)
 		}
@@ -177,39 +178,4 @@ func RunFanout(ctx context.Context, o FanoutOptions) (*Result, error) {
 		}
 	}
 	return res, nil
-}
-
-// sendTimed sends one message and returns when MAIL FROM went out and when
-// the end of its DATA did (before the 250).
-func sendTimed(s *smtp.Client, from string, rcpts []string, msg []byte) (start, dataEnd time.Time, err error) {
-	start = time.Now()
-	if err = s.Mail(from, nil); err != nil {
-		return
-	}
-	for _, r := range rcpts {
-		if err = s.Rcpt(r, nil); err != nil {
-			return
-		}
-	}
-	wc, err := s.Data()
-	if err != nil {
-		return
-	}
-	if _, err = wc.Write(msg); err != nil {
-		wc.Close()
-		return
-	}
-	dataEnd = time.Now()
-	err = wc.Close()
-	return
-}
-
-func dialSMTP(addr string, mode TLSMode, insecure bool) (*smtp.Client, error) {
-	switch mode {
-	case TLSStartTLS:
-		return smtp.DialStartTLS(addr, tlsConfig(addr, insecure))
-	case TLSImplicit:
-		return smtp.DialTLS(addr, tlsConfig(addr, insecure))
-	}
-	return smtp.Dial(addr)
 }

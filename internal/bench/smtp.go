@@ -199,30 +199,48 @@ type smtpWorker struct {
 	lastErr  error
 }
 
-func (w *smtpWorker) dial() (*smtp.Client, error) {
-	return dialSMTP(w.opts.Addr, w.opts.TLS, w.opts.InsecureSkipVerify)
-}
-
-// connect dials and authenticates (AUTH PLAIN); on failure w.c stays nil
-// and the error is counted.
+// connect dials and authenticates; on failure w.c stays nil and the
+// error is counted.
 func (w *smtpWorker) connect() {
-	c, err := w.dial()
-	if err == nil {
-		c.CommandTimeout = time.Minute
-		c.SubmissionTimeout = time.Minute
-		if err = c.Hello("bench.invalid"); err == nil && !w.opts.NoAuth {
-			err = c.Auth(sasl.NewPlainClient("", w.cred.User, w.cred.Password))
-		}
-		if err != nil {
-			c.Close()
-		}
+	var cred *Cred
+	if !w.opts.NoAuth {
+		cred = &w.cred
 	}
+	c, err := dialSubmission(w.opts.Addr, w.opts.TLS, w.opts.InsecureSkipVerify, cred)
 	if err != nil {
 		w.lastErr = err
 		w.rec.fail("connect", "connect "+smtpKind(err), err)
 		return
 	}
 	w.c = c
+}
+
+// dialSubmission connects, says EHLO and, with cred, authenticates (AUTH
+// PLAIN): the start of every SMTP client here.
+func dialSubmission(addr string, mode TLSMode, insecure bool, cred *Cred) (*smtp.Client, error) {
+	var c *smtp.Client
+	var err error
+	switch mode {
+	case TLSStartTLS:
+		c, err = smtp.DialStartTLS(addr, tlsConfig(addr, insecure))
+	case TLSImplicit:
+		c, err = smtp.DialTLS(addr, tlsConfig(addr, insecure))
+	default:
+		c, err = smtp.Dial(addr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.CommandTimeout = time.Minute
+	c.SubmissionTimeout = time.Minute
+	if err = c.Hello("bench.invalid"); err == nil && cred != nil {
+		err = c.Auth(sasl.NewPlainClient("", cred.User, cred.Password))
+	}
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
 // loop sends messages until ctx ends or the shared message budget is used.
@@ -266,23 +284,32 @@ func (w *smtpWorker) loop(ctx context.Context, claimed *atomic.Int64) {
 }
 
 func (w *smtpWorker) send(rcpts []string, msg []byte) error {
-	if err := w.c.Mail(w.cred.Address, nil); err != nil {
-		return err
+	_, err := sendMessage(w.c, w.cred.Address, rcpts, msg)
+	return err
+}
+
+// sendMessage sends one message and returns when the end of its DATA went
+// out (before the 250), for the fan-out's timing.
+func sendMessage(c *smtp.Client, from string, rcpts []string, msg []byte) (dataEnd time.Time, err error) {
+	if err = c.Mail(from, nil); err != nil {
+		return
 	}
 	for _, r := range rcpts {
-		if err := w.c.Rcpt(r, nil); err != nil {
-			return err
+		if err = c.Rcpt(r, nil); err != nil {
+			return
 		}
 	}
-	wc, err := w.c.Data()
+	wc, err := c.Data()
 	if err != nil {
-		return err
+		return
 	}
-	if _, err := wc.Write(msg); err != nil {
+	if _, err = wc.Write(msg); err != nil {
 		wc.Close()
-		return err
+		return
 	}
-	return wc.Close()
+	dataEnd = time.Now()
+	err = wc.Close()
+	return
 }
 
 func (w *smtpWorker) quit() {
