@@ -8,7 +8,9 @@ package bbolt
 // commit instead writes its dirty pages and its meta page as one record
 // to <path>-wal and fdatasyncs that file once; only then does it write the
 // same pages to the data file, without a sync. The log is written in
-// place over preallocated zeros, so its sync flushes data blocks only.
+// place over preallocated zeros, so its sync flushes data blocks only. On
+// Linux the record is written with O_DIRECT|O_DSYNC, so one pwrite both
+// writes and syncs it (records then are padded to 4 KiB).
 //
 // A crash may leave the data file with any part of the unsynced writes.
 // Open therefore writes every record of the log again, in order, before
@@ -54,15 +56,23 @@ const (
 	walHeaderSize  = 40 // magic, txid, record length, page size, entries, round salt
 	walEntrySize   = 16 // page id, byte count, padding
 	walTrailerSize = 8  // CRC-32C of everything before, padding
+	// walAlign is the unit of direct writes: records written with
+	// wal.direct start and end on it (zeros before the trailer).
+	walAlign = 4096
 )
 
 var walCRC = crc32.MakeTable(crc32.Castagnoli)
 
 type wal struct {
-	f    *os.File
-	size int64  // preallocated size; a record that does not fit after off starts a new round at 0
-	off  int64  // where the next record goes
-	buf  []byte // the record being written, kept between commits
+	f *os.File
+	// direct is the same file opened for direct, synchronous writes
+	// (wal_linux.go), nil where the system refuses that: a record then
+	// goes through the page cache and an fdatasync. Records written
+	// through it are padded to walAlign.
+	direct *os.File
+	size   int64  // preallocated size; a record that does not fit after off starts a new round at 0
+	off    int64  // where the next record goes
+	buf    []byte // the record being written, kept between commits
 
 	recovered int // records applied by Open
 
@@ -179,8 +189,11 @@ func openWAL(db *DB, size int64) (*wal, error) {
 		return nil, err
 	}
 	if err := w.open(db); err != nil {
-		_ = f.Close()
+		_ = w.f.Close()
 		return nil, err
+	}
+	if !db.readOnly {
+		w.direct = openDirect(w.f.Name())
 	}
 	return w, nil
 }
@@ -337,10 +350,20 @@ func parseWALRecord(rec []byte) ([]walEntry, bool) {
 		entries = append(entries, walEntry{pgid: pgid, data: rec[pos : pos+size]})
 		pos += size
 	}
-	if pos != n-walTrailerSize {
+	// A record written directly is padded with zeros before its trailer.
+	if pad := rec[pos : n-walTrailerSize]; len(pad) >= walAlign || !allZero(pad) {
 		return nil, false
 	}
 	return entries, true
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // readRecord reads and parses record r.
@@ -484,8 +507,13 @@ func (w *wal) log(tx *Tx) error {
 		}
 		w.salt = binary.LittleEndian.Uint64(r[:])
 	}
+	pad := 0
+	if w.direct != nil {
+		pad = (walAlign - n%walAlign) % walAlign
+		n += pad
+	}
 	if cap(w.buf) < n {
-		w.buf = make([]byte, 0, n)
+		w.buf = alignedBuffer(n)
 	}
 	b := w.buf[:walHeaderSize]
 	copy(b, walMagic)
@@ -515,25 +543,33 @@ func (w *wal) log(tx *Tx) error {
 	tx.meta.Write(mp)
 	w.stamp(meta)
 	entry(mp.Id(), meta)
+	b = b[:len(b)+pad]
+	clear(b[len(b)-pad:])
 	var t [walTrailerSize]byte
 	binary.LittleEndian.PutUint32(t[:], crc32.Checksum(b, walCRC))
 	b = append(b, t[:]...)
 
-	if _, err := w.f.WriteAt(b, w.off); err != nil {
-		return w.revoke(w.off, err)
-	}
-	if err := fdatasyncFile(w.f); err != nil {
-		// The failed sync may have covered the tail of the previous,
-		// acknowledged record: no later commit may trust the log.
-		w.poison(err)
-		return w.revoke(w.off, err)
+	if w.direct != nil {
+		// Written and synced in one call, past the page cache.
+		if _, err := w.direct.WriteAt(b, w.off); err != nil {
+			w.poison(err)
+			return w.revoke(w.off, err)
+		}
+	} else {
+		if _, err := w.f.WriteAt(b, w.off); err != nil {
+			return w.revoke(w.off, err)
+		}
+		if err := fdatasyncFile(w.f); err != nil {
+			// The failed sync may have covered the tail of the previous,
+			// acknowledged record: no later commit may trust the log.
+			w.poison(err)
+			return w.revoke(w.off, err)
+		}
 	}
 	w.last = w.off
 	w.off += int64(n)
 	if cap(w.buf) > 4<<20 {
 		w.buf = nil // one large commit does not keep its buffer
-	} else {
-		w.buf = b[:0]
 	}
 	w.backgroundSync(db)
 	return nil
@@ -669,10 +705,23 @@ func (w *wal) close(db *DB) error {
 			err = w.f.Truncate(w.size)
 		}
 	}
+	if w.direct != nil {
+		if cerr := w.direct.Close(); err == nil {
+			err = cerr
+		}
+	}
 	if cerr := w.f.Close(); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// alignedBuffer is an empty slice of capacity n whose first byte sits at a
+// multiple of walAlign in memory, as direct writes need.
+func alignedBuffer(n int) []byte {
+	raw := make([]byte, n+walAlign)
+	skip := (walAlign - int(uintptr(unsafe.Pointer(&raw[0]))%walAlign)) % walAlign
+	return raw[skip : skip : skip+n]
 }
 
 // syncDir makes a new file's name durable.

@@ -2,8 +2,10 @@ package bbolt
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math/rand"
 	"os"
@@ -118,6 +120,9 @@ func abandon(db *DB) {
 	db.wal.bgWG.Wait()
 	_ = db.munmap()
 	_ = db.wal.f.Close()
+	if db.wal.direct != nil {
+		_ = db.wal.direct.Close()
+	}
 	_ = db.file.Close()
 }
 
@@ -608,4 +613,109 @@ func TestWALCrashAfterEachDataSync(t *testing.T) {
 		checkConsistent(t, db2)
 		db2.Close()
 	}
+}
+
+// directWAL opens a log written directly (O_DIRECT|O_DSYNC); on a file
+// system without direct I/O the test is skipped, except in CI.
+func directWAL(t *testing.T, path string, size int64) *DB {
+	t.Helper()
+	db := openWALDB(t, path, size)
+	if db.wal.direct == nil {
+		db.Close()
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no direct writes to the log on this file system")
+		}
+		t.Skip("no direct I/O here")
+	}
+	return db
+}
+
+// Records written directly start and end on walAlign, padded with zeros
+// before the trailer, and replay as before.
+func TestWALDirectRecordsAreAligned(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	db := directWAL(t, path, 256<<10)
+	d := watchDisk(t, db)
+	for i := range 40 {
+		mustPut(t, db, fmt.Sprint("k", i), value(i))
+		if db.wal.last%walAlign != 0 || db.wal.off%walAlign != 0 {
+			t.Fatalf("record at %d, next at %d: not aligned to %d", db.wal.last, db.wal.off, walAlign)
+		}
+	}
+	cp := d.powerLoss(t)
+	abandon(db)
+	db2 := openWALDB(t, cp, 256<<10)
+	defer db2.Close()
+	if db2.WALRecovered() == 0 {
+		t.Fatal("nothing replayed")
+	}
+	for i := range 40 {
+		if !bytes.Equal(get(t, db2, fmt.Sprint("k", i)), value(i)) {
+			t.Fatalf("k%d lost", i)
+		}
+	}
+	checkConsistent(t, db2)
+}
+
+// Only zeros may stand between a record's last entry and its trailer:
+// a record whose padding holds anything else is refused, even with a
+// matching checksum.
+func TestWALPaddingMustBeZero(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	db := directWAL(t, path, 0)
+	mustPut(t, db, "a", []byte("small"))
+	off := db.wal.last
+	n := db.wal.off - off
+	abandon(db)
+	log, err := os.ReadFile(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := bytes.Clone(log[off : off+n])
+	if _, ok := parseWALRecord(rec); !ok {
+		t.Fatal("the record as written does not parse")
+	}
+	entries, _ := parseWALRecord(rec)
+	end := walHeaderSize
+	for _, e := range entries {
+		end += walEntrySize + len(e.data)
+	}
+	if end >= len(rec)-walTrailerSize {
+		t.Fatal("record has no padding")
+	}
+	rec[end] = 1
+	binary.LittleEndian.PutUint32(rec[len(rec)-walTrailerSize:], crc32.Checksum(rec[:len(rec)-walTrailerSize], walCRC))
+	if _, ok := parseWALRecord(rec); ok {
+		t.Error("a record with bytes in its padding parses")
+	}
+}
+
+// Where direct writes are refused, records go through the page cache and
+// an fdatasync, unpadded, and a power loss replays them the same.
+func TestWALBufferedWhereDirectIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	db := openWALDB(t, path, 64<<10)
+	if db.wal.direct != nil {
+		db.wal.direct.Close()
+		db.wal.direct = nil
+	}
+	d := watchDisk(t, db)
+	unaligned := false
+	for i := range 100 {
+		mustPut(t, db, fmt.Sprint("n", i), value(i%7))
+		unaligned = unaligned || db.wal.off%walAlign != 0
+	}
+	if !unaligned {
+		t.Error("buffered records were padded")
+	}
+	cp := d.powerLoss(t)
+	abandon(db)
+	db2 := openWALDB(t, cp, 64<<10)
+	defer db2.Close()
+	for i := range 100 {
+		if !bytes.Equal(get(t, db2, fmt.Sprint("n", i)), value(i%7)) {
+			t.Fatalf("n%d lost", i)
+		}
+	}
+	checkConsistent(t, db2)
 }
