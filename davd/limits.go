@@ -167,21 +167,24 @@ func (errPrecondition) Error() string { return "precondition failed" }
 // there (nil: none). It runs in the preflight and again inside the
 // transaction that switches the entry, so a concurrent change is caught.
 func (s *reqState) precondition(old *store.FileEntry) error {
+	// The store may ask more than once (FilePut's group commit): the
+	// last answer counts.
+	s.preconditionFailed = !s.preconditionHolds(old)
+	if s.preconditionFailed {
+		return errPrecondition{}
+	}
+	return nil
+}
+
+func (s *reqState) preconditionHolds(old *store.FileEntry) bool {
 	tag := ""
 	if old != nil && !old.Dir {
 		tag = old.ETag()
 	}
-	if len(s.ifMatch) > 0 {
-		if tag == "" || !(slices.Contains(s.ifMatch, "*") || slices.Contains(s.ifMatch, tag)) {
-			s.preconditionFailed = true
-			return errPrecondition{}
-		}
+	if len(s.ifMatch) > 0 && (tag == "" || !(slices.Contains(s.ifMatch, "*") || slices.Contains(s.ifMatch, tag))) {
+		return false
 	}
-	if len(s.ifNone) > 0 && tag != "" && (slices.Contains(s.ifNone, "*") || slices.Contains(s.ifNone, tag)) {
-		s.preconditionFailed = true
-		return errPrecondition{}
-	}
-	return nil
+	return !(len(s.ifNone) > 0 && tag != "" && (slices.Contains(s.ifNone, "*") || slices.Contains(s.ifNone, tag)))
 }
 
 // countedBody counts a PUT body while it streams (chunked uploads have no

@@ -61,7 +61,8 @@ type PutFile struct {
 	ModTime     time.Time
 	Limits      FileLimits
 	// Check, when set, runs inside the transaction with the current entry
-	// (nil if none) and may refuse the write (If-Match).
+	// (nil if none) and may refuse the write (If-Match). It may run more
+	// than once (FilePut commits in groups).
 	Check func(old *FileEntry) error
 	// Props, when set, replace the dead properties (COPY).
 	Props map[string]DeadProp
@@ -73,8 +74,12 @@ type PutFile struct {
 // transaction: the entry switches to the new content, the old content
 // loses its reference and the totals move by the difference. On any
 // error nothing changes. created reports a new entry.
+//
+// Concurrent puts share one commit (group commit): a class saving its
+// work at once waits for one log sync, not for one each. in.Check may
+// therefore run more than once and must only decide.
 func (s *Store) FilePut(tr Tree, p string, in PutFile) (e *FileEntry, created bool, err error) {
-	err = s.update(func(t *Tx) error {
+	err = s.batch(func(t *Tx) error {
 		c, name, err := t.resolveParent(tr, p, true)
 		if err != nil {
 			return err

@@ -3,10 +3,13 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // waitPending waits until n calls are queued behind the running commit.
@@ -166,6 +169,118 @@ func TestGroupCommitPanicInSharedRound(t *testing.T) {
 	for range 3 {
 		if e := <-sub.C; e.Kind != "test.shared" {
 			t.Fatalf("event %+v", e)
+		}
+	}
+}
+
+// queued is waitPending with a bound: false if n calls are not queued
+// within 10 s (a writer that bypasses the group commit waits for the
+// writer lock instead and never queues).
+func queued(s *Store, n int) bool {
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); {
+		s.group.mu.Lock()
+		got := len(s.group.pending)
+		s.group.mu.Unlock()
+		if got >= n {
+			return true
+		}
+		runtime.Gosched()
+	}
+	return false
+}
+
+type commitCounter struct{ group, single atomic.Int32 }
+
+func (c *commitCounter) Commit(group bool, _ time.Duration) {
+	if group {
+		c.group.Add(1)
+	} else {
+		c.single.Add(1)
+	}
+}
+func (c *commitCounter) BlobSync(time.Duration) {}
+
+// File puts that arrive during a commit share the next one (a class
+// saving at once waits for one log sync), and each still sees the others'
+// changes: of two creates of one name with "only if new", one wins.
+func TestFilePutsShareOneCommit(t *testing.T) {
+	var commits commitCounter
+	s, err := Open(t.TempDir(), Options{Observer: &commits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tr := HomeTree("a")
+	release := make(chan struct{})
+	var held atomic.Int32
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // leads a commit and holds it open
+		defer wg.Done()
+		if err := s.batch(func(t *Tx) error {
+			if held.Add(1) == 1 {
+				<-release
+			}
+			return nil
+		}); err != nil {
+			t.Error(err)
+		}
+	}()
+	for held.Load() == 0 {
+		runtime.Gosched()
+	}
+	errExists := errors.New("exists")
+	onlyNew := func(old *FileEntry) error {
+		if old != nil {
+			return errExists
+		}
+		return nil
+	}
+	puts := []struct{ path, content string }{{"/x.txt", "first"}, {"/x.txt", "second"}, {"/y.txt", "third"}}
+	results := make([]error, len(puts))
+	for i, p := range puts {
+		pb, err := s.WriteContent(strings.NewReader(p.content), -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer pb.Release()
+			_, _, results[i] = s.FilePut(tr, p.path, PutFile{Blob: pb.Blob, Pending: true, Data: pb.Data, Limits: NoLimits(), Check: onlyNew})
+		}()
+		if !queued(s, i+1) {
+			close(release)
+			wg.Wait()
+			t.Fatalf("file put %d did not queue for the group commit (%d commits of their own)", i, commits.single.Load())
+		}
+	}
+	close(release)
+	wg.Wait()
+	if commits.single.Load() != 0 {
+		t.Errorf("%d file puts committed on their own", commits.single.Load())
+	}
+	winner := -1
+	for i, err := range results[:2] {
+		switch {
+		case err == nil && winner < 0:
+			winner = i
+		case !errors.Is(err, errExists):
+			t.Fatalf("put %d: %v (results %v)", i, err, results)
+		}
+	}
+	if winner < 0 || results[2] != nil {
+		t.Fatalf("results %v", results)
+	}
+	for _, want := range []struct{ path, content string }{puts[winner], puts[2]} {
+		_, r, err := s.FileOpen(tr, want.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(r)
+		r.Close()
+		if string(got) != want.content {
+			t.Errorf("%s holds %q, want %q", want.path, got, want.content)
 		}
 	}
 }
