@@ -24,7 +24,9 @@ type userFS struct {
 	usage   map[store.Tree]int64
 	// seen caches entries by DAV name for the rest of the request: a
 	// PROPFIND opens every listed entry again (for each property group),
-	// and the listing already read them. Every write clears it.
+	// and the listing already read them; a PUT of a new file asks for it
+	// (nil: not there) in the lock check, the preflight and the open.
+	// Every write clears it.
 	seen map[string]*fileInfo
 }
 
@@ -255,6 +257,9 @@ func (u *userFS) Stat(ctx context.Context, name string) (os.FileInfo, error) {
 
 func (u *userFS) stat(p place, name string) (*fileInfo, error) {
 	if fi, ok := u.seen[cacheKey(name)]; ok {
+		if fi == nil {
+			return nil, fs.ErrNotExist
+		}
 		return fi, nil
 	}
 	if p.hw != nil && p.hw.file != nil {
@@ -264,6 +269,9 @@ func (u *userFS) stat(p place, name string) (*fileInfo, error) {
 		return &fileInfo{name: baseName(name), e: virtualEntry()}, nil
 	}
 	e, err := u.h.opt.Store.FileStat(p.tree, p.path)
+	if errors.Is(err, store.ErrNotFound) {
+		u.remember(name, nil)
+	}
 	if err != nil {
 		return nil, u.storeErr(err, p)
 	}
@@ -304,8 +312,9 @@ func (u *userFS) OpenFile(ctx context.Context, name string, flag int, perm os.Fi
 		}
 		if err != nil {
 			// A new file needs its folder (409 Conflict otherwise).
-			dir, err := u.h.opt.Store.FileStat(p.tree, path.Dir(p.path))
-			if err != nil || !dir.Dir {
+			parent := place{tree: p.tree, path: path.Dir(p.path), group: p.group}
+			dir, err := u.stat(parent, path.Dir(cacheKey(name)))
+			if err != nil || !dir.IsDir() {
 				return nil, fs.ErrNotExist
 			}
 		}

@@ -63,15 +63,6 @@ func (h *Handler) preflight(w *responseMapper, r *http.Request, u *userFS) bool 
 	return true
 }
 
-// limit is the account's SIZE-20MB limit now, exceptions included.
-func (h *Handler) limit(acct *store.Account) int64 {
-	xs, err := h.opt.Store.Exceptions(acct.Name)
-	if err != nil {
-		h.opt.Logger.Error("exceptions", "account", acct.Name, "err", err)
-	}
-	return h.opt.Policy.TransferLimit(sizeExceptions(xs), h.opt.Now())
-}
-
 func sizeExceptions(xs []store.Exception) []policy.SizeException {
 	out := make([]policy.SizeException, len(xs))
 	for i, x := range xs {
@@ -98,13 +89,18 @@ func (h *Handler) preflightPut(w *responseMapper, r *http.Request, u *userFS) bo
 		http.Error(w, "Content-Range on PUT is not supported", http.StatusBadRequest)
 		return false
 	}
+	xs, err := h.opt.Store.Exceptions(u.acct.Name)
+	if err != nil {
+		h.opt.Logger.Error("exceptions", "account", u.acct.Name, "err", err)
+	}
+	now := h.opt.Now()
 	if r.ContentLength > 0 {
-		if d := h.checkTransfer(u.acct, r.ContentLength); !d.Allow {
+		if d := h.opt.Policy.CheckTransfer(r.ContentLength, sizeExceptions(xs), now); !d.Allow {
 			h.refuse(w, r, d)
 			return false
 		}
 	}
-	u.state.limit = h.limit(u.acct)
+	u.state.limit = h.opt.Policy.TransferLimit(sizeExceptions(xs), now)
 	name := strings.TrimPrefix(r.URL.Path, h.prefix)
 	p, err := u.resolve(name)
 	if err != nil {
@@ -113,9 +109,8 @@ func (h *Handler) preflightPut(w *responseMapper, r *http.Request, u *userFS) bo
 	}
 	var old *store.FileEntry
 	if p.virtual == "" {
-		old, _ = h.opt.Store.FileStat(p.tree, p.path)
-		if old != nil {
-			u.remember(name, &fileInfo{name: baseName(name), e: old}) // OpenFile asks again
+		if fi, err := u.stat(p, name); err == nil { // remembered: OpenFile asks again
+			old = fi.e
 		}
 		if r.ContentLength > 0 {
 			oldSize := int64(0)
