@@ -488,7 +488,8 @@ func (w *wal) log(tx *Tx) error {
 		n += walEntrySize + (int(p.Overflow())+1)*ps
 	}
 	roundMetas := 2 * (walEntrySize + ps)
-	if w.off > 0 && w.off+int64(n+roundMetas) > w.size {
+	// walAlign: room for the padding of a direct write (below).
+	if w.off > 0 && w.off+int64(n+roundMetas+walAlign) > w.size {
 		if err := w.checkpoint(db); err != nil {
 			return err
 		}
@@ -550,9 +551,10 @@ func (w *wal) log(tx *Tx) error {
 	b = append(b, t[:]...)
 
 	if w.direct != nil {
-		// Written and synced in one call, past the page cache.
+		// Written and synced in one call, past the page cache. A failure
+		// concerns this record only: every earlier one was on disk when
+		// its own write returned, so revoking this one is enough.
 		if _, err := w.direct.WriteAt(b, w.off); err != nil {
-			w.poison(err)
 			return w.revoke(w.off, err)
 		}
 	} else {
