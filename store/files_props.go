@@ -121,7 +121,7 @@ func checkProps(m map[string]DeadProp, lim FileLimits) error {
 // size are bounded by lim, their bytes count in the tree's quota; an
 // entry already over a lowered bound may shrink but not grow.
 func (s *Store) FilePatchProps(tr Tree, p string, ops []PropOp, lim FileLimits) error {
-	return s.update(func(t *Tx) error {
+	return s.batch(func(t *Tx) error {
 		c, e, err := t.lookup(tr, p, false)
 		if err != nil {
 			return err

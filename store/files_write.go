@@ -4,6 +4,11 @@ package store
 // and writes, whatever the size of the folders involved: the totals move
 // along the path (files.go); removed folders are emptied later, in small
 // transactions, by the reaper (files_reap.go).
+//
+// Creating, replacing, removing and moving, and the dead properties
+// (files_props.go), commit in groups (Store.batch): what a class does at
+// once waits for one log sync, not for one each. Their functions may
+// therefore run more than once and change nothing outside the Tx.
 
 import (
 	"errors"
@@ -21,7 +26,7 @@ func (s *Store) FileMkdir(tr Tree, p string, now time.Time, lim FileLimits) erro
 // (FileEntry.Uploader), so that an erasure finds the folders a person
 // made in group trees.
 func (s *Store) FileMkdirBy(tr Tree, p, by string, now time.Time, lim FileLimits) error {
-	return s.update(func(t *Tx) error {
+	return s.batch(func(t *Tx) error {
 		c, name, err := t.resolveParent(tr, p, true)
 		if err != nil {
 			return err
@@ -75,9 +80,8 @@ type PutFile struct {
 // loses its reference and the totals move by the difference. On any
 // error nothing changes. created reports a new entry.
 //
-// Concurrent puts share one commit (group commit): a class saving its
-// work at once waits for one log sync, not for one each. in.Check may
-// therefore run more than once and must only decide.
+// in.Check may run more than once (group commit, above) and must only
+// decide.
 func (s *Store) FilePut(tr Tree, p string, in PutFile) (e *FileEntry, created bool, err error) {
 	err = s.batch(func(t *Tx) error {
 		c, name, err := t.resolveParent(tr, p, true)
@@ -149,7 +153,7 @@ func (s *Store) FilePut(tr Tree, p string, in PutFile) (e *FileEntry, created bo
 // folder's contents leave the totals at once and are deleted by the
 // reaper right after the commit.
 func (s *Store) FileRemove(tr Tree, p string) error {
-	return s.update(func(t *Tx) error { return t.remove(tr, p) })
+	return s.batch(func(t *Tx) error { return t.remove(tr, p) })
 }
 
 func (t *Tx) remove(tr Tree, p string) error {
@@ -197,7 +201,7 @@ func (t *Tx) discard(e *FileEntry) error {
 // whatever it holds; across trees its bytes and entries are checked
 // against lim (the destination tree's bounds). No content is copied.
 func (s *Store) FileMove(srcTree Tree, src string, dstTree Tree, dst string, lim FileLimits, replace bool) error {
-	return s.update(func(t *Tx) error { return t.move(srcTree, src, dstTree, dst, lim, replace) })
+	return s.batch(func(t *Tx) error { return t.move(srcTree, src, dstTree, dst, lim, replace) })
 }
 
 func (t *Tx) move(srcTree Tree, src string, dstTree Tree, dst string, lim FileLimits, replace bool) error {

@@ -200,22 +200,17 @@ func (c *commitCounter) Commit(group bool, _ time.Duration) {
 }
 func (c *commitCounter) BlobSync(time.Duration) {}
 
-// File puts that arrive during a commit share the next one (a class
-// saving at once waits for one log sync), and each still sees the others'
-// changes: of two creates of one name with "only if new", one wins.
-func TestFilePutsShareOneCommit(t *testing.T) {
-	var commits commitCounter
-	s, err := Open(t.TempDir(), Options{Observer: &commits})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	tr := HomeTree("a")
+// behindOpenCommit holds a commit open, queues each of calls (in order,
+// each in its own goroutine) for the next one, then lets them run. It
+// fails the test if a call does not queue: a writer that bypasses the
+// group commit waits for the writer lock instead.
+func behindOpenCommit(t *testing.T, s *Store, calls ...func()) {
+	t.Helper()
 	release := make(chan struct{})
 	var held atomic.Int32
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { // leads a commit and holds it open
+	go func() {
 		defer wg.Done()
 		if err := s.batch(func(t *Tx) error {
 			if held.Add(1) == 1 {
@@ -229,6 +224,47 @@ func TestFilePutsShareOneCommit(t *testing.T) {
 	for held.Load() == 0 {
 		runtime.Gosched()
 	}
+	for i, call := range calls {
+		wg.Add(1)
+		go func() { defer wg.Done(); call() }()
+		if !queued(s, i+1) {
+			close(release)
+			wg.Wait()
+			t.Fatalf("call %d did not queue for the group commit", i)
+		}
+	}
+	close(release)
+	wg.Wait()
+}
+
+func openCounted(t *testing.T) (*Store, *commitCounter) {
+	t.Helper()
+	var commits commitCounter
+	s, err := Open(t.TempDir(), Options{Observer: &commits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, &commits
+}
+
+func readFile(t *testing.T, s *Store, tr Tree, p string) string {
+	t.Helper()
+	_, r, err := s.FileOpen(tr, p)
+	if err != nil {
+		t.Fatalf("%s: %v", p, err)
+	}
+	defer r.Close()
+	got, _ := io.ReadAll(r)
+	return string(got)
+}
+
+// File puts that arrive during a commit share the next one (a class
+// saving at once waits for one log sync), and each still sees the others'
+// changes: of two creates of one name with "only if new", one wins.
+func TestFilePutsShareOneCommit(t *testing.T) {
+	s, commits := openCounted(t)
+	tr := HomeTree("a")
 	errExists := errors.New("exists")
 	onlyNew := func(old *FileEntry) error {
 		if old != nil {
@@ -238,25 +274,18 @@ func TestFilePutsShareOneCommit(t *testing.T) {
 	}
 	puts := []struct{ path, content string }{{"/x.txt", "first"}, {"/x.txt", "second"}, {"/y.txt", "third"}}
 	results := make([]error, len(puts))
+	var calls []func()
 	for i, p := range puts {
 		pb, err := s.WriteContent(strings.NewReader(p.content), -1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		calls = append(calls, func() {
 			defer pb.Release()
 			_, _, results[i] = s.FilePut(tr, p.path, PutFile{Blob: pb.Blob, Pending: true, Data: pb.Data, Limits: NoLimits(), Check: onlyNew})
-		}()
-		if !queued(s, i+1) {
-			close(release)
-			wg.Wait()
-			t.Fatalf("file put %d did not queue for the group commit (%d commits of their own)", i, commits.single.Load())
-		}
+		})
 	}
-	close(release)
-	wg.Wait()
+	behindOpenCommit(t, s, calls...)
 	if commits.single.Load() != 0 {
 		t.Errorf("%d file puts committed on their own", commits.single.Load())
 	}
@@ -273,14 +302,57 @@ func TestFilePutsShareOneCommit(t *testing.T) {
 		t.Fatalf("results %v", results)
 	}
 	for _, want := range []struct{ path, content string }{puts[winner], puts[2]} {
-		_, r, err := s.FileOpen(tr, want.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, _ := io.ReadAll(r)
-		r.Close()
-		if string(got) != want.content {
+		if got := readFile(t, s, tr, want.path); got != want.content {
 			t.Errorf("%s holds %q, want %q", want.path, got, want.content)
 		}
+	}
+}
+
+// The other changes to a file tree commit in groups too, and each sees
+// the ones queued before it: a folder, a file in it, its move out, a
+// property on the moved file, and the folder's removal, in one commit.
+func TestFileChangesShareOneCommit(t *testing.T) {
+	s, commits := openCounted(t)
+	tr := HomeTree("a")
+	pb, err := s.WriteContent(strings.NewReader("inhalt"), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pb.Release()
+	prop := DeadProp{Space: "urn:test", Local: "farbe", Inner: []byte("blau")}
+	errs := make([]error, 5)
+	behindOpenCommit(t, s,
+		func() { errs[0] = s.FileMkdir(tr, "/d", time.Now(), NoLimits()) },
+		func() {
+			_, _, errs[1] = s.FilePut(tr, "/d/f.txt", PutFile{Blob: pb.Blob, Pending: true, Data: pb.Data, Limits: NoLimits()})
+		},
+		func() { errs[2] = s.FileMove(tr, "/d/f.txt", tr, "/g.txt", NoLimits(), false) },
+		func() { errs[3] = s.FilePatchProps(tr, "/g.txt", []PropOp{{Prop: prop}}, NoLimits()) },
+		func() { errs[4] = s.FileRemove(tr, "/d") },
+	)
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("change %d: %v", i, err)
+		}
+	}
+	if commits.single.Load() != 0 {
+		t.Errorf("%d file changes committed on their own", commits.single.Load())
+	}
+	if got := readFile(t, s, tr, "/g.txt"); got != "inhalt" {
+		t.Errorf("/g.txt holds %q", got)
+	}
+	if _, err := s.FileStat(tr, "/d"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("/d after its removal: %v", err)
+	}
+	e, err := s.FileStat(tr, "/g.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	props, err := s.FileProps(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := props[PropKey(prop.Space, prop.Local)]; string(got.Inner) != "blau" {
+		t.Errorf("property of /g.txt: %+v", props)
 	}
 }
