@@ -77,9 +77,17 @@ func (s *Store) leadGroup() {
 	}
 }
 
+// maxGroupFailures bounds the reruns of one group: every failed call
+// costs a rerun of the others, and file writes fail often in normal use
+// (MKCOL of a name that exists, a quota). Past the bound the calls behind
+// the failed one run alone, so a burst of failing requests cannot hold
+// the writer for long.
+const maxGroupFailures = 3
+
 // commitGroup runs calls in one transaction. A call that fails is taken
 // out (and told to run alone) and the rest run again without it.
 func (s *Store) commitGroup(calls []*groupCall) {
+	failures := 0
 	for len(calls) > 0 {
 		failed := -1
 		err := s.observedUpdate(true, func(tx *bolt.Tx) error {
@@ -93,6 +101,15 @@ func (s *Store) commitGroup(calls []*groupCall) {
 		})
 		if failed >= 0 && len(calls) > 1 {
 			calls[failed].err <- errAlone
+			if failures++; failures >= maxGroupFailures {
+				// The calls before the failed one have just passed in
+				// this order: they commit together, the rest run alone.
+				for _, c := range calls[failed+1:] {
+					c.err <- errAlone
+				}
+				calls = calls[:failed:failed]
+				continue
+			}
 			calls = append(calls[:failed:failed], calls[failed+1:]...)
 			continue
 		}

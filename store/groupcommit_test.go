@@ -200,6 +200,54 @@ func (c *commitCounter) Commit(group bool, _ time.Duration) {
 }
 func (c *commitCounter) BlobSync(time.Duration) {}
 
+// A group with many failing calls reruns only a bounded number of times:
+// past maxGroupFailures the calls behind the last failure run alone, and
+// every call still gets its own answer.
+func TestGroupCommitBoundsReruns(t *testing.T) {
+	s, commits := openCounted(t)
+	const n = 40 // 20 failing calls: unbounded, 21 rounds
+	if maxGroupFailures+2 >= n/2 {
+		t.Fatalf("maxGroupFailures %d: no bound below one round per failure", maxGroupFailures)
+	}
+	runs := make([]atomic.Int32, n)
+	results := make([]error, n)
+	errOdd := errors.New("odd refuses")
+	var calls []func()
+	for i := range n {
+		calls = append(calls, func() {
+			results[i] = s.batch(func(t *Tx) error {
+				runs[i].Add(1)
+				if i%2 == 1 {
+					return errOdd
+				}
+				return t.bucket(bucketMeta).Put([]byte(fmt.Sprint("bound-", i)), []byte("v"))
+			})
+		})
+	}
+	behindOpenCommit(t, s, calls...)
+	for i := range n {
+		if i%2 == 1 && !errors.Is(results[i], errOdd) || i%2 == 0 && results[i] != nil {
+			t.Errorf("call %d: %v", i, results[i])
+		}
+		if r := runs[i].Load(); r > maxGroupFailures+2 {
+			t.Errorf("call %d ran %d times", i, r)
+		}
+	}
+	// The holding commit, then at most maxGroupFailures failed rounds
+	// and the round of the passed prefix.
+	if g := commits.group.Load(); g > maxGroupFailures+2 {
+		t.Errorf("%d group rounds", g)
+	}
+	s.View(func(tx *Tx) error {
+		for i := 0; i < n; i += 2 {
+			if tx.bucket(bucketMeta).Get([]byte(fmt.Sprint("bound-", i))) == nil {
+				t.Errorf("call %d's change is missing", i)
+			}
+		}
+		return nil
+	})
+}
+
 // behindOpenCommit holds a commit open, queues each of calls (in order,
 // each in its own goroutine) for the next one, then lets them run. It
 // fails the test if a call does not queue: a writer that bypasses the
