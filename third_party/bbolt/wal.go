@@ -554,10 +554,18 @@ func (w *wal) log(tx *Tx) error {
 		// Written and synced in one call, past the page cache. A failure
 		// concerns this record only: every earlier one was on disk when
 		// its own write returned, so revoking this one is enough.
-		if _, err := w.direct.WriteAt(b, w.off); err != nil {
+		_, err := w.direct.WriteAt(b, w.off)
+		if directRefused(err) {
+			// The open passed but the file system takes no direct writes
+			// of this alignment: buffered from now on (a padded record
+			// is as valid there).
+			_ = w.direct.Close()
+			w.direct = nil
+		} else if err != nil {
 			return w.revoke(w.off, err)
 		}
-	} else {
+	}
+	if w.direct == nil {
 		if _, err := w.f.WriteAt(b, w.off); err != nil {
 			return w.revoke(w.off, err)
 		}

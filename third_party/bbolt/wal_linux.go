@@ -1,6 +1,7 @@
 package bbolt
 
 import (
+	"errors"
 	"os"
 	"syscall"
 )
@@ -19,3 +20,7 @@ func openDirect(path string) *os.File {
 	}
 	return f
 }
+
+// directRefused reports a direct write that the file system refuses as
+// such (EINVAL: alignment it does not take), not as a failure of the disk.
+func directRefused(err error) bool { return errors.Is(err, syscall.EINVAL) }

@@ -719,3 +719,30 @@ func TestWALBufferedWhereDirectIsRefused(t *testing.T) {
 	}
 	checkConsistent(t, db2)
 }
+
+// A file system that opens the log for direct I/O but refuses the writes
+// (EINVAL, here from a buffer off the alignment) gets buffered records
+// from then on, and the commit that met the refusal is not lost.
+func TestWALFallsBackWhenDirectWritesAreRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	db := directWAL(t, path, 0)
+	d := watchDisk(t, db)
+	mustPut(t, db, "a", value(1))
+	raw := make([]byte, 1<<20+1)
+	db.wal.buf = raw[1:1:len(raw)] // capacity enough for the next records, one byte off alignment
+	mustPut(t, db, "b", value(2))
+	if db.wal.direct != nil {
+		t.Fatal("still writing directly after a refused write")
+	}
+	mustPut(t, db, "c", value(3))
+	cp := d.powerLoss(t)
+	abandon(db)
+	db2 := openWALDB(t, cp, 0)
+	defer db2.Close()
+	for k, v := range map[string][]byte{"a": value(1), "b": value(2), "c": value(3)} {
+		if !bytes.Equal(get(t, db2, k), v) {
+			t.Errorf("%s lost", k)
+		}
+	}
+	checkConsistent(t, db2)
+}
