@@ -141,12 +141,16 @@ func BenchmarkPutSmallDistinct(b *testing.B) {
 	t := newBenchTarget(b)
 	b.ResetTimer()
 	for i := range b.N {
-		body := io.MultiReader(strings.NewReader(fmt.Sprintf("%08d", i)), &pattern{n: 4096 - 8})
-		if code := t.do(b, "PUT", "d"+strconv.Itoa(i)+".txt", io.NopCloser(body), 4096); code/100 != 2 {
+		if code := t.do(b, "PUT", "d"+strconv.Itoa(i)+".txt", distinct4K(int64(i)), 4096); code/100 != 2 {
 			b.Fatalf("PUT: %d", code)
 		}
 	}
 	reportOps(b)
+}
+
+// distinct4K is 4 KiB of content of its own for the i'th file.
+func distinct4K(i int64) io.ReadCloser {
+	return io.NopCloser(io.MultiReader(strings.NewReader(fmt.Sprintf("%08d", i)), &pattern{n: 4096 - 8}))
 }
 
 // BenchmarkPutSmallDistinctClients is BenchmarkPutSmallDistinct with
@@ -168,8 +172,7 @@ func BenchmarkPutSmallDistinctClients(b *testing.B) {
 				if i >= int64(b.N) {
 					return
 				}
-				body := io.MultiReader(strings.NewReader(fmt.Sprintf("%08d", i)), &pattern{n: 4096 - 8})
-				if code := t.do(b, "PUT", "c"+strconv.FormatInt(i, 10)+".txt", io.NopCloser(body), 4096); code/100 != 2 {
+				if code := t.do(b, "PUT", "c"+strconv.FormatInt(i, 10)+".txt", distinct4K(i), 4096); code/100 != 2 {
 					b.Errorf("PUT: %d", code)
 					return
 				}

@@ -37,7 +37,7 @@ func (h *Handler) serveGet(w *responseMapper, r *http.Request, u *userFS) bool {
 		return true
 	}
 	defer f.Close()
-	if d := h.checkTransfer(u.acct, e.Size); !d.Allow {
+	if d := h.opt.Policy.CheckTransfer(e.Size, h.sizeExceptions(u.acct), h.opt.Now()); !d.Allow {
 		h.refuse(w, r, d)
 		return false
 	}

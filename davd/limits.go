@@ -63,17 +63,18 @@ func (h *Handler) preflight(w *responseMapper, r *http.Request, u *userFS) bool 
 	return true
 }
 
-func sizeExceptions(xs []store.Exception) []policy.SizeException {
+// sizeExceptions is the account's SIZE-20MB exceptions as the policy
+// takes them: read once per request, for both the check and the limit.
+func (h *Handler) sizeExceptions(acct *store.Account) []policy.SizeException {
+	xs, err := h.opt.Store.Exceptions(acct.Name)
+	if err != nil {
+		h.opt.Logger.Error("exceptions", "account", acct.Name, "err", err)
+	}
 	out := make([]policy.SizeException, len(xs))
 	for i, x := range xs {
 		out[i] = policy.SizeException{Bytes: x.Bytes, Until: x.Until}
 	}
 	return out
-}
-
-func (h *Handler) checkTransfer(acct *store.Account, size int64) policy.Decision {
-	xs, _ := h.opt.Store.Exceptions(acct.Name)
-	return h.opt.Policy.CheckTransfer(size, sizeExceptions(xs), h.opt.Now())
 }
 
 func (h *Handler) preflightPut(w *responseMapper, r *http.Request, u *userFS) bool {
@@ -89,18 +90,14 @@ func (h *Handler) preflightPut(w *responseMapper, r *http.Request, u *userFS) bo
 		http.Error(w, "Content-Range on PUT is not supported", http.StatusBadRequest)
 		return false
 	}
-	xs, err := h.opt.Store.Exceptions(u.acct.Name)
-	if err != nil {
-		h.opt.Logger.Error("exceptions", "account", u.acct.Name, "err", err)
-	}
-	now := h.opt.Now()
+	xs, now := h.sizeExceptions(u.acct), h.opt.Now()
 	if r.ContentLength > 0 {
-		if d := h.opt.Policy.CheckTransfer(r.ContentLength, sizeExceptions(xs), now); !d.Allow {
+		if d := h.opt.Policy.CheckTransfer(r.ContentLength, xs, now); !d.Allow {
 			h.refuse(w, r, d)
 			return false
 		}
 	}
-	u.state.limit = h.opt.Policy.TransferLimit(sizeExceptions(xs), now)
+	u.state.limit = h.opt.Policy.TransferLimit(xs, now)
 	name := strings.TrimPrefix(r.URL.Path, h.prefix)
 	p, err := u.resolve(name)
 	if err != nil {

@@ -178,11 +178,7 @@ func TestRecent(t *testing.T) {
 	if l := a.cmd("SEARCH RECENT"); !has(l, "* SEARCH 1 2") {
 		t.Fatalf("SEARCH RECENT: %q", l)
 	}
-	b := dialRaw(t, e.addr)
-	b.cmd("LOGIN erika.muster %s", pw)
-	if l := b.cmd("SELECT INBOX"); !has(l, "* 0 RECENT") {
-		t.Fatalf("second SELECT: %q", l)
-	}
+	b := selectRecent(t, e, 0)
 	// Another session's flag change keeps \Recent in this one's FETCH.
 	b.cmd("STORE 1 +FLAGS (\\Flagged)")
 	var upd []string
@@ -216,16 +212,8 @@ func TestRecentAcrossExpungeAndOwnership(t *testing.T) {
 	for range 5 {
 		e.deliver(t, sample, "erika.muster")
 	}
-	a := dialRaw(t, e.addr)
-	a.cmd("LOGIN erika.muster %s", pw)
-	if l := a.cmd("SELECT INBOX"); !has(l, "* 5 RECENT") {
-		t.Fatalf("SELECT: %q", l)
-	}
-	b := dialRaw(t, e.addr)
-	b.cmd("LOGIN erika.muster %s", pw)
-	if l := b.cmd("SELECT INBOX"); !has(l, "* 0 RECENT") {
-		t.Fatalf("second SELECT: %q", l)
-	}
+	a := selectRecent(t, e, 5)
+	b := selectRecent(t, e, 0)
 	b.cmd("STORE 2 +FLAGS.SILENT (\\Deleted)")
 	b.cmd("EXPUNGE")
 	var seen []string
@@ -250,6 +238,18 @@ func TestRecentAcrossExpungeAndOwnership(t *testing.T) {
 	if l := a.cmd("FETCH 1:4 FLAGS"); strings.Count(strings.Join(l, "\n"), `\Recent`) != 4 {
 		t.Fatalf("FETCH 1:4 in A: %q", l)
 	}
+}
+
+// selectRecent is a new session of erika.muster with INBOX selected,
+// whose SELECT reported want recent messages.
+func selectRecent(t *testing.T, e *env, want int) *raw {
+	t.Helper()
+	r := dialRaw(t, e.addr)
+	r.cmd("LOGIN erika.muster %s", pw)
+	if l := r.cmd("SELECT INBOX"); !has(l, fmt.Sprintf("* %d RECENT", want)) {
+		t.Fatalf("SELECT in a new session: %q, want %d RECENT", l, want)
+	}
+	return r
 }
 
 // noopUntilBoth polls both sessions with NOOP until each has answered

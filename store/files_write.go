@@ -66,8 +66,9 @@ type PutFile struct {
 	ModTime     time.Time
 	Limits      FileLimits
 	// Check, when set, runs inside the transaction with the current entry
-	// (nil if none) and may refuse the write (If-Match). It may run more
-	// than once (FilePut commits in groups).
+	// (nil if none) and may refuse the write (If-Match). Like the whole
+	// transaction it may run more than once (group commit, above), so it
+	// only decides.
 	Check func(old *FileEntry) error
 	// Props, when set, replace the dead properties (COPY).
 	Props map[string]DeadProp
@@ -79,9 +80,6 @@ type PutFile struct {
 // transaction: the entry switches to the new content, the old content
 // loses its reference and the totals move by the difference. On any
 // error nothing changes. created reports a new entry.
-//
-// in.Check may run more than once (group commit, above) and must only
-// decide.
 func (s *Store) FilePut(tr Tree, p string, in PutFile) (e *FileEntry, created bool, err error) {
 	err = s.batch(func(t *Tx) error {
 		c, name, err := t.resolveParent(tr, p, true)

@@ -12,19 +12,6 @@ import (
 	"time"
 )
 
-// waitPending waits until n calls are queued behind the running commit.
-func waitPending(s *Store, n int) {
-	for {
-		s.group.mu.Lock()
-		got := len(s.group.pending)
-		s.group.mu.Unlock()
-		if got >= n {
-			return
-		}
-		runtime.Gosched()
-	}
-}
-
 // Writers that arrive during a commit share the next one; one that fails
 // gets its own error and takes nothing of the others with it, and every
 // committed change reaches the feed once, in order.
@@ -39,25 +26,7 @@ func TestGroupCommitSharesAndIsolatesFailures(t *testing.T) {
 			return t.bucket(bucketMeta).Put([]byte(key), []byte("v"))
 		}
 	}
-	release := make(chan struct{})
-	var firstRuns, bRuns, cRuns, dRuns atomic.Int32
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // leads the first commit and holds it open
-		defer wg.Done()
-		err := s.batch(func(t *Tx) error {
-			if firstRuns.Add(1) == 1 {
-				<-release
-			}
-			return t.bucket(bucketMeta).Put([]byte("first"), []byte("v"))
-		})
-		if err != nil {
-			t.Error(err)
-		}
-	}()
-	for firstRuns.Load() == 0 {
-		runtime.Gosched()
-	}
+	var bRuns, cRuns, dRuns atomic.Int32
 	errC := errors.New("C refuses")
 	results := make([]error, 3)
 	fns := []func(*Tx) error{
@@ -65,13 +34,11 @@ func TestGroupCommitSharesAndIsolatesFailures(t *testing.T) {
 		func(t *Tx) error { cRuns.Add(1); return errC },
 		put("d", &dRuns),
 	}
+	var calls []func()
 	for i, fn := range fns {
-		wg.Add(1)
-		go func() { defer wg.Done(); results[i] = s.batch(fn) }()
-		waitPending(s, i+1)
+		calls = append(calls, func() { results[i] = s.batch(fn) })
 	}
-	close(release)
-	wg.Wait()
+	behindOpenCommit(t, s, func(t *Tx) error { return t.bucket(bucketMeta).Put([]byte("first"), []byte("v")) }, calls...)
 	if results[0] != nil || results[2] != nil || !errors.Is(results[1], errC) {
 		t.Fatalf("results %v", results)
 	}
@@ -125,24 +92,10 @@ func TestGroupCommitPanicInSharedRound(t *testing.T) {
 	defer s.Close()
 	sub := s.Feed().Subscribe(16, func(e Event) bool { return e.Kind == "test.shared" })
 	defer sub.Close()
-	entered, release := make(chan struct{}), make(chan struct{})
-	first := make(chan error, 1)
-	go func() {
-		first <- s.batch(func(t *Tx) error {
-			select {
-			case <-entered:
-			default:
-				close(entered)
-			}
-			<-release // holds the round so the next ones queue up together
-			return nil
-		})
-	}()
-	<-entered
-	var wg sync.WaitGroup
 	errs := make([]error, 4)
+	var calls []func()
 	for i := range errs {
-		wg.Go(func() {
+		calls = append(calls, func() {
 			errs[i] = s.batch(func(t *Tx) error {
 				if i == 0 {
 					panic("boom")
@@ -152,12 +105,7 @@ func TestGroupCommitPanicInSharedRound(t *testing.T) {
 			})
 		})
 	}
-	waitPending(s, len(errs))
-	close(release)
-	wg.Wait()
-	if err := <-first; err != nil {
-		t.Fatal(err)
-	}
+	behindOpenCommit(t, s, nil, calls...)
 	if errs[0] == nil {
 		t.Fatal("panic swallowed")
 	}
@@ -173,9 +121,9 @@ func TestGroupCommitPanicInSharedRound(t *testing.T) {
 	}
 }
 
-// queued is waitPending with a bound: false if n calls are not queued
-// within 10 s (a writer that bypasses the group commit waits for the
-// writer lock instead and never queues).
+// queued waits until n calls are queued behind the running commit; false
+// if they are not within 10 s (a writer that bypasses the group commit
+// waits for the writer lock instead and never queues).
 func queued(s *Store, n int) bool {
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); {
 		s.group.mu.Lock()
@@ -224,7 +172,7 @@ func TestGroupCommitBoundsReruns(t *testing.T) {
 			})
 		})
 	}
-	behindOpenCommit(t, s, calls...)
+	behindOpenCommit(t, s, nil, calls...)
 	for i := range n {
 		if i%2 == 1 && !errors.Is(results[i], errOdd) || i%2 == 0 && results[i] != nil {
 			t.Errorf("call %d: %v", i, results[i])
@@ -248,11 +196,12 @@ func TestGroupCommitBoundsReruns(t *testing.T) {
 	})
 }
 
-// behindOpenCommit holds a commit open, queues each of calls (in order,
-// each in its own goroutine) for the next one, then lets them run. It
-// fails the test if a call does not queue: a writer that bypasses the
-// group commit waits for the writer lock instead.
-func behindOpenCommit(t *testing.T, s *Store, calls ...func()) {
+// behindOpenCommit holds a commit open (running hold in it, if set),
+// queues each of calls (in order, each in its own goroutine) for the next
+// one, then lets them run. It fails the test if a call does not queue: a
+// writer that bypasses the group commit waits for the writer lock
+// instead.
+func behindOpenCommit(t *testing.T, s *Store, hold func(*Tx) error, calls ...func()) {
 	t.Helper()
 	release := make(chan struct{})
 	var held atomic.Int32
@@ -260,9 +209,12 @@ func behindOpenCommit(t *testing.T, s *Store, calls ...func()) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := s.batch(func(t *Tx) error {
+		if err := s.batch(func(tx *Tx) error {
 			if held.Add(1) == 1 {
 				<-release
+			}
+			if hold != nil {
+				return hold(tx)
 			}
 			return nil
 		}); err != nil {
@@ -333,7 +285,7 @@ func TestFilePutsShareOneCommit(t *testing.T) {
 			_, _, results[i] = s.FilePut(tr, p.path, PutFile{Blob: pb.Blob, Pending: true, Data: pb.Data, Limits: NoLimits(), Check: onlyNew})
 		})
 	}
-	behindOpenCommit(t, s, calls...)
+	behindOpenCommit(t, s, nil, calls...)
 	if commits.single.Load() != 0 {
 		t.Errorf("%d file puts committed on their own", commits.single.Load())
 	}
@@ -369,7 +321,7 @@ func TestFileChangesShareOneCommit(t *testing.T) {
 	defer pb.Release()
 	prop := DeadProp{Space: "urn:test", Local: "farbe", Inner: []byte("blau")}
 	errs := make([]error, 5)
-	behindOpenCommit(t, s,
+	behindOpenCommit(t, s, nil,
 		func() { errs[0] = s.FileMkdir(tr, "/d", time.Now(), NoLimits()) },
 		func() {
 			_, _, errs[1] = s.FilePut(tr, "/d/f.txt", PutFile{Blob: pb.Blob, Pending: true, Data: pb.Data, Limits: NoLimits()})
