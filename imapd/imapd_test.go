@@ -270,6 +270,37 @@ func TestIMAPIdleSeesDeliveryAndOtherSessionsFlags(t *testing.T) {
 	}
 }
 
+// TestIMAPIdleAnnouncesDeliveryBeforeIdle: mail delivered after SELECT but
+// before IDLE (nothing polled in between) is announced when IDLE begins.
+func TestIMAPIdleAnnouncesDeliveryBeforeIdle(t *testing.T) {
+	e := newEnv(t, "Erika Muster")
+	exists := make(chan uint32, 10)
+	a := e.login(t, "erika.muster", &imapclient.UnilateralDataHandler{
+		Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+			if d.NumMessages != nil {
+				exists <- *d.NumMessages
+			}
+		},
+	})
+	if _, err := a.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	e.deliver(t, sample, "erika.muster")
+	idle, err := a.Idle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	select {
+	case n := <-exists:
+		if n != 1 {
+			t.Fatalf("EXISTS %d, want 1", n)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("IDLE did not report the message delivered before it began")
+	}
+}
+
 func TestIMAPMoveExamineAppend(t *testing.T) {
 	e := newEnv(t, "Erika Muster")
 	e.deliver(t, sample, "erika.muster")

@@ -1,9 +1,14 @@
 package imapclient_test
 
 import (
+	"net"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 )
 
 func TestIdle(t *testing.T) {
@@ -38,5 +43,78 @@ func TestIdle_closedConn(t *testing.T) {
 
 	if err := idleCmd.Wait(); err == nil {
 		t.Errorf("IdleCommand.Wait() = nil, want an error")
+	}
+}
+
+// TestIdle_updateQueuedBefore: a change another session made while this
+// one was selected but not idling is announced as soon as IDLE starts,
+// not only after the next change (PATCHES.md 16).
+func TestIdle_updateQueuedBefore(t *testing.T) {
+	memServer := imapmemserver.New()
+	user := imapmemserver.NewUser(testUsername, testPassword)
+	user.Create("INBOX", nil)
+	memServer.AddUser(user)
+	server := imapserver.New(&imapserver.Options{
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return memServer.NewSession(), nil, nil
+		},
+		InsecureAuth: true,
+		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
+	})
+	ln, err := net.Listen("tcp", "localhost:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go server.Serve(ln)
+	defer server.Close()
+
+	exists := make(chan uint32, 4)
+	idler, err := imapclient.DialInsecure(ln.Addr().String(), &imapclient.Options{
+		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+			Mailbox: func(m *imapclient.UnilateralDataMailbox) {
+				if m.NumMessages != nil {
+					exists <- *m.NumMessages
+				}
+			},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idler.Close()
+	if err := idler.Login(testUsername, testPassword).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := idler.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+
+	writer, err := imapclient.DialInsecure(ln.Addr().String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	if err := writer.Login(testUsername, testPassword).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	appendCmd := writer.Append("INBOX", int64(len(simpleRawMessage)), nil)
+	appendCmd.Write([]byte(simpleRawMessage))
+	appendCmd.Close()
+	if _, err := appendCmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+
+	idleCmd, err := idler.Idle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idleCmd.Close()
+	select {
+	case n := <-exists:
+		if n != 1 {
+			t.Errorf("EXISTS %d, want 1", n)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no EXISTS for the message appended before IDLE")
 	}
 }
