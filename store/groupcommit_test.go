@@ -137,17 +137,6 @@ func queued(s *Store, n int) bool {
 	return false
 }
 
-type commitCounter struct{ group, single atomic.Int32 }
-
-func (c *commitCounter) Commit(group bool, _ time.Duration) {
-	if group {
-		c.group.Add(1)
-	} else {
-		c.single.Add(1)
-	}
-}
-func (c *commitCounter) BlobSync(time.Duration) {}
-
 // A group with many failing calls reruns only a bounded number of times:
 // past maxGroupFailures the calls behind the last failure run alone, and
 // every call still gets its own answer.
@@ -183,7 +172,7 @@ func TestGroupCommitBoundsReruns(t *testing.T) {
 	}
 	// The holding commit, then at most maxGroupFailures failed rounds
 	// and the round of the passed prefix.
-	if g := commits.group.Load(); g > maxGroupFailures+2 {
+	if _, g := commits.counts(); g > maxGroupFailures+2 {
 		t.Errorf("%d group rounds", g)
 	}
 	s.View(func(tx *Tx) error {
@@ -237,17 +226,6 @@ func behindOpenCommit(t *testing.T, s *Store, hold func(*Tx) error, calls ...fun
 	wg.Wait()
 }
 
-func openCounted(t *testing.T) (*Store, *commitCounter) {
-	t.Helper()
-	var commits commitCounter
-	s, err := Open(t.TempDir(), Options{Observer: &commits})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s, &commits
-}
-
 func readFile(t *testing.T, s *Store, tr Tree, p string) string {
 	t.Helper()
 	_, r, err := s.FileOpen(tr, p)
@@ -286,8 +264,8 @@ func TestFilePutsShareOneCommit(t *testing.T) {
 		})
 	}
 	behindOpenCommit(t, s, nil, calls...)
-	if commits.single.Load() != 0 {
-		t.Errorf("%d file puts committed on their own", commits.single.Load())
+	if single, _ := commits.counts(); single != 0 {
+		t.Errorf("%d file puts committed on their own", single)
 	}
 	winner := -1
 	for i, err := range results[:2] {
@@ -335,8 +313,8 @@ func TestFileChangesShareOneCommit(t *testing.T) {
 			t.Fatalf("change %d: %v", i, err)
 		}
 	}
-	if commits.single.Load() != 0 {
-		t.Errorf("%d file changes committed on their own", commits.single.Load())
+	if single, _ := commits.counts(); single != 0 {
+		t.Errorf("%d file changes committed on their own", single)
 	}
 	if got := readFile(t, s, tr, "/g.txt"); got != "inhalt" {
 		t.Errorf("/g.txt holds %q", got)

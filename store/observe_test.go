@@ -31,17 +31,32 @@ func (o *countingObserver) BlobSync(time.Duration) {
 	o.mu.Unlock()
 }
 
-// The observer sees every commit (single and group) and every blob fsync.
-func TestObserverSeesCommitsAndSyncs(t *testing.T) {
+// counts is the commits observed so far: single ones and group rounds.
+func (o *countingObserver) counts() (single, group int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.single, o.group
+}
+
+// openCounted opens a store whose commits are counted from after Open
+// (Open's own transactions are not the test's).
+func openCounted(t *testing.T) (*Store, *countingObserver) {
+	t.Helper()
 	o := &countingObserver{}
 	s, err := Open(t.TempDir(), Options{Observer: o})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
 	o.mu.Lock()
-	o.single, o.group = 0, 0 // Open's own transactions are not this test's
+	o.single, o.group = 0, 0
 	o.mu.Unlock()
+	return s, o
+}
+
+// The observer sees every commit (single and group) and every blob fsync.
+func TestObserverSeesCommitsAndSyncs(t *testing.T) {
+	s, o := openCounted(t)
 	p, err := s.WriteBlob(strings.NewReader("hello"), 100)
 	if err != nil {
 		t.Fatal(err)
