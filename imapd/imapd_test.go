@@ -209,11 +209,7 @@ func TestIMAPIdleSeesDeliveryAndOtherSessionsFlags(t *testing.T) {
 	fetches := make(chan *imapclient.FetchMessageData, 10)
 	expunges := make(chan uint32, 10)
 	a := e.login(t, "erika.muster", &imapclient.UnilateralDataHandler{
-		Mailbox: func(d *imapclient.UnilateralDataMailbox) {
-			if d.NumMessages != nil {
-				exists <- *d.NumMessages
-			}
-		},
+		Mailbox: existsTo(exists),
 		Fetch:   func(m *imapclient.FetchMessageData) { fetches <- m },
 		Expunge: func(seq uint32) { expunges <- seq },
 	})
@@ -225,14 +221,7 @@ func TestIMAPIdleSeesDeliveryAndOtherSessionsFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.deliver(t, sample, "erika.muster")
-	select {
-	case n := <-exists:
-		if n != 2 {
-			t.Fatalf("EXISTS %d", n)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("IDLE did not report the delivery")
-	}
+	waitExists(t, exists, 2, "IDLE did not report the delivery")
 
 	b := e.login(t, "erika.muster", nil)
 	if _, err := b.Select("INBOX", nil).Wait(); err != nil {
@@ -276,11 +265,7 @@ func TestIMAPIdleAnnouncesDeliveryBeforeIdle(t *testing.T) {
 	e := newEnv(t, "Erika Muster")
 	exists := make(chan uint32, 10)
 	a := e.login(t, "erika.muster", &imapclient.UnilateralDataHandler{
-		Mailbox: func(d *imapclient.UnilateralDataMailbox) {
-			if d.NumMessages != nil {
-				exists <- *d.NumMessages
-			}
-		},
+		Mailbox: existsTo(exists),
 	})
 	if _, err := a.Select("INBOX", nil).Wait(); err != nil {
 		t.Fatal(err)
@@ -291,13 +276,29 @@ func TestIMAPIdleAnnouncesDeliveryBeforeIdle(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer idle.Close()
+	waitExists(t, exists, 1, "IDLE did not report the message delivered before it began")
+}
+
+// existsTo passes every EXISTS count the server announces to exists.
+func existsTo(exists chan<- uint32) func(*imapclient.UnilateralDataMailbox) {
+	return func(d *imapclient.UnilateralDataMailbox) {
+		if d.NumMessages != nil {
+			exists <- *d.NumMessages
+		}
+	}
+}
+
+// waitExists waits for the next EXISTS the handler passed on and checks
+// its count; none within 10 s fails with missing.
+func waitExists(t *testing.T, exists <-chan uint32, want uint32, missing string) {
+	t.Helper()
 	select {
 	case n := <-exists:
-		if n != 1 {
-			t.Fatalf("EXISTS %d, want 1", n)
+		if n != want {
+			t.Fatalf("EXISTS %d, want %d", n, want)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("IDLE did not report the message delivered before it began")
+		t.Fatal(missing)
 	}
 }
 

@@ -1,14 +1,11 @@
 package imapclient_test
 
 import (
-	"net"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 )
 
 func TestIdle(t *testing.T) {
@@ -50,26 +47,11 @@ func TestIdle_closedConn(t *testing.T) {
 // one was selected but not idling is announced as soon as IDLE starts,
 // not only after the next change (PATCHES.md 16).
 func TestIdle_updateQueuedBefore(t *testing.T) {
-	memServer := imapmemserver.New()
-	user := imapmemserver.NewUser(testUsername, testPassword)
-	user.Create("INBOX", nil)
-	memServer.AddUser(user)
-	server := imapserver.New(&imapserver.Options{
-		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return memServer.NewSession(), nil, nil
-		},
-		InsecureAuth: true,
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
-	})
-	ln, err := net.Listen("tcp", "localhost:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go server.Serve(ln)
+	conn, server := newMemClientServerPair(t)
 	defer server.Close()
 
 	exists := make(chan uint32, 4)
-	idler, err := imapclient.DialInsecure(ln.Addr().String(), &imapclient.Options{
+	idler := imapclient.New(conn, &imapclient.Options{
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(m *imapclient.UnilateralDataMailbox) {
 				if m.NumMessages != nil {
@@ -78,9 +60,6 @@ func TestIdle_updateQueuedBefore(t *testing.T) {
 			},
 		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer idler.Close()
 	if err := idler.Login(testUsername, testPassword).Wait(); err != nil {
 		t.Fatal(err)
@@ -89,7 +68,8 @@ func TestIdle_updateQueuedBefore(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	writer, err := imapclient.DialInsecure(ln.Addr().String(), nil)
+	// A second session on the same server.
+	writer, err := imapclient.DialInsecure(conn.RemoteAddr().String(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
