@@ -350,18 +350,14 @@ func (t *SessionTracker) Idle(w *UpdateWriter, stop <-chan struct{}) error {
 		t.mutex.Unlock()
 	}()
 
-	// Updates queued before IDLE began (another session's change since
-	// this one's last command) signalled nobody: write them now.
-	if err := t.Poll(w, true); err != nil {
-		return err
-	}
-
+	// Poll before each wait: updates queued before IDLE began (another
+	// session's change since this one's last command) signalled nobody.
 	for {
+		if err := t.Poll(w, true); err != nil {
+			return err
+		}
 		select {
 		case <-updates:
-			if err := t.Poll(w, true); err != nil {
-				return err
-			}
 		case <-stop:
 			return nil
 		}
