@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -212,13 +211,7 @@ func loginQResync(t *testing.T, e *env, user string) *qresyncClient {
 
 func (q *qresyncClient) nextVanished(t *testing.T) vanishedResp {
 	t.Helper()
-	select {
-	case v := <-q.vanished:
-		return v
-	case <-time.After(10 * time.Second):
-		t.Fatal("no VANISHED")
-	}
-	return vanishedResp{}
+	return receive(t, q.vanished, "no VANISHED")
 }
 
 // fetchedUntil collects unsolicited FETCH responses until one for each
@@ -235,12 +228,8 @@ func (q *qresyncClient) fetchedUntil(t *testing.T, uids ...imap.UID) map[imap.UI
 		return false
 	}
 	for missing() {
-		select {
-		case m := <-q.fetched:
-			out[m.UID] = m
-		case <-time.After(10 * time.Second):
-			t.Fatalf("FETCH responses %v, want UIDs %v", out, uids)
-		}
+		m := receive(t, q.fetched, fmt.Sprintf("FETCH responses %v, want UIDs %v", out, uids))
+		out[m.UID] = m
 	}
 	return out
 }

@@ -221,7 +221,9 @@ func TestIMAPIdleSeesDeliveryAndOtherSessionsFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.deliver(t, sample, "erika.muster")
-	waitExists(t, exists, 2, "IDLE did not report the delivery")
+	if n := receive(t, exists, "IDLE did not report the delivery"); n != 2 {
+		t.Fatalf("EXISTS %d, want 2", n)
+	}
 
 	b := e.login(t, "erika.muster", nil)
 	if _, err := b.Select("INBOX", nil).Wait(); err != nil {
@@ -230,21 +232,12 @@ func TestIMAPIdleSeesDeliveryAndOtherSessionsFlags(t *testing.T) {
 	if err := b.Store(imap.SeqSetNum(1), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}, Silent: true}, nil).Close(); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-fetches:
-	case <-time.After(10 * time.Second):
-		t.Fatal("IDLE did not report the flag change")
-	}
+	receive(t, fetches, "IDLE did not report the flag change")
 	if err := b.Expunge().Close(); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case seq := <-expunges:
-		if seq != 1 {
-			t.Fatalf("EXPUNGE %d", seq)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("IDLE did not report the expunge")
+	if seq := receive(t, expunges, "IDLE did not report the expunge"); seq != 1 {
+		t.Fatalf("EXPUNGE %d", seq)
 	}
 	if err := idle.Close(); err != nil {
 		t.Fatal(err)
@@ -276,7 +269,9 @@ func TestIMAPIdleAnnouncesDeliveryBeforeIdle(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer idle.Close()
-	waitExists(t, exists, 1, "IDLE did not report the message delivered before it began")
+	if n := receive(t, exists, "IDLE did not report the message delivered before it began"); n != 1 {
+		t.Fatalf("EXISTS %d, want 1", n)
+	}
 }
 
 // existsTo passes every EXISTS count the server announces to exists.
@@ -288,18 +283,18 @@ func existsTo(exists chan<- uint32) func(*imapclient.UnilateralDataMailbox) {
 	}
 }
 
-// waitExists waits for the next EXISTS the handler passed on and checks
-// its count; none within 10 s fails with missing.
-func waitExists(t *testing.T, exists <-chan uint32, want uint32, missing string) {
+// receive is the next value on ch, the test's wait for something the
+// server announces; none within 10 s fails the test with missing.
+func receive[T any](t *testing.T, ch <-chan T, missing string) T {
 	t.Helper()
 	select {
-	case n := <-exists:
-		if n != want {
-			t.Fatalf("EXISTS %d, want %d", n, want)
-		}
+	case v := <-ch:
+		return v
 	case <-time.After(10 * time.Second):
 		t.Fatal(missing)
 	}
+	var zero T
+	return zero
 }
 
 func TestIMAPMoveExamineAppend(t *testing.T) {
