@@ -173,10 +173,16 @@ func (s *reqState) preconditionHolds(old *store.FileEntry) bool {
 	if old != nil && !old.Dir {
 		tag = old.ETag()
 	}
-	if len(s.ifMatch) > 0 && (tag == "" || !(slices.Contains(s.ifMatch, "*") || slices.Contains(s.ifMatch, tag))) {
+	if len(s.ifMatch) > 0 && !etagListed(s.ifMatch, tag) {
 		return false
 	}
-	return !(len(s.ifNone) > 0 && tag != "" && (slices.Contains(s.ifNone, "*") || slices.Contains(s.ifNone, tag)))
+	return !etagListed(s.ifNone, tag)
+}
+
+// etagListed reports whether a file with tag (none: "") answers to an
+// If-Match or If-None-Match list: "*" names every file there is.
+func etagListed(list []string, tag string) bool {
+	return tag != "" && (slices.Contains(list, "*") || slices.Contains(list, tag))
 }
 
 // countedBody counts a PUT body while it streams (chunked uploads have no
