@@ -43,6 +43,17 @@ func TestHTTPSemantics(t *testing.T) {
 	if r, _ := e.do(t, u, "PUT", "/dav/home/a.txt", strings.NewReader("abc"), "If-Match", etag); r.StatusCode != 204 {
 		t.Fatalf("PUT If-Match right: %d", r.StatusCode)
 	}
+	// "*" names only a file that exists: a create-only PUT of a new name
+	// passes, an update-only one is refused and creates nothing.
+	if r, _ := e.do(t, u, "PUT", "/dav/home/neu.txt", strings.NewReader("neu"), "If-None-Match", "*"); r.StatusCode != 201 {
+		t.Fatalf("PUT If-None-Match * of a new file: %d", r.StatusCode)
+	}
+	if r, _ := e.do(t, u, "PUT", "/dav/home/fehlt.txt", strings.NewReader("x"), "If-Match", "*"); r.StatusCode != 412 {
+		t.Fatalf("PUT If-Match * of a missing file: %d", r.StatusCode)
+	}
+	if r, _ := e.do(t, u, "GET", "/dav/home/fehlt.txt", nil); r.StatusCode != 404 {
+		t.Fatalf("GET after a refused If-Match * PUT: %d", r.StatusCode)
+	}
 	// Content-Range on PUT is refused, the file stays.
 	if r, _ := e.do(t, u, "PUT", "/dav/home/a.txt", strings.NewReader("zz"), "Content-Range", "bytes 0-1/3"); r.StatusCode != 400 {
 		t.Fatalf("PUT Content-Range: %d", r.StatusCode)
