@@ -602,9 +602,6 @@ func (w *wal) revoke(off int64, cause error) error {
 	return cause
 }
 
-// poison makes every later commit fail: after a failed write or sync the
-// log cannot tell what the disk holds (Linux may drop the pages and
-// report the next sync as a success).
 // failed is the error that poisoned the log, if any.
 func (w *wal) failed() error {
 	w.bgMu.Lock()
@@ -615,6 +612,10 @@ func (w *wal) failed() error {
 	return nil
 }
 
+// poison makes every later commit fail: after a failed sync (of the log
+// or of the data file) the log cannot tell what the disk holds, since
+// Linux may drop the pages and report the next sync as a success. A
+// failed direct write does not poison: it concerns its own record only.
 func (w *wal) poison(err error) {
 	w.bgMu.Lock()
 	if w.bgErr == nil {
