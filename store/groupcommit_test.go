@@ -192,14 +192,15 @@ func TestGroupCommitBoundsReruns(t *testing.T) {
 // instead.
 func behindOpenCommit(t *testing.T, s *Store, hold func(*Tx) error, calls ...func()) {
 	t.Helper()
-	release := make(chan struct{})
+	entered, release := make(chan struct{}), make(chan struct{})
 	var held atomic.Int32
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		if err := s.batch(func(tx *Tx) error {
-			if held.Add(1) == 1 {
+			if held.Add(1) == 1 { // only the first run holds
+				close(entered)
 				<-release
 			}
 			if hold != nil {
@@ -210,9 +211,7 @@ func behindOpenCommit(t *testing.T, s *Store, hold func(*Tx) error, calls ...fun
 			t.Error(err)
 		}
 	}()
-	for held.Load() == 0 {
-		runtime.Gosched()
-	}
+	<-entered
 	for i, call := range calls {
 		wg.Add(1)
 		go func() { defer wg.Done(); call() }()
